@@ -1,0 +1,121 @@
+"""`ozrelease validate`, `schema`, `graph` and `impact`: the ecosystem model at the CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ozrelease import graph as graphs
+from ozrelease import manifest
+from ozrelease.cli.options import Settings, emit, env_option, format_option, output_option
+from ozrelease.errors import ManifestError
+from ozrelease.render import render
+from ozrelease.resources import schema_text
+from ozrelease.state import Deployment
+
+
+def load_deployment(settings: Settings, env: str | None) -> Deployment:
+    ecosystem = manifest.load(settings.manifests)
+    return Deployment(ecosystem, manifest.load_environment(ecosystem, env))
+
+
+@click.command("validate")
+@click.pass_obj
+def validate(settings: Settings) -> None:
+    """Check the manifests and report every problem as FILE:LINE: message.
+
+    Exit 0 when the manifests are valid, 1 when problems were found, 2 when they could not
+    be read at all.
+    """
+    ecosystem, problems = manifest.check(settings.manifests)
+    if problems:
+        for line in ManifestError(problems).lines():
+            click.echo(line, err=True)
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.",
+                   err=True)
+        sys.exit(1)
+    counts = manifest.counts(ecosystem)
+    click.echo(
+        f"{ecosystem.source}: valid ({counts['components']} components, "
+        f"{counts['releases']} releases, {counts['apis']} APIs, "
+        f"{counts['environments']} environments)"
+    )
+
+
+@click.command("schema")
+@output_option
+def schema(output: object) -> None:
+    """Print the JSON Schema of the manifests, for editors that validate while you type.
+
+    \b
+    VS Code (YAML extension), in .vscode/settings.json:
+      "yaml.schemas": {"./ozrelease.schema.json": "manifests/**/*.yaml"}
+    after `ozrelease schema -o ozrelease.schema.json`. The loader (`ozrelease validate`)
+    stays the source of truth: it also checks names, versions and references.
+    """
+    emit(schema_text(), output)  # type: ignore[arg-type]
+
+
+@click.command("graph")
+@click.option("--env", "env", default=None, metavar="ENV",
+              help="Show one environment as deployed: an Environment name or a YAML file.")
+@format_option("text", "dot", "mermaid", "json")
+@output_option
+@click.pass_obj
+def graph(settings: Settings, env: str | None, fmt: str, output: object) -> None:
+    """Show who calls whom, and which versions each accepts.
+
+    Without --env: every component and API of the manifests; consumer -> provider edges
+    carry the API and the newest release's specifier. With --env: the environment as
+    deployed, each component at its version bound to its providers, and every constraint
+    the current state breaks. Cycles (Open Zaak and Open Notificaties call each other) are
+    normal: they are listed, never rejected.
+
+    \b
+    Examples:
+      ozrelease graph --format mermaid > ecosystem.mmd
+      ozrelease graph --format dot | dot -Tsvg > ecosystem.svg
+      ozrelease graph --env example-gemeente --format json | jq .violations
+    """
+    if env is None:
+        view = graphs.ecosystem_graph(manifest.load(settings.manifests))
+    else:
+        view = graphs.deployment_graph(load_deployment(settings, env))
+    if fmt == "json":
+        text = json.dumps(graphs.as_json(view), indent=2, ensure_ascii=False) + "\n"
+    else:
+        suffix = {"text": "txt", "dot": "dot", "mermaid": "mmd"}[fmt]
+        text = render(f"graph.{suffix}.j2", graphs.view_model(view))
+    emit(text, output)  # type: ignore[arg-type]
+
+
+@click.command("impact")
+@click.argument("subject", metavar="COMPONENT[=VERSION]")
+@env_option
+@format_option("text", "json")
+@click.pass_obj
+def impact(settings: Settings, subject: str, env: str | None, fmt: str) -> None:
+    """What upgrading COMPONENT (to VERSION, default its newest release) touches.
+
+    For every deployed instance: the constraints between it and the applications it calls
+    and that call it, whether each holds now and after the upgrade (constraint and versions
+    quoted), which connected applications must move with it and to what, and whether the
+    upgrade can be one step or needs intermediate stops.
+
+    \b
+    Examples:
+      ozrelease impact open-zaak
+      ozrelease impact open-notificaties=1.16.0 --env example-gemeente
+      ozrelease impact open-zaak@utrecht=1.30.0 --env fleet.yaml --format json
+    """
+    deployment = load_deployment(settings, env)
+    result = graphs.impact(deployment, subject)
+    if fmt == "json":
+        click.echo(json.dumps(graphs.impact_json(result), indent=2, ensure_ascii=False))
+    else:
+        emit(render("impact.txt.j2", graphs.impact_view(result)))
+
+
+COMMANDS = [validate, schema, graph, impact]

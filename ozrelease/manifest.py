@@ -1,0 +1,1053 @@
+"""Manifests -> Ecosystem: YAML files read, validated and turned into frozen dataclasses.
+
+Every problem is reported as `FILE:LINE: message`, and `check` reports all of them at once.
+Values come from yaml-rs (fast, YAML 1.2, bounded alias expansion and nesting); lines come
+from PyYAML's composer, run on a file only when one of its problems must be located.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+import yaml_rs
+
+from ozrelease.errors import InputError, ManifestError, Problem
+from ozrelease.model import (
+    LATEST,
+    Api,
+    Component,
+    Deploy,
+    Ecosystem,
+    Environment,
+    Release,
+    Where,
+    component_of,
+)
+from ozrelease.model import Path as KeyPath
+from ozrelease.resources import bundled_manifests
+from ozrelease.versions import Range, Version, parse_range, parse_version
+
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_FILES = 10_000
+_ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=200_000)
+_SENTINEL = "__ozrelease_end_of_file__"
+
+NAME_RE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
+KEY_RE = re.compile(r"[a-z0-9][a-z0-9-]*(@[a-z0-9][a-z0-9-]*)?\Z")
+NAME_RULE = "lower-case letters, digits and '-', starting with a letter or digit"
+
+KINDS = ("Component", "API", "Environment")
+COMPONENT_KEYS = frozenset(
+    {"kind", "name", "title", "description", "repository", "defaults", "releases", "deploy"}
+)
+RELEASE_KEYS = frozenset(
+    {
+        "version",
+        "date",
+        "provides",
+        "consumes",
+        "requires",
+        "upgradeFrom",
+        "reversible",
+        "eol",
+        "notes",
+        "chart",
+        "deploy",
+    }
+)
+DEFAULTS_KEYS = RELEASE_KEYS - {"version", "date"}
+DEPLOY_KEYS = frozenset({"helm", "image", "healthCheck"})
+HELM_KEYS = frozenset({"release", "chart", "repository", "namespace"})
+API_KEYS = frozenset({"kind", "name", "title", "standard", "description", "versions"})
+ENVIRONMENT_KEYS = frozenset({"kind", "name", "title", "deployed", "wiring", "targets"})
+
+DEFAULT_ENVIRONMENT = "example-gemeente"
+
+
+# --------------------------------------------------------------------------- sources
+
+
+class _Source:
+    """One manifest file: its text, and where its keys and values stand (found lazily)."""
+
+    def __init__(self, display: str, text: str):
+        self.display = display
+        self.text = text
+        self._nodes: list[yaml.Node] | None = None
+
+    def _documents(self) -> list[yaml.Node]:
+        if self._nodes is None:
+            try:
+                loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+                # yaml-rs gives None for an empty document and we skip those; so do we here.
+                self._nodes = [
+                    n
+                    for n in yaml.compose_all(self.text, Loader=loader)
+                    if not (isinstance(n, yaml.ScalarNode) and n.tag.endswith(":null"))
+                ]
+            except yaml.YAMLError:
+                self._nodes = []  # yaml-rs accepted what PyYAML (YAML 1.1) does not
+        return self._nodes
+
+    def node(self, doc: int, path: KeyPath, *, value: bool = True) -> yaml.Node | None:
+        """The node at `path` in document `doc`: the value, or the key when `value` is false."""
+        docs = self._documents()
+        if doc >= len(docs):
+            return None
+        node: yaml.Node = docs[doc]
+        key_node: yaml.Node | None = None
+        for step in path:
+            key_node = None
+            if isinstance(node, yaml.MappingNode):
+                found = None
+                for k, v in node.value:
+                    if isinstance(k, yaml.ScalarNode) and k.value == str(step):
+                        found = (k, v)  # the last one wins, as for a duplicate key
+                if found is None:
+                    return node  # the nearest enclosing node
+                key_node, node = found
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+                if step >= len(node.value):
+                    return node
+                node = node.value[step]
+            else:
+                return node
+        if not value and key_node is not None:
+            return key_node
+        return node
+
+    def line(self, doc: int, path: KeyPath, *, value: bool = False) -> int | None:
+        node = self.node(doc, path, value=value)
+        return node.start_mark.line + 1 if node is not None else None
+
+    def raw_scalar(self, doc: int, path: KeyPath) -> str | None:
+        """The literal text of a scalar, e.g. `1.30` that YAML read as the float 1.3."""
+        node = self.node(doc, path)
+        if isinstance(node, yaml.ScalarNode):
+            return str(node.value)
+        return None
+
+    def duplicate_key_line(self) -> int | None:
+        """The line of the first repeated key in a mapping (yaml-rs does not say where)."""
+        stack = list(self._documents())
+        seen_nodes: set[int] = set()
+        found: list[int] = []
+        while stack:
+            node = stack.pop()
+            if id(node) in seen_nodes:
+                continue
+            seen_nodes.add(id(node))
+            if isinstance(node, yaml.MappingNode):
+                keys: set[str] = set()
+                for k, v in node.value:
+                    if isinstance(k, yaml.ScalarNode):
+                        if k.value in keys:
+                            found.append(k.start_mark.line + 1)
+                        keys.add(k.value)
+                    stack.append(v)
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+        return min(found) if found else None
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass
+class _Report:
+    """Problems collected while reading; each knows where it stands."""
+
+    items: list[tuple[Where, str, bool]] = field(default_factory=list)
+
+    def add(self, where: Where, message: str, *, value: bool = False) -> None:
+        self.items.append((where, message, value))
+
+    def problems(self) -> list[Problem]:
+        result = []
+        for where, message, value in self.items:
+            line = (
+                where.locator.line(where.doc, where.path, value=value)
+                if where.locator is not None
+                else None
+            )
+            result.append(Problem(where.file, line, message))
+        return result
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _field(path: KeyPath) -> str:
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dt.date):
+        return "a date"
+    return "text"
+
+
+# --------------------------------------------------------------------------- documents
+
+
+class _Doc:
+    """Reads one document, reporting each problem at its key or value."""
+
+    def __init__(self, source: _Source, index: int, report: _Report, label: str):
+        self.source = source
+        self.index = index
+        self.report = report
+        self.label = label  # "component open-zaak", used as the message prefix
+
+    def where(self, path: KeyPath = ()) -> Where:
+        return Where(self.source.display, self.index, path, self.source)
+
+    def error(self, path: KeyPath, message: str, *, value: bool = False) -> None:
+        prefix = f"{self.label}: " if self.label else ""
+        self.report.add(self.where(path), f"{prefix}{message}", value=value)
+
+    # -- shapes
+
+    def mapping(self, value: Any, path: KeyPath, what: str) -> dict[str, Any] | None:
+        if isinstance(value, dict):
+            bad = [k for k in value if not isinstance(k, str)]
+            for key in bad:
+                self.error(path, f"{_field(path) or what}: key {key!r} must be text")
+            return {k: v for k, v in value.items() if isinstance(k, str)}
+        self.error(path, f"{_field(path) or what}: expected a mapping, found {_type_name(value)}",
+                   value=True)
+        return None
+
+    def keys(self, mapping: Mapping[str, Any], path: KeyPath, allowed: frozenset[str],
+             what: str) -> None:
+        extra = mapping.keys() - allowed
+        for key in sorted(extra):
+            self.error(path + (key,), f"unknown key {key!r} in {what}{_did_you_mean(key, allowed)}")
+
+    def text(self, mapping: Mapping[str, Any], key: str, path: KeyPath,
+             *, required: bool = False) -> str | None:
+        if key not in mapping:
+            if required:
+                self.error(path, f"{_field(path) or 'document'}: missing required key {key!r}")
+            return None
+        value = mapping[key]
+        if isinstance(value, str) and value.strip():
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return self.literal(value, path + (key,))
+        self.error(path + (key,), f"{_field(path + (key,))}: expected text, found "
+                   f"{_type_name(value)}", value=True)
+        return None
+
+    def literal(self, value: int | float, path: KeyPath) -> str:
+        """A number as it was written: `1.30` stays `1.30`, not the float 1.3."""
+        if isinstance(value, float):
+            raw = self.source.raw_scalar(self.index, path)
+            if raw is not None:
+                return raw
+        return str(value)
+
+    def version(self, value: Any, path: KeyPath) -> tuple[Version, str] | None:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.error(path, f"{_field(path)}: expected a version, found {_type_name(value)}",
+                       value=True)
+            return None
+        text = value if isinstance(value, str) else self.literal(value, path)
+        try:
+            return parse_version(text.strip()), text.strip()
+        except ValueError as exc:
+            self.error(path, f"{_field(path)}: {exc}", value=True)
+            return None
+
+    def range(self, value: Any, path: KeyPath) -> Range | None:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.error(path, f"{_field(path)}: expected a version specifier such as '>=1.2,<2', "
+                       f"found {_type_name(value)}", value=True)
+            return None
+        text = value if isinstance(value, str) else self.literal(value, path)
+        try:
+            return parse_range(text)
+        except ValueError as exc:
+            self.error(path, f"{_field(path)}: {exc}", value=True)
+            return None
+
+    def date(self, value: Any, path: KeyPath) -> dt.date | None:
+        if isinstance(value, dt.datetime):
+            self.error(path, f"{_field(path)}: expected a date (YYYY-MM-DD), found a date and "
+                       "time", value=True)
+            return None
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.error(path, f"{_field(path)}: expected a date (YYYY-MM-DD), found {value!r}",
+                   value=True)
+        return None
+
+    def boolean(self, value: Any, path: KeyPath) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        self.error(path, f"{_field(path)}: expected true or false, found {value!r}", value=True)
+        return None
+
+    def name(self, value: Any, path: KeyPath, what: str, *, instance: bool = False) -> str | None:
+        pattern = KEY_RE if instance else NAME_RE
+        if isinstance(value, str) and pattern.match(value):
+            return value
+        rule = NAME_RULE + (" (optionally @INSTANCE)" if instance else "")
+        self.error(path, f"{_field(path) or what}: {value!r} is not a valid {what} name ({rule})",
+                   value=True)
+        return None
+
+
+# --------------------------------------------------------------------------- releases
+
+
+@dataclass
+class _ReleaseFields:
+    """The release keys read from a release or from `defaults` (None: not given)."""
+
+    given: set[str] = field(default_factory=set)
+    provides: dict[str, tuple[Version, ...]] = field(default_factory=dict)
+    consumes: dict[str, Range] = field(default_factory=dict)
+    requires: dict[str, Range] = field(default_factory=dict)
+    upgrade_from: Range | None = None
+    reversible: bool = True
+    eol: dt.date | None = None
+    notes: tuple[str, ...] = ()
+    chart: str | None = None
+    deploy: Deploy = field(default_factory=Deploy)
+    # where each named API / component was written, for cross-document checks
+    refs: list[tuple[str, str, KeyPath]] = field(default_factory=list)
+
+
+def _read_release_fields(doc: _Doc, data: Mapping[str, Any], path: KeyPath) -> _ReleaseFields:
+    out = _ReleaseFields(given=set(data.keys()))
+    if "provides" in data:
+        provides = doc.mapping(data["provides"], path + ("provides",), "provides")
+        for api, value in (provides or {}).items():
+            p = path + ("provides", api)
+            out.refs.append(("api", api, p))
+            items = value if isinstance(value, list) else [value]
+            if not items:
+                doc.error(p, f"{_field(p)}: expected a version or a list of versions, found an "
+                          "empty list", value=True)
+            versions = []
+            for i, item in enumerate(items):
+                parsed = doc.version(item, p + (i,) if isinstance(value, list) else p)
+                if parsed:
+                    versions.append(parsed[0])
+            if versions:
+                out.provides[api] = tuple(sorted(set(versions)))
+    for key, target in (("consumes", out.consumes), ("requires", out.requires)):
+        if key in data:
+            entries = doc.mapping(data[key], path + (key,), key)
+            for name, value in (entries or {}).items():
+                p = path + (key, name)
+                out.refs.append(("api" if key == "consumes" else "component", name, p))
+                parsed_range = doc.range(value, p)
+                if parsed_range is not None:
+                    target[name] = parsed_range
+    if "upgradeFrom" in data:
+        out.upgrade_from = doc.range(data["upgradeFrom"], path + ("upgradeFrom",))
+    if "reversible" in data:
+        reversible = doc.boolean(data["reversible"], path + ("reversible",))
+        out.reversible = True if reversible is None else reversible
+    if "eol" in data:
+        out.eol = doc.date(data["eol"], path + ("eol",))
+    if "notes" in data:
+        out.notes = _read_notes(doc, data["notes"], path + ("notes",))
+    if "chart" in data:
+        chart = doc.version(data["chart"], path + ("chart",))
+        out.chart = chart[1] if chart else None
+    if "deploy" in data:
+        out.deploy = _read_deploy(doc, data["deploy"], path + ("deploy",))
+    return out
+
+
+def _read_notes(doc: _Doc, value: Any, path: KeyPath) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value.strip(),) if value.strip() else ()
+    if isinstance(value, list):
+        notes = []
+        for i, item in enumerate(value):
+            if isinstance(item, str):
+                if item.strip():
+                    notes.append(item.strip())
+            else:
+                doc.error(path + (i,), f"{_field(path + (i,))}: expected text, found "
+                          f"{_type_name(item)}", value=True)
+        return tuple(notes)
+    doc.error(path, f"{_field(path)}: expected text or a list of texts, found "
+              f"{_type_name(value)}", value=True)
+    return ()
+
+
+def _read_deploy(doc: _Doc, value: Any, path: KeyPath) -> Deploy:
+    data = doc.mapping(value, path, "deploy")
+    if data is None:
+        return Deploy()
+    doc.keys(data, path, DEPLOY_KEYS, "deploy")
+    helm: dict[str, Any] = {}
+    if "helm" in data:
+        helm = doc.mapping(data["helm"], path + ("helm",), "deploy.helm") or {}
+        doc.keys(helm, path + ("helm",), HELM_KEYS, "deploy.helm")
+    hp = path + ("helm",)
+    return Deploy(
+        helm_release=doc.text(helm, "release", hp) if helm else None,
+        helm_chart=doc.text(helm, "chart", hp) if helm else None,
+        helm_repository=doc.text(helm, "repository", hp) if helm else None,
+        helm_namespace=doc.text(helm, "namespace", hp) if helm else None,
+        image=doc.text(data, "image", path),
+        health_check=doc.text(data, "healthCheck", path),
+    )
+
+
+# --------------------------------------------------------------------------- kinds
+
+
+@dataclass
+class _Loaded:
+    """What the documents said, before cross-document checks."""
+
+    components: list[tuple[Component, _Doc, list[tuple[str, str, KeyPath]]]] = field(
+        default_factory=list
+    )
+    apis: list[tuple[Api, _Doc]] = field(default_factory=list)
+    environments: list[tuple[dict[str, Any], _Doc]] = field(default_factory=list)
+
+
+def _read_component(doc: _Doc, data: dict[str, Any], loaded: _Loaded) -> None:
+    doc.keys(data, (), COMPONENT_KEYS, "a Component")
+    name = doc.name(data.get("name"), ("name",), "component") if "name" in data else None
+    if "name" not in data:
+        doc.error((), "Component without 'name'")
+    if name:
+        doc.label = f"component {name}"
+    refs: list[tuple[str, str, KeyPath]] = []
+    defaults = _ReleaseFields()
+    if "defaults" in data:
+        raw_defaults = doc.mapping(data["defaults"], ("defaults",), "defaults")
+        if raw_defaults is not None:
+            doc.keys(raw_defaults, ("defaults",), DEFAULTS_KEYS, "defaults")
+            defaults = _read_release_fields(doc, raw_defaults, ("defaults",))
+            refs.extend(defaults.refs)
+    deploy = _read_deploy(doc, data["deploy"], ("deploy",)) if "deploy" in data else Deploy()
+
+    releases: list[Release] = []
+    first_at: dict[Version, str] = {}
+    raw_releases = data.get("releases")
+    if "releases" not in data:
+        doc.error((), "no 'releases' (list every release you may deploy or upgrade to)")
+    elif not isinstance(raw_releases, list) or not raw_releases:
+        doc.error(("releases",), f"releases: expected a list of releases, found "
+                  f"{_type_name(raw_releases) if raw_releases != [] else 'an empty list'}",
+                  value=True)
+    else:
+        for i, raw in enumerate(raw_releases):
+            path: KeyPath = ("releases", i)
+            item = doc.mapping(raw, path, f"releases[{i}]")
+            if item is None:
+                continue
+            doc.keys(item, path, RELEASE_KEYS, "a release")
+            if "version" not in item:
+                doc.error(path, f"releases[{i}]: missing required key 'version'")
+                continue
+            parsed = doc.version(item["version"], path + ("version",))
+            if parsed is None:
+                continue
+            version, label = parsed
+            if version in first_at:
+                doc.error(path + ("version",), f"release {label} is listed twice "
+                          f"(also as {first_at[version]!r})", value=True)
+                continue
+            first_at[version] = label
+            fields = _read_release_fields(doc, item, path)
+            refs.extend(fields.refs)
+            given = fields.given
+
+            def pick(key: str, own: Any, default: Any, given: set[str] = given) -> Any:
+                return own if key in given or key not in defaults.given else default
+
+            releases.append(
+                Release(
+                    component=name or "?",
+                    version=version,
+                    label=label,
+                    where=doc.where(path),
+                    date=doc.date(item["date"], path + ("date",)) if "date" in item else None,
+                    provides=pick("provides", fields.provides, defaults.provides),
+                    consumes=pick("consumes", fields.consumes, defaults.consumes),
+                    requires=pick("requires", fields.requires, defaults.requires),
+                    upgrade_from=pick("upgradeFrom", fields.upgrade_from, defaults.upgrade_from),
+                    reversible=pick("reversible", fields.reversible, defaults.reversible),
+                    eol=pick("eol", fields.eol, defaults.eol),
+                    notes=pick("notes", fields.notes, defaults.notes),
+                    chart=pick("chart", fields.chart, defaults.chart),
+                    deploy=deploy.merged(defaults.deploy).merged(fields.deploy),
+                )
+            )
+    if name is None:
+        return
+    loaded.components.append(
+        (
+            Component(
+                name=name,
+                where=doc.where(("name",)),
+                releases=tuple(sorted(releases, key=lambda r: r.version)),
+                title=doc.text(data, "title", ()),
+                description=doc.text(data, "description", ()),
+                repository=doc.text(data, "repository", ()),
+                deploy=deploy,
+            ),
+            doc,
+            refs,
+        )
+    )
+
+
+def _read_api(doc: _Doc, data: dict[str, Any], loaded: _Loaded) -> None:
+    doc.keys(data, (), API_KEYS, "an API")
+    if "name" not in data:
+        doc.error((), "API without 'name'")
+        return
+    name = doc.name(data["name"], ("name",), "API")
+    if name is None:
+        return
+    doc.label = f"API {name}"
+    versions: list[Version] = []
+    if "versions" in data:
+        raw = data["versions"]
+        if isinstance(raw, list):
+            for i, item in enumerate(raw):
+                parsed = doc.version(item, ("versions", i))
+                if parsed:
+                    versions.append(parsed[0])
+        else:
+            doc.error(("versions",), f"versions: expected a list of versions, found "
+                      f"{_type_name(raw)}", value=True)
+    loaded.apis.append(
+        (
+            Api(
+                name=name,
+                where=doc.where(("name",)),
+                title=doc.text(data, "title", ()),
+                standard=doc.text(data, "standard", ()),
+                description=doc.text(data, "description", ()),
+                versions=tuple(sorted(set(versions))),
+            ),
+            doc,
+        )
+    )
+
+
+def _read_environment(doc: _Doc, data: dict[str, Any], loaded: _Loaded) -> None:
+    doc.keys(data, (), ENVIRONMENT_KEYS, "an Environment")
+    if "name" not in data:
+        doc.error((), "Environment without 'name'")
+        return
+    name = doc.name(data["name"], ("name",), "environment")
+    if name is None:
+        return
+    doc.label = f"environment {name}"
+    loaded.environments.append((data, doc))
+
+
+_READERS = {"Component": _read_component, "API": _read_api, "Environment": _read_environment}
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise InputError(f"no manifests here: {root} is neither a directory nor a YAML file")
+    found = sorted(
+        p
+        for p in root.rglob("*")
+        if p.suffix in (".yaml", ".yml")
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+    if len(found) > MAX_FILES:
+        raise InputError(f"{root}: {len(found)} YAML files; more than {MAX_FILES} is refused")
+    return found
+
+
+def _read_text(path: Path, display: str, report: _Report) -> str | None:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            report.add(Where(display, 0, ()), f"file is {size / 2**20:.0f} MiB; manifests larger "
+                       f"than {MAX_FILE_BYTES // 2**20} MiB are refused")
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        report.add(Where(display), f"cannot read: {exc.strerror}")
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        report.items.append(
+            (Where(display, 0, (), _FixedLine(line)),
+             f"not valid UTF-8: byte 0x{data[exc.start]:02x} at column {column} "
+             "(save the file as UTF-8)", False)
+        )
+        return None
+
+
+@dataclass(frozen=True)
+class _FixedLine:
+    """A locator for problems found before YAML parsing, whose line is already known."""
+
+    fixed: int | None
+
+    def line(self, doc: int, path: KeyPath, *, value: bool = False) -> int | None:
+        return self.fixed
+
+
+_ERROR_AT = re.compile(r"at line (\d+), column (\d+)")
+
+
+def _parse(source: _Source, report: _Report) -> list[Any] | None:
+    try:
+        docs = yaml_rs.loads(
+            source.text + f"\n---\n{_SENTINEL}\n",
+            parse_datetime=True,
+            alias_limits=_ALIAS_LIMITS,
+        )
+    except yaml_rs.YAMLDecodeError as exc:
+        report.items.append(_syntax_problem(source, str(exc)))
+        return None
+    except (RecursionError, MemoryError, OverflowError, ValueError) as exc:
+        report.add(Where(source.display), f"cannot parse: {exc.__class__.__name__}")
+        return None
+    if not isinstance(docs, list) or not docs or docs[-1] != _SENTINEL:
+        last = source.text.count("\n") + 1
+        report.items.append((Where(source.display, 0, (), _FixedLine(last)),
+                             "YAML syntax error: unexpected end of file (an unclosed quote or "
+                             "bracket?)", False))
+        return None
+    return list(docs[:-1])
+
+
+def _syntax_problem(source: _Source, text: str) -> tuple[Where, str, bool]:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    last_line = source.text.count("\n") + 1
+    if match := _ERROR_AT.search(text):
+        line, column = int(match.group(1)), int(match.group(2))
+        reason = lines[-1] if len(lines) > 1 else text
+        reason = reason.lstrip("| ^").strip() or lines[0]
+        if line > last_line:
+            return (Where(source.display, 0, (), _FixedLine(last_line)),
+                    f"YAML syntax error: {reason} (at the end of the file)", False)
+        return (Where(source.display, 0, (), _FixedLine(line)),
+                f"YAML syntax error: {reason} (column {column})", False)
+    if "duplicate" in text:
+        return (Where(source.display, 0, (), _FixedLine(source.duplicate_key_line())),
+                f"YAML error: {lines[0] if lines else text} (a key may appear once per mapping)",
+                False)
+    if "alias" in text or "replay" in text:
+        return (Where(source.display), f"YAML aliases expand too far ({lines[0]}); "
+                "anchors and aliases are allowed, alias bombs are not", False)
+    return (Where(source.display), f"YAML error: {lines[0] if lines else text}", False)
+
+
+def _display(path: Path, root: Path, given: Path | None) -> str:
+    if given is None:
+        return str(path)
+    if root.is_file():
+        return str(given)
+    return str(given / path.relative_to(root))
+
+
+# --------------------------------------------------------------------------- cross-checks
+
+
+def _cross_check(loaded: _Loaded, report: _Report) -> Ecosystem:
+    components: dict[str, Component] = {}
+    for component, doc, _ in loaded.components:
+        if component.name in components:
+            first = components[component.name].where
+            doc.error(("name",), f"component {component.name!r} is defined twice (first at "
+                      f"{first})", value=True)
+            continue
+        components[component.name] = component
+    apis: dict[str, Api] = {}
+    for api, doc in loaded.apis:
+        if api.name in apis:
+            doc.error(("name",), f"API {api.name!r} is defined twice (first at "
+                      f"{apis[api.name].where})", value=True)
+            continue
+        apis[api.name] = api
+
+    for component, doc, refs in loaded.components:
+        if components.get(component.name) is not component:
+            continue
+        for kind, name, path in refs:
+            if kind == "api" and name not in apis:
+                doc.error(path, f"{_field(path)}: unknown API {name!r}"
+                          f"{_did_you_mean(name, apis)} (declare it as kind: API)")
+            elif kind == "component":
+                if name == component.name:
+                    doc.error(path, f"{_field(path)}: a component cannot require itself")
+                elif name not in components:
+                    doc.error(path, f"{_field(path)}: requires unknown component {name!r}"
+                              f"{_did_you_mean(name, components)}")
+
+    environments: dict[str, Environment] = {}
+    for data, doc in loaded.environments:
+        env = _read_environment_body(doc, data, components, apis)
+        if env is None:
+            continue
+        if env.name in environments:
+            doc.error(("name",), f"environment {env.name!r} is defined twice (first at "
+                      f"{environments[env.name].where})", value=True)
+            continue
+        environments[env.name] = env
+    return Ecosystem(components=components, apis=apis, environments=environments, source="")
+
+
+def _read_environment_body(
+    doc: _Doc,
+    data: dict[str, Any],
+    components: Mapping[str, Component],
+    apis: Mapping[str, Api],
+) -> Environment | None:
+    deployed: dict[str, Version] = {}
+    if "deployed" not in data:
+        doc.error((), "no 'deployed' (COMPONENT or COMPONENT@INSTANCE: version)")
+    raw = doc.mapping(data.get("deployed", {}), ("deployed",), "deployed") or {}
+    for key, value in raw.items():
+        path: KeyPath = ("deployed", key)
+        if doc.name(key, path, "deployed", instance=True) is None:
+            continue
+        name = component_of(key)
+        if name not in components:
+            doc.error(path, f"deploys unknown component {name!r}{_did_you_mean(name, components)}")
+            continue
+        parsed = doc.version(value, path)
+        if parsed is None:
+            continue
+        version, label = parsed
+        if components[name].release(version) is None:
+            doc.error(path, f"deploys {key} {label}, which is not a release listed for {name} "
+                      f"({_nearby(components[name], version)})", value=True)
+            continue
+        deployed[key] = version
+
+    wiring = _read_wiring(doc, data, deployed, components, apis)
+    targets = _read_targets(doc, data, deployed, components)
+    env = Environment(
+        name=str(data["name"]),
+        where=doc.where(("name",)),
+        deployed=deployed,
+        title=doc.text(data, "title", ()),
+        wiring=wiring,
+        targets=targets,
+    )
+    if len(deployed) == len(raw):  # bindings are only meaningful once every key is valid
+        for problem_path, message in binding_problems(env, components):
+            doc.error(problem_path, message)
+    return env
+
+
+def _nearby(component: Component, version: Version) -> str:
+    labels = [r.label for r in component.releases]
+    if not labels:
+        return "it lists no releases"
+    older = [r.label for r in component.releases if r.version < version][-2:]
+    newer = [r.label for r in component.releases if r.version > version][:2]
+    near = older + newer
+    return "nearest listed: " + ", ".join(near) if near else "listed: " + ", ".join(labels[:5])
+
+
+def _read_wiring(
+    doc: _Doc,
+    data: Mapping[str, Any],
+    deployed: Mapping[str, Version],
+    components: Mapping[str, Component],
+    apis: Mapping[str, Api],
+) -> dict[str, dict[str, str]]:
+    wiring: dict[str, dict[str, str]] = {}
+    if "wiring" not in data:
+        return wiring
+    raw = doc.mapping(data["wiring"], ("wiring",), "wiring") or {}
+    for consumer, entries in raw.items():
+        path: KeyPath = ("wiring", consumer)
+        if consumer not in deployed:
+            doc.error(path, f"wiring: {consumer!r} is not deployed in this environment"
+                      f"{_did_you_mean(consumer, deployed)}")
+            continue
+        mapping = doc.mapping(entries, path, f"wiring.{consumer}") or {}
+        for api, provider in mapping.items():
+            p = path + (api,)
+            if not isinstance(provider, str):
+                doc.error(p, f"{_field(p)}: expected a deployed component, found "
+                          f"{_type_name(provider)}", value=True)
+                continue
+            if provider not in deployed:
+                doc.error(p, f"{_field(p)}: {provider!r} is not deployed in this environment"
+                          f"{_did_you_mean(provider, deployed)}", value=True)
+                continue
+            provider_component = components[component_of(provider)]
+            if api in apis:
+                if not provider_component.provides_ever(api, from_version=deployed[provider]):
+                    doc.error(p, f"{_field(p)}: {provider} does not provide {api} (no release "
+                              f"from {provider_component.release(deployed[provider])} on "
+                              "provides it)", value=True)
+                    continue
+            elif api in components:
+                if component_of(provider) != api:
+                    doc.error(p, f"{_field(p)}: {provider} is not an instance of {api}",
+                              value=True)
+                    continue
+            else:
+                doc.error(p, f"{_field(p)}: {api!r} is neither an API nor a component"
+                          f"{_did_you_mean(api, [*apis, *components])}")
+                continue
+            wiring.setdefault(consumer, {})[api] = provider
+    return wiring
+
+
+def _read_targets(
+    doc: _Doc,
+    data: Mapping[str, Any],
+    deployed: Mapping[str, Version],
+    components: Mapping[str, Component],
+) -> dict[str, Version | str]:
+    targets: dict[str, Version | str] = {}
+    if "targets" not in data:
+        return targets
+    raw = doc.mapping(data["targets"], ("targets",), "targets") or {}
+    names = {component_of(k) for k in deployed}
+    for key, value in raw.items():
+        path: KeyPath = ("targets", key)
+        if key not in deployed and key not in names:
+            doc.error(path, f"targets: {key!r} is not deployed in this environment"
+                      f"{_did_you_mean(key, [*deployed, *names])}")
+            continue
+        if value == LATEST:
+            targets[key] = LATEST
+            continue
+        parsed = doc.version(value, path)
+        if parsed is None:
+            continue
+        if components[component_of(key)].release(parsed[0]) is None:
+            doc.error(path, f"targets {key} {parsed[1]}, which is not a release listed for "
+                      f"{component_of(key)}", value=True)
+            continue
+        targets[key] = parsed[0]
+    return targets
+
+
+def providers(env: Environment, components: Mapping[str, Component], api: str,
+              consumer: str) -> list[str]:
+    """Deployed keys that provide `api` now or in a later release (never the consumer)."""
+    return sorted(
+        key
+        for key, version in env.deployed.items()
+        if key != consumer and components[component_of(key)].provides_ever(api, from_version=version)
+    )
+
+
+def binding_problems(
+    env: Environment, components: Mapping[str, Component]
+) -> list[tuple[KeyPath, str]]:
+    """Consumed APIs with no deployed provider, or several and no wiring; likewise for
+    required components deployed as several instances."""
+    problems: list[tuple[KeyPath, str]] = []
+    for consumer, version in sorted(env.deployed.items()):
+        component = components[component_of(consumer)]
+        current = component.release(version)
+        apis_used = {api for r in component.releases if r.version >= version for api in r.consumes}
+        for api in sorted(apis_used):
+            if api in env.wiring.get(consumer, {}):
+                continue
+            found = providers(env, components, api, consumer)
+            if len(found) > 1:
+                problems.append((("deployed", consumer),
+                                 f"{consumer} consumes {api}, which several deployed components "
+                                 f"provide ({', '.join(found)}): say which in wiring.{consumer}"))
+            elif not found and current is not None and api in current.consumes:
+                problems.append((("deployed", consumer),
+                                 f"{consumer} {current.label} consumes {api} "
+                                 f"({current.consumes[api]}), but no deployed component "
+                                 "provides it"))
+        required = {name for r in component.releases if r.version >= version for name in r.requires}
+        for name in sorted(required):
+            if name in env.wiring.get(consumer, {}):
+                continue
+            instances = sorted(k for k in env.deployed if component_of(k) == name)
+            if not instances and current is not None and name in current.requires:
+                problems.append((("deployed", consumer),
+                                 f"{consumer} {current.label} requires {name} "
+                                 f"({current.requires[name]}), which is not deployed"))
+            elif len(instances) > 1:
+                problems.append((("deployed", consumer),
+                                 f"{consumer} requires {name}, which is deployed several times "
+                                 f"({', '.join(instances)}): say which in wiring.{consumer}"))
+    return problems
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def check(manifests: Path | None = None) -> tuple[Ecosystem, list[Problem]]:
+    """Read and validate the manifests; return what could be read and every problem."""
+    root, given = _resolve_root(manifests)
+    report = _Report()
+    loaded = _Loaded()
+    for path in _files(root):
+        display = _display(path, root, given)
+        text = _read_text(path, display, report)
+        if text is None:
+            continue
+        source = _Source(display, text)
+        docs = _parse(source, report)
+        if docs is None:
+            continue
+        index = -1
+        for data in docs:
+            if data is None:
+                continue  # an empty document (e.g. a trailing `---`)
+            index += 1
+            doc = _Doc(source, index, report, "")
+            _read_document(doc, data, loaded)
+    ecosystem = _cross_check(loaded, report)
+    ecosystem = Ecosystem(
+        components=dict(sorted(ecosystem.components.items())),
+        apis=dict(sorted(ecosystem.apis.items())),
+        environments=dict(sorted(ecosystem.environments.items())),
+        source=str(given) if given is not None else str(root),
+    )
+    return ecosystem, report.problems()
+
+
+def _read_document(doc: _Doc, data: Any, loaded: _Loaded) -> None:
+    if not isinstance(data, dict):
+        doc.error((), f"a manifest document must be a mapping with a 'kind', found "
+                  f"{_type_name(data)}")
+        return
+    kind = data.get("kind")
+    if "kind" not in data:
+        doc.error((), f"document without 'kind' (one of {', '.join(KINDS)})")
+        return
+    if not isinstance(kind, str) or kind not in _READERS:
+        doc.error(("kind",), f"unknown kind {kind!r}{_did_you_mean(str(kind), KINDS)} "
+                  f"(one of {', '.join(KINDS)})", value=True)
+        return
+    _READERS[kind](doc, data, loaded)
+
+
+def _resolve_root(manifests: Path | None) -> tuple[Path, Path | None]:
+    """The manifests to read and the path to show in messages (None: bundled)."""
+    if manifests is not None:
+        if not manifests.exists():
+            raise InputError(f"{manifests}: no such file or directory (--manifests)")
+        return manifests, manifests
+    local = Path("manifests")
+    if local.is_dir():
+        return local, local
+    return bundled_manifests(), None
+
+
+def load(manifests: Path | None = None) -> Ecosystem:
+    """Read the manifests; raise ManifestError with every problem when they are invalid."""
+    ecosystem, problems = check(manifests)
+    if problems:
+        raise ManifestError(problems)
+    return ecosystem
+
+
+def load_environment(ecosystem: Ecosystem, spec: str | None) -> Environment:
+    """An Environment by name, or from a YAML file holding one Environment document."""
+    if spec is None:
+        if DEFAULT_ENVIRONMENT in ecosystem.environments:
+            return ecosystem.environments[DEFAULT_ENVIRONMENT]
+        if len(ecosystem.environments) == 1:
+            return next(iter(ecosystem.environments.values()))
+        names = ", ".join(ecosystem.environments) or "none"
+        raise InputError(f"say which environment with --env (environments in the manifests: "
+                         f"{names})")
+    if spec in ecosystem.environments:
+        return ecosystem.environments[spec]
+    path = Path(spec)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        return _environment_from_file(ecosystem, path)
+    raise InputError(f"unknown environment {spec!r}{_did_you_mean(spec, ecosystem.environments)}"
+                     f" (environments: {', '.join(ecosystem.environments) or 'none'}; or give "
+                     "a path to a YAML file)")
+
+
+def _environment_from_file(ecosystem: Ecosystem, path: Path) -> Environment:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file (--env)")
+    report = _Report()
+    text = _read_text(path, str(path), report)
+    source = _Source(str(path), text or "")
+    docs = _parse(source, report) if text is not None else None
+    envs: list[Environment] = []
+    if docs is not None:
+        loaded = _Loaded()
+        index = -1
+        for data in docs:
+            if data is None:
+                continue
+            index += 1
+            doc = _Doc(source, index, report, "")
+            if isinstance(data, dict) and data.get("kind") != "Environment":
+                doc.error(("kind",), f"--env file holds a {data.get('kind')!r} document; it "
+                          "must hold one kind: Environment", value=True)
+                continue
+            _read_document(doc, data, loaded)
+        for data, doc in loaded.environments:
+            env = _read_environment_body(doc, data, ecosystem.components, ecosystem.apis)
+            if env is not None:
+                envs.append(env)
+        if not report.items and len(envs) != 1:
+            raise InputError(f"{path}: expected exactly one Environment document, found "
+                             f"{len(envs)}")
+    if report.items:
+        raise ManifestError(report.problems())
+    return envs[0]
+
+
+def counts(ecosystem: Ecosystem) -> Counter[str]:
+    """How much the manifests hold, for `validate`'s summary."""
+    return Counter(
+        components=len(ecosystem.components),
+        releases=sum(len(c.releases) for c in ecosystem.components.values()),
+        apis=len(ecosystem.apis),
+        environments=len(ecosystem.environments),
+    )

@@ -1,0 +1,210 @@
+"""The ecosystem as frozen dataclasses: components, their releases, APIs and environments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ozrelease.versions import Range, Version
+
+LATEST = "latest"
+
+
+Path = tuple[str | int, ...]  # keys and list indices from a document's root
+
+
+class LineLocator(Protocol):
+    def line(self, doc: int, path: Path, *, value: bool = False) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where something was written: a manifest file, a document in it and the key path.
+
+    The line is found only when someone asks (a problem is reported): finding lines means
+    a second, slower YAML parse, which valid manifests never pay for.
+    """
+
+    file: str
+    doc: int = 0
+    path: Path = ()
+    locator: LineLocator | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def line(self) -> int | None:
+        return self.locator.line(self.doc, self.path) if self.locator is not None else None
+
+    def at(self, *more: str | int) -> Where:
+        """A place below this one."""
+        return Where(self.file, self.doc, self.path + more, self.locator)
+
+    def __str__(self) -> str:
+        line = self.line
+        return self.file if line is None else f"{self.file}:{line}"
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """Hints for plan exports: how a component is deployed (all optional)."""
+
+    helm_release: str | None = None
+    helm_chart: str | None = None
+    helm_repository: str | None = None
+    helm_namespace: str | None = None
+    image: str | None = None
+    health_check: str | None = None
+
+    def merged(self, override: Deploy) -> Deploy:
+        """`override`'s hints where it has them, ours elsewhere."""
+        return Deploy(
+            **{
+                name: getattr(override, name)
+                if getattr(override, name) is not None
+                else getattr(self, name)
+                for name in self.__dataclass_fields__
+            }
+        )
+
+    @property
+    def empty(self) -> bool:
+        return all(getattr(self, name) is None for name in self.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release of a component, with the defaults of its component already applied."""
+
+    component: str
+    version: Version
+    label: str  # the version as written in the manifest (image tags use it)
+    where: Where
+    date: dt.date | None = None
+    provides: Mapping[str, tuple[Version, ...]] = field(default_factory=dict)
+    consumes: Mapping[str, Range] = field(default_factory=dict)
+    requires: Mapping[str, Range] = field(default_factory=dict)
+    upgrade_from: Range | None = None  # None: every older release may move here directly
+    reversible: bool = True
+    eol: dt.date | None = None
+    notes: tuple[str, ...] = ()
+    chart: str | None = None
+    deploy: Deploy = field(default_factory=Deploy)
+
+    def __str__(self) -> str:
+        return f"{self.component} {self.label}"
+
+    def can_upgrade_from(self, version: Version) -> bool:
+        """A direct step from `version` to this release is allowed (CONTRACT §2)."""
+        if version >= self.version:
+            return False
+        return self.upgrade_from is None or self.upgrade_from.allows(version)
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    where: Where
+    releases: tuple[Release, ...]  # oldest first
+    title: str | None = None
+    description: str | None = None
+    repository: str | None = None
+    deploy: Deploy = field(default_factory=Deploy)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_version", {r.version: r for r in self.releases})
+
+    def release(self, version: Version) -> Release | None:
+        by_version: dict[Version, Release] = self._by_version  # type: ignore[attr-defined]
+        return by_version.get(version)
+
+    @property
+    def display(self) -> str:
+        return self.title or self.name
+
+    def newest(self, *, include_prereleases: bool = False) -> Release | None:
+        """The newest final release; pre-releases only when asked (or when there is no other)."""
+        finals = [r for r in self.releases if include_prereleases or not r.version.is_prerelease]
+        if finals:
+            return finals[-1]
+        return self.releases[-1] if self.releases else None
+
+    def newer_than(self, version: Version) -> Iterator[Release]:
+        return (r for r in self.releases if r.version > version)
+
+    def provides_ever(self, api: str, *, from_version: Version | None = None) -> bool:
+        """Some release (at or after `from_version`) provides `api`."""
+        return any(
+            api in r.provides
+            for r in self.releases
+            if from_version is None or r.version >= from_version
+        )
+
+
+@dataclass(frozen=True)
+class Api:
+    name: str
+    where: Where
+    title: str | None = None
+    standard: str | None = None
+    description: str | None = None
+    versions: tuple[Version, ...] = ()  # published versions of the standard, oldest first
+
+    @property
+    def newest(self) -> Version | None:
+        finals = [v for v in self.versions if not v.is_prerelease]
+        return max(finals) if finals else (max(self.versions) if self.versions else None)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What one installation runs. Keys are `COMPONENT` or `COMPONENT@INSTANCE`."""
+
+    name: str
+    where: Where
+    deployed: Mapping[str, Version]
+    title: str | None = None
+    wiring: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    targets: Mapping[str, Version | str] = field(default_factory=dict)  # str: LATEST
+
+    def where_of(self, key: str) -> Where:
+        """Where `key` is deployed in the manifest."""
+        return self.where.at("deployed", key)
+
+    def components(self) -> set[str]:
+        return {component_of(key) for key in self.deployed}
+
+
+def component_of(key: str) -> str:
+    """The component name of a deployed key: `open-zaak@utrecht` -> `open-zaak`."""
+    return key.partition("@")[0]
+
+
+def instance_of(key: str) -> str | None:
+    return key.partition("@")[2] or None
+
+
+@dataclass(frozen=True)
+class Ecosystem:
+    """Everything the manifests say, validated."""
+
+    components: Mapping[str, Component]
+    apis: Mapping[str, Api]
+    environments: Mapping[str, Environment]
+    source: str  # the manifests directory or file, for messages
+
+    def component(self, name: str) -> Component:
+        return self.components[name]
+
+    def release(self, key: str, version: Version) -> Release:
+        """The release deployed under `key` at `version` (validated to exist)."""
+        found = self.components[component_of(key)].release(version)
+        if found is None:  # pragma: no cover - the loader guarantees it
+            raise KeyError(f"{key} {version}")
+        return found
+
+    def label(self, key: str, version: Version) -> str:
+        """A version as the manifests write it (`4.0.0-beta.0`, not `4.0.0b0`)."""
+        component = self.components.get(component_of(key))
+        found = component.release(version) if component else None
+        return found.label if found else str(version)

@@ -1,0 +1,102 @@
+"""The only home of version rules: PEP 440 versions and specifier sets, via `packaging`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+__all__ = [
+    "ANY",
+    "InvalidSpecifier",
+    "InvalidVersion",
+    "SpecifierSet",
+    "Range",
+    "Version",
+    "allows",
+    "describe_specifier",
+    "newest",
+    "parse_range",
+    "parse_specifier",
+    "parse_version",
+]
+
+ANY = SpecifierSet("")
+
+# Things people write that are not PEP 440, and what to write instead.
+_BARE_VERSION = re.compile(r"^\s*v?\d+(\.\d+)*\s*$")
+_X_RANGE = re.compile(r"^\s*v?(\d+(?:\.\d+)*)\.[xX*]\s*$")
+
+
+@lru_cache(maxsize=65536)
+def parse_version(text: str) -> Version:
+    """A PEP 440 version; a leading `v` is accepted. Raises ValueError with a hint."""
+    try:
+        return Version(text)
+    except InvalidVersion:
+        raise ValueError(
+            f"{text!r} is not a valid version (PEP 440, e.g. 1.30.0, 2.0.0rc1 or v1.2)"
+        ) from None
+
+
+@lru_cache(maxsize=65536)
+def parse_specifier(text: str) -> SpecifierSet:
+    """A PEP 440 specifier set such as `>=1.27,<2`; `*` or an empty string allow anything."""
+    stripped = text.strip()
+    if stripped in ("", "*"):
+        return ANY
+    try:
+        return SpecifierSet(stripped)
+    except InvalidSpecifier:
+        hint = ""
+        if _BARE_VERSION.match(stripped):
+            hint = f"; for exactly that version write '=={stripped.lstrip('v')}'"
+            hint += f", for that series '=={stripped.lstrip('v')}.*'"
+        elif m := _X_RANGE.match(stripped):
+            hint = f"; write '=={m.group(1)}.*'"
+        raise ValueError(
+            f"{text!r} is not a valid version specifier (PEP 440, e.g. '>=1.27,<2'){hint}"
+        ) from None
+
+
+def allows(spec: SpecifierSet, version: Version) -> bool:
+    """Whether `version` is inside `spec`. Pre-releases count: a manifest that lists a
+    pre-release means it can be deployed, and `<2` still excludes 2.0.0rc1 (PEP 440)."""
+    return spec.contains(version, prereleases=True)
+
+
+def newest(versions: Iterable[Version], *, include_prereleases: bool = False) -> Version | None:
+    """The newest final release (or pre-release too, when asked) of `versions`."""
+    candidates = [v for v in versions if include_prereleases or not v.is_prerelease]
+    return max(candidates) if candidates else None
+
+
+def describe_specifier(spec: SpecifierSet) -> str:
+    """A specifier as people read it: `>=1.27,<2`, or `any version`."""
+    text = str(spec)
+    return text if text else "any version"
+
+
+@dataclass(frozen=True)
+class Range:
+    """A specifier set together with the text it was written as (`>=1.27,<2`), which is
+    what messages quote; `packaging` would print it reordered."""
+
+    text: str
+    spec: SpecifierSet
+
+    def allows(self, version: Version) -> bool:
+        return allows(self.spec, version)
+
+    def __str__(self) -> str:
+        return self.text.strip() if self.text.strip() not in ("", "*") else "any version"
+
+
+@lru_cache(maxsize=65536)
+def parse_range(text: str) -> Range:
+    """`parse_specifier`, keeping the text as written."""
+    return Range(text.strip(), parse_specifier(text))
