@@ -79,26 +79,48 @@ def ecosystem_graph(ecosystem: Ecosystem) -> GraphView:
     for component in ecosystem.components.values():
         newest = component.newest()
         view.nodes.append(
-            Node(_component_id(component.name), "component", component.name, component.title,
-                 versions=tuple(r.label for r in component.releases))
+            Node(
+                _component_id(component.name),
+                "component",
+                component.name,
+                component.title,
+                versions=tuple(r.label for r in component.releases),
+            )
         )
         for api, wanted in _newest_constraints(component, "consumes"):
-            view.edges.append(Edge(_component_id(component.name), _api_id(api), "consumes", api,
-                                   wanted))
+            view.edges.append(
+                Edge(_component_id(component.name), _api_id(api), "consumes", api, wanted)
+            )
             for provider in providers.get(api, []):
                 if provider != component.name:
-                    view.edges.append(Edge(_component_id(component.name),
-                                           _component_id(provider), "calls", api, wanted))
+                    view.edges.append(
+                        Edge(
+                            _component_id(component.name),
+                            _component_id(provider),
+                            "calls",
+                            api,
+                            wanted,
+                        )
+                    )
         for name, wanted in _newest_constraints(component, "requires"):
-            view.edges.append(Edge(_component_id(component.name), _component_id(name), "requires",
-                                   None, wanted))
+            view.edges.append(
+                Edge(_component_id(component.name), _component_id(name), "requires", None, wanted)
+            )
         if newest is not None:
             for api in sorted({a for r in component.releases for a in r.provides}):
-                view.edges.append(Edge(_component_id(component.name), _api_id(api), "provides",
-                                       api))
+                view.edges.append(
+                    Edge(_component_id(component.name), _api_id(api), "provides", api)
+                )
     for api in ecosystem.apis.values():
-        view.nodes.append(Node(_api_id(api.name), "api", api.name, api.title,
-                               versions=tuple(str(v) for v in api.versions)))
+        view.nodes.append(
+            Node(
+                _api_id(api.name),
+                "api",
+                api.name,
+                api.title,
+                versions=tuple(str(v) for v in api.versions),
+            )
+        )
     view.edges.sort(key=lambda e: (e.source, e.kind, e.target, e.api or ""))
     view.cycles = _cycles(view)
     return view
@@ -138,17 +160,40 @@ def deployment_graph(deployment: Deployment) -> GraphView:
                 view.violations.append(message)
             if need.kind == "consumes":
                 used_apis.setdefault(need.name, set())
-                view.edges.append(Edge(key, _api_id(need.name), "consumes", need.name,
-                                       str(need.wanted), ok, message))
+                view.edges.append(
+                    Edge(
+                        key,
+                        _api_id(need.name),
+                        "consumes",
+                        need.name,
+                        str(need.wanted),
+                        ok,
+                        message,
+                    )
+                )
             if need.provider is not None:
-                view.edges.append(Edge(key, need.provider,
-                                       "calls" if need.kind == "consumes" else "requires",
-                                       need.name if need.kind == "consumes" else None,
-                                       str(need.wanted), ok, message))
+                view.edges.append(
+                    Edge(
+                        key,
+                        need.provider,
+                        "calls" if need.kind == "consumes" else "requires",
+                        need.name if need.kind == "consumes" else None,
+                        str(need.wanted),
+                        ok,
+                        message,
+                    )
+                )
     for api in sorted(used_apis):
         known = deployment.ecosystem.apis.get(api)
-        view.nodes.append(Node(_api_id(api), "api", api, known.title if known else None,
-                               versions=tuple(sorted(used_apis[api], key=parse_version))))
+        view.nodes.append(
+            Node(
+                _api_id(api),
+                "api",
+                api,
+                known.title if known else None,
+                versions=tuple(sorted(used_apis[api], key=parse_version)),
+            )
+        )
     view.edges.sort(key=lambda e: (e.source, e.kind, e.target, e.api or ""))
     view.cycles = _cycles(view)
     return view
@@ -222,8 +267,9 @@ def impact(deployment: Deployment, subject: str) -> Impact:
     keys = [k for k in deployment.keys if k == name or component_of(k) == name]
     if not keys:
         known = sorted({component_of(k) for k in deployment.keys} | set(deployment.keys))
-        raise InputError(f"{name!r} is not deployed in environment {env.name} "
-                         f"(deployed: {', '.join(known)})")
+        raise InputError(
+            f"{name!r} is not deployed in environment {env.name} (deployed: {', '.join(known)})"
+        )
     component = deployment.ecosystem.components[component_of(keys[0])]
     release = _pick_release(component, wanted.strip())
     results = []
@@ -261,12 +307,22 @@ def _impact_on(deployment: Deployment, key: str, new: Release) -> KeyImpact:
         before = now_needs.get((need.kind, need.name))
         holds_now = before is not None and deployment.satisfied(before, current_version, pv)
         after = deployment.satisfied(need, new.version, pv)
-        message = (f"{key} {new.label} {deployment.describe_need(need)}: "
-                   + _provider_words(deployment, need, pv))
+        message = f"{key} {new.label} {deployment.describe_need(need)}: " + _provider_words(
+            deployment, need, pv
+        )
         fix = None if after else _provider_fix(deployment, need)
-        checks.append(Check("needs", need.provider or need.name,
-                            deployment.label(need.provider, pv) if need.provider and pv else None,
-                            deployment.describe_need(need), holds_now, after, message, fix))
+        checks.append(
+            Check(
+                "needs",
+                need.provider or need.name,
+                deployment.label(need.provider, pv) if need.provider and pv else None,
+                deployment.describe_need(need),
+                holds_now,
+                after,
+                message,
+                fix,
+            )
+        )
     # Who depends on it.
     for other in deployment.keys:
         if other == key:
@@ -278,14 +334,26 @@ def _impact_on(deployment: Deployment, key: str, new: Release) -> KeyImpact:
             holds_now = deployment.satisfied(need, other_version, current_version)
             after = deployment.satisfied(need, other_version, new.version)
             who = f"{other} {deployment.label(other, other_version)}"
-            message = (f"{who} {deployment.describe_need(need)}: "
-                       + _provider_words(deployment, need, new.version, label=new.label))
+            message = f"{who} {deployment.describe_need(need)}: " + _provider_words(
+                deployment, need, new.version, label=new.label
+            )
             fix = None if after else _consumer_fix(deployment, other, need, new)
-            checks.append(Check("used-by", other, deployment.label(other, other_version),
-                                deployment.describe_need(need), holds_now, after, message, fix))
+            checks.append(
+                Check(
+                    "used-by",
+                    other,
+                    deployment.label(other, other_version),
+                    deployment.describe_need(need),
+                    holds_now,
+                    after,
+                    message,
+                    fix,
+                )
+            )
     dropped = tuple(sorted(api for api in current.provides if api not in new.provides))
-    path = stop_path(deployment.ecosystem.components[component_of(key)], current_version,
-                     new.version)
+    path = stop_path(
+        deployment.ecosystem.components[component_of(key)], current_version, new.version
+    )
     must_move = tuple(sorted({c.other for c in checks if not c.holds_after}))
     return KeyImpact(
         key=key,
@@ -299,8 +367,9 @@ def _impact_on(deployment: Deployment, key: str, new: Release) -> KeyImpact:
     )
 
 
-def _provider_words(deployment: Deployment, need: Need, version: Version | None,
-                    label: str | None = None) -> str:
+def _provider_words(
+    deployment: Deployment, need: Need, version: Version | None, label: str | None = None
+) -> str:
     if need.provider is None:
         return "nothing deployed serves it"
     if version is None:
@@ -310,8 +379,11 @@ def _provider_words(deployment: Deployment, need: Need, version: Version | None,
     if need.kind == "requires":
         return f"{need.provider} {shown} {'satisfies' if ok else 'does not satisfy'} it"
     provided = deployment.release(need.provider, version).provides.get(need.name, ())
-    what = (f"provides {need.name} {' and '.join(str(v) for v in provided)}" if provided
-            else f"does not provide {need.name}")
+    what = (
+        f"provides {need.name} {' and '.join(str(v) for v in provided)}"
+        if provided
+        else f"does not provide {need.name}"
+    )
     return f"{need.provider} {shown} {what} ({'ok' if ok else 'broken'})"
 
 
@@ -321,8 +393,11 @@ def _provider_fix(deployment: Deployment, need: Need) -> str | None:
         return None
     component = deployment.ecosystem.components[component_of(need.provider)]
     deployed = deployment.environment.deployed[need.provider]
-    good = [r for r in component.releases if r.version >= deployed
-            and deployment.satisfied(need, deployed, r.version)]
+    good = [
+        r
+        for r in component.releases
+        if r.version >= deployed and deployment.satisfied(need, deployed, r.version)
+    ]
     if not good:
         return f"no release of {component.name} from the deployed one on satisfies it"
     return f"{need.provider} must move: {_span(good)} would satisfy it"
@@ -337,8 +412,10 @@ def _consumer_fix(deployment: Deployment, consumer: str, need: Need, new: Releas
         if release.version < deployed:
             continue
         for other_need in deployment.needs(consumer, release.version):
-            if (other_need.kind, other_need.name) == (need.kind, need.name) and \
-                    deployment.satisfied(other_need, release.version, new.version):
+            if (other_need.kind, other_need.name) == (
+                need.kind,
+                need.name,
+            ) and deployment.satisfied(other_need, release.version, new.version):
                 good.append(release)
                 break
     if not good:
@@ -397,8 +474,14 @@ def as_json(view: GraphView) -> dict[str, Any]:
         "format": "ozrelease-graph/1",
         "environment": view.environment,
         "nodes": [
-            {"id": strip_id(n.id) if n.kind == "component" else n.id, "kind": n.kind,
-             "name": n.name, "title": n.title, "version": n.version, "versions": list(n.versions)}
+            {
+                "id": strip_id(n.id) if n.kind == "component" else n.id,
+                "kind": n.kind,
+                "name": n.name,
+                "title": n.title,
+                "version": n.version,
+                "versions": list(n.versions),
+            }
             for n in view.nodes
         ],
         "edges": [_edge_json(e) for e in view.edges],
@@ -411,8 +494,15 @@ def _edge_json(edge: Edge) -> dict[str, Any]:
     def node(node_id: str) -> str:
         return strip_id(node_id) if not node_id.startswith("api:") else node_id
 
-    return {"source": node(edge.source), "target": node(edge.target), "kind": edge.kind,
-            "api": edge.api, "wanted": edge.wanted, "ok": edge.ok, "message": edge.message}
+    return {
+        "source": node(edge.source),
+        "target": node(edge.target),
+        "kind": edge.kind,
+        "api": edge.api,
+        "wanted": edge.wanted,
+        "ok": edge.ok,
+        "message": edge.message,
+    }
 
 
 def names(items: Iterable[str]) -> str:
@@ -448,50 +538,85 @@ def view_model(view: GraphView) -> dict[str, Any]:
         lines = []
         for e in out:
             if e.kind == "calls":
-                lines.append({"ok": e.ok, "text": f"calls {label(e.target)} for {e.api} "
-                              f"{e.wanted}", "why": e.message})
+                lines.append(
+                    {
+                        "ok": e.ok,
+                        "text": f"calls {label(e.target)} for {e.api} {e.wanted}",
+                        "why": e.message,
+                    }
+                )
             elif e.kind == "requires":
-                lines.append({"ok": e.ok, "text": f"requires {label(e.target)} {e.wanted}",
-                              "why": e.message})
+                lines.append(
+                    {"ok": e.ok, "text": f"requires {label(e.target)} {e.wanted}", "why": e.message}
+                )
             elif e.kind == "consumes" and e.api not in {x.api for x in out if x.kind == "calls"}:
-                lines.append({"ok": e.ok, "text": f"consumes {e.api} {e.wanted}, which no "
-                              "deployed component provides" if view.environment else
-                              f"consumes {e.api} {e.wanted}, which no component provides",
-                              "why": e.message})
+                lines.append(
+                    {
+                        "ok": e.ok,
+                        "text": f"consumes {e.api} {e.wanted}, which no deployed component provides"
+                        if view.environment
+                        else f"consumes {e.api} {e.wanted}, which no component provides",
+                        "why": e.message,
+                    }
+                )
         for line in lines:
             line["status"] = {None: "", True: "ok", False: "BROKEN"}[line["ok"]]
         used_by = sorted(
             f"{label(e.source)} ({e.api + ' ' if e.api else ''}{e.wanted})"
-            for e in calls if e.target == node.id
+            for e in calls
+            if e.target == node.id
         )
-        components.append({
-            "id": ids[node.id],
-            "name": node.name if view.environment is None else strip_id(node.id),
-            "label": label(node.id),
-            "title": node.title or "",
-            "newest": node.versions[-1] if node.versions and view.environment is None else "",
-            "provides": provides,
-            "lines": lines,
-            "used_by": used_by,
-            "broken": any(line["ok"] is False for line in lines),
-        })
+        components.append(
+            {
+                "id": ids[node.id],
+                "name": node.name if view.environment is None else strip_id(node.id),
+                "label": label(node.id),
+                "title": node.title or "",
+                "newest": node.versions[-1] if node.versions and view.environment is None else "",
+                "provides": provides,
+                "lines": lines,
+                "used_by": used_by,
+                "broken": any(line["ok"] is False for line in lines),
+            }
+        )
     apis = []
     for node in view.nodes:
         if node.kind != "api":
             continue
-        providers_of = sorted(label(e.source) for e in view.edges
-                              if e.kind == "provides" and e.target == node.id)
-        apis.append({"id": ids[node.id], "name": node.name, "title": node.title or "",
-                     "versions": ", ".join(node.versions), "providers": providers_of})
+        providers_of = sorted(
+            label(e.source) for e in view.edges if e.kind == "provides" and e.target == node.id
+        )
+        apis.append(
+            {
+                "id": ids[node.id],
+                "name": node.name,
+                "title": node.title or "",
+                "versions": ", ".join(node.versions),
+                "providers": providers_of,
+            }
+        )
     edges = [
-        {"source": ids[e.source], "target": ids[e.target],
-         "label": f"{e.api} {e.wanted}" if e.api else f"requires {e.wanted}",
-         "ok": e.ok, "kind": e.kind, "arrow": "-->" if e.kind == "calls" else "-.->"}
-        for e in calls if e.source in ids and e.target in ids
+        {
+            "source": ids[e.source],
+            "target": ids[e.target],
+            "label": f"{e.api} {e.wanted}" if e.api else f"requires {e.wanted}",
+            "ok": e.ok,
+            "kind": e.kind,
+            "arrow": "-->" if e.kind == "calls" else "-.->",
+        }
+        for e in calls
+        if e.source in ids and e.target in ids
     ] + [
-        {"source": ids[e.source], "target": ids[e.target], "label": f"{e.api} {e.wanted}",
-         "ok": e.ok, "kind": "consumes", "arrow": "-.->"}
-        for e in orphan_consumes if e.source in ids and e.target in ids
+        {
+            "source": ids[e.source],
+            "target": ids[e.target],
+            "label": f"{e.api} {e.wanted}",
+            "ok": e.ok,
+            "kind": "consumes",
+            "arrow": "-.->",
+        }
+        for e in orphan_consumes
+        if e.source in ids and e.target in ids
     ]
     for edge in edges:
         edge["dot_label"] = _dot_quote(str(edge["label"]))
@@ -500,15 +625,24 @@ def view_model(view: GraphView) -> dict[str, Any]:
         "environment": view.environment,
         "components": components,
         "apis": apis,
-        "nodes": [{"id": ids[n.id], "label": label(n.id), "kind": n.kind,
-                   "dot_label": _dot_quote(label(n.id)),
-                   "open": "([" if n.kind == "api" else "[",
-                   "close": "])" if n.kind == "api" else "]",
-                   "broken": any(c["broken"] for c in components if c["id"] == ids[n.id])}
-                  for n in view.nodes if n.kind == "component" or n.id in orphan_apis],
+        "nodes": [
+            {
+                "id": ids[n.id],
+                "label": label(n.id),
+                "kind": n.kind,
+                "dot_label": _dot_quote(label(n.id)),
+                "open": "([" if n.kind == "api" else "[",
+                "close": "])" if n.kind == "api" else "]",
+                "broken": any(c["broken"] for c in components if c["id"] == ids[n.id]),
+            }
+            for n in view.nodes
+            if n.kind == "component" or n.id in orphan_apis
+        ],
         "edges": edges,
-        "cycles": [" -> ".join([strip_id(n) for n in cycle] + [strip_id(cycle[0])])
-                   for cycle in view.cycles],
+        "cycles": [
+            " -> ".join([strip_id(n) for n in cycle] + [strip_id(cycle[0])])
+            for cycle in view.cycles
+        ],
         "violations": list(view.violations),
     }
 
@@ -529,9 +663,16 @@ def impact_json(result: Impact) -> dict[str, Any]:
                 "droppedApis": list(k.dropped),
                 "mustMove": list(k.must_move),
                 "checks": [
-                    {"direction": c.direction, "other": c.other, "otherVersion": c.other_version,
-                     "constraint": c.need, "holdsNow": c.holds_now, "holdsAfter": c.holds_after,
-                     "message": c.message, "fix": c.fix}
+                    {
+                        "direction": c.direction,
+                        "other": c.other,
+                        "otherVersion": c.other_version,
+                        "constraint": c.need,
+                        "holdsNow": c.holds_now,
+                        "holdsAfter": c.holds_after,
+                        "message": c.message,
+                        "fix": c.fix,
+                    }
                     for c in k.checks
                 ],
             }
@@ -546,13 +687,17 @@ def impact_view(result: Impact) -> dict[str, Any]:
         if k.current == k.new:
             route = f"{k.key} is already at {k.new}"
         elif not k.path:
-            route = f"{k.key} cannot be upgraded from {k.current} to {k.new}: no upgrade path " \
-                    "(upgradeFrom) leads there"
+            route = (
+                f"{k.key} cannot be upgraded from {k.current} to {k.new}: no upgrade path "
+                "(upgradeFrom) leads there"
+            )
         elif k.direct:
             route = f"{k.key} {k.current} -> {k.new}: one step"
         else:
-            route = (f"{k.key} {k.current} -> {k.new}: {len(k.path)} steps, through "
-                     f"{', '.join(k.path[:-1])} (required stops)")
+            route = (
+                f"{k.key} {k.current} -> {k.new}: {len(k.path)} steps, through "
+                f"{', '.join(k.path[:-1])} (required stops)"
+            )
         rows = []
         for c in k.checks:
             if c.holds_after and c.holds_now:
@@ -563,14 +708,62 @@ def impact_view(result: Impact) -> dict[str, Any]:
                 status = "BREAKS"
             else:
                 status = "BROKEN"
-            rows.append({"status": status, "direction": c.direction, "message": c.message,
-                         "fix": c.fix})
-        keys.append({
-            "route": route,
-            "needs": [r for r in rows if r["direction"] == "needs"],
-            "used_by": [r for r in rows if r["direction"] == "used-by"],
-            "dropped": list(k.dropped),
-            "must_move": list(k.must_move),
-        })
-    return {"environment": result.environment, "component": result.component,
-            "version": result.version, "keys": keys}
+            rows.append(
+                {"status": status, "direction": c.direction, "message": c.message, "fix": c.fix}
+            )
+        keys.append(
+            {
+                "route": route,
+                "needs": [r for r in rows if r["direction"] == "needs"],
+                "used_by": [r for r in rows if r["direction"] == "used-by"],
+                "dropped": list(k.dropped),
+                "must_move": list(k.must_move),
+            }
+        )
+    return {
+        "environment": result.environment,
+        "component": result.component,
+        "version": result.version,
+        "keys": keys,
+    }
+
+
+# --------------------------------------------------------------------------- order in a window
+
+
+def _dependency_graph(deployment: Deployment, keys: list[str]) -> nx.DiGraph:
+    """provider -> consumer among `keys`, for any release from the deployed one on."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(keys)
+    for consumer in keys:
+        for provider in keys:
+            if consumer != provider and deployment.depends_ever(consumer, provider):
+                graph.add_edge(provider, consumer)
+    return graph
+
+
+def providers_first(deployment: Deployment, keys: list[str]) -> list[str]:
+    """`keys` ordered so that providers come before their consumers; keys that depend on
+    each other (a cycle of calls) keep name order among themselves."""
+    graph = _dependency_graph(deployment, keys)
+    condensed = nx.condensation(graph)
+    members = condensed.graph["mapping"]
+    order: list[str] = []
+    for scc in nx.lexicographical_topological_sort(
+        condensed, key=lambda n: min(k for k in keys if members[k] == n)
+    ):
+        order.extend(sorted(k for k in keys if members[k] == scc))
+    return order
+
+
+def order_violations(deployment: Deployment, keys: list[str]) -> list[tuple[str, str]]:
+    """(consumer, provider) pairs where a consumer comes before its provider and the two
+    are not in a cycle of calls."""
+    graph = _dependency_graph(deployment, keys)
+    component = {k: i for i, scc in enumerate(nx.strongly_connected_components(graph)) for k in scc}
+    found = []
+    for i, consumer in enumerate(keys):
+        for provider in keys[i + 1 :]:
+            if graph.has_edge(provider, consumer) and component[provider] != component[consumer]:
+                found.append((consumer, provider))
+    return found

@@ -237,18 +237,23 @@ class _Doc:
             for key in bad:
                 self.error(path, f"{_field(path) or what}: key {key!r} must be text")
             return {k: v for k, v in value.items() if isinstance(k, str)}
-        self.error(path, f"{_field(path) or what}: expected a mapping, found {_type_name(value)}",
-                   value=True)
+        self.error(
+            path,
+            f"{_field(path) or what}: expected a mapping, found {_type_name(value)}",
+            value=True,
+        )
         return None
 
-    def keys(self, mapping: Mapping[str, Any], path: KeyPath, allowed: frozenset[str],
-             what: str) -> None:
+    def keys(
+        self, mapping: Mapping[str, Any], path: KeyPath, allowed: frozenset[str], what: str
+    ) -> None:
         extra = mapping.keys() - allowed
         for key in sorted(extra):
             self.error(path + (key,), f"unknown key {key!r} in {what}{_did_you_mean(key, allowed)}")
 
-    def text(self, mapping: Mapping[str, Any], key: str, path: KeyPath,
-             *, required: bool = False) -> str | None:
+    def text(
+        self, mapping: Mapping[str, Any], key: str, path: KeyPath, *, required: bool = False
+    ) -> str | None:
         if key not in mapping:
             if required:
                 self.error(path, f"{_field(path) or 'document'}: missing required key {key!r}")
@@ -258,8 +263,11 @@ class _Doc:
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return self.literal(value, path + (key,))
-        self.error(path + (key,), f"{_field(path + (key,))}: expected text, found "
-                   f"{_type_name(value)}", value=True)
+        self.error(
+            path + (key,),
+            f"{_field(path + (key,))}: expected text, found {_type_name(value)}",
+            value=True,
+        )
         return None
 
     def literal(self, value: int | float, path: KeyPath) -> str:
@@ -272,8 +280,9 @@ class _Doc:
 
     def version(self, value: Any, path: KeyPath) -> tuple[Version, str] | None:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.error(path, f"{_field(path)}: expected a version, found {_type_name(value)}",
-                       value=True)
+            self.error(
+                path, f"{_field(path)}: expected a version, found {_type_name(value)}", value=True
+            )
             return None
         text = value if isinstance(value, str) else self.literal(value, path)
         try:
@@ -284,8 +293,12 @@ class _Doc:
 
     def range(self, value: Any, path: KeyPath) -> Range | None:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.error(path, f"{_field(path)}: expected a version specifier such as '>=1.2,<2', "
-                       f"found {_type_name(value)}", value=True)
+            self.error(
+                path,
+                f"{_field(path)}: expected a version specifier such as '>=1.2,<2', "
+                f"found {_type_name(value)}",
+                value=True,
+            )
             return None
         text = value if isinstance(value, str) else self.literal(value, path)
         try:
@@ -296,8 +309,11 @@ class _Doc:
 
     def date(self, value: Any, path: KeyPath) -> dt.date | None:
         if isinstance(value, dt.datetime):
-            self.error(path, f"{_field(path)}: expected a date (YYYY-MM-DD), found a date and "
-                       "time", value=True)
+            self.error(
+                path,
+                f"{_field(path)}: expected a date (YYYY-MM-DD), found a date and time",
+                value=True,
+            )
             return None
         if isinstance(value, dt.date):
             return value
@@ -306,8 +322,9 @@ class _Doc:
                 return dt.date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        self.error(path, f"{_field(path)}: expected a date (YYYY-MM-DD), found {value!r}",
-                   value=True)
+        self.error(
+            path, f"{_field(path)}: expected a date (YYYY-MM-DD), found {value!r}", value=True
+        )
         return None
 
     def boolean(self, value: Any, path: KeyPath) -> bool | None:
@@ -321,8 +338,11 @@ class _Doc:
         if isinstance(value, str) and pattern.match(value):
             return value
         rule = NAME_RULE + (" (optionally @INSTANCE)" if instance else "")
-        self.error(path, f"{_field(path) or what}: {value!r} is not a valid {what} name ({rule})",
-                   value=True)
+        self.error(
+            path,
+            f"{_field(path) or what}: {value!r} is not a valid {what} name ({rule})",
+            value=True,
+        )
         return None
 
 
@@ -356,8 +376,11 @@ def _read_release_fields(doc: _Doc, data: Mapping[str, Any], path: KeyPath) -> _
             out.refs.append(("api", api, p))
             items = value if isinstance(value, list) else [value]
             if not items:
-                doc.error(p, f"{_field(p)}: expected a version or a list of versions, found an "
-                          "empty list", value=True)
+                doc.error(
+                    p,
+                    f"{_field(p)}: expected a version or a list of versions, found an empty list",
+                    value=True,
+                )
             versions = []
             for i, item in enumerate(items):
                 parsed = doc.version(item, p + (i,) if isinstance(value, list) else p)
@@ -401,11 +424,17 @@ def _read_notes(doc: _Doc, value: Any, path: KeyPath) -> tuple[str, ...]:
                 if item.strip():
                     notes.append(item.strip())
             else:
-                doc.error(path + (i,), f"{_field(path + (i,))}: expected text, found "
-                          f"{_type_name(item)}", value=True)
+                doc.error(
+                    path + (i,),
+                    f"{_field(path + (i,))}: expected text, found {_type_name(item)}",
+                    value=True,
+                )
         return tuple(notes)
-    doc.error(path, f"{_field(path)}: expected text or a list of texts, found "
-              f"{_type_name(value)}", value=True)
+    doc.error(
+        path,
+        f"{_field(path)}: expected text or a list of texts, found {_type_name(value)}",
+        value=True,
+    )
     return ()
 
 
@@ -466,9 +495,12 @@ def _read_component(doc: _Doc, data: dict[str, Any], loaded: _Loaded) -> None:
     if "releases" not in data:
         doc.error((), "no 'releases' (list every release you may deploy or upgrade to)")
     elif not isinstance(raw_releases, list) or not raw_releases:
-        doc.error(("releases",), f"releases: expected a list of releases, found "
-                  f"{_type_name(raw_releases) if raw_releases != [] else 'an empty list'}",
-                  value=True)
+        doc.error(
+            ("releases",),
+            f"releases: expected a list of releases, found "
+            f"{_type_name(raw_releases) if raw_releases != [] else 'an empty list'}",
+            value=True,
+        )
     else:
         for i, raw in enumerate(raw_releases):
             path: KeyPath = ("releases", i)
@@ -480,16 +512,19 @@ def _read_component(doc: _Doc, data: dict[str, Any], loaded: _Loaded) -> None:
                 doc.error(path, f"releases[{i}]: missing required key 'version'")
                 continue
             parsed = doc.version(item["version"], path + ("version",))
+            fields = _read_release_fields(doc, item, path)  # every problem, even so
+            refs.extend(fields.refs)
             if parsed is None:
                 continue
             version, label = parsed
             if version in first_at:
-                doc.error(path + ("version",), f"release {label} is listed twice "
-                          f"(also as {first_at[version]!r})", value=True)
+                doc.error(
+                    path + ("version",),
+                    f"release {label} is listed twice (also as {first_at[version]!r})",
+                    value=True,
+                )
                 continue
             first_at[version] = label
-            fields = _read_release_fields(doc, item, path)
-            refs.extend(fields.refs)
             given = fields.given
 
             def pick(key: str, own: Any, default: Any, given: set[str] = given) -> Any:
@@ -550,8 +585,11 @@ def _read_api(doc: _Doc, data: dict[str, Any], loaded: _Loaded) -> None:
                 if parsed:
                     versions.append(parsed[0])
         else:
-            doc.error(("versions",), f"versions: expected a list of versions, found "
-                      f"{_type_name(raw)}", value=True)
+            doc.error(
+                ("versions",),
+                f"versions: expected a list of versions, found {_type_name(raw)}",
+                value=True,
+            )
     loaded.apis.append(
         (
             Api(
@@ -606,8 +644,11 @@ def _read_text(path: Path, display: str, report: _Report) -> str | None:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            report.add(Where(display, 0, ()), f"file is {size / 2**20:.0f} MiB; manifests larger "
-                       f"than {MAX_FILE_BYTES // 2**20} MiB are refused")
+            report.add(
+                Where(display, 0, ()),
+                f"file is {size / 2**20:.0f} MiB; manifests larger "
+                f"than {MAX_FILE_BYTES // 2**20} MiB are refused",
+            )
             return None
         data = path.read_bytes()
     except OSError as exc:
@@ -619,9 +660,12 @@ def _read_text(path: Path, display: str, report: _Report) -> str | None:
         line = data[: exc.start].count(b"\n") + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         report.items.append(
-            (Where(display, 0, (), _FixedLine(line)),
-             f"not valid UTF-8: byte 0x{data[exc.start]:02x} at column {column} "
-             "(save the file as UTF-8)", False)
+            (
+                Where(display, 0, (), _FixedLine(line)),
+                f"not valid UTF-8: byte 0x{data[exc.start]:02x} at column {column} "
+                "(save the file as UTF-8)",
+                False,
+            )
         )
         return None
 
@@ -654,9 +698,13 @@ def _parse(source: _Source, report: _Report) -> list[Any] | None:
         return None
     if not isinstance(docs, list) or not docs or docs[-1] != _SENTINEL:
         last = source.text.count("\n") + 1
-        report.items.append((Where(source.display, 0, (), _FixedLine(last)),
-                             "YAML syntax error: unexpected end of file (an unclosed quote or "
-                             "bracket?)", False))
+        report.items.append(
+            (
+                Where(source.display, 0, (), _FixedLine(last)),
+                "YAML syntax error: unexpected end of file (an unclosed quote or bracket?)",
+                False,
+            )
+        )
         return None
     return list(docs[:-1])
 
@@ -669,17 +717,29 @@ def _syntax_problem(source: _Source, text: str) -> tuple[Where, str, bool]:
         reason = lines[-1] if len(lines) > 1 else text
         reason = reason.lstrip("| ^").strip() or lines[0]
         if line > last_line:
-            return (Where(source.display, 0, (), _FixedLine(last_line)),
-                    f"YAML syntax error: {reason} (at the end of the file)", False)
-        return (Where(source.display, 0, (), _FixedLine(line)),
-                f"YAML syntax error: {reason} (column {column})", False)
+            return (
+                Where(source.display, 0, (), _FixedLine(last_line)),
+                f"YAML syntax error: {reason} (at the end of the file)",
+                False,
+            )
+        return (
+            Where(source.display, 0, (), _FixedLine(line)),
+            f"YAML syntax error: {reason} (column {column})",
+            False,
+        )
     if "duplicate" in text:
-        return (Where(source.display, 0, (), _FixedLine(source.duplicate_key_line())),
-                f"YAML error: {lines[0] if lines else text} (a key may appear once per mapping)",
-                False)
+        return (
+            Where(source.display, 0, (), _FixedLine(source.duplicate_key_line())),
+            f"YAML error: {lines[0] if lines else text} (a key may appear once per mapping)",
+            False,
+        )
     if "alias" in text or "replay" in text:
-        return (Where(source.display), f"YAML aliases expand too far ({lines[0]}); "
-                "anchors and aliases are allowed, alias bombs are not", False)
+        return (
+            Where(source.display),
+            f"YAML aliases expand too far ({lines[0]}); "
+            "anchors and aliases are allowed, alias bombs are not",
+            False,
+        )
     return (Where(source.display), f"YAML error: {lines[0] if lines else text}", False)
 
 
@@ -699,15 +759,21 @@ def _cross_check(loaded: _Loaded, report: _Report) -> Ecosystem:
     for component, doc, _ in loaded.components:
         if component.name in components:
             first = components[component.name].where
-            doc.error(("name",), f"component {component.name!r} is defined twice (first at "
-                      f"{first})", value=True)
+            doc.error(
+                ("name",),
+                f"component {component.name!r} is defined twice (first at {first})",
+                value=True,
+            )
             continue
         components[component.name] = component
     apis: dict[str, Api] = {}
     for api, doc in loaded.apis:
         if api.name in apis:
-            doc.error(("name",), f"API {api.name!r} is defined twice (first at "
-                      f"{apis[api.name].where})", value=True)
+            doc.error(
+                ("name",),
+                f"API {api.name!r} is defined twice (first at {apis[api.name].where})",
+                value=True,
+            )
             continue
         apis[api.name] = api
 
@@ -716,14 +782,20 @@ def _cross_check(loaded: _Loaded, report: _Report) -> Ecosystem:
             continue
         for kind, name, path in refs:
             if kind == "api" and name not in apis:
-                doc.error(path, f"{_field(path)}: unknown API {name!r}"
-                          f"{_did_you_mean(name, apis)} (declare it as kind: API)")
+                doc.error(
+                    path,
+                    f"{_field(path)}: unknown API {name!r}"
+                    f"{_did_you_mean(name, apis)} (declare it as kind: API)",
+                )
             elif kind == "component":
                 if name == component.name:
                     doc.error(path, f"{_field(path)}: a component cannot require itself")
                 elif name not in components:
-                    doc.error(path, f"{_field(path)}: requires unknown component {name!r}"
-                              f"{_did_you_mean(name, components)}")
+                    doc.error(
+                        path,
+                        f"{_field(path)}: requires unknown component {name!r}"
+                        f"{_did_you_mean(name, components)}",
+                    )
 
     environments: dict[str, Environment] = {}
     for data, doc in loaded.environments:
@@ -731,8 +803,12 @@ def _cross_check(loaded: _Loaded, report: _Report) -> Ecosystem:
         if env is None:
             continue
         if env.name in environments:
-            doc.error(("name",), f"environment {env.name!r} is defined twice (first at "
-                      f"{environments[env.name].where})", value=True)
+            doc.error(
+                ("name",),
+                f"environment {env.name!r} is defined twice (first at "
+                f"{environments[env.name].where})",
+                value=True,
+            )
             continue
         environments[env.name] = env
     return Ecosystem(components=components, apis=apis, environments=environments, source="")
@@ -761,8 +837,12 @@ def _read_environment_body(
             continue
         version, label = parsed
         if components[name].release(version) is None:
-            doc.error(path, f"deploys {key} {label}, which is not a release listed for {name} "
-                      f"({_nearby(components[name], version)})", value=True)
+            doc.error(
+                path,
+                f"deploys {key} {label}, which is not a release listed for {name} "
+                f"({_nearby(components[name], version)})",
+                value=True,
+            )
             continue
         deployed[key] = version
 
@@ -806,35 +886,51 @@ def _read_wiring(
     for consumer, entries in raw.items():
         path: KeyPath = ("wiring", consumer)
         if consumer not in deployed:
-            doc.error(path, f"wiring: {consumer!r} is not deployed in this environment"
-                      f"{_did_you_mean(consumer, deployed)}")
+            doc.error(
+                path,
+                f"wiring: {consumer!r} is not deployed in this environment"
+                f"{_did_you_mean(consumer, deployed)}",
+            )
             continue
         mapping = doc.mapping(entries, path, f"wiring.{consumer}") or {}
         for api, provider in mapping.items():
             p = path + (api,)
             if not isinstance(provider, str):
-                doc.error(p, f"{_field(p)}: expected a deployed component, found "
-                          f"{_type_name(provider)}", value=True)
+                doc.error(
+                    p,
+                    f"{_field(p)}: expected a deployed component, found {_type_name(provider)}",
+                    value=True,
+                )
                 continue
             if provider not in deployed:
-                doc.error(p, f"{_field(p)}: {provider!r} is not deployed in this environment"
-                          f"{_did_you_mean(provider, deployed)}", value=True)
+                doc.error(
+                    p,
+                    f"{_field(p)}: {provider!r} is not deployed in this environment"
+                    f"{_did_you_mean(provider, deployed)}",
+                    value=True,
+                )
                 continue
             provider_component = components[component_of(provider)]
             if api in apis:
                 if not provider_component.provides_ever(api, from_version=deployed[provider]):
-                    doc.error(p, f"{_field(p)}: {provider} does not provide {api} (no release "
-                              f"from {provider_component.release(deployed[provider])} on "
-                              "provides it)", value=True)
+                    doc.error(
+                        p,
+                        f"{_field(p)}: {provider} does not provide {api} (no release "
+                        f"from {provider_component.release(deployed[provider])} on "
+                        "provides it)",
+                        value=True,
+                    )
                     continue
             elif api in components:
                 if component_of(provider) != api:
-                    doc.error(p, f"{_field(p)}: {provider} is not an instance of {api}",
-                              value=True)
+                    doc.error(p, f"{_field(p)}: {provider} is not an instance of {api}", value=True)
                     continue
             else:
-                doc.error(p, f"{_field(p)}: {api!r} is neither an API nor a component"
-                          f"{_did_you_mean(api, [*apis, *components])}")
+                doc.error(
+                    p,
+                    f"{_field(p)}: {api!r} is neither an API nor a component"
+                    f"{_did_you_mean(api, [*apis, *components])}",
+                )
                 continue
             wiring.setdefault(consumer, {})[api] = provider
     return wiring
@@ -854,8 +950,11 @@ def _read_targets(
     for key, value in raw.items():
         path: KeyPath = ("targets", key)
         if key not in deployed and key not in names:
-            doc.error(path, f"targets: {key!r} is not deployed in this environment"
-                      f"{_did_you_mean(key, [*deployed, *names])}")
+            doc.error(
+                path,
+                f"targets: {key!r} is not deployed in this environment"
+                f"{_did_you_mean(key, [*deployed, *names])}",
+            )
             continue
         if value == LATEST:
             targets[key] = LATEST
@@ -864,20 +963,25 @@ def _read_targets(
         if parsed is None:
             continue
         if components[component_of(key)].release(parsed[0]) is None:
-            doc.error(path, f"targets {key} {parsed[1]}, which is not a release listed for "
-                      f"{component_of(key)}", value=True)
+            doc.error(
+                path,
+                f"targets {key} {parsed[1]}, which is not a release listed for {component_of(key)}",
+                value=True,
+            )
             continue
         targets[key] = parsed[0]
     return targets
 
 
-def providers(env: Environment, components: Mapping[str, Component], api: str,
-              consumer: str) -> list[str]:
+def providers(
+    env: Environment, components: Mapping[str, Component], api: str, consumer: str
+) -> list[str]:
     """Deployed keys that provide `api` now or in a later release (never the consumer)."""
     return sorted(
         key
         for key, version in env.deployed.items()
-        if key != consumer and components[component_of(key)].provides_ever(api, from_version=version)
+        if key != consumer
+        and components[component_of(key)].provides_ever(api, from_version=version)
     )
 
 
@@ -896,27 +1000,43 @@ def binding_problems(
                 continue
             found = providers(env, components, api, consumer)
             if len(found) > 1:
-                problems.append((("deployed", consumer),
-                                 f"{consumer} consumes {api}, which several deployed components "
-                                 f"provide ({', '.join(found)}): say which in wiring.{consumer}"))
+                problems.append(
+                    (
+                        ("deployed", consumer),
+                        f"{consumer} consumes {api}, which several deployed components "
+                        f"provide ({', '.join(found)}): say which in wiring.{consumer}",
+                    )
+                )
             elif not found and current is not None and api in current.consumes:
-                problems.append((("deployed", consumer),
-                                 f"{consumer} {current.label} consumes {api} "
-                                 f"({current.consumes[api]}), but no deployed component "
-                                 "provides it"))
+                problems.append(
+                    (
+                        ("deployed", consumer),
+                        f"{consumer} {current.label} consumes {api} "
+                        f"({current.consumes[api]}), but no deployed component "
+                        "provides it",
+                    )
+                )
         required = {name for r in component.releases if r.version >= version for name in r.requires}
         for name in sorted(required):
             if name in env.wiring.get(consumer, {}):
                 continue
             instances = sorted(k for k in env.deployed if component_of(k) == name)
             if not instances and current is not None and name in current.requires:
-                problems.append((("deployed", consumer),
-                                 f"{consumer} {current.label} requires {name} "
-                                 f"({current.requires[name]}), which is not deployed"))
+                problems.append(
+                    (
+                        ("deployed", consumer),
+                        f"{consumer} {current.label} requires {name} "
+                        f"({current.requires[name]}), which is not deployed",
+                    )
+                )
             elif len(instances) > 1:
-                problems.append((("deployed", consumer),
-                                 f"{consumer} requires {name}, which is deployed several times "
-                                 f"({', '.join(instances)}): say which in wiring.{consumer}"))
+                problems.append(
+                    (
+                        ("deployed", consumer),
+                        f"{consumer} requires {name}, which is deployed several times "
+                        f"({', '.join(instances)}): say which in wiring.{consumer}",
+                    )
+                )
     return problems
 
 
@@ -956,16 +1076,20 @@ def check(manifests: Path | None = None) -> tuple[Ecosystem, list[Problem]]:
 
 def _read_document(doc: _Doc, data: Any, loaded: _Loaded) -> None:
     if not isinstance(data, dict):
-        doc.error((), f"a manifest document must be a mapping with a 'kind', found "
-                  f"{_type_name(data)}")
+        doc.error(
+            (), f"a manifest document must be a mapping with a 'kind', found {_type_name(data)}"
+        )
         return
     kind = data.get("kind")
     if "kind" not in data:
         doc.error((), f"document without 'kind' (one of {', '.join(KINDS)})")
         return
     if not isinstance(kind, str) or kind not in _READERS:
-        doc.error(("kind",), f"unknown kind {kind!r}{_did_you_mean(str(kind), KINDS)} "
-                  f"(one of {', '.join(KINDS)})", value=True)
+        doc.error(
+            ("kind",),
+            f"unknown kind {kind!r}{_did_you_mean(str(kind), KINDS)} (one of {', '.join(KINDS)})",
+            value=True,
+        )
         return
     _READERS[kind](doc, data, loaded)
 
@@ -998,16 +1122,19 @@ def load_environment(ecosystem: Ecosystem, spec: str | None) -> Environment:
         if len(ecosystem.environments) == 1:
             return next(iter(ecosystem.environments.values()))
         names = ", ".join(ecosystem.environments) or "none"
-        raise InputError(f"say which environment with --env (environments in the manifests: "
-                         f"{names})")
+        raise InputError(
+            f"say which environment with --env (environments in the manifests: {names})"
+        )
     if spec in ecosystem.environments:
         return ecosystem.environments[spec]
     path = Path(spec)
     if path.suffix in (".yaml", ".yml") or path.is_file():
         return _environment_from_file(ecosystem, path)
-    raise InputError(f"unknown environment {spec!r}{_did_you_mean(spec, ecosystem.environments)}"
-                     f" (environments: {', '.join(ecosystem.environments) or 'none'}; or give "
-                     "a path to a YAML file)")
+    raise InputError(
+        f"unknown environment {spec!r}{_did_you_mean(spec, ecosystem.environments)}"
+        f" (environments: {', '.join(ecosystem.environments) or 'none'}; or give "
+        "a path to a YAML file)"
+    )
 
 
 def _environment_from_file(ecosystem: Ecosystem, path: Path) -> Environment:
@@ -1027,8 +1154,12 @@ def _environment_from_file(ecosystem: Ecosystem, path: Path) -> Environment:
             index += 1
             doc = _Doc(source, index, report, "")
             if isinstance(data, dict) and data.get("kind") != "Environment":
-                doc.error(("kind",), f"--env file holds a {data.get('kind')!r} document; it "
-                          "must hold one kind: Environment", value=True)
+                doc.error(
+                    ("kind",),
+                    f"--env file holds a {data.get('kind')!r} document; it "
+                    "must hold one kind: Environment",
+                    value=True,
+                )
                 continue
             _read_document(doc, data, loaded)
         for data, doc in loaded.environments:
@@ -1036,8 +1167,9 @@ def _environment_from_file(ecosystem: Ecosystem, path: Path) -> Environment:
             if env is not None:
                 envs.append(env)
         if not report.items and len(envs) != 1:
-            raise InputError(f"{path}: expected exactly one Environment document, found "
-                             f"{len(envs)}")
+            raise InputError(
+                f"{path}: expected exactly one Environment document, found {len(envs)}"
+            )
     if report.items:
         raise ManifestError(report.problems())
     return envs[0]

@@ -68,8 +68,9 @@ def render(
         raise InputError(f"template not found: {exc.name}") from None
     except jinja2.UndefinedError as exc:
         where = str(template_file) if template_file else name
-        raise InputError(f"template uses something the view does not have: {exc.message}",
-                         file=where) from None
+        raise InputError(
+            f"template uses something the view does not have: {exc.message}", file=where
+        ) from None
     except jinja2.exceptions.SecurityError as exc:
         where = str(template_file) if template_file else name
         raise InputError(f"template refused by the sandbox: {exc}", file=where) from None

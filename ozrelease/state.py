@@ -116,15 +116,17 @@ class Deployment:
 
     # -- compatibility
 
-    def satisfied(self, need: Need, consumer_version: Version, provider_version: Version | None,
-                  consumer: str = "") -> bool:
+    def satisfied(
+        self, need: Need, consumer_version: Version, provider_version: Version | None
+    ) -> bool:
         """Whether `need` is met by its provider at `provider_version`."""
         if need.provider is None or provider_version is None:
             return False
         return self._ok(need.kind, need.name, need.wanted, need.provider, provider_version)
 
-    def _satisfied(self, kind: Kind, name: str, wanted: Range, provider: str,
-                   provider_version: Version) -> bool:
+    def _satisfied(
+        self, kind: Kind, name: str, wanted: Range, provider: str, provider_version: Version
+    ) -> bool:
         if kind == "requires":
             return wanted.allows(provider_version)
         provided = self.release(provider, provider_version).provides.get(name)
@@ -159,10 +161,8 @@ class Deployment:
         assert violation.provider_version is not None
         provider = f"{need.provider} {self.label(need.provider, violation.provider_version)}"
         if need.kind == "requires":
-            return f"{wants}, but {provider} is deployed"
-        provided = self.release(need.provider, violation.provider_version).provides.get(
-            need.name
-        )
+            return f"{wants}, but {need.provider} is at {provider.split(' ', 1)[1]}"
+        provided = self.release(need.provider, violation.provider_version).provides.get(need.name)
         if not provided:
             return f"{wants}, but {provider} does not provide {need.name}"
         return f"{wants}, but {provider} provides {need.name} {_versions(provided)}"

@@ -33,15 +33,23 @@ def validate(settings: Settings) -> None:
     if problems:
         for line in ManifestError(problems).lines():
             click.echo(line, err=True)
-        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.",
-                   err=True)
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.", err=True)
         sys.exit(1)
     counts = manifest.counts(ecosystem)
-    click.echo(
-        f"{ecosystem.source}: valid ({counts['components']} components, "
-        f"{counts['releases']} releases, {counts['apis']} APIs, "
-        f"{counts['environments']} environments)"
+    summary = ", ".join(
+        _plural(counts[key], word)
+        for key, word in (
+            ("components", "component"),
+            ("releases", "release"),
+            ("apis", "API"),
+            ("environments", "environment"),
+        )
     )
+    click.echo(f"{ecosystem.source}: valid ({summary})")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 @click.command("schema")
@@ -59,8 +67,13 @@ def schema(output: object) -> None:
 
 
 @click.command("graph")
-@click.option("--env", "env", default=None, metavar="ENV",
-              help="Show one environment as deployed: an Environment name or a YAML file.")
+@click.option(
+    "--env",
+    "env",
+    default=None,
+    metavar="ENV",
+    help="Show one environment as deployed: an Environment name or a YAML file.",
+)
 @format_option("text", "dot", "mermaid", "json")
 @output_option
 @click.pass_obj

@@ -1,0 +1,113 @@
+"""A plan as data: windows of steps, or the problems that make a safe plan impossible."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ozrelease.versions import Version
+
+PLAN_FORMAT = "ozrelease-plan/1"
+STRATEGIES = ("fewest-windows", "one-at-a-time")
+PREFERENCES = ("least-change", "latest")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One component (a deployed key) moving from one release to a newer one."""
+
+    component: str
+    from_version: Version
+    to_version: Version
+    from_label: str
+    to_label: str
+    pulled_in_by: str | None = None  # the target that made a non-target move
+    reversible: bool = True  # every release passed (from, to] can be rolled back
+    notes: tuple[str, ...] = ()  # the notes of every release passed, oldest first
+    passes: tuple[str, ...] = ()  # labels of the releases in (from, to], oldest first
+
+
+@dataclass(frozen=True)
+class Window:
+    steps: tuple[Step, ...]  # providers first
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    message: str
+    components: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    environment: str
+    feasible: bool
+    strategy: str
+    prefer: str
+    start: Mapping[str, Version]
+    target: Mapping[str, Version]  # the state after the last window (feasible) or asked
+    requested: Mapping[str, Version]  # the targets, resolved (pins included)
+    windows: tuple[Window, ...] = ()
+    problems: tuple[PlanProblem, ...] = ()
+    warnings: tuple[PlanProblem, ...] = ()  # e.g. constraints broken now, targets past EOL
+    labels: Mapping[str, Mapping[Version, str]] = field(default_factory=dict)
+    furthest: Mapping[str, Version] | None = None  # infeasible: the furthest safe state found
+
+    def label(self, key: str, version: Version) -> str:
+        return self.labels.get(key, {}).get(version, str(version))
+
+    @property
+    def steps(self) -> list[Step]:
+        return [step for window in self.windows for step in window.steps]
+
+    def states(self) -> list[dict[str, Version]]:
+        """The state before the first window and after every window."""
+        state = dict(self.start)
+        found = [dict(state)]
+        for window in self.windows:
+            for step in window.steps:
+                state[step.component] = step.to_version
+            found.append(dict(state))
+        return found
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """CONTRACT §3 `ozrelease-plan/1`, plus `requested`, `warnings` and `furthest`."""
+
+    def state(values: Mapping[str, Version]) -> dict[str, str]:
+        return {key: plan.label(key, values[key]) for key in sorted(values)}
+
+    return {
+        "format": PLAN_FORMAT,
+        "environment": plan.environment,
+        "feasible": plan.feasible,
+        "strategy": plan.strategy,
+        "prefer": plan.prefer,
+        "start": state(plan.start),
+        "target": state(plan.target),
+        "requested": state(plan.requested),
+        "windows": [
+            {
+                "steps": [
+                    {
+                        "component": s.component,
+                        "from": s.from_label,
+                        "to": s.to_label,
+                        "pulledInBy": s.pulled_in_by,
+                        "reversible": s.reversible,
+                        "notes": list(s.notes),
+                    }
+                    for s in window.steps
+                ]
+            }
+            for window in plan.windows
+        ],
+        "problems": [_problem(p) for p in plan.problems],
+        "warnings": [_problem(p) for p in plan.warnings],
+        "furthest": state(plan.furthest) if plan.furthest is not None else None,
+    }
+
+
+def _problem(problem: PlanProblem) -> dict[str, Any]:
+    return {"message": problem.message, "components": list(problem.components)}

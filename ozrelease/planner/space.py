@@ -1,0 +1,228 @@
+"""The planner's search space: each deployed key's candidate releases, the steps between them,
+and pairwise compatibility tables, all as bitmasks; split into independent groups.
+
+Index 0 of every node is its deployed release. A mask has bit i set when the node's i-th
+candidate is included. Everything here is computed once per plan (the memoised
+compatibility checks), so the search never looks at a manifest again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from ozrelease.model import component_of
+from ozrelease.state import Deployment
+from ozrelease.versions import Version
+
+INF = 1 << 30
+
+
+def bits(mask: int) -> Iterator[int]:
+    """The indices set in `mask`, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+def bits_desc(mask: int) -> Iterator[int]:
+    while mask:
+        top = mask.bit_length() - 1
+        yield top
+        mask ^= 1 << top
+
+
+@dataclass
+class Node:
+    key: str
+    versions: list[Version]  # candidates, oldest first; [0] is the deployed release
+    succ: list[int]  # succ[i]: where i may be after one window (itself included)
+    pred: list[int]  # pred[j]: where j may have been one window earlier (itself included)
+    valid: int  # values allowed after a window (unary constraints hold; tightened)
+    target: int | None = None  # index of the requested version
+    pinned: bool = False
+    from_start: list[int] = field(default_factory=list)  # fewest steps from index 0
+    to_target: list[int] = field(default_factory=list)  # fewest steps to the target
+    unary: int = 0  # the values whose needs all have a provider (before tightening)
+
+    @property
+    def is_target(self) -> bool:
+        return self.target is not None
+
+    @property
+    def all(self) -> int:
+        return (1 << len(self.versions)) - 1
+
+    def longest(self) -> int:
+        """The most steps any plan could take this node through (its longest path)."""
+        best = [0] * len(self.versions)
+        for i in range(len(self.versions) - 1, -1, -1):
+            for j in bits(self.succ[i] & ~(1 << i) & self.valid):
+                best[i] = max(best[i], 1 + best[j])
+        return best[0]
+
+
+@dataclass
+class Space:
+    """Nodes, and for each ordered pair of neighbours the compatibility table
+    `sup[(k, p)][i]`: the mask of p's values compatible with k at value i."""
+
+    deployment: Deployment
+    nodes: dict[str, Node]
+    sup: dict[tuple[str, str], list[int]]
+    neighbours: dict[str, list[str]]
+
+    def compatible(self, k: str, i: int, p: str, j: int) -> bool:
+        table = self.sup.get((k, p))
+        return table is None or bool(table[i] >> j & 1)
+
+    def universal(self, k: str, p: str, dom_k: int, dom_p: int) -> bool:
+        """The constraint between k and p holds for every pair of values in the domains."""
+        table = self.sup[(k, p)]
+        return all(table[i] & dom_p == dom_p for i in bits(dom_k))
+
+    def start_state(self) -> dict[str, int]:
+        return dict.fromkeys(self.nodes, 0)
+
+
+def build(
+    deployment: Deployment,
+    targets: Mapping[str, Version],
+) -> Space:
+    """Candidate releases for every deployed key and the tables between them.
+
+    Candidates: the deployed release and every newer final release (pre-releases only when
+    deployed or asked for), reachable from the deployed one by allowed steps, and for a
+    target, from which the target can still be reached. A pinned key (target == deployed)
+    keeps only its deployed release.
+    """
+    env = deployment.environment
+    nodes: dict[str, Node] = {}
+    for key in deployment.keys:
+        deployed = env.deployed[key]
+        component = deployment.ecosystem.components[component_of(key)]
+        wanted = targets.get(key)
+        if wanted is not None and wanted == deployed:
+            candidates = [deployed]
+        else:
+            candidates = [
+                r.version
+                for r in component.releases
+                if r.version >= deployed
+                and (not r.version.is_prerelease or r.version in (deployed, wanted))
+                and (wanted is None or r.version <= wanted)
+            ]
+        releases = [deployment.release(key, v) for v in candidates]
+        n = len(candidates)
+        succ = [1 << i for i in range(n)]
+        pred = [1 << i for i in range(n)]
+        for j in range(n):
+            for i in range(j):
+                if releases[j].can_upgrade_from(candidates[i]):
+                    succ[i] |= 1 << j
+                    pred[j] |= 1 << i
+        valid = 0
+        for i, version in enumerate(candidates):
+            if all(need.provider is not None for need in deployment.needs(key, version)):
+                valid |= 1 << i
+        node = Node(
+            key,
+            candidates,
+            succ,
+            pred,
+            valid,
+            target=candidates.index(wanted) if wanted in candidates else None,
+            pinned=wanted is not None and wanted == deployed,
+            unary=valid,
+        )
+        _distances(node)
+        nodes[key] = node
+
+    sup: dict[tuple[str, str], list[int]] = {}
+    neighbours: dict[str, set[str]] = {key: set() for key in nodes}
+    for key, node in nodes.items():
+        for i, version in enumerate(node.versions):
+            for need in deployment.needs(key, version):
+                p = need.provider
+                if p is None or p == key:
+                    continue
+                other = nodes[p]
+                if (key, p) not in sup:
+                    sup[(key, p)] = [other.all] * len(node.versions)
+                    sup[(p, key)] = [node.all] * len(other.versions)
+                    neighbours[key].add(p)
+                    neighbours[p].add(key)
+                mask = 0
+                for j, pv in enumerate(other.versions):
+                    if deployment.satisfied(need, version, pv):
+                        mask |= 1 << j
+                sup[(key, p)][i] &= mask
+                for j in range(len(other.versions)):
+                    if not mask >> j & 1:
+                        sup[(p, key)][j] &= ~(1 << i)
+    return Space(deployment, nodes, sup, {k: sorted(v) for k, v in neighbours.items()})
+
+
+def _distances(node: Node) -> None:
+    """Fewest steps from the deployed release, and to the target (through valid values)."""
+    n = len(node.versions)
+    from_start = [INF] * n
+    from_start[0] = 0
+    for i in range(n):  # versions ascend, steps go up: one pass in order suffices
+        if from_start[i] == INF or (i > 0 and not node.valid >> i & 1):
+            continue
+        for j in bits(node.succ[i] & ~(1 << i) & node.valid):
+            from_start[j] = min(from_start[j], from_start[i] + 1)
+    node.from_start = from_start
+    to_target = [INF] * n
+    if node.target is not None:
+        to_target[node.target] = 0
+        for i in range(n - 1, -1, -1):
+            if i != node.target and (i == 0 or node.valid >> i & 1):
+                for j in bits(node.succ[i] & ~(1 << i) & node.valid):
+                    to_target[i] = min(to_target[i], to_target[j] + 1)
+    node.to_target = to_target
+
+
+def groups(space: Space, domains: Mapping[str, int]) -> list[list[str]]:
+    """Keys that must be planned together: connected through constraints that do not
+    hold for every pair of their candidate values. Keys that cannot move stand alone."""
+    graph = nx.Graph()
+    graph.add_nodes_from(space.nodes)
+    for k, p in space.sup:
+        if k < p and not space.universal(k, p, domains[k], domains[p]):
+            graph.add_edge(k, p)
+    return sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: c[0])
+
+
+def tighten(space: Space) -> None:
+    """Static pruning before any search: a value that no value of a neighbour can ever
+    accept (after a window every node is at a valid value) is never used; a value that
+    cannot be reached from the deployed release, or from which the target cannot be
+    reached, neither. Repeats until nothing changes."""
+    changed = True
+    while changed:
+        changed = False
+        for (k, p), table in space.sup.items():
+            node, other = space.nodes[k], space.nodes[p]
+            keep = node.valid
+            for i in bits(node.valid):
+                if table[i] & other.valid == 0:
+                    keep &= ~(1 << i)
+            if keep != node.valid:
+                node.valid = keep
+                changed = True
+        for node in space.nodes.values():
+            _distances(node)
+            keep = node.valid
+            for i in bits(node.valid):
+                if node.from_start[i] >= INF or (
+                    node.target is not None and node.to_target[i] >= INF
+                ):
+                    keep &= ~(1 << i)
+            if keep != node.valid:
+                node.valid = keep
+                changed = True

@@ -1,0 +1,536 @@
+"""The planner on the cases that matter, each a small manifest folder with its expected plan;
+every plan is also replayed by the verifier."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ozrelease import manifest, planner
+from ozrelease.planner.model import Plan
+from ozrelease.planner.verify import verify_plan
+from ozrelease.state import Deployment
+
+
+def deployment_of(folder: Path, env: str | None = None) -> Deployment:
+    eco = manifest.load(folder)
+    return Deployment(eco, manifest.load_environment(eco, env))
+
+
+def summary(plan: Plan) -> list[str]:
+    """`a 1.0->2.0, b 1.0->1.1` per window, steps in the plan's order."""
+    return [
+        ", ".join(f"{s.component} {s.from_label}->{s.to_label}" for s in w.steps)
+        for w in plan.windows
+    ]
+
+
+def make_plan(folder: Path, *to: str, env: str | None = None, **options: str) -> Plan:
+    deployment = deployment_of(folder, env)
+    result = planner.plan(deployment, list(to) or None, **options)  # type: ignore[arg-type]
+    if result.feasible:
+        checked = verify_plan(deployment, result)
+        assert checked.problems == (), checked.problems
+    return result
+
+
+def component(name: str, *releases: str, provides: str | None = None) -> str:
+    """A Component document; each release is `VERSION` or `VERSION key: value; ...`."""
+    lines = [f"kind: Component\nname: {name}\nreleases:"]
+    for release in releases:
+        version, _, rest = release.partition(" ")
+        lines.append(f"  - version: '{version}'")
+        for item in filter(None, (part.strip() for part in rest.split(";"))):
+            lines.append(f"    {item}")
+    return "\n".join(lines) + "\n"
+
+
+def api(*names: str) -> str:
+    return "\n---\n".join(f"kind: API\nname: {n}" for n in names) + "\n"
+
+
+def env(deployed: str, targets: str = "{}", wiring: str | None = None) -> str:
+    text = f"kind: Environment\nname: test\ndeployed: {deployed}\ntargets: {targets}\n"
+    return text + (f"wiring: {wiring}\n" if wiring else "")
+
+
+@pytest.fixture
+def folder(tmp_path: Path):
+    def _folder(*documents: str) -> Path:
+        path = tmp_path / "manifests"
+        path.mkdir(exist_ok=True)
+        (path / "all.yaml").write_text("\n---\n".join(documents), encoding="utf-8")
+        return path
+
+    return _folder
+
+
+# ------------------------------------------------------------------ required stops
+
+
+def test_gitlab_style_required_stops(folder) -> None:
+    # Each stop accepts upgrades only from the previous stop (or the releases between).
+    f = folder(
+        component(
+            "gitlab",
+            "15.0.0",
+            "15.4.6 upgradeFrom: '>=15.0'",
+            "15.11.13 upgradeFrom: '>=15.4.6'",
+            "16.0.8 upgradeFrom: '>=15.11.13'",
+            "16.3.9 upgradeFrom: '>=16.0.8'",
+            "16.7.10 upgradeFrom: '>=16.3.9'",
+            "17.0.0 upgradeFrom: '>=16.7.10'",
+            "17.0.1 upgradeFrom: '>=16.7.10'",
+        ),
+        env("{gitlab: 15.0.0}", "{gitlab: latest}"),
+    )
+    result = make_plan(f)
+    assert summary(result) == [
+        "gitlab 15.0.0->15.4.6",
+        "gitlab 15.4.6->15.11.13",
+        "gitlab 15.11.13->16.0.8",
+        "gitlab 16.0.8->16.3.9",
+        "gitlab 16.3.9->16.7.10",
+        "gitlab 16.7.10->17.0.1",
+    ]
+
+
+def test_open_forms_enforced_paths_stop_at_newest_patch_of_each_stop(folder) -> None:
+    # From upgrade_paths.py: 2.8 needs >=2.7.4, 3.0 needs >=2.8.2, 3.2 needs >=3.0.1.
+    f = folder(
+        component(
+            "open-forms",
+            "2.7.0",
+            "2.7.4",
+            "2.7.9",
+            "2.8.0 upgradeFrom: '>=2.7.4'",
+            "2.8.2 upgradeFrom: '>=2.7.4'",
+            "2.8.7 upgradeFrom: '>=2.7.4'",
+            "3.0.0 upgradeFrom: '>=2.8.2'",
+            "3.0.1 upgradeFrom: '>=2.8.2'",
+            "3.0.9 upgradeFrom: '>=2.8.2'",
+            "3.2.0 upgradeFrom: '>=3.0.1'",
+        ),
+        env("{open-forms: 2.7.0}", "{open-forms: 3.2.0}"),
+    )
+    assert summary(make_plan(f)) == [
+        "open-forms 2.7.0->2.7.9",
+        "open-forms 2.7.9->2.8.7",
+        "open-forms 2.8.7->3.0.9",
+        "open-forms 3.0.9->3.2.0",
+    ]
+
+
+def test_majors_that_cannot_be_skipped(folder) -> None:
+    # Nextcloud: only from the previous major.
+    f = folder(
+        component(
+            "nextcloud",
+            "27.1.0",
+            "28.0.0 upgradeFrom: '>=27,<28'",
+            "28.0.4 upgradeFrom: '>=27,<28'",
+            "29.0.0 upgradeFrom: '>=28,<29'",
+            "30.0.1 upgradeFrom: '>=29,<30'",
+        ),
+        env("{nextcloud: 27.1.0}", "{nextcloud: latest}"),
+    )
+    assert summary(make_plan(f)) == [
+        "nextcloud 27.1.0->28.0.4",
+        "nextcloud 28.0.4->29.0.0",
+        "nextcloud 29.0.0->30.0.1",
+    ]
+
+
+# ------------------------------------------------------------------ coupled components
+
+
+def test_mutual_constraints_force_one_window(folder) -> None:
+    # Old A fails with new B, new A with old B: they must move together.
+    f = folder(
+        api("a-api", "b-api"),
+        component(
+            "a",
+            "1.0.0 provides: {a-api: 1.0.0}; consumes: {b-api: '<2'}",
+            "2.0.0 provides: {a-api: 2.0.0}; consumes: {b-api: '>=2'}",
+        ),
+        component(
+            "b",
+            "1.0.0 provides: {b-api: 1.0.0}; consumes: {a-api: '<2'}",
+            "2.0.0 provides: {b-api: 2.0.0}; consumes: {a-api: '>=2'}",
+        ),
+        env("{a: 1.0.0, b: 1.0.0}", "{a: 2.0.0}"),
+    )
+    result = make_plan(f)
+    assert summary(result) == ["a 1.0.0->2.0.0, b 1.0.0->2.0.0"]
+    assert result.windows[0].steps[1].pulled_in_by == "a"
+    # One at a time cannot split them.
+    alone = make_plan(f, strategy="one-at-a-time")
+    assert summary(alone) == ["a 1.0.0->2.0.0, b 1.0.0->2.0.0"]
+
+
+def test_a_call_cycle_that_is_not_a_version_cycle_does_not_force_a_shared_window(folder) -> None:
+    # Open Zaak consumes notificaties, Open Notificaties consumes autorisaties: a cycle of
+    # calls. Open Zaak 1.30 needs a newer Open Notificaties, which only needs autorisaties 1.x.
+    f = folder(
+        api("notificaties", "autorisaties"),
+        component(
+            "open-zaak",
+            "1.26.0 provides: {autorisaties: 1.0.0}; consumes: {notificaties: '>=1.0'}",
+            "1.30.0 provides: {autorisaties: 1.0.0}; consumes: {notificaties: '>=1.1'}",
+        ),
+        component(
+            "open-notificaties",
+            "1.14.0 provides: {notificaties: 1.0.0}; consumes: {autorisaties: '>=1.0'}",
+            "1.16.0 provides: {notificaties: 1.1.0}; consumes: {autorisaties: '>=1.0'}",
+        ),
+        env("{open-zaak: 1.26.0, open-notificaties: 1.14.0}", "{open-zaak: latest}"),
+    )
+    result = make_plan(f)
+    assert summary(result) == ["open-notificaties 1.14.0->1.16.0, open-zaak 1.26.0->1.30.0"]
+    one = make_plan(f, strategy="one-at-a-time")
+    assert summary(one) == ["open-notificaties 1.14.0->1.16.0", "open-zaak 1.26.0->1.30.0"]
+    assert one.windows[0].steps[0].pulled_in_by == "open-zaak"
+
+
+def test_providers_come_first_inside_a_window(folder) -> None:
+    f = folder(
+        api("p-api"),
+        component("consumer", "1.0.0 consumes: {p-api: '<2'}", "2.0.0 consumes: {p-api: '>=2'}"),
+        component("provider", "1.0.0 provides: {p-api: 1.0.0}", "2.0.0 provides: {p-api: 2.0.0}"),
+        env("{consumer: 1.0.0, provider: 1.0.0}", "{consumer: 2.0.0, provider: 2.0.0}"),
+    )
+    assert summary(make_plan(f)) == ["provider 1.0.0->2.0.0, consumer 1.0.0->2.0.0"]
+
+
+def test_expand_contract_release_is_the_stop_that_lets_consumers_follow(folder) -> None:
+    # objects 2.0 serves v1 and v2 side by side (expand); 3.0 drops v1 (contract) and can
+    # only be reached from 2.x. forms 2.0 speaks v2 only.
+    f = folder(
+        api("objecten"),
+        component(
+            "objects",
+            "1.0.0 provides: {objecten: '1.0'}",
+            "2.0.0 provides: {objecten: ['1.0', '2.0']}",
+            "3.0.0 provides: {objecten: '2.0'}; upgradeFrom: '>=2'",
+        ),
+        component(
+            "forms", "1.0.0 consumes: {objecten: '>=1,<2'}", "2.0.0 consumes: {objecten: '>=2,<3'}"
+        ),
+        env("{objects: 1.0.0, forms: 1.0.0}", "{objects: 3.0.0}"),
+    )
+    result = make_plan(f)
+    assert summary(result) == ["objects 1.0.0->2.0.0", "objects 2.0.0->3.0.0, forms 1.0.0->2.0.0"]
+    assert result.windows[1].steps[1].pulled_in_by == "objects"
+    # One at a time, the consumer follows on the expanded release before the contraction.
+    assert summary(make_plan(f, strategy="one-at-a-time")) == [
+        "objects 1.0.0->2.0.0",
+        "forms 1.0.0->2.0.0",
+        "objects 2.0.0->3.0.0",
+    ]
+
+
+def test_skew_window_moves_the_lagging_component_once_late(folder) -> None:
+    # A controller must not lag the API server by more than two minors, and the API server
+    # moves one minor at a time. The controller can jump: it moves once, as late as possible.
+    api_server = component(
+        "apiserver",
+        *(
+            f"1.{m}.0 provides: {{kube: '1.{m}'}}"
+            + ("" if m == 25 else f"; upgradeFrom: '==1.{m - 1}.*'")
+            for m in range(25, 30)
+        ),
+    )
+    controller = component(
+        "controller", *(f"1.{m}.0 consumes: {{kube: '>=1.{m},<=1.{m + 2}'}}" for m in range(25, 30))
+    )
+    f = folder(
+        api("kube"),
+        api_server,
+        controller,
+        env("{apiserver: 1.25.0, controller: 1.25.0}", "{apiserver: 1.29.0}"),
+    )
+    result = make_plan(f)
+    assert summary(result) == [
+        "apiserver 1.25.0->1.26.0",
+        "apiserver 1.26.0->1.27.0",
+        "controller 1.25.0->1.27.0, apiserver 1.27.0->1.28.0",
+        "apiserver 1.28.0->1.29.0",
+    ] or summary(result) == [
+        "apiserver 1.25.0->1.26.0",
+        "apiserver 1.26.0->1.27.0",
+        "apiserver 1.27.0->1.28.0, controller 1.25.0->1.27.0",
+        "apiserver 1.28.0->1.29.0",
+    ]
+    moves = [s for s in result.steps if s.component == "controller"]
+    assert len(moves) == 1 and moves[0].to_label == "1.27.0"  # once, the oldest that works
+    latest = make_plan(f, prefer="latest")
+    assert len(latest.windows) == 4
+    assert [s.to_label for s in latest.steps if s.component == "controller"] == ["1.28.0"] or len(
+        [s for s in latest.steps if s.component == "controller"]
+    ) == 1
+
+
+def test_fleet_one_shared_provider_many_consumers(folder) -> None:
+    f = folder(
+        api("notificaties", "autorisaties"),
+        component(
+            "open-zaak",
+            "1.26.0 provides: {autorisaties: 1.0.0}; consumes: {notificaties: '>=1.0'}",
+            "1.30.0 provides: {autorisaties: 1.0.0}; consumes: {notificaties: '>=1.1'}",
+        ),
+        component(
+            "open-notificaties",
+            "1.14.0 provides: {notificaties: 1.0.0}; consumes: {autorisaties: '>=1.0'}",
+            "1.16.0 provides: {notificaties: 1.1.0}; consumes: {autorisaties: '>=1.0'}",
+        ),
+        env(
+            "{open-zaak@utrecht: 1.26.0, open-zaak@tilburg: 1.26.0, open-zaak@breda: 1.30.0, "
+            "open-notificaties@shared: 1.16.0}",
+            "{open-zaak: latest}",
+            wiring="{open-notificaties@shared: {autorisaties: open-zaak@breda}}",
+        ),
+    )
+    result = make_plan(f)
+    assert summary(result) == ["open-zaak@tilburg 1.26.0->1.30.0, open-zaak@utrecht 1.26.0->1.30.0"]
+    one = make_plan(f, "open-zaak@utrecht=latest")
+    assert summary(one) == ["open-zaak@utrecht 1.26.0->1.30.0"]
+
+
+def test_a_broken_deployed_state_is_repaired_in_the_first_window(folder) -> None:
+    f = folder(
+        api("p-api"),
+        component("consumer", "1.0.0 consumes: {p-api: '>=2'}"),
+        component(
+            "provider",
+            "1.0.0 provides: {p-api: 1.0.0}",
+            "2.0.0 provides: {p-api: 2.0.0}",
+            "3.0.0 provides: {p-api: 3.0.0}",
+        ),
+        env("{consumer: 1.0.0, provider: 1.0.0}"),
+    )
+    result = make_plan(f)
+    assert summary(result) == ["provider 1.0.0->2.0.0"]  # least change: the oldest that works
+    assert any(
+        "broken now: consumer 1.0.0 consumes p-api >=2" in w.message for w in result.warnings
+    )
+    assert summary(make_plan(f, prefer="latest")) == ["provider 1.0.0->3.0.0"]
+
+
+def test_nothing_to_do(folder) -> None:
+    f = folder(component("a", "1.0.0", "2.0.0"), env("{a: 2.0.0}", "{a: latest}"))
+    result = make_plan(f)
+    assert result.feasible and result.windows == ()
+
+
+def test_steps_carry_notes_and_reversibility_of_every_release_passed(folder) -> None:
+    f = folder(
+        component(
+            "a",
+            "1.0.0",
+            "1.1.0 reversible: false; notes: 'Long migration.'",
+            "1.2.0 notes: 'Renamed UWSGI_PORT.'",
+        ),
+        env("{a: 1.0.0}", "{a: 1.2.0}"),
+    )
+    (step,) = make_plan(f).steps
+    assert step.reversible is False  # 1.1.0's migration runs on the way to 1.2.0
+    assert step.notes == ("1.1.0: Long migration.", "Renamed UWSGI_PORT.")
+
+
+# ------------------------------------------------------------------ no safe plan
+
+
+def test_a_pinned_component_blocks_the_target(folder) -> None:
+    f = folder(
+        api("notificaties"),
+        component(
+            "open-zaak",
+            "1.26.0 consumes: {notificaties: '>=1.0'}",
+            "1.30.0 consumes: {notificaties: '>=1.1'}",
+        ),
+        component(
+            "open-notificaties",
+            "1.14.0 provides: {notificaties: 1.0.0}",
+            "1.16.0 provides: {notificaties: 1.1.0}",
+        ),
+        env("{open-zaak: 1.26.0, open-notificaties: 1.14.0}"),
+    )
+    result = make_plan(f, "open-zaak=1.30.0", "open-notificaties=1.14.0")
+    assert not result.feasible
+    text = "\n".join(p.message for p in result.problems)
+    assert "no release fits" in text
+    assert (
+        "open-zaak 1.30.0 consumes notificaties >=1.1, but open-notificaties 1.14.0 "
+        "provides notificaties 1.0.0"
+    ) in text
+    assert "pinned" in text
+    assert "furthest safe state: the deployed state" in text
+    assert {"open-zaak", "open-notificaties"} <= set(result.problems[0].components)
+
+
+def test_an_api_dropped_that_no_consumer_release_follows(folder) -> None:
+    f = folder(
+        api("klanten", "klantinteracties"),
+        component(
+            "open-klant",
+            "1.0.0 provides: {klanten: 1.0.0}",
+            "2.0.0 provides: {klantinteracties: 0.9.0}",
+        ),
+        component("portal", "1.0.0 consumes: {klanten: '>=1'}", "1.1.0 consumes: {klanten: '>=1'}"),
+        env("{open-klant: 1.0.0, portal: 1.0.0}", "{open-klant: 2.0.0}"),
+    )
+    result = make_plan(f)
+    assert not result.feasible
+    text = "\n".join(p.message for p in result.problems)
+    assert (
+        "portal 1.0.0 consumes klanten >=1, but open-klant 2.0.0 does not provide klanten" in text
+    )
+    assert (
+        "portal 1.1.0 consumes klanten >=1, but open-klant 2.0.0 does not provide klanten" in text
+    )
+    assert "furthest safe state: the deployed state" in text
+
+
+def test_a_downgrade_is_never_planned(folder) -> None:
+    f = folder(component("a", "1.0.0", "2.0.0"), env("{a: 2.0.0}"))
+    result = make_plan(f, "a=1.0.0")
+    assert not result.feasible
+    assert result.problems[0].message == (
+        "a is at 2.0.0; 1.0.0 is older, and downgrades are never planned"
+    )
+
+
+def test_no_upgrade_path(folder) -> None:
+    f = folder(component("a", "1.0.0", "2.0.0 upgradeFrom: '>=1.5'"), env("{a: 1.0.0}"))
+    result = make_plan(f, "a=2.0.0")
+    assert not result.feasible
+    assert (
+        "a cannot go from 1.0.0 to 2.0.0: no chain of allowed steps leads there (2.0.0 "
+        "accepts upgrades from >=1.5" in result.problems[0].message
+    )
+
+
+def test_stuck_midway_names_the_furthest_safe_state(folder) -> None:
+    # b must reach 3.0.0 through 2.0.0; a tolerates b 2.x only at a 1.x and a 2.x only
+    # with b 3.x... a 2.0.0 needs b >=3 and b 3.0.0 needs a >=2: no order works.
+    f = folder(
+        api("a-api", "b-api"),
+        component(
+            "a",
+            "1.0.0 provides: {a-api: 1.0.0}; consumes: {b-api: '<3'}",
+            "2.0.0 provides: {a-api: 2.0.0}; consumes: {b-api: '>=3'}",
+        ),
+        component(
+            "b",
+            "1.0.0 provides: {b-api: 1.0.0}",
+            "2.0.0 provides: {b-api: 2.0.0}",
+            "3.0.0 provides: {b-api: 3.0.0}; consumes: {a-api: '>=2'}; upgradeFrom: '>=2'",
+        ),
+        env("{a: 1.0.0, b: 1.0.0}", "{b: 3.0.0}"),
+    )
+    result = make_plan(f)
+    assert result.feasible  # a and b move together in the last window
+    assert summary(result) == ["b 1.0.0->2.0.0", "a 1.0.0->2.0.0, b 2.0.0->3.0.0"]
+
+
+# ------------------------------------------------------------------ CLI
+
+
+def test_plan_cli_json_matches_the_contract_and_verifies(folder, ozr, tmp_path: Path) -> None:
+    folder(
+        api("notificaties"),
+        component(
+            "open-zaak",
+            "1.26.0 consumes: {notificaties: '>=1.0'}",
+            "1.30.0 consumes: {notificaties: '>=1.1'}",
+        ),
+        component(
+            "open-notificaties",
+            "1.8.0 provides: {notificaties: 1.0.0}",
+            "1.10.0 provides: {notificaties: 1.1.0}",
+        ),
+        env("{open-zaak: 1.26.0, open-notificaties: 1.8.0}", "{open-zaak: latest}"),
+    )
+    result = ozr("plan", "--format", "json", "-o", "plan.json")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    data = json.loads((tmp_path / "plan.json").read_text())
+    assert data["format"] == "ozrelease-plan/1"
+    assert data["feasible"] is True and data["problems"] == []
+    assert data["start"] == {"open-notificaties": "1.8.0", "open-zaak": "1.26.0"}
+    assert data["target"] == {"open-notificaties": "1.10.0", "open-zaak": "1.30.0"}
+    assert data["windows"] == [
+        {
+            "steps": [
+                {
+                    "component": "open-notificaties",
+                    "from": "1.8.0",
+                    "to": "1.10.0",
+                    "pulledInBy": "open-zaak",
+                    "reversible": True,
+                    "notes": [],
+                },
+                {
+                    "component": "open-zaak",
+                    "from": "1.26.0",
+                    "to": "1.30.0",
+                    "pulledInBy": None,
+                    "reversible": True,
+                    "notes": [],
+                },
+            ]
+        }
+    ]
+    verified = ozr("plan", "--verify", "plan.json")
+    assert verified.exit_code == 0, verified.output
+    assert "verified: 1 windows, 2 steps" in verified.stdout
+    # The environment moves on: the saved plan is stale and refused.
+    env_file = tmp_path / "manifests" / "all.yaml"
+    env_file.write_text(
+        env_file.read_text().replace("open-notificaties: 1.8.0", "open-notificaties: 1.10.0")
+    )
+    stale = ozr("plan", "--verify", "plan.json")
+    assert stale.exit_code == 1
+    assert (
+        "plan.json: stale plan: the environment has moved since the plan was made: "
+        "open-notificaties is deployed at 1.10.0, the plan starts from 1.8.0"
+    ) in stale.stderr
+    assert "refusing a stale plan" in stale.stderr
+
+
+def test_verify_catches_a_tampered_plan(folder, ozr, tmp_path: Path) -> None:
+    folder(
+        api("p-api"),
+        component("consumer", "1.0.0 consumes: {p-api: '<2'}", "2.0.0 consumes: {p-api: '>=2'}"),
+        component("provider", "1.0.0 provides: {p-api: 1.0.0}", "2.0.0 provides: {p-api: 2.0.0}"),
+        env("{consumer: 1.0.0, provider: 1.0.0}", "{consumer: 2.0.0}"),
+    )
+    assert ozr("plan", "--format", "json", "-o", "plan.json").exit_code == 0
+    data = json.loads((tmp_path / "plan.json").read_text())
+    steps = data["windows"][0]["steps"]
+    data["windows"] = [{"steps": [steps[1]]}, {"steps": [steps[0]]}]  # consumer alone first
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    result = ozr("plan", "--verify", "bad.json")
+    assert result.exit_code == 1
+    assert (
+        "bad.json: after window 1: consumer 2.0.0 consumes p-api >=2, but provider 1.0.0 "
+        "provides p-api 1.0.0"
+    ) in result.stderr
+    (tmp_path / "junk.json").write_text("{not json")
+    junk = ozr("plan", "--verify", "junk.json")
+    assert junk.exit_code == 2 and "junk.json:1: not JSON" in junk.stderr
+
+
+def test_infeasible_plan_exits_1_and_explains(folder, ozr) -> None:
+    folder(component("a", "1.0.0", "2.0.0"), env("{a: 2.0.0}"))
+    result = ozr("plan", "--to", "a=1.0.0")
+    assert result.exit_code == 1
+    assert "No safe plan exists for test" in result.stdout
+    assert "downgrades are never planned" in result.stdout
+    bad = ozr("plan", "--to", "b=1.0.0")
+    assert bad.exit_code == 2
+    assert "--to 'b=1.0.0': b is not deployed in environment test" in bad.stderr
+    unknown = ozr("plan", "--to", "a=9.0.0")
+    assert unknown.exit_code == 2 and "not a release listed for a" in unknown.stderr
