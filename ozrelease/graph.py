@@ -7,6 +7,7 @@ reported, never rejected.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -735,24 +736,49 @@ def _dependency_graph(deployment: Deployment, keys: list[str]) -> nx.DiGraph:
     """provider -> consumer among `keys`, for any release from the deployed one on."""
     graph = nx.DiGraph()
     graph.add_nodes_from(keys)
-    for consumer in keys:
-        for provider in keys:
-            if consumer != provider and deployment.depends_ever(consumer, provider):
-                graph.add_edge(provider, consumer)
+    graph.add_edges_from(_dependency_edges(deployment, keys))
     return graph
+
+
+def _dependency_edges(deployment: Deployment, keys: list[str]) -> list[tuple[str, str]]:
+    members = set(keys)
+    return [
+        (provider, consumer)
+        for consumer in keys
+        for provider in sorted(deployment.dependencies(consumer) & members)
+    ]
 
 
 def providers_first(deployment: Deployment, keys: list[str]) -> list[str]:
     """`keys` ordered so that providers come before their consumers; keys that depend on
     each other (a cycle of calls) keep name order among themselves."""
-    graph = _dependency_graph(deployment, keys)
-    condensed = nx.condensation(graph)
-    members = condensed.graph["mapping"]
+    # Kahn's algorithm, smallest name first; only a cycle of calls needs networkx's
+    # condensation (a window of a large fleet holds thousands of steps).
+    consumers: dict[str, list[str]] = {key: [] for key in keys}
+    waiting = dict.fromkeys(keys, 0)
+    for provider, consumer in _dependency_edges(deployment, keys):
+        consumers[provider].append(consumer)
+        waiting[consumer] += 1
+    ready = [key for key, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
     order: list[str] = []
-    for scc in nx.lexicographical_topological_sort(
-        condensed, key=lambda n: min(k for k in keys if members[k] == n)
-    ):
-        order.extend(sorted(k for k in keys if members[k] == scc))
+    while ready:
+        key = heapq.heappop(ready)
+        order.append(key)
+        for consumer in consumers[key]:
+            waiting[consumer] -= 1
+            if waiting[consumer] == 0:
+                heapq.heappush(ready, consumer)
+    if len(order) == len(keys):
+        return order
+    condensed = nx.condensation(_dependency_graph(deployment, keys))
+    mapping = condensed.graph["mapping"]  # key -> its strongly connected component
+    members: dict[int, list[str]] = {}
+    for key in sorted(keys):
+        members.setdefault(mapping[key], []).append(key)
+    order = []
+    for scc in nx.lexicographical_topological_sort(condensed, key=lambda n: members[n][0]):
+        order.extend(members[scc])
     return order
 
 

@@ -19,9 +19,11 @@ from typing import Any
 import yaml
 import yaml_rs
 
+from ozrelease import gcpause
 from ozrelease.errors import InputError, ManifestError, Problem
 from ozrelease.model import (
     LATEST,
+    NO_DEPLOY,
     Api,
     Component,
     Deploy,
@@ -221,6 +223,9 @@ class _Doc:
         self.index = index
         self.report = report
         self.label = label  # "component open-zaak", used as the message prefix
+        # parsed values of mappings repeated from release to release (see _memo_key); a
+        # problem in one is reported where it first appears
+        self.memo: dict[tuple[str, Any], Any] = {}
 
     def where(self, path: KeyPath = ()) -> Where:
         return Where(self.source.display, self.index, path, self.source)
@@ -232,10 +237,12 @@ class _Doc:
     # -- shapes
 
     def mapping(self, value: Any, path: KeyPath, what: str) -> dict[str, Any] | None:
-        if isinstance(value, dict):
-            bad = [k for k in value if not isinstance(k, str)]
-            for key in bad:
-                self.error(path, f"{_field(path) or what}: key {key!r} must be text")
+        if type(value) is dict:
+            if all(type(key) is str for key in value):
+                return value  # the common case, checked without copying
+            for key in value:
+                if not isinstance(key, str):
+                    self.error(path, f"{_field(path) or what}: key {key!r} must be text")
             return {k: v for k, v in value.items() if isinstance(k, str)}
         self.error(
             path,
@@ -247,8 +254,9 @@ class _Doc:
     def keys(
         self, mapping: Mapping[str, Any], path: KeyPath, allowed: frozenset[str], what: str
     ) -> None:
-        extra = mapping.keys() - allowed
-        for key in sorted(extra):
+        if allowed.issuperset(mapping):
+            return
+        for key in sorted(mapping.keys() - allowed):
             self.error(path + (key,), f"unknown key {key!r} in {what}{_did_you_mean(key, allowed)}")
 
     def text(
@@ -349,69 +357,102 @@ class _Doc:
 # --------------------------------------------------------------------------- releases
 
 
-@dataclass
-class _ReleaseFields:
-    """The release keys read from a release or from `defaults` (None: not given)."""
-
-    given: set[str] = field(default_factory=set)
-    provides: dict[str, tuple[Version, ...]] = field(default_factory=dict)
-    consumes: dict[str, Range] = field(default_factory=dict)
-    requires: dict[str, Range] = field(default_factory=dict)
-    upgrade_from: Range | None = None
-    reversible: bool = True
-    eol: dt.date | None = None
-    notes: tuple[str, ...] = ()
-    chart: str | None = None
-    deploy: Deploy = field(default_factory=Deploy)
-    # where each named API / component was written, for cross-document checks
-    refs: list[tuple[str, str, KeyPath]] = field(default_factory=list)
+Refs = list[tuple[str, str, KeyPath]]  # ("api" | "component", name, where it was written)
 
 
-def _read_release_fields(doc: _Doc, data: Mapping[str, Any], path: KeyPath) -> _ReleaseFields:
-    out = _ReleaseFields(given=set(data.keys()))
-    if "provides" in data:
-        provides = doc.mapping(data["provides"], path + ("provides",), "provides")
-        for api, value in (provides or {}).items():
-            p = path + ("provides", api)
-            out.refs.append(("api", api, p))
-            items = value if isinstance(value, list) else [value]
-            if not items:
-                doc.error(
-                    p,
-                    f"{_field(p)}: expected a version or a list of versions, found an empty list",
-                    value=True,
-                )
-            versions = []
-            for i, item in enumerate(items):
-                parsed = doc.version(item, p + (i,) if isinstance(value, list) else p)
-                if parsed:
-                    versions.append(parsed[0])
-            if versions:
-                out.provides[api] = tuple(sorted(set(versions)))
-    for key, target in (("consumes", out.consumes), ("requires", out.requires)):
-        if key in data:
-            entries = doc.mapping(data[key], path + (key,), key)
-            for name, value in (entries or {}).items():
-                p = path + (key, name)
-                out.refs.append(("api" if key == "consumes" else "component", name, p))
-                parsed_range = doc.range(value, p)
-                if parsed_range is not None:
-                    target[name] = parsed_range
-    if "upgradeFrom" in data:
-        out.upgrade_from = doc.range(data["upgradeFrom"], path + ("upgradeFrom",))
-    if "reversible" in data:
-        reversible = doc.boolean(data["reversible"], path + ("reversible",))
-        out.reversible = True if reversible is None else reversible
-    if "eol" in data:
-        out.eol = doc.date(data["eol"], path + ("eol",))
-    if "notes" in data:
-        out.notes = _read_notes(doc, data["notes"], path + ("notes",))
-    if "chart" in data:
-        chart = doc.version(data["chart"], path + ("chart",))
-        out.chart = chart[1] if chart else None
-    if "deploy" in data:
-        out.deploy = _read_deploy(doc, data["deploy"], path + ("deploy",))
-    return out
+def _memo_key(value: Any) -> tuple[Any, ...] | None:
+    """A hashable key for a mapping of plain scalars (most provides/consumes/requires), so
+    that the many releases repeating the same mapping are parsed once per component."""
+    if type(value) is not dict:
+        return None
+    items = tuple(value.items())
+    for key, item in items:
+        if type(key) is not str or type(item) not in (str, int):
+            return None
+    return items
+
+
+def _read_provides(doc: _Doc, value: Any, path: KeyPath, refs: Refs) -> Any:
+    memo = _memo_key(value)
+    cached = doc.memo.get(("provides", memo)) if memo is not None else None
+    if cached is not None:
+        return cached
+    provides: dict[str, tuple[Version, ...]] = {}
+    for api, item in (doc.mapping(value, path, "provides") or {}).items():
+        p = path + (api,)
+        refs.append(("api", api, p))
+        items = item if isinstance(item, list) else [item]
+        if not items:
+            doc.error(
+                p,
+                f"{_field(p)}: expected a version or a list of versions, found an empty list",
+                value=True,
+            )
+        versions = []
+        for i, one in enumerate(items):
+            parsed = doc.version(one, p + (i,) if isinstance(item, list) else p)
+            if parsed:
+                versions.append(parsed[0])
+        if versions:
+            provides[api] = tuple(sorted(set(versions)))
+    if memo is not None:
+        doc.memo[("provides", memo)] = provides
+    return provides
+
+
+def _read_ranges(doc: _Doc, value: Any, path: KeyPath, refs: Refs) -> Any:
+    """`consumes` (API -> range) or `requires` (component -> range)."""
+    key = str(path[-1])
+    memo = _memo_key(value)
+    cached = doc.memo.get((key, memo)) if memo is not None else None
+    if cached is not None:
+        return cached
+    kind = "api" if key == "consumes" else "component"
+    ranges: dict[str, Range] = {}
+    for name, item in (doc.mapping(value, path, key) or {}).items():
+        p = path + (name,)
+        refs.append((kind, name, p))
+        parsed = doc.range(item, p)
+        if parsed is not None:
+            ranges[name] = parsed
+    if memo is not None:
+        doc.memo[(key, memo)] = ranges
+    return ranges
+
+
+def _read_chart(doc: _Doc, value: Any, path: KeyPath, refs: Refs) -> Any:
+    parsed = doc.version(value, path)
+    return parsed[1] if parsed else None
+
+
+# A release key -> (the Release field it fills, its reader). `version` and `date` are read
+# by the release itself: `defaults` cannot set them.
+_RELEASE_FIELDS: dict[str, tuple[str, Any]] = {
+    "provides": ("provides", _read_provides),
+    "consumes": ("consumes", _read_ranges),
+    "requires": ("requires", _read_ranges),
+    "upgradeFrom": ("upgrade_from", lambda doc, v, p, refs: doc.range(v, p)),
+    "reversible": ("reversible", lambda doc, v, p, refs: doc.boolean(v, p)),
+    "eol": ("eol", lambda doc, v, p, refs: doc.date(v, p)),
+    "notes": ("notes", lambda doc, v, p, refs: _read_notes(doc, v, p)),
+    "chart": ("chart", _read_chart),
+    "deploy": ("deploy", lambda doc, v, p, refs: _read_deploy(doc, v, p)),
+}
+
+
+def _read_release_fields(
+    doc: _Doc, data: Mapping[str, Any], path: KeyPath, refs: Refs
+) -> dict[str, Any]:
+    """The given release keys as Release field values (invalid ones left out, their problems
+    reported)."""
+    fields: dict[str, Any] = {}
+    for key, value in data.items():
+        spec = _RELEASE_FIELDS.get(key)
+        if spec is not None:
+            parsed = spec[1](doc, value, path + (key,), refs)
+            if parsed is not None:
+                fields[spec[0]] = parsed
+    return fields
 
 
 def _read_notes(doc: _Doc, value: Any, path: KeyPath) -> tuple[str, ...]:
@@ -441,7 +482,7 @@ def _read_notes(doc: _Doc, value: Any, path: KeyPath) -> tuple[str, ...]:
 def _read_deploy(doc: _Doc, value: Any, path: KeyPath) -> Deploy:
     data = doc.mapping(value, path, "deploy")
     if data is None:
-        return Deploy()
+        return NO_DEPLOY
     doc.keys(data, path, DEPLOY_KEYS, "deploy")
     helm: dict[str, Any] = {}
     if "helm" in data:
@@ -465,9 +506,7 @@ def _read_deploy(doc: _Doc, value: Any, path: KeyPath) -> Deploy:
 class _Loaded:
     """What the documents said, before cross-document checks."""
 
-    components: list[tuple[Component, _Doc, list[tuple[str, str, KeyPath]]]] = field(
-        default_factory=list
-    )
+    components: list[tuple[Component, _Doc, Refs]] = field(default_factory=list)
     apis: list[tuple[Api, _Doc]] = field(default_factory=list)
     environments: list[tuple[dict[str, Any], _Doc]] = field(default_factory=list)
 
@@ -479,15 +518,16 @@ def _read_component(doc: _Doc, data: dict[str, Any], loaded: _Loaded) -> None:
         doc.error((), "Component without 'name'")
     if name:
         doc.label = f"component {name}"
-    refs: list[tuple[str, str, KeyPath]] = []
-    defaults = _ReleaseFields()
+    refs: Refs = []
+    defaults: dict[str, Any] = {}
     if "defaults" in data:
         raw_defaults = doc.mapping(data["defaults"], ("defaults",), "defaults")
         if raw_defaults is not None:
             doc.keys(raw_defaults, ("defaults",), DEFAULTS_KEYS, "defaults")
-            defaults = _read_release_fields(doc, raw_defaults, ("defaults",))
-            refs.extend(defaults.refs)
-    deploy = _read_deploy(doc, data["deploy"], ("deploy",)) if "deploy" in data else Deploy()
+            defaults = _read_release_fields(doc, raw_defaults, ("defaults",), refs)
+    deploy = _read_deploy(doc, data["deploy"], ("deploy",)) if "deploy" in data else NO_DEPLOY
+    # A release's own deploy hints override the defaults', which override the component's.
+    base_deploy = deploy.merged(defaults.pop("deploy", NO_DEPLOY))
 
     releases: list[Release] = []
     first_at: dict[Version, str] = {}
@@ -503,51 +543,21 @@ def _read_component(doc: _Doc, data: dict[str, Any], loaded: _Loaded) -> None:
         )
     else:
         for i, raw in enumerate(raw_releases):
-            path: KeyPath = ("releases", i)
-            item = doc.mapping(raw, path, f"releases[{i}]")
-            if item is None:
+            release = _read_release(
+                doc, raw, ("releases", i), name or "?", defaults, base_deploy, refs
+            )
+            if release is None:
                 continue
-            doc.keys(item, path, RELEASE_KEYS, "a release")
-            if "version" not in item:
-                doc.error(path, f"releases[{i}]: missing required key 'version'")
-                continue
-            parsed = doc.version(item["version"], path + ("version",))
-            fields = _read_release_fields(doc, item, path)  # every problem, even so
-            refs.extend(fields.refs)
-            if parsed is None:
-                continue
-            version, label = parsed
-            if version in first_at:
+            if release.version in first_at:
                 doc.error(
-                    path + ("version",),
-                    f"release {label} is listed twice (also as {first_at[version]!r})",
+                    ("releases", i, "version"),
+                    f"release {release.label} is listed twice (also as "
+                    f"{first_at[release.version]!r})",
                     value=True,
                 )
                 continue
-            first_at[version] = label
-            given = fields.given
-
-            def pick(key: str, own: Any, default: Any, given: set[str] = given) -> Any:
-                return own if key in given or key not in defaults.given else default
-
-            releases.append(
-                Release(
-                    component=name or "?",
-                    version=version,
-                    label=label,
-                    where=doc.where(path),
-                    date=doc.date(item["date"], path + ("date",)) if "date" in item else None,
-                    provides=pick("provides", fields.provides, defaults.provides),
-                    consumes=pick("consumes", fields.consumes, defaults.consumes),
-                    requires=pick("requires", fields.requires, defaults.requires),
-                    upgrade_from=pick("upgradeFrom", fields.upgrade_from, defaults.upgrade_from),
-                    reversible=pick("reversible", fields.reversible, defaults.reversible),
-                    eol=pick("eol", fields.eol, defaults.eol),
-                    notes=pick("notes", fields.notes, defaults.notes),
-                    chart=pick("chart", fields.chart, defaults.chart),
-                    deploy=deploy.merged(defaults.deploy).merged(fields.deploy),
-                )
-            )
+            first_at[release.version] = release.label
+            releases.append(release)
     if name is None:
         return
     loaded.components.append(
@@ -565,6 +575,58 @@ def _read_component(doc: _Doc, data: dict[str, Any], loaded: _Loaded) -> None:
             refs,
         )
     )
+
+
+def _read_release(
+    doc: _Doc,
+    raw: Any,
+    path: KeyPath,
+    component: str,
+    defaults: Mapping[str, Any],
+    deploy: Deploy,
+    refs: Refs,
+) -> Release | None:
+    # The loader's hot path (tens of thousands of releases): the common case, a mapping of
+    # known keys with a text version and a date, is checked inline; anything else takes the
+    # general readers, which report problems.
+    if type(raw) is dict and RELEASE_KEYS.issuperset(raw):
+        item = raw
+    else:
+        item = doc.mapping(raw, path, "release")
+        if item is None:
+            return None
+        doc.keys(item, path, RELEASE_KEYS, "a release")
+    parsed: tuple[Version, str] | None = None
+    version = item.get("version")
+    if type(version) is str:
+        label = version.strip()
+        try:
+            parsed = (parse_version(label), label)
+        except ValueError:
+            doc.version(version, path + ("version",))
+    elif "version" in item:
+        parsed = doc.version(version, path + ("version",))
+    else:
+        doc.error(path, f"{_field(path)}: missing required key 'version'")
+    fields = dict(defaults)
+    for key, value in item.items():
+        spec = _RELEASE_FIELDS.get(key)
+        if spec is not None:
+            value = spec[1](doc, value, path + (key,), refs)  # every problem, even so
+            if value is not None:
+                fields[spec[0]] = value
+    date = item.get("date")
+    if (date is not None and type(date) is not dt.date) or (date is None and "date" in item):
+        date = doc.date(date, path + ("date",))
+    if parsed is None:
+        return None
+    own_deploy = fields.pop("deploy", None)
+    fields["component"] = component
+    fields["version"], fields["label"] = parsed
+    fields["where"] = doc.where(path)
+    fields["date"] = date
+    fields["deploy"] = deploy.merged(own_deploy) if own_deploy is not None else deploy
+    return Release.fast(fields)
 
 
 def _read_api(doc: _Doc, data: dict[str, Any], loaded: _Loaded) -> None:
@@ -973,16 +1035,20 @@ def _read_targets(
     return targets
 
 
-def providers(
-    env: Environment, components: Mapping[str, Component], api: str, consumer: str
-) -> list[str]:
-    """Deployed keys that provide `api` now or in a later release (never the consumer)."""
-    return sorted(
-        key
-        for key, version in env.deployed.items()
-        if key != consumer
-        and components[component_of(key)].provides_ever(api, from_version=version)
-    )
+def provider_index(env: Environment, components: Mapping[str, Component]) -> dict[str, list[str]]:
+    """API -> the deployed keys that provide it now or in a later release, sorted."""
+    index: dict[str, list[str]] = {}
+    for key in sorted(env.deployed):
+        version = env.deployed[key]
+        provided = {
+            api
+            for release in components[component_of(key)].releases
+            if release.version >= version
+            for api in release.provides
+        }
+        for api in provided:
+            index.setdefault(api, []).append(key)
+    return index
 
 
 def binding_problems(
@@ -991,6 +1057,7 @@ def binding_problems(
     """Consumed APIs with no deployed provider, or several and no wiring; likewise for
     required components deployed as several instances."""
     problems: list[tuple[KeyPath, str]] = []
+    index = provider_index(env, components)
     for consumer, version in sorted(env.deployed.items()):
         component = components[component_of(consumer)]
         current = component.release(version)
@@ -998,7 +1065,7 @@ def binding_problems(
         for api in sorted(apis_used):
             if api in env.wiring.get(consumer, {}):
                 continue
-            found = providers(env, components, api, consumer)
+            found = [key for key in index.get(api, ()) if key != consumer]
             if len(found) > 1:
                 problems.append(
                     (
@@ -1045,6 +1112,11 @@ def binding_problems(
 
 def check(manifests: Path | None = None) -> tuple[Ecosystem, list[Problem]]:
     """Read and validate the manifests; return what could be read and every problem."""
+    with gcpause.paused():
+        return _check(manifests)
+
+
+def _check(manifests: Path | None) -> tuple[Ecosystem, list[Problem]]:
     root, given = _resolve_root(manifests)
     report = _Report()
     loaded = _Loaded()

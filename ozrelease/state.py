@@ -6,14 +6,13 @@ and requires; `violations(state)` lists the constraints a state breaks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
-from ozrelease.manifest import providers
+from ozrelease.manifest import provider_index
 from ozrelease.model import Ecosystem, Environment, Release, component_of
-from ozrelease.versions import Range, Version
+from ozrelease.versions import Range, Version, allows_any
 
 Kind = Literal["consumes", "requires"]
 State = Mapping[str, Version]
@@ -54,7 +53,12 @@ class Deployment:
         self.environment = environment
         self.keys: tuple[str, ...] = tuple(sorted(environment.deployed))
         self._bindings: dict[tuple[str, Kind, str], str | None] = {}
-        self._ok = lru_cache(maxsize=None)(self._satisfied)
+        self._providers = provider_index(environment, ecosystem.components)
+        self._instances: dict[str, list[str]] = {}
+        for key in self.keys:
+            self._instances.setdefault(component_of(key), []).append(key)
+        self._depends: dict[str, frozenset[str]] = {}
+        self._needs: dict[tuple[str, Version], tuple[Need, ...]] = {}
 
     # -- bindings
 
@@ -66,12 +70,10 @@ class Deployment:
             wired = env.wiring.get(consumer, {}).get(name)
             if wired is not None:
                 found: str | None = wired
-            elif kind == "consumes":
-                candidates = providers(env, self.ecosystem.components, name, consumer)
-                found = candidates[0] if len(candidates) == 1 else None
             else:
-                instances = [k for k in self.keys if component_of(k) == name and k != consumer]
-                found = instances[0] if len(instances) == 1 else None
+                index = self._providers if kind == "consumes" else self._instances
+                candidates = [k for k in index.get(name, ()) if k != consumer]
+                found = candidates[0] if len(candidates) == 1 else None
             self._bindings[cache_key] = found
         return self._bindings[cache_key]
 
@@ -81,38 +83,43 @@ class Deployment:
     def label(self, key: str, version: Version) -> str:
         return self.ecosystem.label(key, version)
 
-    def needs(self, key: str, version: Version) -> Iterator[Need]:
+    def needs(self, key: str, version: Version) -> tuple[Need, ...]:
         """The constraints of `key` at `version`, each bound to its provider."""
-        release = self.release(key, version)
-        for api, wanted in sorted(release.consumes.items()):
-            yield Need("consumes", api, wanted, self.provider(key, "consumes", api))
-        for name, wanted in sorted(release.requires.items()):
-            yield Need("requires", name, wanted, self.provider(key, "requires", name))
-
-    def neighbours(self, key: str) -> set[str]:
-        """Keys that `key` may ever depend on, or that may ever depend on it (any release)."""
-        found: set[str] = set()
-        for other in self.keys:
-            for a, b in ((key, other), (other, key)):
-                if self.depends_ever(a, b):
-                    found.add(other)
-        found.discard(key)
+        cache_key = (key, version)
+        found = self._needs.get(cache_key)
+        if found is None:
+            release = self.release(key, version)
+            found = tuple(
+                [
+                    Need("consumes", api, wanted, self.provider(key, "consumes", api))
+                    for api, wanted in sorted(release.consumes.items())
+                ]
+                + [
+                    Need("requires", name, wanted, self.provider(key, "requires", name))
+                    for name, wanted in sorted(release.requires.items())
+                ]
+            )
+            self._needs[cache_key] = found
         return found
 
     def depends_ever(self, consumer: str, provider: str) -> bool:
         """Some release of `consumer` (from the deployed one on) depends on `provider`."""
-        deployed = self.environment.deployed[consumer]
-        component = self.ecosystem.components[component_of(consumer)]
-        for release in component.releases:
-            if release.version < deployed:
-                continue
-            for api in release.consumes:
-                if self.provider(consumer, "consumes", api) == provider:
-                    return True
-            for name in release.requires:
-                if self.provider(consumer, "requires", name) == provider:
-                    return True
-        return False
+        return provider in self.dependencies(consumer)
+
+    def dependencies(self, consumer: str) -> frozenset[str]:
+        """The keys that some release of `consumer` (from the deployed one on) depends on."""
+        if consumer not in self._depends:
+            deployed = self.environment.deployed[consumer]
+            component = self.ecosystem.components[component_of(consumer)]
+            found: set[str | None] = set()
+            for release in component.releases:
+                if release.version >= deployed:
+                    found.update(self.provider(consumer, "consumes", a) for a in release.consumes)
+                    found.update(self.provider(consumer, "requires", n) for n in release.requires)
+            found.discard(None)
+            found.discard(consumer)
+            self._depends[consumer] = frozenset(k for k in found if k is not None)
+        return self._depends[consumer]
 
     # -- compatibility
 
@@ -122,15 +129,10 @@ class Deployment:
         """Whether `need` is met by its provider at `provider_version`."""
         if need.provider is None or provider_version is None:
             return False
-        return self._ok(need.kind, need.name, need.wanted, need.provider, provider_version)
-
-    def _satisfied(
-        self, kind: Kind, name: str, wanted: Range, provider: str, provider_version: Version
-    ) -> bool:
-        if kind == "requires":
-            return wanted.allows(provider_version)
-        provided = self.release(provider, provider_version).provides.get(name)
-        return bool(provided) and any(wanted.allows(v) for v in provided or ())
+        if need.kind == "requires":
+            return allows_any(need.wanted, (provider_version,))
+        provided = self.release(need.provider, provider_version).provides.get(need.name)
+        return bool(provided) and allows_any(need.wanted, provided)
 
     def violations(self, state: State) -> list[Violation]:
         """Every constraint `state` breaks, in a stable order."""

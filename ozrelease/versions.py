@@ -18,6 +18,7 @@ __all__ = [
     "SpecifierSet",
     "Version",
     "allows",
+    "allows_any",
     "describe_specifier",
     "newest",
     "parse_range",
@@ -81,13 +82,20 @@ def describe_specifier(spec: SpecifierSet) -> str:
     return text if text else "any version"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Range:
     """A specifier set together with the text it was written as (`>=1.27,<2`), which is
-    what messages quote; `packaging` would print it reordered."""
+    what messages quote; `packaging` would print it reordered. Equal and hashed by its
+    text (cheap; a SpecifierSet hashes its parts every time)."""
 
     text: str
     spec: SpecifierSet
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Range) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
 
     def allows(self, version: Version) -> bool:
         return allows(self.spec, version)
@@ -100,3 +108,10 @@ class Range:
 def parse_range(text: str) -> Range:
     """`parse_specifier`, keeping the text as written."""
     return Range(text.strip(), parse_specifier(text))
+
+
+@lru_cache(maxsize=65536)
+def allows_any(wanted: Range, versions: tuple[Version, ...]) -> bool:
+    """Some of `versions` is inside `wanted` (memoised: compatibility tables ask the same
+    question for every pair of releases that repeat the same need and the same API)."""
+    return any(wanted.allows(v) for v in versions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import MISSING
 from pathlib import Path
 
 import pytest
@@ -428,3 +429,15 @@ def test_instances_are_keys_of_their_own(write) -> None:
         "postgresql",
     }
     assert env.wiring["open-notificaties@shared"] == {"autorisaties": "open-zaak@utrecht"}
+
+
+def test_the_loaders_fast_release_constructor_knows_every_field() -> None:
+    from dataclasses import fields
+
+    from ozrelease.model import _RELEASE_DEFAULTS, Release
+
+    required = {"component", "version", "label", "where"}
+    assert {f.name for f in fields(Release)} == set(_RELEASE_DEFAULTS) | required
+    for f in fields(Release):
+        if f.name in _RELEASE_DEFAULTS and f.default is not MISSING:
+            assert _RELEASE_DEFAULTS[f.name] == f.default

@@ -129,6 +129,3 @@ def impact(settings: Settings, subject: str, env: str | None, fmt: str) -> None:
         click.echo(json.dumps(graphs.impact_json(result), indent=2, ensure_ascii=False))
     else:
         emit(render("impact.txt.j2", graphs.impact_view(result)))
-
-
-COMMANDS = [validate, schema, graph, impact]

@@ -41,6 +41,3 @@ def manifest() -> None:
 def import_publiccode() -> None:
     """A Component skeleton from a publiccode.yml (not available yet)."""
     not_available("manifest import-publiccode", "it arrives with the release issue")
-
-
-COMMANDS = [release, status, manifest]

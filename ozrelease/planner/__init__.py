@@ -13,6 +13,7 @@ import datetime as dt
 from collections import deque
 from collections.abc import Mapping, Sequence
 
+from ozrelease import gcpause
 from ozrelease.errors import OzReleaseError, UsageError
 from ozrelease.graph import providers_first
 from ozrelease.model import LATEST, Component, Release, component_of
@@ -45,6 +46,9 @@ def resolve_targets(deployment: Deployment, requests: Sequence[str] | None) -> d
         requests = [
             LATEST if key == LATEST else f"{key}={value}" for key, value in env.targets.items()
         ]
+    by_name: dict[str, list[str]] = {}
+    for key in deployment.keys:
+        by_name.setdefault(component_of(key), []).append(key)
     general: list[tuple[str, str]] = []
     by_component: list[tuple[str, str]] = []
     by_key: list[tuple[str, str]] = []
@@ -59,7 +63,7 @@ def resolve_targets(deployment: Deployment, requests: Sequence[str] | None) -> d
             raise UsageError(f"--to {request!r}: expected NAME=VERSION, NAME=latest or latest")
         if name in env.deployed and "@" in name:
             by_key.append((name, version))
-        elif any(component_of(k) == name for k in env.deployed):
+        elif name in by_name:
             by_component.append((name, version))
         else:
             deployed = sorted(set(env.deployed) | {component_of(k) for k in env.deployed})
@@ -72,9 +76,8 @@ def resolve_targets(deployment: Deployment, requests: Sequence[str] | None) -> d
         for key in deployment.keys:
             targets[key] = _target_version(deployment, key, version)
     for name, version in by_component:
-        for key in deployment.keys:
-            if component_of(key) == name:
-                targets[key] = _target_version(deployment, key, version)
+        for key in by_name[name]:
+            targets[key] = _target_version(deployment, key, version)
     for key, version in by_key:
         targets[key] = _target_version(deployment, key, version)
     return targets
@@ -109,6 +112,18 @@ def plan(
     on: dt.date | None = None,
 ) -> Plan:
     """Plan the upgrade of `deployment` to the requested targets (CONTRACT §2)."""
+    with gcpause.paused():
+        return _plan(deployment, requests, strategy=strategy, prefer=prefer, on=on)
+
+
+def _plan(
+    deployment: Deployment,
+    requests: Sequence[str] | None,
+    *,
+    strategy: str,
+    prefer: str,
+    on: dt.date | None,
+) -> Plan:
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r} (one of {', '.join(STRATEGIES)})")
     if prefer not in PREFERENCES:

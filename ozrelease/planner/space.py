@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ozrelease.model import component_of
-from ozrelease.state import Deployment
+from ozrelease.state import Deployment, Need
 from ozrelease.versions import Version
 
 INF = 1 << 30
@@ -143,6 +143,9 @@ def build(
 
     sup: dict[tuple[str, str], list[int]] = {}
     neighbours: dict[str, set[str]] = {key: set() for key in nodes}
+    # The provider versions that meet a need depend only on the need, not on the consumer's
+    # version: releases repeat their needs, so each distinct need is checked once.
+    masks: dict[Need, int] = {}
     for key, node in nodes.items():
         for i, version in enumerate(node.versions):
             for need in deployment.needs(key, version):
@@ -155,10 +158,13 @@ def build(
                     sup[(p, key)] = [node.all] * len(other.versions)
                     neighbours[key].add(p)
                     neighbours[p].add(key)
-                mask = 0
-                for j, pv in enumerate(other.versions):
-                    if deployment.satisfied(need, version, pv):
-                        mask |= 1 << j
+                mask = masks.get(need)
+                if mask is None:
+                    mask = 0
+                    for j, pv in enumerate(other.versions):
+                        if deployment.satisfied(need, version, pv):
+                            mask |= 1 << j
+                    masks[need] = mask
                 sup[(key, p)][i] &= mask
                 for j in range(len(other.versions)):
                     if not mask >> j & 1:

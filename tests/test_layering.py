@@ -1,0 +1,69 @@
+"""The architecture rules of STYLE.md, enforced: who may import click, git and jinja2."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "ozrelease"
+
+
+def imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_only_the_cli_imports_click() -> None:
+    offenders = [
+        p.relative_to(PACKAGE)
+        for p in modules()
+        if "click" in imports(p) and "cli" not in p.relative_to(PACKAGE).parts
+    ]
+    assert offenders == []
+
+
+def test_only_history_imports_git() -> None:
+    offenders = [
+        p.relative_to(PACKAGE) for p in modules() if "git" in imports(p) and p.name != "history.py"
+    ]
+    assert offenders == []
+
+
+def test_only_render_imports_jinja2() -> None:
+    offenders = [
+        p.relative_to(PACKAGE)
+        for p in modules()
+        if "jinja2" in imports(p) and p.name != "render.py"
+    ]
+    assert offenders == []
+
+
+def test_every_module_opens_with_a_docstring() -> None:
+    missing = [
+        p.relative_to(PACKAGE)
+        for p in modules()
+        if ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) is None
+    ]
+    assert missing == []
+
+
+def test_commands_are_imported_only_when_they_run() -> None:
+    code = (
+        "import sys; from click.testing import CliRunner; from ozrelease.cli import cli; "
+        "r = CliRunner().invoke(cli, ['changelog', '--help']); assert r.exit_code == 0; "
+        "print(sorted(m for m in ('networkx', 'ozrelease.planner', 'ozrelease.graph') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
