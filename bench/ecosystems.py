@@ -25,9 +25,8 @@ def layered(
     for layer, row in enumerate(names):
         lines = []
         for i, name in enumerate(row):
-            apis.append(
-                f"kind: API\nname: api-{name}\nversions: [{', '.join(f'1.{r}' for r in range(releases))}]\n"
-            )
+            published = ", ".join(f"1.{r}" for r in range(releases))
+            apis.append(f"kind: API\nname: api-{name}\nversions: [{published}]\n")
             below = names[layer - 1] if layer else []
             used = (
                 [below[(i + k) % len(below)] for k in range(providers_per_consumer)]
