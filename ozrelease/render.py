@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import jinja2
@@ -26,6 +28,26 @@ _OPTIONS: dict[str, Any] = {
     "lstrip_blocks": True,
 }
 
+_MD_SPECIAL = re.compile(r"[\\`*\[\]|]|<(?=[A-Za-z/!?])")
+
+
+def markdown_text(value: object) -> str:
+    """Text that Markdown shows as written: `<BASE_DIR>` is not an HTML tag, `|` does not end
+    a table cell, `*` starts no emphasis. Line breaks become spaces (one table row)."""
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), re.sub(r"\s+", " ", str(value)))
+
+
+def markdown_code(value: object) -> str:
+    """`value` as an inline code span, with a fence longer than any backtick run in it."""
+    text = " ".join(str(value).split())
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+FILTERS: dict[str, Callable[[object], str]] = {"md": markdown_text, "mdcode": markdown_code}
+
 _builtin: jinja2.Environment | None = None
 
 
@@ -35,6 +57,7 @@ def _builtin_env() -> jinja2.Environment:
         _builtin = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(bundled_templates())), **_OPTIONS
         )
+        _builtin.filters.update(FILTERS)
     return _builtin
 
 
@@ -44,39 +67,76 @@ def render(
     *,
     template_file: Path | None = None,
     overrides: Path | None = None,
+    autoescape: bool | None = None,
 ) -> str:
     """Render the built-in template `name` (e.g. `plan.md.j2`) with a prepared view model.
 
     `template_file` replaces the built-in with a user's template; `overrides` is a user's
     `templates/` folder whose files of the same name win over the built-ins. Users' templates
-    render sandboxed and may `{% extends %}` or `{% include %}` the built-ins.
+    render sandboxed and may `{% extends %}` or `{% include %}` the built-ins. `autoescape`
+    forces HTML escaping on (or off) for a user's template whatever its file name; by
+    default templates named `*.html` or `*.html.j2` are escaped.
     """
+    user = template_file is not None or (
+        overrides is not None
+        and (overrides / name).is_file()
+        and overrides.resolve() != bundled_templates().resolve()
+    )
+    where = str(template_file) if template_file is not None else name
     try:
         if template_file is not None:
-            env = _sandbox([template_file.parent])
+            env = _sandbox([template_file.parent], autoescape)
             template = env.get_template(template_file.name)
-        elif overrides is not None and (overrides / name).is_file():
-            template = _sandbox([overrides]).get_template(name)
+        elif user:
+            assert overrides is not None
+            where = str(overrides / name)
+            template = _sandbox([overrides], autoescape).get_template(name)
         else:
             template = _builtin_env().get_template(name)
         return template.render(**view)
     except jinja2.TemplateSyntaxError as exc:
+        file = where if exc.name in (name, getattr(template_file, "name", None)) else None
         raise InputError(
-            f"template syntax error: {exc.message}", file=exc.filename or name, line=exc.lineno
+            f"template syntax error: {exc.message}",
+            file=file or exc.filename or where,
+            line=exc.lineno,
         ) from None
     except jinja2.TemplateNotFound as exc:
-        raise InputError(f"template not found: {exc.name}") from None
-    except jinja2.UndefinedError as exc:
-        where = str(template_file) if template_file else name
-        raise InputError(
-            f"template uses something the view does not have: {exc.message}", file=where
-        ) from None
+        raise InputError(f"template not found: {exc.name}", file=where) from None
     except jinja2.exceptions.SecurityError as exc:
-        where = str(template_file) if template_file else name
-        raise InputError(f"template refused by the sandbox: {exc}", file=where) from None
+        raise InputError(
+            f"template refused by the sandbox: {exc}",
+            file=where,
+            line=_template_line(exc.__traceback__),
+        ) from None
+    except jinja2.UndefinedError as exc:
+        raise InputError(
+            f"template uses something the view does not have: {exc.message}",
+            file=where,
+            line=_template_line(exc.__traceback__),
+        ) from None
+    except Exception as exc:  # e.g. `{{ 1 / 0 }}` or `{{ windows | sum }}` in a user's template
+        if not user:  # a built-in template that fails is a bug: keep its traceback
+            raise
+        what = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
+        raise InputError(
+            f"template failed: {what}", file=where, line=_template_line(exc.__traceback__)
+        ) from None
 
 
-def _sandbox(folders: list[Path]) -> SandboxedEnvironment:
+def _template_line(tb: TracebackType | None) -> int | None:
+    """The template line where rendering failed: jinja2 rewrites the traceback so that its
+    frames point into the template source (any frame not in a .py file); the innermost one
+    is where it failed."""
+    line = None
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.endswith(".py"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _sandbox(folders: list[Path], autoescape: bool | None = None) -> SandboxedEnvironment:
     loader = jinja2.ChoiceLoader(
         [
             jinja2.FileSystemLoader([str(f) for f in folders]),
@@ -85,4 +145,9 @@ def _sandbox(folders: list[Path]) -> SandboxedEnvironment:
             jinja2.FileSystemLoader(str(bundled_templates())),
         ]
     )
-    return SandboxedEnvironment(loader=loader, **_OPTIONS)
+    options = dict(_OPTIONS)
+    if autoescape is not None:
+        options["autoescape"] = autoescape
+    env = SandboxedEnvironment(loader=loader, **options)
+    env.filters.update(FILTERS)
+    return env

@@ -9,15 +9,26 @@ from pathlib import Path
 
 import click
 
-from ozrelease import planner
+from ozrelease import exports, planner
 from ozrelease.cli.manifests import load_deployment
-from ozrelease.cli.options import Settings, emit, env_option, not_available, output_option
-from ozrelease.planner.model import PREFERENCES, STRATEGIES, plan_to_json
+from ozrelease.cli.options import Settings, emit, env_option, output_option
+from ozrelease.errors import UsageError
+from ozrelease.planner.model import PREFERENCES, STRATEGIES, Plan, plan_to_json
 from ozrelease.planner.verify import load_saved, verify_saved
 from ozrelease.render import render
-from ozrelease.runbook import text_view
+from ozrelease.runbook import runbook_view
+from ozrelease.state import Deployment
 
 FORMATS = ("text", "markdown", "html", "json", "helm", "argocd", "ansible")
+# Formats rendered through a template (built-in, ./templates/NAME, or --template FILE).
+TEMPLATES = {
+    "text": "plan.txt.j2",
+    "markdown": "plan.md.j2",
+    "html": "plan.html.j2",
+    "helm": "plan.helm.sh.j2",
+}
+EXPORTS = ("helm", "argocd", "ansible")
+USER_TEMPLATES = Path("templates")  # a project's own templates override the built-ins
 
 
 @click.command("plan")
@@ -53,14 +64,18 @@ FORMATS = ("text", "markdown", "html", "json", "helm", "argocd", "ansible")
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="text for people, json for scripts (and --verify).",
+    help="text, markdown, html: runbooks for people; json: for scripts (and --verify); "
+    "helm: a POSIX shell script of helm commands; argocd: Argo CD Applications; ansible: "
+    "a playbook.",
 )
 @click.option(
     "--template",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     metavar="FILE",
-    help="Render with your own Jinja2 template.",
+    help="Render with your own Jinja2 template (sandboxed; text, markdown, html and helm). "
+    "A ./templates/ folder with files named like the built-ins (plan.md.j2, ...) overrides "
+    "them too.",
 )
 @click.option(
     "--verify",
@@ -103,22 +118,48 @@ def plan(
     if verify_file is not None:
         _verify(deployment, verify_file)
         return
-    if fmt not in ("text", "json"):
-        not_available(
-            f"plan --format {fmt}",
-            "runbook and engine formats arrive with the runbooks issue; use text or json",
+    if template is not None and fmt not in TEMPLATES:
+        raise UsageError(
+            f"--template works with --format {', '.join(TEMPLATES)}; {fmt} is generated as "
+            "data, not from a template"
         )
-    if template is not None:
-        not_available("plan --template", "custom templates arrive with the runbooks issue")
+    if template is not None and not template.is_file():
+        raise UsageError(f"--template {template}: no such file")
     result = planner.plan(
-        deployment, list(targets) or None, strategy=strategy, prefer=prefer, on=dt.date.today()
+        deployment, list(targets) or None, strategy=strategy, prefer=prefer, on=_today()
     )
-    if fmt == "json":
-        text = json.dumps(plan_to_json(result), indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = render("plan.txt.j2", text_view(result))
-    emit(text, output)
+    if fmt in EXPORTS and not result.feasible:
+        # An engine must not receive half a plan: nothing on stdout, the reasons on stderr.
+        click.echo(f"error: no safe plan exists for {result.environment}:", err=True)
+        for problem in result.problems:
+            click.echo(f"  {problem.message}", err=True)
+        sys.exit(1)
+    emit(_output(deployment, result, fmt, template), output)
     sys.exit(0 if result.feasible else 1)
+
+
+def _today() -> dt.date:
+    """The date for end-of-life warnings (a function, so tests can fix it)."""
+    return dt.date.today()
+
+
+def _output(deployment: Deployment, result: Plan, fmt: str, template: Path | None) -> str:
+    if fmt == "json":
+        return json.dumps(plan_to_json(result), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "argocd":
+        return exports.argocd(deployment, result)
+    if fmt == "ansible":
+        return exports.ansible(deployment, result)
+    view = (
+        exports.helm_view(deployment, result) if fmt == "helm" else runbook_view(deployment, result)
+    )
+    return render(
+        TEMPLATES[fmt],
+        view,
+        template_file=template,
+        overrides=USER_TEMPLATES if USER_TEMPLATES.is_dir() else None,
+        autoescape=True if fmt == "html" else None,
+    )
 
 
 def _verify(deployment: object, path: Path) -> None:
