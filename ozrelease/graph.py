@@ -421,7 +421,7 @@ def _consumer_fix(deployment: Deployment, consumer: str, need: Need, new: Releas
                 break
     if not good:
         return f"no release of {component.name} accepts {new}"
-    return f"{consumer} must move: {_span(good)} would accept {new.label}"
+    return f"{consumer} must move: {_span(good)} would accept {new}"
 
 
 def _span(releases: list[Release]) -> str:

@@ -189,10 +189,18 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+_PLAIN_KEY = re.compile(r"[\w@-]+")
+
+
 def _field(path: KeyPath) -> str:
+    """`releases[3].consumes.zaken`; a key with unusual characters is quoted."""
     text = ""
     for step in path:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+        if isinstance(step, int):
+            text += f"[{step}]"
+            continue
+        shown = step if _PLAIN_KEY.fullmatch(step) else repr(step)
+        text += f".{shown}" if text else shown
     return text
 
 
