@@ -534,3 +534,30 @@ def test_infeasible_plan_exits_1_and_explains(folder, ozr) -> None:
     assert "--to 'b=1.0.0': b is not deployed in environment test" in bad.stderr
     unknown = ozr("plan", "--to", "a=9.0.0")
     assert unknown.exit_code == 2 and "not a release listed for a" in unknown.stderr
+
+
+def test_one_at_a_time_reorders_a_window_split_out_of_a_call_cycle(folder) -> None:
+    # c0 -> c2 -> c3 -> c0 call each other; in one window their order is by name. Split one
+    # at a time, c0 and c2 move together without c3: then c2 (the provider) comes first.
+    # (Found by the property test.)
+    f = folder(
+        api("api0", "api2", "api3"),
+        component(
+            "c0",
+            "1.0.0 provides: {api0: '1.0'}; consumes: {api2: '>=1.0,<1.1'}",
+            "1.1.0 provides: {api0: '1.1'}; consumes: {api2: '>=1.1,<1.4'}; upgradeFrom: '==1.0.0'",
+        ),
+        component(
+            "c2",
+            "1.0.0 provides: {api2: '1.0'}; consumes: {api3: '>=1.0,<1.2'}",
+            "1.3.0 provides: {api2: '1.3'}; consumes: {api3: '>=1.1,<1.4'}",
+        ),
+        component(
+            "c3",
+            "1.0.0 provides: {api3: '1.0'}; consumes: {api0: '>=1.0,<1.1'}",
+            "1.1.0 provides: {api3: '1.1'}; consumes: {api0: '>=1.0,<1.2'}",
+        ),
+        env("{c0: 1.0.0, c2: 1.0.0, c3: 1.0.0}", "{c2: latest}"),
+    )
+    result = make_plan(f, strategy="one-at-a-time")  # make_plan verifies the order
+    assert summary(result) == ["c3 1.0.0->1.1.0", "c2 1.0.0->1.3.0, c0 1.0.0->1.1.0"]

@@ -398,7 +398,9 @@ def _one_at_a_time(
             chosen = _smallest_group(deployment, state, remaining)
             for step in chosen:
                 state[step.component] = step.to_version
-            result.append(Window(tuple(chosen)))
+            # Re-ordered: a cycle of calls that made the window's order arbitrary may be
+            # broken now that only some of its members move together.
+            result.append(Window(tuple(_providers_first(deployment, chosen))))
             remaining = [s for s in remaining if s not in chosen]
     return result
 
