@@ -112,14 +112,14 @@ def ecosystem_graph(ecosystem: Ecosystem) -> GraphView:
                 view.edges.append(
                     Edge(_component_id(component.name), _api_id(api), "provides", api)
                 )
-    for api in ecosystem.apis.values():
+    for declared in ecosystem.apis.values():
         view.nodes.append(
             Node(
-                _api_id(api.name),
+                _api_id(declared.name),
                 "api",
-                api.name,
-                api.title,
-                versions=tuple(str(v) for v in api.versions),
+                declared.name,
+                declared.title,
+                versions=tuple(str(v) for v in declared.versions),
             )
         )
     view.edges.sort(key=lambda e: (e.source, e.kind, e.target, e.api or ""))
@@ -561,7 +561,7 @@ def view_model(view: GraphView) -> dict[str, Any]:
                     }
                 )
         for line in lines:
-            line["status"] = {None: "", True: "ok", False: "BROKEN"}[line["ok"]]
+            line["status"] = "" if line["ok"] is None else "ok" if line["ok"] else "BROKEN"
         used_by = sorted(
             f"{label(e.source)} ({e.api + ' ' if e.api else ''}{e.wanted})"
             for e in calls

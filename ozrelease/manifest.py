@@ -597,6 +597,7 @@ def _read_release(
     # The loader's hot path (tens of thousands of releases): the common case, a mapping of
     # known keys with a text version and a date, is checked inline; anything else takes the
     # general readers, which report problems.
+    item: dict[str, Any] | None
     if type(raw) is dict and RELEASE_KEYS.issuperset(raw):
         item = raw
     else:
@@ -755,7 +756,7 @@ _ERROR_AT = re.compile(r"at line (\d+), column (\d+)")
 
 def _parse(source: _Source, report: _Report) -> list[Any] | None:
     try:
-        docs = yaml_rs.loads(
+        docs: Any = yaml_rs.loads(
             source.text + f"\n---\n{_SENTINEL}\n",
             parse_datetime=True,
             alias_limits=_ALIAS_LIMITS,

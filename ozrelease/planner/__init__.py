@@ -96,9 +96,9 @@ def _target_version(deployment: Deployment, key: str, wanted: str) -> Version:
     except ValueError as exc:
         raise UsageError(f"--to {key}={wanted}: {exc}") from None
     if component.release(version) is None:
-        newest = ", ".join(r.label for r in component.releases[-5:])
+        listed = ", ".join(r.label for r in component.releases[-5:])
         raise UsageError(
-            f"--to {key}={wanted}: not a release listed for {component.name} (newest: {newest})"
+            f"--to {key}={wanted}: not a release listed for {component.name} (newest: {listed})"
         )
     return version
 
