@@ -168,7 +168,10 @@ def _plan(
         return infeasible(downgrades, None)
 
     space = build(deployment, targets)
-    tighten(space)
+    dead = tighten(space)
+    if dead is not None:
+        problems, furthest = explain_infeasible(space, [dead], targets)
+        return infeasible(problems, furthest)
     domains = {k: node.valid | 1 for k, node in space.nodes.items()}
     work = [g for g in groups(space, domains) if _needs_work(space, g)]
     high = {k for k, node in space.nodes.items() if node.is_target or prefer == "latest"}

@@ -22,7 +22,11 @@ STATE_CAP = 20_000
 def explain_infeasible(
     space: Space, group: list[str], targets: Mapping[str, Version]
 ) -> tuple[list[PlanProblem], dict[str, Version] | None]:
-    problems = _path_problems(space, group) or _static_problems(space, group)
+    problems = (
+        _path_problems(space, group)
+        or _ruled_out_problems(space, group)
+        or _static_problems(space, group)
+    )
     furthest, capped = _furthest(space, _closure(space, group))
     state = {k: space.nodes[k].versions[i] for k, i in furthest.items()}
     if not problems:
@@ -33,7 +37,7 @@ def explain_infeasible(
         if v != space.nodes[k].versions[0]
     )
     summary = f"furthest safe state{' found (search capped)' if capped else ''}: " + (
-        reached if reached else "the deployed state (nothing can move safely)"
+        reached if reached else "the deployed state (no safe window moves toward the targets)"
     )
     problems.append(PlanProblem(summary, tuple(sorted(group))))
     full = dict(space.deployment.environment.deployed)
@@ -41,16 +45,84 @@ def explain_infeasible(
     return problems, full
 
 
-def _closure(space: Space, group: list[str]) -> list[str]:
-    """The group and every key connected to it by some constraint (universal or not)."""
-    seen = set(group)
-    stack = list(group)
-    while stack:
-        for p in space.neighbours[stack.pop()]:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
+def _closure(space: Space, group: list[str], limit: int = 8) -> list[str]:
+    """The group and the keys that constrain it (through constraints that do not always
+    hold), nearest first, at most `limit`: the keys whose states the furthest safe state is
+    searched over (the others stay where they are)."""
+    seen = list(group)
+    queue = deque(group)
+    while queue and len(seen) < limit:
+        k = queue.popleft()
+        node = space.nodes[k]
+        for p in space.neighbours[k]:
+            other = space.nodes[p]
+            if p in seen or space.universal(k, p, node.unary | 1, other.unary | 1):
+                continue
+            seen.append(p)
+            queue.append(p)
+            if len(seen) >= limit:
+                break
     return sorted(seen)
+
+
+def _ruled_out_problems(space: Space, group: list[str]) -> list[PlanProblem]:
+    """Targets whose way there passes releases a neighbour can never accept, and keys left
+    with no usable release: each ruled-out release with the constraint that rules it out."""
+    found = []
+    for k in group:
+        node = space.nodes[k]
+        target_lost = node.target not in (None, 0) and not node.valid >> node.target & 1
+        if node.valid and not target_lost:
+            continue
+        if node.target not in (None, 0):
+            assert node.target is not None
+            on_the_way = _reach_mask(node, node.unary) & _reaching(node, node.unary, node.target)
+            what = (
+                f"{k} cannot reach {space.deployment.label(k, node.versions[node.target])} "
+                f"from {space.deployment.label(k, node.versions[0])}"
+            )
+        else:
+            on_the_way = _reach_mask(node, node.unary) | 1
+            what = f"{k} has no release it can safely be at"
+        # One sentence per reason; releases that fail for the same reason share it.
+        reasons: dict[str, list[str]] = {}
+        blockers = {k}
+        for i in bits(on_the_way):
+            p = space.ruled_out.get((k, i))
+            if p:
+                other = space.nodes[p]
+                label = space.deployment.label(k, node.versions[i])
+                text = _conflict(space, k, i, p, _reach_mask(other, other.unary) | 1)
+                reasons.setdefault(text.replace(f"{k} {label} ", f"{k} {{}} ", 1), []).append(label)
+                blockers.add(p)
+        if not reasons:
+            continue
+        between = [
+            space.deployment.label(k, node.versions[i])
+            for i in bits(on_the_way & ~1 & ~(1 << (node.target or 0)))
+        ]
+        if between and node.target not in (None, 0):
+            what += ": the way there passes " + (
+                ", ".join(between)
+                if len(between) <= 4
+                else f"{len(between)} releases, {between[0]} to {between[-1]}"
+            )
+        sentences = []
+        for text, labels in reasons.items():
+            reason, pinned, rest = text.partition("; ")  # "...; X is pinned" goes last
+            also = f" (so do {', '.join(labels[1:])})" if labels[1:] else ""
+            sentences.append(reason.format(labels[0]) + also + pinned + rest)
+        found.append(PlanProblem(what + "; " + "; ".join(sentences[:6]), tuple(sorted(blockers))))
+    return found
+
+
+def _reaching(node: Node, allowed: int, goal: int) -> int:
+    """The values from which `goal` can be reached through `allowed` values."""
+    mask = 1 << goal
+    for i in range(goal - 1, -1, -1):
+        if (i == 0 or allowed >> i & 1) and node.succ[i] & mask & ~(1 << i):
+            mask |= 1 << i
+    return mask
 
 
 # ---------------------------------------------------------------- per-component paths

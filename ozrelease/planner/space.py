@@ -74,6 +74,9 @@ class Space:
     nodes: dict[str, Node]
     sup: dict[tuple[str, str], list[int]]
     neighbours: dict[str, list[str]]
+    # (key, value) -> why tighten() ruled the value out: the neighbour that accepts none of
+    # it, or "" when no path of steps uses it
+    ruled_out: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def compatible(self, k: str, i: int, p: str, j: int) -> bool:
         table = self.sup.get((k, p))
@@ -204,11 +207,15 @@ def groups(space: Space, domains: Mapping[str, int]) -> list[list[str]]:
     return sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: c[0])
 
 
-def tighten(space: Space) -> None:
+def tighten(space: Space) -> str | None:
     """Static pruning before any search: a value that no value of a neighbour can ever
     accept (after a window every node is at a valid value) is never used; a value that
     cannot be reached from the deployed release, or from which the target cannot be
-    reached, neither. Repeats until nothing changes."""
+    reached, neither. Repeats until nothing changes.
+
+    Remembers why each value went (`space.ruled_out`: the neighbour that accepts none of
+    its values, or "" for a path). Stops at the first key left with no value at all and
+    returns it: no plan exists, and pruning further would only blur the reason."""
     changed = True
     while changed:
         changed = False
@@ -218,9 +225,12 @@ def tighten(space: Space) -> None:
             for i in bits(node.valid):
                 if table[i] & other.valid == 0:
                     keep &= ~(1 << i)
+                    space.ruled_out.setdefault((k, i), p)
             if keep != node.valid:
                 node.valid = keep
                 changed = True
+                if not keep:
+                    return k
         for node in space.nodes.values():
             _distances(node)
             keep = node.valid
@@ -229,6 +239,10 @@ def tighten(space: Space) -> None:
                     node.target is not None and node.to_target[i] >= INF
                 ):
                     keep &= ~(1 << i)
+                    space.ruled_out.setdefault((node.key, i), "")
             if keep != node.valid:
                 node.valid = keep
                 changed = True
+                if not keep:
+                    return node.key
+    return None
