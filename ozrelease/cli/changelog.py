@@ -1,10 +1,17 @@
-"""`ozrelease changelog generate|check` (arrives with the changelog issues)."""
+"""`ozrelease changelog generate|check`: changelogs from git history, and the CI check on them."""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
 import click
 
-from ozrelease.cli.options import not_available
+from ozrelease import changelog as changelogs
+from ozrelease.cli.options import emit, repo_option
+from ozrelease.history import History
 
 
 @click.group("changelog")
@@ -12,18 +19,241 @@ def changelog() -> None:
     """Changelogs from git history, and the CI check for undocumented changes."""
 
 
-@changelog.command("generate", context_settings={"ignore_unknown_options": True,
-                                                  "allow_extra_args": True})
-def generate() -> None:
-    """Generate a changelog section from git history (not available yet)."""
-    not_available("changelog generate", "it arrives with the changelog issue")
+@changelog.command("generate")
+@repo_option
+@click.option(
+    "--from",
+    "since",
+    default=None,
+    metavar="REF",
+    help="Start after REF. Default: the newest version tag reachable from --to "
+    "(by version order; tags on --to itself do not count).",
+)
+@click.option(
+    "--to",
+    "to",
+    default="HEAD",
+    show_default=True,
+    metavar="REF",
+    help="End at REF (a branch, tag or commit).",
+)
+@click.option(
+    "--version",
+    "version",
+    default=None,
+    metavar="V",
+    help="The version this section is for (its heading). Default: Unreleased.",
+)
+@click.option(
+    "--date",
+    "date",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="The release date in the heading. Default with --version: the date of "
+    "the --to commit, so the output depends on the history alone.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "rst", "json"]),
+    default=None,
+    help="Output format. Default: the format of the repository's changelog "
+    "file; json (ozrelease-changelog/1) is for scripts and goes to stdout alone.",
+)
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Insert the section into the changelog file (or replace this version's "
+    "section) instead of printing it. Atomic; running it again changes nothing.",
+)
+def generate(
+    *,
+    repo: Path,
+    since: str | None,
+    to: str,
+    version: str | None,
+    date: str | None,
+    fmt: str | None,
+    write: bool,
+) -> None:
+    """Generate a changelog section from git history, in the project's own style.
+
+    Commits are grouped into one entry per change (a pull request, or all commits about one
+    issue), sorted into sections by gitmoji (`:sparkles:`, ✨) or Conventional Commits type
+    (`feat(api)!:`), with their issue references (`[#2426]`, `owner/repo#12`, `GH-12`, issue
+    URLs, the number in a merged branch's name). Tests-only, CI-only and release
+    housekeeping commits are left out. Configure it in `[tool.ozrelease.changelog]` of
+    pyproject.toml or in .ozrelease.toml.
+
+    The format defaults to the repository's changelog (CHANGELOG.rst: Open Zaak style RST
+    with Sphinx issue roles from docs/conf.py; CHANGELOG.md: Keep a Changelog), else to the
+    style of the commits (gitmoji: rst, otherwise markdown).
+
+    \b
+    Examples:
+      ozrelease changelog generate                      # since the last release tag
+      ozrelease changelog generate --version 1.30.0 --write
+      ozrelease changelog generate --from 1.29.0 --to 1.30.0 --format rst
+      ozrelease changelog generate --format json | jq '.sections[].entries[].issues'
+
+    Exit codes: 0 done; 2 bad usage, unknown ref, git failure, or a shallow clone that lacks
+    the range (fix it with `git fetch --unshallow --tags`, or `fetch-depth: 0` in CI).
+    """
+    chosen = None if fmt in (None, "json") else fmt
+    if write and fmt == "json":
+        raise click.UsageError("--write writes the changelog file; it cannot take --format json")
+    history = History(repo)
+    generated = changelogs.generate(
+        history,
+        to=to,
+        since=since,
+        version=version,
+        date=date,
+        fmt=chosen,
+        progress=_progress(),
+    )
+    _clear_progress()
+    if write:
+        path = changelogs.write_section(generated, history.root, chosen)
+        click.echo(
+            f"{path}: wrote {generated.changelog.version or 'Unreleased'} "
+            f"({_count(generated)} from {generated.commits_scanned} commits)",
+            err=True,
+        )
+    elif fmt == "json":
+        # One line: json's C encoder (indent=2 falls back to pure Python, several times
+        # slower on a long history); pipe through `jq .` to read it.
+        click.echo(json.dumps(changelogs.as_json(generated.changelog), ensure_ascii=False))
+    else:
+        emit(changelogs.render_section(generated.changelog, generated.style, chosen))
 
 
-@changelog.command("check", context_settings={"ignore_unknown_options": True,
-                                               "allow_extra_args": True})
-def check() -> None:
-    """Check that the changelog covers what landed (not available yet)."""
-    not_available("changelog check", "it arrives with the changelog-check issue")
+def _count(generated: changelogs.Generated) -> str:
+    count = sum(len(s.entries) for s in generated.changelog.sections)
+    return f"{count} entr{'y' if count == 1 else 'ies'}"
+
+
+_shown = False
+
+
+def _progress() -> Callable[[int], None] | None:
+    """A commit counter on stderr for long scans, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int) -> None:
+        global _shown
+        if done >= 2000:
+            _shown = True
+            click.echo(f"\rReading history: {done:,} commits", nl=False, err=True)
+
+    return show
+
+
+def _clear_progress() -> None:
+    global _shown
+    if _shown:
+        click.echo("\r\033[K", nl=False, err=True)
+        _shown = False
+
+
+@changelog.command("check")
+@repo_option
+@click.option(
+    "--from",
+    "since",
+    default=None,
+    metavar="REF",
+    help="Start after REF. Default: the newest version tag reachable from --to "
+    "(by version order; tags on --to itself do not count).",
+)
+@click.option(
+    "--to",
+    "to",
+    default="HEAD",
+    show_default=True,
+    metavar="REF",
+    help="End at REF (a branch, tag or commit).",
+)
+@click.option(
+    "--changelog",
+    "changelog_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="The changelog to check against. Default: [tool.ozrelease.changelog] path, else "
+    "CHANGELOG.rst or CHANGELOG.md (and the like) in the repository.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github", "gitlab"]),
+    default="text",
+    show_default=True,
+    help="text for people; json (ozrelease-check/1); github: workflow commands that "
+    "annotate the changelog; gitlab: a Code Quality report.",
+)
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Also list what was suppressed, and by which rule.",
+)
+def check(
+    *,
+    repo: Path,
+    since: str | None,
+    to: str,
+    changelog_file: Path | None,
+    fmt: str,
+    verbose: bool,
+) -> None:
+    """Check that the changelog documents what landed: CI's guard against undocumented
+    changes.
+
+    Reads the commits from --from to --to and the changelog section that covers them (the
+    section of --to's version, else the Unreleased one at the top), and reports issues the
+    commits reference that the section does not (issue-missing), database migrations, API
+    documents, environment variables and production dependencies that changed without a
+    word in it (change-missing), and breaking changes of OpenAPI documents it does not call
+    breaking (api-breaking). Internal work, commits editing the changelog, fixes documented
+    in patch releases cut inside the range, private security issues documented by advisory,
+    and the like are suppressed by rules you can turn off in [tool.ozrelease.check]; see
+    docs/changelog-check.md. --verbose lists them.
+
+    \b
+    Examples:
+      ozrelease changelog check                         # since the last release tag
+      ozrelease changelog check --from 1.29.0 --to 1.30.0 --changelog CHANGELOG.rst
+      ozrelease changelog check --format github         # in a GitHub Actions step
+      ozrelease changelog check --format gitlab > gl-code-quality-report.json
+
+    Exit codes: 0 nothing undocumented; 1 undocumented changes found; 2 could not answer
+    (bad usage, unknown ref, no changelog section for the range, or a shallow clone that
+    lacks the range: `git fetch --unshallow --tags`, or `fetch-depth: 0` in CI).
+    """
+    from ozrelease import checks  # the check's modules load only when it runs
+
+    history = History(repo)
+    report = checks.check(
+        history, to=to, since=since, changelog=changelog_file, progress=_progress()
+    )
+    _clear_progress()
+    if fmt == "json":
+        click.echo(json.dumps(checks.as_json(report, verbose=verbose), ensure_ascii=False))
+    elif fmt == "gitlab":
+        click.echo(json.dumps(checks.gitlab_code_quality(report), indent=2, ensure_ascii=False))
+    elif fmt == "github":
+        emit(checks.github_annotations(report))
+        if verbose:
+            from ozrelease.render import render
+
+            click.echo(render("check.txt.j2", checks.text_view(report, verbose=True)), err=True)
+    else:
+        from ozrelease.render import render
+
+        emit(render("check.txt.j2", checks.text_view(report, verbose=verbose)))
+    sys.exit(report.exit_code)
 
 
 COMMANDS = [changelog]

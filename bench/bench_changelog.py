@@ -1,0 +1,340 @@
+"""Benchmark `changelog generate --format json` against the `git log --name-status` floor and
+git-cliff, on synthetic repositories built with `git fast-import`; prints figures and ratios.
+
+    python bench/bench_changelog.py                    # 5,000, 50,000 and 200,000 commits
+    python bench/bench_changelog.py --sizes 5000 --runs 5
+    python bench/bench_changelog.py --repo ../open-zaak --from 1.29.0 --to 1.30.0
+
+The synthetic history looks like Open Zaak's: gitmoji subjects with `[#N]` references, pull
+requests merged with "Merge pull request #N from org/issue/N-..." every few commits, one or
+two files per commit. git-cliff comes from PyPI into its own virtual environment (default
+/tmp/bench-venv), never into the project's. No assertions: the figures are for people.
+
+Times are medians of --runs rounds; each round runs the floor, ozrelease and git-cliff one
+after the other (after one untimed warm-up round), so a busy machine slows all three alike
+and the ratios compare runs made side by side. Peak memory is ozrelease's own (git runs in
+a process of its own); after several sizes the growth per commit is printed. ozrelease runs
+with its bytecode cached (under the work directory), as an installed package has it, unless
+--no-bytecode-cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GITMOJI = [
+    ":sparkles:",
+    ":bug:",
+    ":memo:",
+    ":arrow_up:",
+    ":recycle:",
+    ":white_check_mark:",
+    ":lock:",
+    ":art:",
+    ":zap:",
+    ":fire:",
+    ":construction_worker:",
+    ":wrench:",
+]
+WORDS = [
+    "zaak",
+    "besluit",
+    "document",
+    "notificatie",
+    "catalogus",
+    "autorisatie",
+    "archief",
+    "api",
+    "form",
+    "slug",
+]
+ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
+
+
+def build(path: Path, commits: int, seed: int = 5) -> float:
+    """A repository of `commits` commits (about one in six a pull-request merge)."""
+    rng = random.Random(seed)
+    if path.exists():
+        shutil.rmtree(path)
+    subprocess.run(["git", "init", "--quiet", "--initial-branch=main", str(path)], check=True)
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        ["git", "fast-import", "--quiet"], cwd=path, stdin=subprocess.PIPE, env=ENV
+    )
+    assert proc.stdin is not None
+    out = proc.stdin
+    stamp = 1_600_000_000
+    mark = 0
+    main: int | None = None
+    issue = 1000
+    files = [f"src/app/module_{i % 40}/file_{i}.py" for i in range(3000)]
+    files += [f"src/app/module_{i}/tests/test_{i}.py" for i in range(40)]
+
+    def commit(subject: str, parent: int | None, merge: int | None = None, body: str = "") -> int:
+        nonlocal mark, stamp
+        mark += 1
+        stamp += 60
+        message = (subject + ("\n\n" + body if body else "") + "\n").encode()
+        lines = [
+            b"commit refs/heads/main",
+            f"mark :{mark}".encode(),
+            f"author Dev <dev@example.com> {stamp} +0000".encode(),
+            f"committer Dev <dev@example.com> {stamp} +0000".encode(),
+            f"data {len(message)}".encode(),
+            message,
+        ]
+        if parent is not None:
+            lines.append(f"from :{parent}".encode())
+        if merge is not None:
+            lines.append(f"merge :{merge}".encode())
+        else:
+            for _ in range(rng.choice((1, 1, 2))):
+                content = f"# {mark} {rng.random()}\n".encode()
+                lines.append(f"M 100644 inline {rng.choice(files)}".encode())
+                lines.append(f"data {len(content)}".encode())
+                lines.append(content)
+        out.write(b"\n".join(lines) + b"\n\n")
+        return mark
+
+    made = 0
+    while made < commits:
+        if main is not None and rng.random() < 0.75 and commits - made >= 4:
+            issue += 1
+            side = main
+            for _ in range(rng.randint(1, 3)):
+                side = commit(f"{rng.choice(GITMOJI)} [#{issue}] {_words(rng)}", side)
+                made += 1
+            title = f"{rng.choice(GITMOJI)} [#{issue}] {_words(rng)}"
+            main = commit(
+                f"Merge pull request #{issue + 5000} from org/issue/{issue}-x",
+                main,
+                side,
+                body=title,
+            )
+        else:
+            main = commit(f"{rng.choice(GITMOJI)} {_words(rng)}", main)
+        made += 1
+    out.close()
+    if proc.wait() != 0:
+        raise SystemExit("git fast-import failed")
+    subprocess.run(["git", "reset", "--quiet", "--hard"], cwd=path, check=True, env=ENV)
+    # What `git gc` (and so most real clones) keep: a commit-graph.
+    subprocess.run(
+        ["git", "commit-graph", "write", "--reachable"],
+        cwd=path,
+        check=True,
+        env=ENV,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def _words(rng: random.Random) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 8))).capitalize()
+
+
+def timed_once(command: list[str], cwd: Path, env: dict[str, str] = ENV) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        command,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+        env=env,
+    )
+    return time.perf_counter() - started
+
+
+def timed(command: list[str], cwd: Path, runs: int, env: dict[str, str] = ENV) -> float:
+    return statistics.median(timed_once(command, cwd, env) for _ in range(runs))
+
+
+def interleaved(
+    commands: dict[str, tuple[list[str], dict[str, str]]], cwd: Path, runs: int
+) -> dict[str, float | None]:
+    """Median seconds of each command, run in turns (one untimed warm-up round first); None
+    for a command that failed."""
+    times: dict[str, list[float] | None] = {name: [] for name in commands}
+    for round_ in range(runs + 1):
+        for name, (command, env) in commands.items():
+            found = times[name]
+            if found is None:
+                continue
+            try:
+                seconds = timed_once(command, cwd, env)
+            except subprocess.CalledProcessError:
+                times[name] = None
+                continue
+            if round_:
+                found.append(seconds)
+    return {name: None if t is None else statistics.median(t) for name, t in times.items()}
+
+
+PEAK = (
+    "import atexit, resource, sys\n"
+    "atexit.register(lambda: sys.stderr.write("
+    "'PEAK %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "from ozrelease.cli import main\n"
+    "sys.argv = ['ozrelease'] + sys.argv[1:]\n"
+    "main()\n"
+)
+
+
+def peak_kib(args: list[str], cwd: Path, env: dict[str, str] = ENV) -> int:
+    """Peak resident memory of the ozrelease process itself (git runs in its own process)."""
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK, *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    line = [x for x in done.stderr.splitlines() if x.startswith("PEAK ")][-1]
+    return int(line.split()[1])
+
+
+def git_cliff(venv: Path) -> Path | None:
+    exe = venv / "bin" / "git-cliff"
+    if exe.exists():
+        return exe
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "git-cliff"], check=True)
+    except subprocess.CalledProcessError:
+        return None
+    return exe if exe.exists() else None
+
+
+def ozrelease() -> str:
+    found = shutil.which("ozrelease") or str(Path(sys.executable).parent / "ozrelease")
+    return found
+
+
+def measure(
+    repo: Path,
+    since: str | None,
+    to: str,
+    runs: int,
+    cliff: Path | None,
+    env: dict[str, str] = ENV,
+) -> tuple[int, int]:
+    """Print the figures for one range; return (commits, ozrelease peak KiB)."""
+    rev = [to] if since is None else [f"{since}..{to}"]
+    count = int(
+        subprocess.run(
+            ["git", "rev-list", "--count", *rev],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+            text=True,
+            env=ENV,
+        ).stdout.strip()
+    )
+    ours_args = ["changelog", "generate", "--format", "json", "--to", to]
+    if since is not None:
+        ours_args += ["--from", since]
+    commands = {
+        "floor": (["git", "log", "--name-status", *rev], ENV),
+        "ours": ([ozrelease(), *ours_args], env),
+    }
+    if cliff is not None:
+        cliff_args = [str(cliff), "--repository", str(repo), "--output", os.devnull]
+        commands["cliff"] = (cliff_args + ([rev[0]] if since is not None else []), ENV)
+    found = interleaved(commands, repo, runs)
+    floor, ours, theirs = found["floor"], found["ours"], found.get("cliff")
+    assert floor is not None and ours is not None, "git log or ozrelease failed"
+    peak = peak_kib(ours_args, repo, env)
+    print(f"  commits in range          {count:>10,}")
+    print(f"  git log --name-status     {floor:>10.2f} s")
+    print(f"  ozrelease generate (json) {ours:>10.2f} s   {ours / floor:5.2f}x the git log floor")
+    print(f"  ozrelease peak RSS        {peak / 1024:>10.1f} MiB")
+    if cliff is not None:
+        if theirs is None:
+            print("  git-cliff                 failed")
+        else:
+            print(
+                f"  git-cliff                 {theirs:>10.2f} s   {theirs / floor:5.2f}x the "
+                f"floor, {theirs / ours:5.2f}x ozrelease"
+            )
+    return count, peak
+
+
+def startup(env: dict[str, str], runs: int) -> float:
+    """Seconds for ozrelease to start and load the changelog command (its fixed cost)."""
+    command = [ozrelease(), "changelog", "generate", "--help"]
+    timed_once(command, Path.cwd(), env)
+    return timed(command, Path.cwd(), runs, env)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="5000,50000,200000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--cliff-venv", type=Path, default=Path("/tmp/bench-venv"))
+    parser.add_argument("--no-cliff", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="keep repositories already built")
+    parser.add_argument("--no-bytecode-cache", action="store_true")
+    parser.add_argument("--repo", type=Path, default=None, help="a real repository instead")
+    parser.add_argument("--from", dest="since", default=None)
+    parser.add_argument("--to", default="HEAD")
+    args = parser.parse_args()
+    cliff = None if args.no_cliff else git_cliff(args.cliff_venv)
+    if cliff is None and not args.no_cliff:
+        print("git-cliff could not be installed; skipping it")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ozrelease-bench-"))
+    env = ENV
+    if not args.no_bytecode_cache:
+        env = {k: v for k, v in ENV.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
+    print(
+        f"ozrelease startup (changelog generate --help): {startup(env, args.runs):.2f} s"
+        f"{'' if args.no_bytecode_cache else ' (bytecode cached)'}"
+    )
+    if args.repo is not None:
+        since = args.since
+        if since is None:
+            # Without --from, ozrelease would start at the newest tag: start all three after
+            # the (oldest) root commit instead, so that they read the same range.
+            roots = subprocess.run(
+                ["git", "rev-list", "--max-parents=0", args.to],
+                cwd=args.repo,
+                check=True,
+                capture_output=True,
+                text=True,
+                env=ENV,
+            ).stdout.split()
+            since = roots[-1]
+        print(f"{args.repo} {since}..{args.to}")
+        measure(args.repo, since, args.to, args.runs, cliff, env)
+        return
+    curve = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        path = workdir / f"synthetic-{size}"
+        seconds = 0.0 if args.reuse and (path / ".git").is_dir() else build(path, size)
+        print(f"synthetic repository, {size:,} commits (fast-import {seconds:.1f} s): {path}")
+        curve.append(measure(path, None, "HEAD", args.runs, cliff, env))
+    if len(curve) > 1:
+        print("peak memory by commits (ozrelease process):")
+        for count, peak in curve:
+            print(f"  {count:>10,} commits  {peak / 1024:8.1f} MiB")
+        (first, low), (last, high) = curve[0], curve[-1]
+        if last > first:
+            per = (high - low) * 1024 / (last - first)
+            print(f"  growth: {per:.0f} bytes per commit ({first:,} -> {last:,} commits)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,886 @@
+"""Repository configuration: `[tool.ozrelease]` of pyproject.toml or `.ozrelease.toml`, checked."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ozrelease.errors import InputError
+from ozrelease.gitmoji import ALIASES, GITMOJIS
+
+__all__ = [
+    "CHECK_RULES",
+    "FORMATS",
+    "ChangelogConfig",
+    "CheckConfig",
+    "Config",
+    "ReleaseConfig",
+    "SectionRule",
+    "default_sections",
+    "gitmoji_name",
+    "load_config",
+    "repo_from_url",
+    "sphinx_issue_roles",
+]
+
+FORMATS = ("markdown", "rst")
+
+
+@dataclass(frozen=True)
+class SectionRule:
+    """A changelog section and what feeds it. `priority` decides the section of a change
+    whose commits feed several (lower wins); it defaults to the section's position."""
+
+    title: str
+    gitmoji: frozenset[str] = frozenset()
+    types: frozenset[str] = frozenset()
+    priority: int = 0
+
+
+# Open Zaak style (CHANGELOG.rst): the sub-headings its release managers write.
+_OPEN_ZAAK = (
+    SectionRule("Security patches", frozenset({"lock"}), frozenset({"security"}), 0),
+    SectionRule(
+        "New features",
+        frozenset(
+            {
+                "sparkles",
+                "tada",
+                "wheelchair",
+                "iphone",
+                "egg",
+                "chart_with_upwards_trend",
+                "triangular_flag_on_post",
+                "stethoscope",
+                "airplane",
+                "dizzy",
+                "necktie",
+                "lipstick",
+                "children_crossing",
+                "globe_with_meridians",
+                "passport_control",
+            }
+        ),
+        frozenset({"feat", "feature"}),
+        1,
+    ),
+    SectionRule(
+        "Bugfixes",
+        frozenset(
+            {
+                "bug",
+                "ambulance",
+                "adhesive_bandage",
+                "goal_net",
+                "pencil2",
+                "rewind",
+                "alien",
+                "safety_vest",
+                "t-rex",
+            }
+        ),
+        frozenset({"fix", "bugfix", "hotfix", "revert"}),
+        2,
+    ),
+    SectionRule("Project maintenance", frozenset(), frozenset(), 3),
+    SectionRule(
+        "Documentation", frozenset({"memo", "page_facing_up"}), frozenset({"docs", "doc"}), 4
+    ),
+)
+
+# Keep a Changelog (CHANGELOG.md): its six kinds of change, in its order.
+_KEEP_A_CHANGELOG = (
+    SectionRule(
+        "Added",
+        frozenset(
+            {
+                "sparkles",
+                "tada",
+                "wheelchair",
+                "iphone",
+                "egg",
+                "chart_with_upwards_trend",
+                "triangular_flag_on_post",
+                "stethoscope",
+                "airplane",
+                "dizzy",
+                "heavy_plus_sign",
+                "passport_control",
+            }
+        ),
+        frozenset({"feat", "feature"}),
+        1,
+    ),
+    SectionRule("Changed", frozenset(), frozenset(), 5),
+    SectionRule(
+        "Deprecated", frozenset({"wastebasket"}), frozenset({"deprecate", "deprecated"}), 4
+    ),
+    SectionRule(
+        "Removed",
+        frozenset({"fire", "coffin", "heavy_minus_sign", "mute"}),
+        frozenset({"remove", "removed"}),
+        3,
+    ),
+    SectionRule(
+        "Fixed",
+        frozenset(
+            {
+                "bug",
+                "ambulance",
+                "adhesive_bandage",
+                "goal_net",
+                "pencil2",
+                "rewind",
+                "alien",
+                "safety_vest",
+                "t-rex",
+            }
+        ),
+        frozenset({"fix", "bugfix", "hotfix", "revert"}),
+        2,
+    ),
+    SectionRule("Security", frozenset({"lock"}), frozenset({"security"}), 0),
+)
+
+_DEFAULT_SECTION = {"rst": "Project maintenance", "markdown": "Changed"}
+
+# What is left out of a changelog: tests only, CI only, release housekeeping.
+DEFAULT_INTERNAL_PATHS = (
+    "tests/**",
+    "test/**",
+    "**/tests/**",
+    "**/test_*.py",
+    "**/*_test.py",
+    "**/conftest.py",
+    ".github/**",
+    ".gitlab/**",
+    ".gitlab-ci.yml",
+    ".circleci/**",
+    ".pre-commit-config.yaml",
+    "CHANGELOG*",
+    "CHANGES*",
+    "HISTORY*",
+    "docs/changelog*",
+)
+DEFAULT_INTERNAL_GITMOJI = frozenset(
+    {
+        "white_check_mark",
+        "test_tube",
+        "camera_flash",
+        "clown_face",
+        "bookmark",
+        "green_heart",
+        "construction_worker",
+        "twisted_rightwards_arrows",
+        "rotating_light",
+    }
+)
+DEFAULT_INTERNAL_TYPES = frozenset({"test", "tests", "ci", "release", "chore(release)", "wip"})
+
+
+@dataclass(frozen=True)
+class ChangelogConfig:
+    """`[tool.ozrelease.changelog]`. Paths are relative to the repository root."""
+
+    path: Path | None = None
+    """The changelog file; default CHANGELOG.rst or CHANGELOG.md, whichever exists."""
+    format: str | None = None
+    """`markdown` or `rst`; default from the file's suffix, else the commits' style."""
+    sections: tuple[SectionRule, ...] | None = None
+    """None: the format's built-in sections (Open Zaak for rst, Keep a Changelog for md)."""
+    default_section: str | None = None
+    """Where changes go that no section claims; default the format's catch-all."""
+    internal_paths: tuple[str, ...] = DEFAULT_INTERNAL_PATHS
+    internal_gitmoji: frozenset[str] = DEFAULT_INTERNAL_GITMOJI
+    internal_types: frozenset[str] = DEFAULT_INTERNAL_TYPES
+    repository: str | None = None
+    """`owner/name` of this repository on its forge; default from the `origin` remote."""
+    issue_roles: Mapping[str, str] | None = None
+    """Sphinx role -> `owner/name` for RST references; None: from `extlinks` in docs/conf.py."""
+    issue_url: str | None = None
+    """Markdown link for an issue of this repository, with `{number}`; default from the forge."""
+    rst_underline: str | None = None
+    """The character under version headings in RST; default as in the file, else `=`."""
+
+    def sections_for(self, fmt: str) -> tuple[tuple[SectionRule, ...], int]:
+        """The sections used for `fmt` and the index of the catch-all one."""
+        sections = self.sections if self.sections is not None else default_sections(fmt)
+        wanted = self.default_section or (_DEFAULT_SECTION[fmt] if self.sections is None else None)
+        titles = [s.title for s in sections]
+        if wanted is not None and wanted in titles:
+            return sections, titles.index(wanted)
+        # A user's sections without `default-section`: the one that names nothing, else the last.
+        for index, section in enumerate(sections):
+            if not section.gitmoji and not section.types:
+                return sections, index
+        return sections, len(sections) - 1
+
+
+# `changelog check`: the watched categories. A glob starting with `!` takes paths out again.
+DEFAULT_CHECK_CATEGORIES: Mapping[str, tuple[str, ...]] = {
+    "migration": (
+        "**/migrations/[0-9]*.py",
+        "**/migrations/**/*.sql",
+        "**/alembic/versions/*.py",
+    ),
+    "api-spec": (
+        "**/openapi.yaml",
+        "**/openapi.yml",
+        "**/openapi.json",
+        "**/openapi/*.yaml",
+        "**/openapi/*.json",
+        "**/swagger*.yaml",
+        "**/swagger*.json",
+        "**/oas.yaml",
+        "**/oas.json",
+    ),
+    "settings": (
+        "**/settings.py",
+        "**/settings/*.py",
+        "**/conf/*.py",
+        "**/conf/includes/*.py",
+        "**/env_config*.rst",
+        "**/env_configuration*.rst",
+        "**/envvars.rst",
+        "!**/settings/dev*.py",
+        "!**/settings/test*.py",
+        "!**/settings/local*.py",
+        "!**/conf/dev.py",
+        "!**/conf/ci.py",
+        "!**/conf/test.py",
+        "!**/conf/local*.py",
+    ),
+    "dependencies": (
+        "requirements.txt",
+        "requirements/base.txt",
+        "requirements/production.txt",
+        "requirements/prod.txt",
+        "requirements/main.txt",
+        "pyproject.toml",
+    ),
+}
+# Paths that are internal for the check on top of `[tool.ozrelease.changelog.internal]`:
+# docs tooling, development-only requirements and settings, editor and linter files.
+DEFAULT_CHECK_INTERNAL_PATHS = (
+    "docs/conf.py",
+    "docs/requirements*.txt",
+    "docs/Makefile",
+    "docs/make.bat",
+    "docs/_static/**",
+    "docs/_templates/**",
+    "requirements/dev.*",
+    "requirements/ci.*",
+    "requirements/test*",
+    "requirements/docs.*",
+    "requirements/type-checking.*",
+    "requirements/*.in",
+    ".readthedocs.y*ml",
+    ".editorconfig",
+    ".gitignore",
+    ".dockerignore",
+    ".coveragerc",
+    ".isort.cfg",
+    ".flake8",
+    "setup.cfg",
+    "tox.ini",
+    "ruff.toml",
+    ".prettierrc*",
+    ".eslintrc*",
+    ".bandit",
+    "codecov.yml",
+    "**/conf/ci.py",
+    "**/conf/dev.py",
+    "**/conf/test.py",
+    "bin/check_*",
+    "bin/compile_dependencies.sh",
+    "bin/generate_*",
+    "bin/makemessages*.sh",
+    "bin/bump*",
+    "bin/*release*",
+    "bin/docker_push.sh",
+    ".bumpversion.cfg",
+    ".bumpversion.toml",
+    "docker-compose*.y*ml",
+    "docker/**",
+)
+DEFAULT_TRANSLATION_PATHS = ("**/locale/**", "**/*.po", "**/*.mo", "**/translations/**")
+DEFAULT_DOCUMENTATION_PATHS = ("docs/**", "doc/**", "*.md", "*.rst", "**/README*")
+# Gitmoji that are internal for the check on top of `[tool.ozrelease.changelog.internal]`:
+# typo fixes, code structure, comments, ignore files, developer experience.
+DEFAULT_CHECK_INTERNAL_GITMOJI = frozenset(
+    {"pencil2", "art", "bulb", "see_no_evil", "technologist"}
+)
+DEFAULT_PRIVATE_TRACKERS = ("*/security-issues", "*/security-advisories", "*/*-security")
+
+CHECK_RULES: Mapping[str, str] = {
+    "internal-commits": "every commit about it is internal: tests, CI or tooling files only, an "
+    "internal gitmoji or type, or a pull request whose title says so",
+    "translations": "its commits only touch translation files",
+    "documentation-only": "its commits are documentation: only docs/ and README files, or "
+    "the gitmoji :memo: or type docs",
+    "changelog-edits": "its commits edit the changelog itself",
+    "other-sections": "another changelog section dated inside the range documents it (a patch "
+    "release cut from a stable branch, a pre-release)",
+    "advisories": "a private security tracker's issue; the section names the advisory (GHSA, CVE)",
+    "pull-requests": "the section names the pull request that merged it",
+    "dependency-names": "a dependency upgrade; the section names the package",
+    "env-var-names": "its commits name environment variables the section names",
+    "matching-text": "an entry of the section says what its pull request or a commit says "
+    "(most of the words, or an identifier such as `consumer_timeout`)",
+    "transitive-dependencies": "a pin that only a dependency needs (pip-compile `# via pkg`)",
+    "new-dependencies": "a package added for a change (the change itself is checked: its "
+    "issue or pull request must be documented); upgrades and removals still count",
+    "minor-upgrades": "an upgrade inside one major version (for 0.x: one minor version)",
+    "documented-change": "a pin that moved in commits of changes the section documents; an "
+    "environment variable removed or given another default by a change whose entry speaks "
+    "of it (new variables must be named)",
+    "spec-descriptions": "the API document's change only touches descriptions and examples",
+    "breaking-noted": "a passage of the section that says breaking (or a Breaking changes "
+    "heading) names an issue of the change to the API document, or what broke",
+    "ignored-issues": "listed in `ignore-issues`",
+}
+"""`changelog check` suppression rules: name -> why it does not count. All on by default."""
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """`[tool.ozrelease.check]`: what `changelog check` watches and which suppressions apply."""
+
+    categories: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_CHECK_CATEGORIES)
+    )
+    """Category -> path globs (`!glob` excludes); a commit touching one is a watched change."""
+    internal_paths: tuple[str, ...] = DEFAULT_CHECK_INTERNAL_PATHS
+    """Internal on top of `[tool.ozrelease.changelog.internal] paths`."""
+    internal_gitmoji: frozenset[str] = DEFAULT_CHECK_INTERNAL_GITMOJI
+    """Internal on top of `[tool.ozrelease.changelog.internal] gitmoji`."""
+    translation_paths: tuple[str, ...] = DEFAULT_TRANSLATION_PATHS
+    documentation_paths: tuple[str, ...] = DEFAULT_DOCUMENTATION_PATHS
+    private_trackers: tuple[str, ...] = DEFAULT_PRIVATE_TRACKERS
+    """Globs on `owner/name` of issue trackers whose issues are documented by advisory id."""
+    ignore_issues: frozenset[str] = frozenset()
+    rules: frozenset[str] = frozenset(CHECK_RULES)
+    """The suppression rules that apply (all by default)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path | None = None
+    """The file the configuration came from, None when there is none."""
+    changelog: ChangelogConfig = field(default_factory=ChangelogConfig)
+    check: CheckConfig = field(default_factory=CheckConfig)
+    release: ReleaseConfig = field(default_factory=lambda: ReleaseConfig())
+
+
+def default_sections(fmt: str) -> tuple[SectionRule, ...]:
+    return _OPEN_ZAAK if fmt == "rst" else _KEEP_A_CHANGELOG
+
+
+_GITMOJI_NAMES = {name for name, *_ in GITMOJIS}
+_EMOJI_NAMES = {emoji.replace("\ufe0f", ""): name for name, emoji, *_ in GITMOJIS}
+
+
+def gitmoji_name(text: str) -> str | None:
+    """The canonical gitmoji name of `sparkles`, `:sparkles:` or `✨`; None if unknown."""
+    bare = text.strip().strip(":")
+    if bare in _GITMOJI_NAMES:
+        return bare
+    if bare in ALIASES:
+        return ALIASES[bare]
+    return _EMOJI_NAMES.get(bare.replace("\ufe0f", ""))
+
+
+# -- loading -------------------------------------------------------------------------------
+
+
+def load_config(root: Path) -> Config:
+    """Read `.ozrelease.toml` (whole file) or `[tool.ozrelease]` of `pyproject.toml` in `root`.
+
+    Raises InputError naming file, line and key for anything unknown or malformed; having
+    both files configured is an error too (one of them would be ignored in silence).
+    """
+    dedicated = root / ".ozrelease.toml"
+    pyproject = root / "pyproject.toml"
+    found: list[tuple[Path, str, dict[str, Any], tuple[str, ...]]] = []
+    if dedicated.is_file():
+        text, data = _read_toml(dedicated)
+        found.append((dedicated, text, data, ()))
+    if pyproject.is_file():
+        text, data = _read_toml(pyproject)
+        tool = data.get("tool", {})
+        if isinstance(tool, dict) and "ozrelease" in tool:
+            found.append((pyproject, text, tool["ozrelease"], ("tool", "ozrelease")))
+    if not found:
+        return Config()
+    if len(found) > 1:
+        raise InputError(
+            f"configuration found in both {dedicated.name} and {pyproject.name} "
+            "[tool.ozrelease]; keep one",
+            file=str(dedicated),
+        )
+    path, text, data, prefix = found[0]
+    reader = _Reader(path, text, prefix)
+    table = reader.table(data, ())
+    reader.keys(table, (), _TOP_LEVEL)
+    changelog = ChangelogConfig()
+    if "changelog" in table:
+        changelog = _changelog(reader, reader.table(table["changelog"], ("changelog",)))
+    check = CheckConfig()
+    if "check" in table:
+        check = _check(reader, reader.table(table["check"], ("check",)))
+    release = ReleaseConfig()
+    if "release" in table:
+        release = _release(reader, reader.table(table["release"], ("release",)))
+    return Config(source=path, changelog=changelog, check=check, release=release)
+
+
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", file=str(path)) from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = re.search(r"\(at line (\d+), column \d+\)", message)
+        line = int(match.group(1)) if match else None
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
+        raise InputError(f"invalid TOML: {message}", file=str(path), line=line) from None
+
+
+class _Reader:
+    """Checks one configuration file's tables and says where a problem is."""
+
+    def __init__(self, path: Path, text: str, prefix: tuple[str, ...]) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+        self.prefix = prefix
+
+    def dotted(self, where: tuple[str | int, ...]) -> str:
+        parts = [*self.prefix, *where]
+        out = ""
+        for part in parts:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        return out or "(top level)"
+
+    def line_of(self, where: tuple[str | int, ...]) -> int | None:
+        """The line where the last key of `where` is written (best effort: TOML parsers
+        keep no positions). Searches after the header of the enclosing table."""
+        keys = [k for k in (*self.prefix, *where) if isinstance(k, str)]
+        if not keys:
+            return None
+        key = keys[-1]
+        header = re.compile(r"^\s*\[\[?\s*(.+?)\s*\]\]?\s*(#.*)?$")
+        key_re = re.compile(rf"""^\s*(?:[\w."'-]+\.)?["']?{re.escape(key)}["']?\s*=""")
+        inline = re.compile(rf"""[{{,]\s*["']?{re.escape(key)}["']?\s*=""")
+        parent = ".".join(keys[:-1])
+        start = 0
+        for number, line in enumerate(self.lines):
+            match = header.match(line)
+            if match and _unquote(match.group(1)) == parent:
+                start = number
+                break
+        for number in range(start, len(self.lines)):
+            line = self.lines[number]
+            match = header.match(line)
+            if match and _unquote(match.group(1)) == ".".join(keys):
+                return number + 1
+            if key_re.match(line) or inline.search(line):
+                return number + 1
+        return None
+
+    def fail(self, where: tuple[str | int, ...], message: str) -> InputError:
+        return InputError(
+            f"{self.dotted(where)}: {message}", file=str(self.path), line=self.line_of(where)
+        )
+
+    def table(self, value: object, where: tuple[str | int, ...]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected a table, got {_kind(value)}")
+        return value
+
+    def keys(self, table: Mapping[str, Any], where: tuple[str | int, ...], allowed: object) -> None:
+        known = sorted(allowed)  # type: ignore[call-overload]
+        for key in table:
+            if key in known:
+                continue
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
+            raise self.fail((*where, key), f"unknown key {key!r}{hint}")
+
+    def string(self, value: object, where: tuple[str | int, ...]) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(where, f"expected a non-empty string, got {_kind(value)}")
+        return value.strip()
+
+    def strings(self, value: object, where: tuple[str | int, ...]) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise self.fail(where, f"expected a list of strings, got {_kind(value)}")
+        return tuple(self.string(item, (*where, i)) for i, item in enumerate(value))
+
+    def choice(self, value: object, where: tuple[str | int, ...], choices: tuple[str, ...]) -> str:
+        text = self.string(value, where)
+        if text not in choices:
+            raise self.fail(where, f"{text!r} is not one of {', '.join(choices)}")
+        return text
+
+    def gitmojis(self, value: object, where: tuple[str | int, ...]) -> frozenset[str]:
+        names = set()
+        for i, item in enumerate(self.strings(value, where)):
+            name = gitmoji_name(item)
+            if name is None:
+                close = difflib.get_close_matches(item.strip(":"), sorted(_GITMOJI_NAMES), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise self.fail((*where, i), f"{item!r} is not a gitmoji{hint}")
+            names.add(name)
+        return frozenset(names)
+
+    def types(self, value: object, where: tuple[str | int, ...]) -> frozenset[str]:
+        out = set()
+        for i, item in enumerate(self.strings(value, where)):
+            if not _TYPE.match(item):
+                raise self.fail(
+                    (*where, i), f"{item!r} is not a commit type such as 'feat' or 'chore(deps)'"
+                )
+            out.add(item.lower())
+        return frozenset(out)
+
+
+_TYPE = re.compile(r"^[A-Za-z][\w-]*(\([^()]*\))?$")
+_TOP_LEVEL = {"changelog", "check", "release"}
+_CHANGELOG_KEYS = {
+    "path",
+    "format",
+    "sections",
+    "default-section",
+    "internal",
+    "repository",
+    "issue-roles",
+    "issue-url",
+    "rst-underline",
+}
+_SECTION_KEYS = {"title", "gitmoji", "types", "priority"}
+_INTERNAL_KEYS = {"paths", "gitmoji", "types"}
+_UNDERLINES = ("=", "-", "~", "^", '"', "'", "`", "#", "*", "+", ".", ":", "_")
+
+
+def _changelog(reader: _Reader, table: dict[str, Any]) -> ChangelogConfig:
+    where: tuple[str | int, ...] = ("changelog",)
+    reader.keys(table, where, _CHANGELOG_KEYS)
+    values: dict[str, Any] = {}
+    readers: dict[str, Callable[[object, tuple[str | int, ...]], object]] = {
+        "path": lambda v, w: Path(reader.string(v, w)),
+        "format": lambda v, w: reader.choice(v, w, FORMATS),
+        "default-section": reader.string,
+        "repository": lambda v, w: _repository(reader, v, w),
+        "issue-url": lambda v, w: _issue_url(reader, v, w),
+        "rst-underline": lambda v, w: reader.choice(v, w, _UNDERLINES),
+        "issue-roles": lambda v, w: _roles(reader, v, w),
+        "sections": lambda v, w: _sections(reader, v, w),
+    }
+    for key, read in readers.items():
+        if key in table:
+            values[key.replace("-", "_")] = read(table[key], (*where, key))
+    if "internal" in table:
+        internal = reader.table(table["internal"], (*where, "internal"))
+        reader.keys(internal, (*where, "internal"), _INTERNAL_KEYS)
+        if "paths" in internal:
+            values["internal_paths"] = reader.strings(
+                internal["paths"], (*where, "internal", "paths")
+            )
+        if "gitmoji" in internal:
+            values["internal_gitmoji"] = reader.gitmojis(
+                internal["gitmoji"], (*where, "internal", "gitmoji")
+            )
+        if "types" in internal:
+            values["internal_types"] = reader.types(
+                internal["types"], (*where, "internal", "types")
+            )
+    config = ChangelogConfig(**values)
+    if config.default_section is not None:
+        titles = [s.title for s in config.sections or ()] or [
+            s.title for fmt in FORMATS for s in default_sections(fmt)
+        ]
+        if config.default_section not in titles:
+            close = difflib.get_close_matches(config.default_section, titles, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; sections: {', '.join(titles)}"
+            raise reader.fail(
+                (*where, "default-section"),
+                f"{config.default_section!r} is not a section title{hint}",
+            )
+    return config
+
+
+_CHECK_KEYS = {
+    "categories",
+    "internal-paths",
+    "internal-gitmoji",
+    "translation-paths",
+    "documentation-paths",
+    "private-trackers",
+    "ignore-issues",
+    "rules",
+}
+_CATEGORY = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def _check(reader: _Reader, table: dict[str, Any]) -> CheckConfig:
+    """`[tool.ozrelease.check]`. A category or list given replaces its default; `rules` turns
+    single suppression rules off (`other-sections = false`)."""
+    where: tuple[str | int, ...] = ("check",)
+    reader.keys(table, where, _CHECK_KEYS)
+    values: dict[str, Any] = {}
+    for key in ("internal-paths", "translation-paths", "documentation-paths", "private-trackers"):
+        if key in table:
+            values[key.replace("-", "_")] = reader.strings(table[key], (*where, key))
+    if "internal-gitmoji" in table:
+        values["internal_gitmoji"] = reader.gitmojis(
+            table["internal-gitmoji"], (*where, "internal-gitmoji")
+        )
+    if "ignore-issues" in table:
+        values["ignore_issues"] = frozenset(
+            reader.strings(table["ignore-issues"], (*where, "ignore-issues"))
+        )
+    if "categories" in table:
+        here = (*where, "categories")
+        categories = dict(DEFAULT_CHECK_CATEGORIES)
+        for name, globs in reader.table(table["categories"], here).items():
+            if not _CATEGORY.match(name):
+                raise reader.fail(
+                    (*here, name), f"{name!r} is not a category name such as 'migration'"
+                )
+            if not isinstance(globs, list):
+                raise reader.fail((*here, name), f"expected a list of globs, got {_kind(globs)}")
+            categories[name] = reader.strings(globs, (*here, name))
+        values["categories"] = categories
+    if "rules" in table:
+        here = (*where, "rules")
+        rules = set(CHECK_RULES)
+        given = reader.table(table["rules"], here)
+        reader.keys(given, here, CHECK_RULES)
+        for name, on in given.items():
+            if not isinstance(on, bool):
+                raise reader.fail((*here, name), f"expected true or false, got {_kind(on)}")
+            if not on:
+                rules.discard(name)
+        values["rules"] = frozenset(rules)
+    return CheckConfig(**values)
+
+
+@dataclass(frozen=True)
+class ReleaseConfig:
+    """`[tool.ozrelease.release]`: `release prepare` and `release backports`."""
+
+    branch_pattern: str = "stable/{major}.{minor}.x"
+    """Release line branches; `{major}` (and optionally `{minor}`) name the line."""
+    default_branch: str | None = None
+    """Where fixes land first; default `main`, `master` or `develop`, whichever exists."""
+    lines: tuple[str, ...] | None = None
+    """The lines `release backports` checks by default (`["1.28", "1.29"]`); None: the
+    support policy (the manifests' end-of-life dates, else `supported-lines`)."""
+    supported_lines: int = 2
+    """Without end-of-life dates: how many of the newest release lines are supported."""
+    component: str | None = None
+    """The manifests' component this repository is (default: matched by repository URL)."""
+    tag_format: str | None = None
+    """Tag names, with `{version}` (`v{version}`); default the style of the existing tags."""
+    commit_message: str | None = None
+    """The release commit's message, with `{version}`; default by the history's style."""
+    tag_message: str = "Release {version}"
+
+
+_RELEASE_KEYS = {
+    "branch-pattern",
+    "default-branch",
+    "lines",
+    "supported-lines",
+    "component",
+    "tag-format",
+    "commit-message",
+    "tag-message",
+}
+
+
+def _release(reader: _Reader, table: dict[str, Any]) -> ReleaseConfig:
+    where: tuple[str | int, ...] = ("release",)
+    reader.keys(table, where, _RELEASE_KEYS)
+    values: dict[str, Any] = {}
+    for key in ("default-branch", "component"):
+        if key in table:
+            values[key.replace("-", "_")] = reader.string(table[key], (*where, key))
+    if "branch-pattern" in table:
+        pattern = reader.string(table["branch-pattern"], (*where, "branch-pattern"))
+        if "{major}" not in pattern or re.search(r"\{(?!major\}|minor\})", pattern):
+            raise reader.fail(
+                (*where, "branch-pattern"),
+                f"{pattern!r} needs {{major}} (and may use {{minor}}), "
+                "such as 'stable/{major}.{minor}.x'",
+            )
+        values["branch_pattern"] = pattern
+    if "lines" in table:
+        values["lines"] = reader.strings(table["lines"], (*where, "lines"))
+    if "supported-lines" in table:
+        count = table["supported-lines"]
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise reader.fail(
+                (*where, "supported-lines"), f"expected a whole number >= 1, got {count!r}"
+            )
+        values["supported_lines"] = count
+    for key in ("tag-format", "commit-message", "tag-message"):
+        if key in table:
+            text = reader.string(table[key], (*where, key))
+            if "{version}" not in text:
+                raise reader.fail((*where, key), f"{text!r} needs a {{version}} placeholder")
+            values[key.replace("-", "_")] = text
+    return ReleaseConfig(**values)
+
+
+def _sections(
+    reader: _Reader, value: object, where: tuple[str | int, ...]
+) -> tuple[SectionRule, ...]:
+    if not isinstance(value, list) or not value:
+        raise reader.fail(where, f"expected a non-empty list of tables, got {_kind(value)}")
+    out = []
+    titles: set[str] = set()
+    for index, item in enumerate(value):
+        here = (*where, index)
+        table = reader.table(item, here)
+        reader.keys(table, here, _SECTION_KEYS)
+        if "title" not in table:
+            raise reader.fail(here, "a section needs a title")
+        title = reader.string(table["title"], (*here, "title"))
+        if title in titles:
+            raise reader.fail((*here, "title"), f"section {title!r} is listed twice")
+        titles.add(title)
+        priority = table.get("priority", index)
+        if not isinstance(priority, int) or isinstance(priority, bool):
+            raise reader.fail((*here, "priority"), f"expected an integer, got {_kind(priority)}")
+        out.append(
+            SectionRule(
+                title=title,
+                gitmoji=reader.gitmojis(table.get("gitmoji", []), (*here, "gitmoji")),
+                types=reader.types(table.get("types", []), (*here, "types")),
+                priority=priority,
+            )
+        )
+    return tuple(out)
+
+
+_REPO = re.compile(r"^[\w.-]+(/[\w.-]+)+$")
+
+
+def _repository(reader: _Reader, value: object, where: tuple[str | int, ...]) -> str:
+    text = reader.string(value, where)
+    if not _REPO.match(text):
+        raise reader.fail(where, f"{text!r} is not an owner/name such as 'open-zaak/open-zaak'")
+    return text
+
+
+def _issue_url(reader: _Reader, value: object, where: tuple[str | int, ...]) -> str:
+    text = reader.string(value, where)
+    if "{number}" not in text:
+        raise reader.fail(where, f"{text!r} needs a {{number}} placeholder")
+    return text
+
+
+def _roles(reader: _Reader, value: object, where: tuple[str | int, ...]) -> dict[str, str]:
+    table = reader.table(value, where)
+    out = {}
+    for role, repo in table.items():
+        out[role] = _repository(reader, repo, (*where, role))
+    return out
+
+
+def _kind(value: object) -> str:
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "a boolean",
+        list: "a list",
+        dict: "a table",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def _unquote(text: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in text.split("."))
+
+
+# -- Sphinx extlinks and forge URLs --------------------------------------------------------
+
+_FORGE_ISSUE = re.compile(
+    r"^https?://(?:www\.)?(?P<host>[^/]+)/(?P<repo>[\w.-]+(?:/[\w.-]+)+?)(?:/-)?/(?:issues|pull|merge_requests)/%s/?$"
+)
+
+
+def repo_from_url(url: str) -> str | None:
+    """`owner/name` of a forge URL (https or ssh, GitHub or GitLab style), else None."""
+    text = url.strip()
+    match = re.match(r"^(?:ssh://)?[\w.-]+@(?P<host>[^:/]+)[:/](?P<path>.+?)(?:\.git)?/?$", text)
+    if not match:
+        match = re.match(
+            r"^(?:https?|git)://(?:[^@/]+@)?(?P<host>[^/]+)/(?P<path>.+?)(?:\.git)?/?$", text
+        )
+    if not match:
+        return None
+    path = match.group("path").split("/-/")[0]
+    return path if _REPO.match(path) else None
+
+
+def sphinx_issue_roles(root: Path) -> dict[str, str]:
+    """Sphinx `extlinks` roles that point at a forge's issues, as role -> `owner/name`.
+
+    Read from `docs/conf.py` (or `docs/source/conf.py`, `doc/conf.py`) with `ast`: the file is
+    never executed. A missing or unreadable file gives no roles.
+    """
+    for candidate in ("docs/conf.py", "docs/source/conf.py", "doc/conf.py", "doc/source/conf.py"):
+        path = root / candidate
+        if path.is_file():
+            try:
+                tree = ast.parse(path.read_bytes(), filename=str(path))
+            except (SyntaxError, ValueError, OSError):
+                return {}
+            return _roles_from_ast(tree)
+    return {}
+
+
+def _roles_from_ast(tree: ast.Module) -> dict[str, str]:
+    links: dict[str, object] = {}
+    for node in tree.body:
+        value: ast.expr | None = None
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "extlinks" for t in node.targets)
+        ) or (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == "extlinks"
+        ):
+            value = node.value
+        if value is None:
+            continue
+        try:
+            literal = ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if isinstance(literal, dict):
+            links = dict(literal)
+    roles = {}
+    for role, target in links.items():
+        url = target[0] if isinstance(target, tuple | list) and target else target
+        if not isinstance(role, str) or not isinstance(url, str):
+            continue
+        match = _FORGE_ISSUE.match(url.strip())
+        if match:
+            roles[role] = match.group("repo")
+    return roles

@@ -1,0 +1,754 @@
+"""Git history: the only GitPython importer; streams `git log` into Commit and Tag dataclasses."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import git
+
+from ozrelease.commits import Trailer, cherry_picks, parse_trailers
+from ozrelease.errors import GitError
+from ozrelease.versions import Version, parse_version
+
+__all__ = [
+    "SHALLOW_HINT",
+    "Commit",
+    "FileChange",
+    "History",
+    "Person",
+    "Progress",
+    "Record",
+    "Tag",
+]
+
+Progress = Callable[[int], None]
+"""Called with the number of commits read so far (every few hundred, and once at the end)."""
+
+SHALLOW_HINT = (
+    "run `git fetch --unshallow --tags` (GitHub Actions: actions/checkout with `fetch-depth: 0`; "
+    "GitLab CI: `GIT_DEPTH: 0`)"
+)
+
+# One commit of `git log -z --name-status --format=_FORMAT` reads:
+#   \x1e SHA \0 PARENTS \0 ENCODING \0 AUTHOR \0 EMAIL \0 AUTHOR-DATE \0 COMMITTER \0 EMAIL \0
+#   COMMITTER-DATE \0 MESSAGE \0 [\n STATUS \0 PATH \0 [PATH \0] ...]
+# Messages never contain NUL, so "\0\x1e" only ever starts the next commit.
+_FIELDS = ("%H", "%P", "%e", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%B")
+_FORMAT = "%x1e" + "%x00".join(_FIELDS)
+_HEADER = len(_FIELDS)
+# `History.records`: \x1e SHA \0 PARENTS \0 ENCODING \0 MESSAGE \0 [\n PATH \0 [PATH \0] ...]
+# (`--name-only`: the path of each change, a rename's new one, as FileChange.path has it).
+_RECORD_FORMAT = "%x1e%H%x00%P%x00%e%x00%B"
+_RECORD = b"\x00\x1e"
+_CHUNK = 1 << 20
+_PIPE_SIZE = 1 << 20
+_PROGRESS_EVERY = 500
+_STATUS = re.compile(rb"^[ACDMRTUXB]\d*$")
+# The empty tree's id: the base of a diff over the whole history.
+_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+_PATCH_ID_STAT = 500
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One line of `--name-status`: `status` is A, C, D, M, R, T, U or X; `similarity` is the
+    score of a rename or copy (R100), and `old_path` its source."""
+
+    status: str
+    path: str
+    old_path: str | None = None
+    similarity: int | None = None
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    parents: tuple[str, ...]
+    author: Person
+    authored_at: datetime
+    committer: Person
+    committed_at: datetime
+    subject: str
+    """The first paragraph of the message on one line, as `git log --format=%s` shows it."""
+    body: str
+    """The rest of the message, trailers included."""
+    encoding: str | None
+    """The commit's `encoding` header, when it has one (the text here is always decoded)."""
+    files: tuple[FileChange, ...] = ()
+    """Empty for merges (git shows no diff for them) and when the scan was asked not to read
+    files."""
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+    @property
+    def message(self) -> str:
+        return f"{self.subject}\n\n{self.body}" if self.body else self.subject
+
+    @cached_property
+    def trailers(self) -> tuple[Trailer, ...]:
+        """`Key: value` trailers of the message's last paragraph (keys in lower case)."""
+        return parse_trailers(self.body)
+
+    @property
+    def cherry_picked_from(self) -> tuple[str, ...]:
+        """The commits named by `(cherry picked from commit X)` lines (`git cherry-pick -x`)."""
+        return cherry_picks(self.body)
+
+
+class Record(NamedTuple):
+    """A commit as changelog grouping reads it (`History.records`): a `Commit` without
+    people, dates and file statuses, so much cheaper to read."""
+
+    sha: str
+    parents: tuple[str, ...]
+    subject: str
+    body: str
+    paths: tuple[str, ...]
+    """The path of each file change (`FileChange.path`: a rename's new path); empty for
+    merges."""
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    sha: str
+    """The commit the tag points at (annotated tags are peeled)."""
+    version: Version | None
+    """The tag name as a PEP 440 version (`v1.2.3` -> 1.2.3), None when it is not one."""
+    date: datetime
+    """The tagger date of an annotated tag, the commit date of a lightweight one."""
+    annotated: bool
+
+    @property
+    def prefix(self) -> str:
+        """What stands before the version in the name: `v` for `v1.2.3`, `` for `1.2.3`."""
+        match = re.match(r"^(\D*)\d", self.name)
+        return match.group(1) if match else ""
+
+
+class History:
+    """A git repository, read through one `git` process per query.
+
+    Every method raises GitError (exit code 2) with a readable message when git fails, a ref
+    is unknown, or the history needed is not there.
+    """
+
+    def __init__(self, path: Path | str = ".") -> None:
+        self.path = Path(path)
+        try:
+            self._repo = git.Repo(self.path, search_parent_directories=True)
+        except git.NoSuchPathError:
+            raise GitError(f"no such directory: {self.path}") from None
+        except git.InvalidGitRepositoryError:
+            raise GitError(f"not a git repository: {self.path}") from None
+        except git.GitCommandNotFound:
+            raise GitError("git is not installed (or not on PATH)") from None
+        self._git = self._repo.git
+        self._verified: set[str] = set()
+        """Full commit shas `resolve` has returned: each names itself (an object never
+        changes), so resolving one again needs no git."""
+
+    # -- small queries -------------------------------------------------------------------
+
+    @property
+    def root(self) -> Path:
+        """The top of the work tree (the git directory of a bare repository)."""
+        return Path(self._repo.working_tree_dir or self._repo.git_dir)
+
+    def _run(self, *args: str) -> str:
+        try:
+            out: str = self._git.execute(["git", *args], strip_newline_in_stdout=False)
+        except git.GitCommandError as exc:
+            raise GitError(_git_failure(args, exc)) from None
+        except git.GitCommandNotFound:
+            raise GitError("git is not installed (or not on PATH)") from None
+        return out
+
+    def resolve(self, ref: str) -> str:
+        """The full sha of the commit `ref` names (a tag is peeled). Unknown refs raise
+        GitError naming the ref; in a shallow clone the message says how to get the rest."""
+        if ref in self._verified:
+            return ref
+        if not ref or ref.startswith("-") or "\0" in ref:
+            raise GitError(f"unknown ref {ref!r}")
+        try:
+            out: str = self._git.execute(
+                ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]
+            )
+        except git.GitCommandError:
+            hint = ""
+            if self._has_no_commits():
+                hint = " (the repository has no commits yet)"
+            elif self.is_shallow():
+                hint = f" (this clone is shallow and may lack it: {SHALLOW_HINT})"
+            raise GitError(f"unknown ref {ref!r}{hint}") from None
+        sha = out.strip()
+        self._verified.add(sha)  # (rev-parse printed a commit's full sha)
+        return sha
+
+    def _has_no_commits(self) -> bool:
+        try:
+            self._git.execute(["git", "rev-parse", "--verify", "--quiet", "HEAD"])
+        except git.GitCommandError:
+            return True
+        return False
+
+    def is_shallow(self) -> bool:
+        return self._run("rev-parse", "--is-shallow-repository").strip() == "true"
+
+    def shallow_boundary(self) -> frozenset[str]:
+        """The commits whose parents a shallow clone lacks (empty when it is complete)."""
+        if not self.is_shallow():
+            return frozenset()
+        path = Path(self._run("rev-parse", "--git-path", "shallow").strip())
+        if not path.is_absolute():
+            path = self.root / path
+        try:
+            return frozenset(path.read_text(encoding="ascii").split())
+        except OSError:
+            return frozenset()
+
+    def remote_url(self, name: str = "origin") -> str | None:
+        """The URL of a remote, or None when there is no such remote."""
+        try:
+            out: str = self._git.execute(["git", "remote", "get-url", name])
+        except git.GitCommandError:
+            return None
+        return out.strip() or None
+
+    def branches(self, pattern: str = "*", *, remote: bool = False) -> tuple[str, ...]:
+        """Branch names matching a `git for-each-ref` pattern (`stable/*`), sorted."""
+        base = "refs/remotes" if remote else "refs/heads"
+        out = self._run(
+            "for-each-ref",
+            "--format=%(refname:lstrip=2)",
+            f"{base}/{pattern}",
+            f"{base}/{pattern}/**",
+        )
+        return tuple(sorted(set(out.split())))
+
+    def commit_date(self, ref: str) -> datetime:
+        """The committer date of `ref`'s commit, in the committer's time zone."""
+        sha = self.resolve(ref)
+        return datetime.fromisoformat(self._run("show", "-s", "--format=%cI", sha).strip())
+
+    def count(self, to: str = "HEAD", *, since: str | None = None) -> int:
+        """How many commits a `commits(to, since=since)` scan would read (cheap: no diffs)."""
+        out = self._run("rev-list", "--count", *_range(self.resolve(to), self._since(since)))
+        return int(out.strip() or 0)
+
+    def subjects(self, to: str = "HEAD", *, limit: int = 200) -> tuple[str, ...]:
+        """The subjects of the newest `limit` commits reachable from `to`, newest first."""
+        out = self._run("log", "-z", f"--max-count={limit}", "--format=%s", self.resolve(to))
+        return tuple(s for s in out.split("\0") if s)
+
+    # -- tags ----------------------------------------------------------------------------
+
+    def tags(self, *, merged_into: str | None = None) -> tuple[Tag, ...]:
+        """Tags pointing at commits, sorted by version (non-versions first, by name).
+
+        `merged_into`: only the tags reachable from that ref.
+        """
+        fmt = "%00".join(
+            [
+                "%(refname:strip=2)",
+                "%(objecttype)",
+                "%(objectname)",
+                "%(*objectname)",
+                "%(creatordate:iso-strict)",
+                "%(*objecttype)",
+            ]
+        )
+        args = ["for-each-ref", f"--format={fmt}"]
+        if merged_into is not None:
+            args.append(f"--merged={self.resolve(merged_into)}")
+        args.append("refs/tags")
+        found = []
+        for line in self._run(*args).splitlines():
+            parts = line.split("\0")
+            if len(parts) != 6:
+                continue
+            name, objtype, objname, peeled, created, peeled_type = parts
+            annotated = objtype == "tag"
+            if annotated and peeled_type != "commit":
+                continue  # a tag of a tree or blob, or of another tag
+            if not annotated and objtype != "commit":
+                continue
+            try:
+                version: Version | None = parse_version(name)
+            except ValueError:
+                version = None
+            found.append(
+                Tag(
+                    name=name,
+                    sha=peeled if annotated else objname,
+                    version=version,
+                    date=datetime.fromisoformat(created),
+                    annotated=annotated,
+                )
+            )
+        return tuple(sorted(found, key=_tag_order))
+
+    def newest_tag(
+        self, ref: str = "HEAD", *, exclude_ref: bool = False, prereleases: bool = True
+    ) -> Tag | None:
+        """The version tag with the highest version among those reachable from `ref`.
+
+        `exclude_ref`: skip tags on `ref`'s own commit (the previous release of a tagged
+        release). `prereleases=False`: only final releases count. Ties (`1.2` and `v1.2.0`)
+        go to the newer tag date, then the name.
+        """
+        sha = self.resolve(ref)
+        best: Tag | None = None
+        for tag in self.tags(merged_into=sha):
+            if tag.version is None or (exclude_ref and tag.sha == sha):
+                continue
+            if not prereleases and (tag.version.is_prerelease or tag.version.is_devrelease):
+                continue
+            if best is None or _tag_order(tag) > _tag_order(best):
+                best = tag
+        return best
+
+    # -- the commit scan -----------------------------------------------------------------
+
+    def _since(self, since: str | None) -> str | None:
+        return None if since is None else self.resolve(since)
+
+    def commits(
+        self,
+        to: str = "HEAD",
+        *,
+        since: str | None = None,
+        paths: Iterable[str] = (),
+        files: bool = True,
+        first_parent: bool = False,
+        progress: Progress | None = None,
+    ) -> Iterator[Commit]:
+        """The commits reachable from `to` and not from `since`, children before parents
+        (`--topo-order`), read in one streamed `git log --name-status` pass.
+
+        Raises GitError when the range reaches the boundary of a shallow clone (its history is
+        incomplete there), saying how to fetch the rest.
+        """
+        tip = self.resolve(to)
+        base = self._since(since)
+        boundary = self.shallow_boundary()
+        args = [
+            "log",
+            "-z",
+            "--topo-order",
+            "--no-color",
+            "--no-show-signature",
+            "--encoding=UTF-8",
+            f"--format={_FORMAT}",
+        ]
+        if files:
+            args += ["--name-status", "-M", "--diff-merges=off", "--no-relative"]
+        if first_parent:
+            args.append("--first-parent")
+        args += _range(tip, base)
+        path_list = list(paths)
+        if path_list:
+            args += ["--", *path_list]
+        yield from self._checked(
+            self._stream_log(args, _parse_record), boundary, since, to, progress
+        )
+
+    def records(
+        self,
+        to: str = "HEAD",
+        *,
+        since: str | None = None,
+        progress: Progress | None = None,
+    ) -> Iterator[Record]:
+        """What `commits(to, since=since)` reads, as lean `Record`s (sha, parents, subject,
+        body, changed paths), in the same order: one streamed `git log --name-only` pass that
+        leaves out what changelogs do not need. Raises GitError as `commits` does."""
+        tip = self.resolve(to)
+        base = self._since(since)
+        boundary = self.shallow_boundary()
+        args = [
+            "log",
+            "-z",
+            "--topo-order",
+            "--no-color",
+            "--no-show-signature",
+            "--encoding=UTF-8",
+            f"--format={_RECORD_FORMAT}",
+            "--name-only",
+            "-M",
+            "--diff-merges=off",
+            "--no-relative",
+            *_range(tip, base),
+        ]
+        yield from self._checked(self._stream_log(args, _parse_lean), boundary, since, to, progress)
+
+    def _checked(
+        self,
+        stream: Iterator[Any],
+        boundary: frozenset[str],
+        since: str | None,
+        to: str,
+        progress: Progress | None,
+    ) -> Iterator[Any]:
+        """The stream, stopped at the boundary of a shallow clone, with progress reports."""
+        count = 0
+        every = _PROGRESS_EVERY if progress is not None else 0
+        for commit in stream:
+            if boundary and commit.sha in boundary:
+                raise GitError(
+                    f"the history is shallow: the parents of {commit.sha[:12]} were not "
+                    f"fetched, so the range {_describe(since, to)} is incomplete; {SHALLOW_HINT}"
+                )
+            count += 1
+            if every and count % every == 0:
+                progress(count)  # type: ignore[misc]
+            yield commit
+        if progress is not None:
+            progress(count)
+
+    def _stream_log(self, args: list[str], parse: Callable[[bytes], Any]) -> Iterator[Any]:
+        """`git log -z` parsed record by record while git writes the rest: git runs on one
+        core and Python on another, each chunk taken as soon as it is there (a blocking
+        `read(n)` would wait for n bytes, and git stalls on the full pipe meanwhile)."""
+        process = self._start(args)
+        stdout = process.proc.stdout
+        _grow_pipe(stdout)
+        read = stdout.read1
+        pending = b""
+        try:
+            while True:
+                chunk = read(_CHUNK)
+                if not chunk:
+                    break
+                records = (pending + chunk if pending else chunk).split(_RECORD)
+                pending = records.pop()
+                for record in records:
+                    if record:
+                        yield parse(record)
+            if pending.strip(b"\x00\n"):
+                yield parse(pending)
+            self._finish(process, args)
+        finally:
+            _stop(process)
+
+    def _start(self, args: list[str], **kwargs: Any) -> Any:
+        try:
+            return self._git.execute(
+                ["git", *args], as_process=True, stdout_as_string=False, **kwargs
+            )
+        except git.GitCommandNotFound:
+            raise GitError("git is not installed (or not on PATH)") from None
+
+    def _finish(self, process: Any, args: list[str]) -> None:
+        stderr = process.proc.stderr.read() if process.proc.stderr else b""
+        status = process.proc.wait()
+        if status != 0:
+            message = stderr.decode("utf-8", "replace").strip().splitlines()
+            detail = message[-1] if message else f"exit status {status}"
+            raise GitError(f"`git {args[0]}` failed: {detail}")
+
+    # -- whole files in a range (for `changelog check`) -------------------------------------
+
+    def range_diff(self, since: str | None, tip: str, paths: Sequence[str]) -> str:
+        """One `git diff` of `paths` from the merge base of `since` and `tip` (or from
+        nothing) to `tip`, with the whole files as context, renames followed; the diff text.
+        When `since` and `tip` share no merge base, the diff is taken from `since` itself."""
+        base = f"{since}...{tip}" if since else f"{_EMPTY_TREE}..{tip}"
+        args = [
+            "-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff", "-M",
+            "--unified=100000000", base, "--", *(f":(literal){p}" for p in paths),
+        ]  # fmt: skip
+        try:
+            return self._run(*args)
+        except GitError:
+            if not since:
+                raise
+            return self._run(*[a if a != base else f"{since}..{tip}" for a in args])
+
+    def commit_diffs(
+        self, since: str | None, tip: str, paths: Sequence[str]
+    ) -> Iterator[tuple[str, str]]:
+        """(sha, diff text) of every non-merge commit of the range that changed `paths`, with
+        the whole files as context: one `git log -p`."""
+        args = [
+            "-c", "core.quotePath=false", "log", "-p", "-M", "--no-merges", "--full-history",
+            "--no-color", "--no-ext-diff", "--format=%x1e%H", "--unified=100000000",
+            tip, *([f"^{since}"] if since else []), "--", *(f":(literal){p}" for p in paths),
+        ]  # fmt: skip
+        for chunk in self._run(*args).split("\x1e")[1:]:
+            sha, _, diff = chunk.partition("\n")
+            yield sha.strip(), diff
+
+    def words_in_tree(
+        self, tip: str, words: Sequence[str], *, exclude: Sequence[str] = ()
+    ) -> set[str]:
+        """Which of `words` (whole words, fixed strings) the tree at `tip` contains, outside
+        the `exclude` globs: one `git grep`."""
+        if not words:
+            return set()
+        args = ["grep", "-o", "-h", "-w", "-F", "-I"]
+        for word in words:
+            args += ["-e", word]
+        args += [tip, "--", ".", *(f":(exclude,glob){p}" for p in exclude)]
+        try:
+            out = self._run(*args)
+        except GitError:  # no match at all (git grep exits 1), or no such tree
+            return set()
+        return {line.strip() for line in out.splitlines()} & set(words)
+
+    # -- writing (for `release prepare`) -------------------------------------------------
+
+    def head_branch(self) -> str | None:
+        """The branch HEAD is on (`main`), None when HEAD is detached."""
+        try:
+            out = self._run("symbolic-ref", "--quiet", "--short", "HEAD")
+        except GitError:
+            return None
+        return out.strip() or None
+
+    def dirty_paths(self) -> tuple[str, ...]:
+        """Tracked files with changes, staged or not (untracked files do not count: a release
+        commits only the files it writes). Never writes the index (`--no-optional-locks`)."""
+        out = self._run(
+            "--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=no"
+        )
+        paths = []
+        records = out.split("\0")
+        i = 0
+        while i < len(records):
+            record = records[i]
+            i += 1
+            if len(record) < 4:
+                continue
+            paths.append(record[3:])
+            if record[0] in "RC":
+                i += 1  # a rename's or copy's source follows
+        return tuple(paths)
+
+    def commit_paths(self, paths: Sequence[str], message: str) -> str:
+        """Stage `paths` (relative to the work tree) and commit them with `message`; the new
+        commit's sha. The repository's hooks and signing settings apply as for any commit.
+        Nothing is ever pushed."""
+        self._run("add", "--", *paths)
+        self._run("commit", "--quiet", "-m", message)
+        return self.resolve("HEAD")
+
+    def unstage(self, paths: Sequence[str]) -> None:
+        """Take `paths` out of the index again (after a commit that failed)."""
+        self._run("reset", "--quiet", "--", *paths)
+
+    def create_tag(self, name: str, message: str, sha: str) -> None:
+        """An annotated tag `name` on `sha`."""
+        self._run("tag", "--annotate", "-m", message, name, sha)
+
+    # -- patch ids (for backports) -------------------------------------------------------
+
+    def patch_ids(self, to: str = "HEAD", *, since: str | None = None) -> dict[str, str]:
+        """`git patch-id --stable` of every non-merge commit in the range: commit sha ->
+        patch id. One `git log -p` piped into one `git patch-id` (never a process per commit).
+        Commits with an empty diff have no patch id and are left out."""
+        args = [
+            "log",
+            "-p",
+            "--no-merges",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-show-signature",
+            "--format=commit %H",
+            *_range(self.resolve(to), self._since(since)),
+        ]
+        log = self._start(args)
+        ids: dict[str, str] = {}
+        try:
+            patch_id = self._start(["patch-id", "--stable"], istream=log.proc.stdout)
+            try:
+                for line in patch_id.proc.stdout:
+                    parts = line.split()
+                    if len(parts) == 2:
+                        ids[parts[1].decode("ascii")] = parts[0].decode("ascii")
+                self._finish(patch_id, ["patch-id"])
+            finally:
+                _stop(patch_id)
+            self._finish(log, args)
+        finally:
+            _stop(log)
+        return ids
+
+
+def _grow_pipe(stream: Any) -> None:
+    """Let git run up to a megabyte ahead of the parser (Linux; elsewhere the default)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass
+
+
+def _range(tip: str, base: str | None) -> list[str]:
+    return [tip] if base is None else [tip, f"^{base}"]
+
+
+def _describe(since: str | None, to: str) -> str:
+    return f"{since}..{to}" if since else f"up to {to}"
+
+
+def _stop(process: Any) -> None:
+    proc = process.proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def _git_failure(args: tuple[str, ...], exc: git.GitCommandError) -> str:
+    stderr = exc.stderr
+    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else str(stderr)
+    text = text.strip().removeprefix("stderr:").strip().strip("'").strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    detail = lines[-1] if lines else f"exit status {exc.status}"
+    return f"`git {args[0]}` failed: {detail}"
+
+
+def _tag_order(tag: Tag) -> tuple[int, Version | None, datetime, str]:
+    if tag.version is None:
+        return (0, None, tag.date, tag.name)
+    return (1, tag.version, tag.date, tag.name)
+
+
+def _decode(data: bytes, encoding: str | None) -> str:
+    """Git re-encodes messages to UTF-8 using the commit's `encoding` header; where iconv
+    cannot, it passes the original bytes through. So: UTF-8 first, then the header's
+    encoding, then UTF-8 with replacement characters (never an exception)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            pass
+        else:
+            return data.decode(encoding, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def _parse_record(record: bytes) -> Commit:
+    if record.startswith(b"\x1e"):
+        record = record[1:]
+    parts = record.split(b"\x00")
+    if len(parts) < _HEADER:
+        raise GitError("could not read the output of `git log` (unexpected format)")
+    sha, parents, enc, an, ae, ad, cn, ce, cd, raw_message = parts[:_HEADER]
+    encoding = enc.decode("ascii", "replace") or None
+    message = _decode(raw_message, encoding)
+    subject, body = _split_message(message)
+    files: list[FileChange] = []
+    rest = parts[_HEADER:]
+    i = 0
+    while i < len(rest):
+        token = rest[i].lstrip(b"\n")
+        i += 1
+        if not token or not _STATUS.match(token):
+            continue
+        status = chr(token[0])
+        if status in "RC":
+            if i + 2 > len(rest):
+                break
+            old, new = rest[i : i + 2]
+            i += 2
+            files.append(
+                FileChange(
+                    status=status,
+                    path=_path(new),
+                    old_path=_path(old),
+                    similarity=int(token[1:]) if len(token) > 1 else None,
+                )
+            )
+        else:
+            if i >= len(rest):
+                break
+            files.append(FileChange(status=status, path=_path(rest[i])))
+            i += 1
+    return Commit(
+        sha=sha.decode("ascii"),
+        parents=tuple(parents.decode("ascii").split()),
+        author=Person(_decode(an, encoding), _decode(ae, encoding)),
+        authored_at=datetime.fromisoformat(ad.decode("ascii")),
+        committer=Person(_decode(cn, encoding), _decode(ce, encoding)),
+        committed_at=datetime.fromisoformat(cd.decode("ascii")),
+        subject=subject,
+        body=body,
+        encoding=encoding,
+        files=tuple(files),
+    )
+
+
+def _path(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def _parse_lean(record: bytes) -> Record:
+    if record.startswith(b"\x1e"):
+        record = record[1:]
+    parts = record.split(b"\x00")
+    if len(parts) < 4:
+        raise GitError("could not read the output of `git log` (unexpected format)")
+    raw = parts[3]
+    try:
+        message = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        message = _decode(raw, parts[2].decode("ascii", "replace") or None)
+    subject, body = _split_message(message)
+    paths: tuple[str, ...] = ()
+    if len(parts) > 4:
+        names = parts[4:]
+        if not names[-1]:
+            names.pop()  # the NUL that ends git's output
+        if names:
+            first = names[0]
+            if first.startswith(b"\n"):
+                names[0] = first[1:]
+            try:
+                paths = tuple(map(bytes.decode, names))  # UTF-8, as _path reads it
+            except UnicodeDecodeError:
+                paths = tuple([_path(name) for name in names])
+    sha = parts[0].decode("ascii")
+    parents = parts[1]
+    if len(parents) in (40, 64):  # one parent (sha-1 or sha-256), no spaces to split at
+        return _new_record(Record, (sha, (parents.decode("ascii"),), subject, body, paths))
+    return _new_record(Record, (sha, tuple(parents.decode("ascii").split()), subject, body, paths))
+
+
+_new_record = tuple.__new__  # Record(...) without its Python-level __new__
+
+
+def _split_message(message: str) -> tuple[str, str]:
+    """Subject (the first paragraph on one line, as `%s`) and body (the rest)."""
+    text = message.strip("\n")
+    head, sep, rest = text.partition("\n\n")
+    lines = head.splitlines()
+    if len(lines) == 1:
+        subject = lines[0].strip()
+    else:
+        subject = " ".join(line.strip() for line in lines if line.strip())
+    return subject, rest.strip("\n") if sep else ""

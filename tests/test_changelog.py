@@ -1,0 +1,568 @@
+"""`changelog generate` end to end: real repositories, golden files, docutils, --write, config."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from docutils import nodes
+from docutils.core import publish_doctree
+from docutils.parsers.rst import roles
+from gitrepo import GitRepo, fresh
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ozrelease import changelog as changelogs
+from ozrelease.changelog import Changelog, Entry, Section
+from ozrelease.cli import cli
+from ozrelease.config import load_config, sphinx_issue_roles
+from ozrelease.errors import InputError
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "changelog"
+REGEN = os.environ.get("OZRELEASE_REGEN_GOLDEN") == "1"
+
+ROLES = ("open-zaak", "open-notificaties", "open-api-framework")
+
+
+@pytest.fixture
+def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+    return fresh(tmp_path, monkeypatch)
+
+
+def golden(name: str, text: str) -> None:
+    """Compare with tests/golden/changelog/NAME; OZRELEASE_REGEN_GOLDEN=1 rewrites it."""
+    path = GOLDEN / name
+    if REGEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return
+    assert path.is_file(), f"{path} is missing: run with OZRELEASE_REGEN_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8"), f"differs from {path}"
+
+
+def rst_problems(text: str) -> str:
+    """docutils' warnings and errors for `text` (the extlinks roles registered as Sphinx would)."""
+    for role in ROLES:
+        roles.register_generic_role(role, nodes.literal)
+    stream = io.StringIO()
+    publish_doctree(
+        text, settings_overrides={"warning_stream": stream, "report_level": 2, "halt_level": 5}
+    )
+    return stream.getvalue()
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+CONF_PY = """\
+import os
+import nonexistent_module_that_would_fail  # never executed: read with ast
+os.system("echo executed > /tmp/ozrelease-conf-py-was-executed")
+
+extlinks = {
+    "open-zaak": ("https://github.com/open-zaak/open-zaak/issues/%s", "#%s"),
+    "open-notificaties": ("https://github.com/open-zaak/open-notificaties/issues/%s", "#%s"),
+    "open-api-framework": ("https://github.com/maykinmedia/open-api-framework/issues/%s", "#%s"),
+    "docs": ("https://example.com/%s", None),
+}
+"""
+
+OZ_CHANGELOG = """\
+Changelog
+=========
+
+1.0.0 (2024-01-01)
+------------------
+
+**New features**
+
+* [:open-zaak:`1`] The first release.
+"""
+
+
+def open_zaak_repo(repo: GitRepo) -> GitRepo:
+    """An Open Zaak-style repository: gitmoji, [#N] references, pull request merges, a
+    security fork merge, docs/conf.py extlinks, CHANGELOG.rst."""
+    repo.git("remote", "add", "origin", "git@github.com:open-zaak/open-zaak.git")
+    repo.commit(
+        ":tada: Start", {"docs/conf.py": CONF_PY, "CHANGELOG.rst": OZ_CHANGELOG, "src/app.py": "x"}
+    )
+    repo.tag("1.0.0", message="Release 1.0.0")
+    repo.pull_request(
+        2431,
+        "feature/2426-add-slug",
+        [
+            ":sparkles: [#2426] Add slug to the external services form",
+            ":white_check_mark: [#2426] Test the slug",
+            ":art: [#2426] Tidy up",
+        ],
+        title="Feature/2426 add slug",
+    )
+    repo.pull_request(
+        2449,
+        "issue/2448-blijvend-bewaren",
+        [
+            ":bug: [#2448] Fix closing zaken with `blijvend_bewaren`",
+            ":white_check_mark: [#2448] Regression test",
+        ],
+        title=":bug: [#2448] Fix closing a hoofdzaak with archiefnominatie `blijvend_bewaren`",
+    )
+    repo.checkout("main")
+    repo.git("checkout", "--quiet", "-b", "ghsa-1")
+    repo.commits(":lock: [open-zaak/security-issues#10] Check permissions of expanded objects")
+    repo.checkout("main")
+    repo.merge(
+        "ghsa-1",
+        message="Merge commit from fork\n\n:lock: [open-zaak/security-issues#10] "
+        "Check permissions of expanded objects",
+    )
+    repo.commit(
+        ":arrow_up: [#2462 / maykinmedia/open-api-framework#223] Bump maykin-common",
+        {"requirements/base.txt": "maykin-common==0.20.1\n"},
+    )
+    repo.commit(":white_check_mark: Fix a flaky test", {"src/openzaak/tests/test_x.py": "x"})
+    repo.commit(":construction_worker: Run the OAS check", {".github/workflows/oas.yml": "x"})
+    repo.commit(":memo: Document OPENZAAK_PORT and *wildcards*", {"docs/env.rst": "x"})
+    repo.commit(
+        ":boom: [open-zaak/open-notificaties#88] Drop the `v1` notifications API",
+        {"src/notifs.py": "x"},
+    )
+    repo.commit("Mention the charts issue template", {"src/templates.txt": "x"})
+    repo.commit(":bookmark: [#2503] Release version 1.1.0", {"src/version.py": "1.1.0"})
+    return repo
+
+
+def test_open_zaak_style_rst_golden_and_valid(gitrepo: GitRepo) -> None:
+    open_zaak_repo(gitrepo)
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--version", "1.1.0")
+    assert result.exit_code == 0, result.output
+    golden("open-zaak.rst", result.stdout)
+    assert rst_problems(result.stdout) == ""
+    assert "`2426`" in result.stdout and "test" not in result.stdout.lower()
+    assert not Path("/tmp/ozrelease-conf-py-was-executed").exists()
+
+
+def test_json_follows_the_contract(gitrepo: GitRepo) -> None:
+    open_zaak_repo(gitrepo)
+    result = run(
+        "changelog",
+        "generate",
+        "--repo",
+        str(gitrepo.path),
+        "--format",
+        "json",
+        "--version",
+        "1.1.0",
+        "--date",
+        "2024-02-01",
+    )
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert list(data) == ["format", "version", "date", "sections"]
+    assert (data["format"], data["version"], data["date"]) == (
+        "ozrelease-changelog/1",
+        "1.1.0",
+        "2024-02-01",
+    )
+    assert [s["title"] for s in data["sections"]] == [
+        "Security patches",
+        "New features",
+        "Bugfixes",
+        "Project maintenance",
+        "Documentation",
+    ]
+    for section in data["sections"]:
+        for entry in section["entries"]:
+            assert list(entry) == ["text", "issues", "commits", "breaking"]
+            assert all(len(sha) == 40 for sha in entry["commits"])
+    features = data["sections"][1]["entries"]
+    assert features == [
+        {
+            "text": "Add slug to the external services form",
+            "issues": ["2426"],
+            "commits": features[0]["commits"],
+            "breaking": False,
+        }
+    ]
+    assert len(features[0]["commits"]) == 4
+    security = data["sections"][0]["entries"][0]
+    assert security["issues"] == ["open-zaak/security-issues#10"]
+    breaking = [e for s in data["sections"] for e in s["entries"] if e["breaking"]]
+    assert [e["issues"] for e in breaking] == [["open-zaak/open-notificaties#88"]]
+    again = run(
+        "changelog",
+        "generate",
+        "--repo",
+        str(gitrepo.path),
+        "--format",
+        "json",
+        "--version",
+        "1.1.0",
+        "--date",
+        "2024-02-01",
+    )
+    assert again.stdout == result.stdout  # byte-identical
+
+
+KAC = """\
+# Changelog
+
+All notable changes to this project will be documented in this file.
+
+## [Unreleased]
+
+## [0.1.0] - 2023-12-01
+
+### Added
+
+- The beginning.
+
+[0.1.0]: https://github.com/acme/widget/releases/tag/v0.1.0
+"""
+
+
+def conventional_repo(repo: GitRepo) -> GitRepo:
+    repo.git("remote", "add", "origin", "https://github.com/acme/widget.git")
+    repo.commit("chore: initial commit", {"CHANGELOG.md": KAC, "widget.py": "x"})
+    repo.tag("v0.1.0")
+    repo.commit("feat(api): add the /things endpoint (#4)", {"widget.py": "y"})
+    repo.commit("fix: keep <b>tags</b> and *stars* out of markup\n\nFixes #5", {"widget.py": "z"})
+    repo.commit("feat!: drop Python 3.9", {"pyproject.toml": '[project]\nname = "widget"\n'})
+    repo.commit("docs: explain the config", {"docs/config.md": "x"})
+    repo.commit("test: cover the endpoint", {"tests/test_api.py": "x"})
+    repo.commit("ci: cache pip", {".github/workflows/ci.yml": "x"})
+    repo.commit("perf: faster lookups, see acme/other#9", {"widget.py": "w"})
+    repo.commit("build(deps): bump click", {"requirements.txt": "click"})
+    repo.commit(":sparkles: a gitmoji commit in a conventional repo", {"widget.py": "v"})
+    return repo
+
+
+def test_keep_a_changelog_markdown_golden(gitrepo: GitRepo) -> None:
+    conventional_repo(gitrepo)
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--version", "0.2.0")
+    assert result.exit_code == 0, result.output
+    golden("conventional.md", result.stdout)
+
+
+def test_default_format_without_a_changelog_follows_the_commits(gitrepo: GitRepo) -> None:
+    gitrepo.commits(":sparkles: One", ":bug: Two", ":memo: Three")
+    assert run("changelog", "generate", "--repo", str(gitrepo.path)).stdout.startswith(
+        "Unreleased\n==========\n"
+    )
+    gitrepo.commits("feat: four", "fix: five", "docs: six", "feat: seven")
+    assert run("changelog", "generate", "--repo", str(gitrepo.path)).stdout.startswith(
+        "## [Unreleased]\n"
+    )
+
+
+def test_from_defaults_to_the_newest_version_tag_reachable(gitrepo: GitRepo) -> None:
+    gitrepo.commits(":sparkles: Old")
+    gitrepo.tag("1.10.0")
+    gitrepo.commits(":sparkles: Between")
+    gitrepo.tag("1.9.0")  # a newer tag of an older version: not the start
+    gitrepo.commits(":sparkles: New")
+    gitrepo.tag("1.11.0")
+
+    def texts(*args: str) -> list[str]:
+        out = run("changelog", "generate", "--repo", str(gitrepo.path), "--format", "json", *args)
+        return [e["text"] for s in json.loads(out.stdout)["sections"] for e in s["entries"]]
+
+    # A tagged --to: the tags on it do not count, so this is the section of 1.11.0.
+    assert texts() == texts("--to", "1.11.0") == ["Between", "New"]
+    gitrepo.commits(":sparkles: Unreleased")
+    assert texts() == ["Unreleased"]
+    assert texts("--from", "1.9.0") == ["New", "Unreleased"]
+
+
+def test_empty_range_and_no_tags(gitrepo: GitRepo) -> None:
+    gitrepo.commits("feat: everything")
+    out = run("changelog", "generate", "--repo", str(gitrepo.path), "--format", "markdown").stdout
+    assert out == "## [Unreleased]\n\n### Added\n\n- Everything\n"
+    gitrepo.tag("v1.0.0")
+    out = run(
+        "changelog", "generate", "--repo", str(gitrepo.path), "--format", "rst", "--from", "v1.0.0"
+    ).stdout
+    assert out == "Unreleased\n==========\n\nNo notable changes.\n"
+
+
+# -- --write ----------------------------------------------------------------------------------
+
+
+def test_write_rst_inserts_at_the_right_place_and_is_idempotent(gitrepo: GitRepo) -> None:
+    open_zaak_repo(gitrepo)
+    path = gitrepo.path / "CHANGELOG.rst"
+    args = ["changelog", "generate", "--repo", str(gitrepo.path), "--version", "1.1.0", "--write"]
+    result = run(*args)
+    assert result.exit_code == 0 and result.stdout == ""
+    first = path.read_text(encoding="utf-8")
+    golden("open-zaak-written.rst", first)
+    assert rst_problems(first) == ""
+    assert run(*args).exit_code == 0
+    assert path.read_text(encoding="utf-8") == first
+    # An older patch release goes below, a newer one above.
+    assert (
+        run(
+            "changelog",
+            "generate",
+            "--repo",
+            str(gitrepo.path),
+            "--version",
+            "1.0.1",
+            "--from",
+            "1.0.0",
+            "--to",
+            "1.0.0",
+            "--write",
+        ).exit_code
+        == 0
+    )
+    headings = [
+        line for line in path.read_text(encoding="utf-8").splitlines() if line[:1].isdigit()
+    ]
+    assert headings == ["1.1.0 (2024-01-01)", "1.0.1 (2024-01-01)", "1.0.0 (2024-01-01)"]
+    parsed = changelogs.read_changelog(
+        path, roles=sphinx_issue_roles(gitrepo.path), own_repo="open-zaak/open-zaak"
+    )
+    assert parsed.underline == "-"
+    section = parsed.section("1.1.0")
+    assert section is not None and section.start == 4
+    issues = {i for e in section.entries for i in e.issues}
+    assert {
+        "2426",
+        "2448",
+        "open-zaak/security-issues#10",
+        "maykinmedia/open-api-framework#223",
+    } <= issues
+    assert {e.category for e in section.entries} >= {"New features", "Bugfixes"}
+
+
+def test_write_markdown_keeps_unreleased_on_top_and_link_definitions(gitrepo: GitRepo) -> None:
+    conventional_repo(gitrepo)
+    path = gitrepo.path / "CHANGELOG.md"
+    args = [
+        "changelog",
+        "generate",
+        "--repo",
+        str(gitrepo.path),
+        "--version",
+        "0.2.0",
+        "--date",
+        "2024-03-01",
+        "--write",
+    ]
+    assert run(*args).exit_code == 0
+    first = path.read_text(encoding="utf-8")
+    golden("conventional-written.md", first)
+    assert run(*args).exit_code == 0
+    assert path.read_text(encoding="utf-8") == first
+    assert first.index("## [Unreleased]") < first.index("## [0.2.0]") < first.index("## [0.1.0]")
+    assert first.endswith("[0.1.0]: https://github.com/acme/widget/releases/tag/v0.1.0\n")
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--write", "--format", "rst")
+    assert result.exit_code == 2 and "CHANGELOG.md" in result.stderr
+
+
+def test_write_creates_the_file_and_rejects_json(gitrepo: GitRepo) -> None:
+    gitrepo.commits("feat: one")
+    assert run("changelog", "generate", "--repo", str(gitrepo.path), "--write").exit_code == 0
+    text = (gitrepo.path / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert text.startswith("# Changelog\n") and "## [Unreleased]\n\n### Added\n\n- One\n" in text
+    result = run(
+        "changelog", "generate", "--repo", str(gitrepo.path), "--write", "--format", "json"
+    )
+    assert result.exit_code == 2
+
+
+def test_update_text_replaces_only_its_own_section() -> None:
+    text = "# Changelog\n\n## [1.1.0] - x\n\n- new\n\n## [1.0.0] - y\n\n- old\n"
+    updated = changelogs.update_text(text, "## [1.0.0] - y\n\n- changed\n", "1.0.0", "markdown")
+    assert updated == "# Changelog\n\n## [1.1.0] - x\n\n- new\n\n## [1.0.0] - y\n\n- changed\n"
+    crlf = changelogs.update_text(text.replace("\n", "\r\n"), "## [1.2.0]\n", "1.2.0", "markdown")
+    assert crlf.startswith("# Changelog\r\n\r\n## [1.2.0]\r\n\r\n## [1.1.0]")
+
+
+def test_read_markdown_sections_and_entries() -> None:
+    parsed = changelogs.parse_changelog(
+        KAC + "\n## [0.0.1]\n\n- Fix #3\n  continued\n", "markdown", own_repo="acme/widget"
+    )
+    assert [(s.version, s.start, s.end) for s in parsed.sections] == [
+        (None, 5, 6),
+        ("0.1.0", 7, 14),
+        ("0.0.1", 15, 18),
+    ]
+    assert parsed.sections[2].entries[0].text == "Fix #3 continued"
+    assert parsed.sections[2].entries[0].issues == ("3",)
+    assert parsed.sections[1].entries[0].category == "Added"
+
+
+# -- RST text stays text --------------------------------------------------------------------
+
+_piece = st.one_of(
+    st.sampled_from([*"`*_|\\:[]<>#-+=.()'\"!~^ ", "``", ".. ", "_`", "|x|", "1. ", "a_"]),
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+)
+_entry_text = st.lists(_piece, min_size=1, max_size=30).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_entry_text, breaking=st.booleans())
+def test_any_entry_text_renders_as_valid_rst(text: str, breaking: bool) -> None:
+    style = changelogs.Style(
+        format="rst",
+        path=Path("CHANGELOG.rst"),
+        sections=(),
+        default_section=0,
+        own_repo="open-zaak/open-zaak",
+        roles={"open-zaak": "open-zaak/open-zaak"},
+    )
+    entry = Entry(text=text, issues=("12", "other/repo#3"), commits=(), breaking=breaking)
+    changelog = Changelog("1.0.0", "2024-01-01", (Section("Bugfixes", (entry,)),))
+    rendered = changelogs.render_section(changelog, style)
+    assert rst_problems(rendered) == "", rendered
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+def test_configuration_is_validated_with_suggestions(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        textwrap.dedent("""\
+        [project]
+        name = "x"
+
+        [tool.ozrelease.changelog]
+        path = "docs/CHANGES.rst"
+        formt = "rst"
+        """),
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        load_config(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / 'pyproject.toml'}:6: tool.ozrelease.changelog.formt: unknown key "
+        "'formt'; did you mean 'format'?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[changelog]\nformat = "html"\n', ":2: changelog.format: 'html' is not one of"),
+        ("[changlog]\n", ":1: changlog: unknown key 'changlog'; did you mean 'changelog'?"),
+        (
+            '[[changelog.sections]]\ntitle = "A"\ngitmoji = ["sparkels"]\n',
+            ":3: changelog.sections[0].gitmoji[0]: 'sparkels' is not a gitmoji; did you mean "
+            "'sparkles'?",
+        ),
+        ('[changelog]\ndefault-section = "Nope"\n', "'Nope' is not a section title"),
+        ("[changelog.internal]\npahts = []\n", ":2: changelog.internal.pahts: unknown key"),
+        ("[changelog\n", ":1: invalid TOML"),
+    ],
+)
+def test_configuration_errors(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / ".ozrelease.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_config(tmp_path)
+    assert message in str(caught.value)
+
+
+def test_configured_sections_and_internal_rules(gitrepo: GitRepo) -> None:
+    (gitrepo.path / ".ozrelease.toml").write_text(
+        textwrap.dedent("""\
+        [changelog]
+        format = "markdown"
+        default-section = "Other"
+        issue-url = "https://tracker.example.com/browse/{number}"
+
+        [changelog.internal]
+        types = ["chore"]
+
+        [[changelog.sections]]
+        title = "Features"
+        gitmoji = [":sparkles:", "🐛"]
+        types = ["feat", "fix"]
+
+        [[changelog.sections]]
+        title = "Other"
+        """),
+        encoding="utf-8",
+    )
+    gitrepo.commits("feat: a [#1]", "\U0001f41b b", "chore: c", "refactor: d")
+    out = run("changelog", "generate", "--repo", str(gitrepo.path)).stdout
+    assert out == (
+        "## [Unreleased]\n\n### Features\n\n- A ([#1](https://tracker.example.com/browse/1))\n"
+        "- B\n\n### Other\n\n- D\n"
+    )
+
+
+def test_both_configuration_files_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / ".ozrelease.toml").write_text("[changelog]\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.ozrelease]\n", encoding="utf-8")
+    with pytest.raises(InputError, match="both"):
+        load_config(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.other]\n", encoding="utf-8")
+    assert load_config(tmp_path).source == tmp_path / ".ozrelease.toml"
+
+
+# -- errors and the real executable ---------------------------------------------------------
+
+
+def test_errors_exit_2_without_traceback(gitrepo: GitRepo, tmp_path: Path) -> None:
+    result = run("changelog", "generate", "--repo", str(gitrepo.path))
+    assert result.exit_code == 2 and "no commits yet" in result.stderr
+    gitrepo.commits("feat: x")
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--from", "v9")
+    assert (result.exit_code, result.stderr) == (2, "error: unknown ref 'v9'\n")
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--version", "one")
+    assert result.exit_code == 2 and "not a valid version" in result.stderr
+    (tmp_path / "plain").mkdir()
+    result = run("changelog", "generate", "--repo", str(tmp_path / "plain"))
+    assert result.exit_code == 2 and "not a git repository" in result.stderr
+
+
+def test_shallow_clone_without_tags_says_how_to_fetch(gitrepo: GitRepo, tmp_path: Path) -> None:
+    gitrepo.commits("feat: a", "feat: b")
+    gitrepo.tag("v1.0.0")
+    gitrepo.commits("feat: c", "feat: d")
+    clone = gitrepo.clone(tmp_path / "shallow", depth=1)
+    result = run("changelog", "generate", "--repo", str(clone.path))
+    assert result.exit_code == 2
+    assert "shallow" in result.stderr and "git fetch --unshallow --tags" in result.stderr
+    deeper = gitrepo.clone(tmp_path / "deeper", depth=3)
+    deeper.git("fetch", "--quiet", "--depth=3", "origin", "tag", "v1.0.0")
+    result = run("changelog", "generate", "--repo", str(deeper.path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.slow
+def test_the_installed_command(gitrepo: GitRepo) -> None:
+    conventional_repo(gitrepo)
+    exe = shutil.which("ozrelease") or str(Path(sys.executable).parent / "ozrelease")
+    done = subprocess.run(
+        [exe, "changelog", "generate", "--format", "json", "--version", "0.2.0"],
+        cwd=gitrepo.path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=gitrepo.env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert json.loads(done.stdout)["version"] == "0.2.0"
+    bad = subprocess.run(
+        [exe, "changelog", "generate", "--to", "nope"],
+        cwd=gitrepo.path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=gitrepo.env,
+    )
+    assert (bad.returncode, bad.stdout, bad.stderr) == (2, "", "error: unknown ref 'nope'\n")

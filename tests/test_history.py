@@ -1,0 +1,302 @@
+"""history.py against real repositories: the scan, tags, refs, shallow clones, patch ids."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from gitrepo import GitRepo, fresh
+
+from ozrelease.errors import GitError
+from ozrelease.history import Commit, FileChange, History, Record
+from ozrelease.versions import parse_version
+
+
+@pytest.fixture
+def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+    return fresh(tmp_path, monkeypatch)
+
+
+def scan(repo: GitRepo, to: str = "HEAD", **kwargs: object) -> list[Commit]:
+    return list(History(repo.path).commits(to, **kwargs))  # type: ignore[arg-type]
+
+
+def test_linear_history_fields_files_and_dates(gitrepo: GitRepo) -> None:
+    first = gitrepo.commit("Add a", {"a.txt": "a\n", "b.txt": "b\n"})
+    second = gitrepo.commit(
+        "Change a\n\nWhy it changed.\n\nSigned-off-by: A <a@example.com>",
+        {"a.txt": "aa\n", "b.txt": None},
+    )
+    commits = scan(gitrepo)
+    assert [c.sha for c in commits] == [second, first]
+    newest = commits[0]
+    assert newest.parents == (first,)
+    assert newest.subject == "Change a"
+    assert newest.body == "Why it changed.\n\nSigned-off-by: A <a@example.com>"
+    assert [(t.key, t.value) for t in newest.trailers] == [("signed-off-by", "A <a@example.com>")]
+    assert newest.files == (FileChange("M", "a.txt"), FileChange("D", "b.txt"))
+    assert commits[1].files == (FileChange("A", "a.txt"), FileChange("A", "b.txt"))
+    assert newest.author.name == "Test Author"
+    assert newest.authored_at == datetime(2024, 1, 1, 12, 2, tzinfo=UTC)
+    assert newest.committed_at == newest.authored_at
+    assert not newest.is_merge
+
+
+def test_renames_empty_commits_and_huge_messages(gitrepo: GitRepo) -> None:
+    gitrepo.commit("Add", {"old/name.py": "print('hello world')\n" * 20})
+    gitrepo.rename("old/name.py", "new/name.py", "Move it")
+    huge = "Huge\n\n" + ("x" * 120 + "\n") * 20_000
+    gitrepo.commit(huge)
+    commits = scan(gitrepo)
+    assert commits[0].files == ()
+    assert len(commits[0].body) > 2_000_000
+    assert commits[1].files == (FileChange("R", "new/name.py", "old/name.py", 100),)
+
+
+def test_merges_and_octopus_merges_have_all_parents_and_no_files(gitrepo: GitRepo) -> None:
+    base = gitrepo.commit("Base", {"a": "1"})
+    for name in ("one", "two", "three"):
+        gitrepo.checkout(base, detach=True)
+        gitrepo.git("checkout", "--quiet", "-b", name)
+        gitrepo.commit(f"On {name}", {f"{name}.txt": name})
+    gitrepo.checkout("main")
+    plain = gitrepo.merge("one", message="Merge branch 'one'")
+    octopus = gitrepo.merge("two", "three", message="Merge branches 'two' and 'three'")
+    commits = {c.sha: c for c in scan(gitrepo)}
+    assert len(commits[plain].parents) == 2
+    assert len(commits[octopus].parents) == 3
+    assert commits[octopus].files == () and commits[octopus].is_merge
+
+
+def test_children_come_before_parents(gitrepo: GitRepo) -> None:
+    gitrepo.commit("Base", {"a": "1"})
+    gitrepo.pull_request(1, "feature/1-x", ["One", "Two"])
+    gitrepo.commit("Direct", {"b": "1"})
+    gitrepo.pull_request(2, "feature/2-y", ["Three"])
+    seen: set[str] = set()
+    for commit in scan(gitrepo):
+        assert not (set(commit.parents) & seen)
+        seen.add(commit.sha)
+
+
+def test_messages_in_other_encodings_and_invalid_bytes(gitrepo: GitRepo) -> None:
+    gitrepo.commit("Base", {"a": "1"})
+    latin = gitrepo.commit_raw("Caf\u00e9 cr\u00e8me\n".encode("iso-8859-1"), encoding="ISO-8859-1")
+    bogus = gitrepo.commit_raw(b"Koi \xc1\xc2\n", encoding="no-such-encoding")
+    broken = gitrepo.commit_raw(b"Broken \xff\xfe bytes\n\nbody \xe9\n")
+    commits = {c.sha: c for c in scan(gitrepo)}
+    assert commits[latin].subject == "Caf\u00e9 cr\u00e8me"
+    assert commits[latin].encoding == "ISO-8859-1"
+    assert commits[bogus].subject.startswith("Koi ")
+    assert "\ufffd" in commits[broken].subject
+    assert commits[broken].body == "body \ufffd"
+
+
+def test_range_detached_head_and_count(gitrepo: GitRepo) -> None:
+    first = gitrepo.commit("One", {"a": "1"})
+    gitrepo.tag("v1.0.0")
+    second = gitrepo.commit("Two", {"a": "2"})
+    gitrepo.checkout(first, detach=True)
+    history = History(gitrepo.path)
+    assert [c.sha for c in history.commits("HEAD")] == [first]
+    assert [c.sha for c in history.commits("main", since="v1.0.0")] == [second]
+    assert history.count("main", since="v1.0.0") == 1
+    assert list(history.commits("v1.0.0", since="v1.0.0")) == []
+
+
+def test_records_are_commits_without_people_dates_and_statuses(gitrepo: GitRepo) -> None:
+    odd = {"\nlead.txt": "x", "odd\nname.txt": "y", "tab\there.txt": "z", "caf\u00e9.txt": "c"}
+    gitrepo.commit("Add", {"old/name.py": "print('hello world')\n" * 20, **odd})
+    gitrepo.tag("v1.0.0")
+    gitrepo.rename("old/name.py", "new/name.py", "Move it")
+    gitrepo.commit("Delete and change", {"caf\u00e9.txt": None, "odd\nname.txt": "yy"})
+    gitrepo.commit("Empty\n\nwith a body")
+    gitrepo.commit_raw("Caf\u00e9 cr\u00e8me\n".encode("iso-8859-1"), encoding="ISO-8859-1")
+    gitrepo.commit_raw(b"Broken \xff\xfe bytes\n\nbody \xe9\n")
+    gitrepo.pull_request(3, "feature/3-x", ["Code"])
+    history = History(gitrepo.path)
+    for since in (None, "v1.0.0"):
+        records = list(history.records(since=since))
+        assert records == [
+            Record(c.sha, c.parents, c.subject, c.body, tuple(f.path for f in c.files))
+            for c in history.commits(since=since)
+        ]
+    paths = {r.subject: r.paths for r in history.records()}
+    assert set(paths["Add"]) == {"old/name.py", *odd}
+    assert paths["Move it"] == ("new/name.py",)
+    assert set(paths["Delete and change"]) == {"caf\u00e9.txt", "odd\nname.txt"}
+    assert paths["Empty"] == paths["Merge pull request #3 from org/feature/3-x"] == ()
+    seen: list[int] = []
+    assert len(list(history.records(progress=seen.append))) == seen[-1] == 8
+
+
+def test_progress_is_reported(gitrepo: GitRepo) -> None:
+    gitrepo.commits(*[f"Commit {i}" for i in range(3)])
+    seen: list[int] = []
+    scan(gitrepo, progress=seen.append)
+    assert seen == [3]
+
+
+def test_stopping_early_ends_the_git_process(gitrepo: GitRepo) -> None:
+    gitrepo.commits("One", "Two", "Three")
+    stream = History(gitrepo.path).commits()
+    assert next(stream).subject == "Three"
+    stream.close()  # must not hang or leave git running
+    records = History(gitrepo.path).records()
+    assert next(records).subject == "Three"
+    records.close()  # type: ignore[attr-defined]
+
+
+def test_resolving_a_full_sha_again_asks_git_once(gitrepo: GitRepo) -> None:
+    sha = gitrepo.commit("One", {"a": "1"})
+    history = History(gitrepo.path)
+    assert history.resolve(sha) == sha
+    calls: list[object] = []
+    history._git = _Recording(history._git, calls)  # type: ignore[assignment]
+    assert history.resolve(sha) == sha
+    assert calls == []
+    assert history.resolve("HEAD") == sha
+    assert len(calls) == 1  # names that can move are always asked
+    other = gitrepo.commit("Two", {"a": "2"})
+    assert history.resolve("HEAD") == other
+    assert history.resolve(other) == other
+    assert len(calls) == 2
+
+
+class _Recording:
+    def __init__(self, inner: object, calls: list[object]) -> None:
+        self._inner = inner
+        self._calls = calls
+
+    def execute(self, *args: object, **kwargs: object) -> object:
+        self._calls.append(args)
+        return self._inner.execute(*args, **kwargs)  # type: ignore[attr-defined]
+
+
+def test_paths_and_first_parent(gitrepo: GitRepo) -> None:
+    gitrepo.commit("Docs", {"docs/a.rst": "a"})
+    gitrepo.pull_request(3, "feature/3-x", ["Code"])
+    history = History(gitrepo.path)
+    assert [c.subject for c in history.commits(paths=["docs"])] == ["Docs"]
+    assert [c.subject for c in history.commits(first_parent=True)] == [
+        "Merge pull request #3 from org/feature/3-x",
+        "Docs",
+    ]
+    assert all(c.files == () for c in history.commits(files=False))
+
+
+# -- tags and refs -----------------------------------------------------------------------
+
+
+def test_tags_lightweight_annotated_and_not_versions(gitrepo: GitRepo) -> None:
+    first = gitrepo.commit("One", {"a": "1"})
+    gitrepo.tag("v1.2.0")
+    gitrepo.tag("nightly")
+    second = gitrepo.commit("Two", {"a": "2"})
+    gitrepo.tag("1.10.0", message="Release 1.10.0")
+    tags = {t.name: t for t in History(gitrepo.path).tags()}
+    assert tags["v1.2.0"].sha == first and not tags["v1.2.0"].annotated
+    assert tags["v1.2.0"].version == parse_version("1.2.0") and tags["v1.2.0"].prefix == "v"
+    assert tags["1.10.0"].sha == second and tags["1.10.0"].annotated
+    assert tags["1.10.0"].prefix == ""
+    assert tags["nightly"].version is None
+    assert [t.name for t in History(gitrepo.path).tags()] == ["nightly", "v1.2.0", "1.10.0"]
+
+
+def test_newest_tag_goes_by_version_order_and_reachability(gitrepo: GitRepo) -> None:
+    gitrepo.commit("One", {"a": "1"})
+    gitrepo.tag("1.10.0")
+    gitrepo.commit("Two", {"a": "2"})
+    gitrepo.tag("1.9.0")  # newer by date, older by version
+    gitrepo.branch("other")
+    gitrepo.commit("Three", {"a": "3"})
+    gitrepo.tag("2.0.0rc1")
+    gitrepo.checkout("other")
+    gitrepo.commit("Elsewhere", {"b": "1"})
+    gitrepo.tag("3.0.0")  # not reachable from main
+    history = History(gitrepo.path)
+    assert history.newest_tag("main").name == "2.0.0rc1"  # type: ignore[union-attr]
+    assert history.newest_tag("main", exclude_ref=True).name == "1.10.0"  # type: ignore[union-attr]
+    assert history.newest_tag("main", prereleases=False).name == "1.10.0"  # type: ignore[union-attr]
+    assert history.newest_tag("other").name == "3.0.0"  # type: ignore[union-attr]
+
+
+def test_no_tags(gitrepo: GitRepo) -> None:
+    gitrepo.commit("One", {"a": "1"})
+    assert History(gitrepo.path).newest_tag() is None
+    assert History(gitrepo.path).tags() == ()
+
+
+def test_unknown_refs_and_non_repositories(gitrepo: GitRepo, tmp_path: Path) -> None:
+    with pytest.raises(GitError, match="no commits yet"):
+        History(gitrepo.path).resolve("HEAD")
+    gitrepo.commit("One", {"a": "1"})
+    history = History(gitrepo.path)
+    with pytest.raises(GitError, match="unknown ref 'nope'"):
+        history.resolve("nope")
+    with pytest.raises(GitError, match="unknown ref '--all'"):
+        list(history.commits("--all"))
+    with pytest.raises(GitError, match="unknown ref"):
+        list(history.commits(since="v9"))
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(GitError, match="not a git repository"):
+        History(tmp_path / "plain")
+    with pytest.raises(GitError, match="no such directory"):
+        History(tmp_path / "missing")
+    assert history.root == gitrepo.path
+    assert History(gitrepo.path / ".git").root == gitrepo.path
+
+
+def test_branches_and_remote(gitrepo: GitRepo) -> None:
+    gitrepo.commit("One", {"a": "1"})
+    for name in ("stable/1.28.x", "stable/1.29.x", "feature/x"):
+        gitrepo.branch(name)
+    history = History(gitrepo.path)
+    assert history.branches("stable/*") == ("stable/1.28.x", "stable/1.29.x")
+    assert history.remote_url() is None
+    gitrepo.git("remote", "add", "origin", "git@github.com:open-zaak/open-zaak.git")
+    assert history.remote_url() == "git@github.com:open-zaak/open-zaak.git"
+
+
+# -- shallow clones ------------------------------------------------------------------------
+
+
+def test_shallow_clone_is_detected_where_the_range_reaches_its_boundary(
+    gitrepo: GitRepo, tmp_path: Path
+) -> None:
+    gitrepo.commits("One", "Two")
+    gitrepo.tag("1.0.0")
+    gitrepo.commits("Three", "Four", "Five")
+    clone = gitrepo.clone(tmp_path / "shallow", depth=2)
+    history = History(clone.path)
+    assert history.is_shallow() and len(history.shallow_boundary()) == 1
+    assert [c.subject for c in history.commits(since="HEAD~1")] == ["Five"]
+    with pytest.raises(GitError, match=r"shallow.*git fetch --unshallow --tags.*fetch-depth: 0"):
+        list(history.commits())
+    assert [r.subject for r in history.records(since="HEAD~1")] == ["Five"]
+    with pytest.raises(GitError, match=r"shallow.*git fetch --unshallow --tags.*fetch-depth: 0"):
+        list(history.records())
+    with pytest.raises(GitError, match=r"unknown ref '1.0.0' .*shallow.*--unshallow"):
+        history.resolve("1.0.0")
+    assert not History(gitrepo.path).is_shallow()
+
+
+# -- for backports (issue 7) ---------------------------------------------------------------
+
+
+def test_cherry_picks_and_patch_ids(gitrepo: GitRepo) -> None:
+    gitrepo.commit("Base", {"a.txt": "1\n"})
+    gitrepo.branch("stable/1.0.x")
+    fix = gitrepo.commit(":bug: Fix it", {"b.txt": "fixed\n"})
+    gitrepo.commit("Unrelated", {"c.txt": "c\n"})
+    gitrepo.checkout("stable/1.0.x")
+    with_x = gitrepo.cherry_pick(fix)
+    gitrepo.git("reset", "--quiet", "--hard", "HEAD~1")
+    without_x = gitrepo.cherry_pick(fix, record=False)
+    history = History(gitrepo.path)
+    picked = next(c for c in history.commits(with_x) if c.sha == with_x)
+    assert picked.cherry_picked_from == (fix,)
+    ids = history.patch_ids("main")
+    assert len(ids) == 3
+    assert history.patch_ids(without_x, since="stable/1.0.x~1")[without_x] == ids[fix]
