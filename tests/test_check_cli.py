@@ -1,0 +1,125 @@
+"""`ozrelease changelog check` on the command line: formats, exit codes, the real executable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from gitrepo import GitRepo, fresh
+
+from ozrelease.cli import cli
+
+CHANGELOG = """\
+Changelog
+=========
+
+Unreleased
+----------
+
+* [#12] Added the import.
+
+1.0.0 (2024-01-01)
+------------------
+
+* First release.
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+    repo = fresh(tmp_path, monkeypatch)
+    repo.commit(":tada: Start", {"src/app.py": "x = 1\n", "CHANGELOG.rst": "Changelog\n"})
+    repo.tag("1.0.0", message="Release 1.0.0")
+    repo.pull_request(13, "feature/12-import", [":sparkles: [#12] Add the import"])
+    (repo.path / "CHANGELOG.rst").write_text(CHANGELOG, encoding="utf-8")
+    return repo
+
+
+def check(repo: GitRepo, *args: str) -> Result:
+    return CliRunner().invoke(
+        cli, ["changelog", "check", "--repo", str(repo.path), *args], catch_exceptions=False
+    )
+
+
+def test_clean_range_exits_0(repo: GitRepo) -> None:
+    result = check(repo)
+    assert result.exit_code == 0, result.output
+    assert 'section "Unreleased" (line 4' in result.stdout
+    assert "No undocumented changes in 2 commits (1.0.0..HEAD)" in result.stdout
+    assert result.stderr == ""
+
+
+def test_findings_exit_1_in_every_format(repo: GitRepo) -> None:
+    repo.commit(":bug: [#14] Fix the export", {"src/export.py": "fixed"})
+    repo.commit("[#15] Tests", {"tests/test_export.py": "x"})
+    text = check(repo)
+    assert text.exit_code == 1
+    assert "CHANGELOG.rst:4: issue-missing: #14 is referenced by 1 commit" in text.stdout
+    assert "(--verbose lists what was suppressed and why)" in text.stdout
+    verbose = check(repo, "--verbose")
+    assert "internal-commits: #15: every commit about it is internal" in verbose.stdout
+
+    data = check(repo, "--format", "json")
+    assert data.exit_code == 1 and data.stderr == ""
+    parsed = json.loads(data.stdout)
+    assert parsed["format"] == "ozrelease-check/1"
+    assert [f["issue"] for f in parsed["findings"]] == ["14"]
+    assert "suppressed" in json.loads(check(repo, "--format", "json", "-v").stdout)
+
+    github = check(repo, "--format", "github")
+    assert github.exit_code == 1
+    assert github.stdout.startswith(
+        "::warning file=CHANGELOG.rst,line=4,title=ozrelease issue-missing::#14 is referenced"
+    )
+    gitlab = check(repo, "--format", "gitlab")
+    assert gitlab.exit_code == 1
+    assert json.loads(gitlab.stdout)[0]["check_name"] == "ozrelease-issue-missing"
+
+
+def test_could_not_answer_exits_2_with_one_line(repo: GitRepo, tmp_path: Path) -> None:
+    result = check(repo, "--from", "v9")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2,
+        "",
+        "error: unknown ref 'v9'\n",
+    )
+    (repo.path / "CHANGELOG.rst").write_text("Changelog\n=========\n\n1.0.0\n-----\n\n* x\n")
+    result = check(repo)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("CHANGELOG.rst: no changelog section covers 1.0.0..HEAD")
+    result = check(repo, "--changelog", "NOPE.md")
+    assert result.exit_code == 2 and "no changelog file here" in result.stderr
+    shallow = repo.clone(tmp_path / "shallow", depth=1)
+    (shallow.path / "CHANGELOG.rst").write_text(CHANGELOG, encoding="utf-8")
+    result = check(shallow, "--format", "json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "git fetch --unshallow --tags" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_help_names_the_formats_and_exit_codes() -> None:
+    result = CliRunner().invoke(cli, ["changelog", "check", "--help"])
+    assert result.exit_code == 0
+    for text in ("--from REF", "--changelog FILE", "text|json|github|gitlab", "--verbose"):
+        assert text in result.output
+    assert "Exit codes: 0 nothing undocumented; 1 undocumented changes found" in result.output
+
+
+@pytest.mark.slow
+def test_the_installed_command(repo: GitRepo) -> None:
+    exe = shutil.which("ozrelease") or str(Path(sys.executable).parent / "ozrelease")
+    done = subprocess.run(
+        [exe, "changelog", "check", "--format", "json", "--changelog", "CHANGELOG.rst"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=repo.env,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert json.loads(done.stdout)["findings"] == []

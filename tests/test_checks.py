@@ -1,0 +1,627 @@
+"""checks.py against real repositories: each pattern the check must flag or must leave alone,
+the section it picks, shallow clones, and the JSON, GitHub and GitLab output."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from gitrepo import GitRepo, fresh
+
+from ozrelease import checks
+from ozrelease.checks import Report
+from ozrelease.config import load_config
+from ozrelease.errors import GitError, InputError
+from ozrelease.history import History
+
+CONF_PY = (
+    "extlinks = {\n"
+    '    "open-zaak": ("https://github.com/open-zaak/open-zaak/issues/%s", "#%s"),\n'
+    '    "open-api-framework": ('
+    '"https://github.com/maykinmedia/open-api-framework/issues/%s", "#%s"),\n'
+    "}\n"
+)
+SETTINGS = """\
+from open_api_framework.conf.utils import config
+
+OPENZAAK_TIMEOUT = config("OPENZAAK_TIMEOUT", default=10, help_text="Timeout.")
+OLD_SETTING = config("OLD_SETTING", default="x")
+"""
+REQUIREMENTS = """\
+django==4.2.10
+    # via -r requirements/base.in
+requests==2.31.0
+    # via -r requirements/base.in
+urllib3==2.0.7
+    # via requests
+gone-lib==1.0
+    # via -r requirements/base.in
+"""
+
+
+@pytest.fixture
+def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+    return fresh(tmp_path, monkeypatch)
+
+
+def start(repo: GitRepo, **files: str) -> GitRepo:
+    """An Open Zaak-style repository released as 1.0.0."""
+    repo.git("remote", "add", "origin", "git@github.com:open-zaak/open-zaak.git")
+    repo.commit(
+        ":tada: Start",
+        {
+            "docs/conf.py": CONF_PY,
+            "src/openzaak/app.py": "x = 1\n",
+            "src/openzaak/conf/base.py": SETTINGS,
+            "requirements/base.txt": REQUIREMENTS,
+            **files,
+        },
+    )
+    repo.tag("1.0.0", message="Release 1.0.0")
+    return repo
+
+
+def changelog(repo: GitRepo, *sections: str, name: str = "CHANGELOG.rst") -> None:
+    """Write the changelog into the work tree (the check reads the file, not a commit)."""
+    body = "\n".join(textwrap.dedent(s).strip("\n") + "\n" for s in sections)
+    (repo.path / name).write_text(f"=========\nChangelog\n=========\n\n{body}", encoding="utf-8")
+
+
+def section(version: str, *entries: str, date: str = "2024-01-01") -> str:
+    heading = f"{version} ({date})" if date else version
+    lines = [heading, "=" * len(heading), "", "**Changes**", ""]
+    lines += [f"* {entry}" for entry in entries]
+    return "\n".join(lines) + "\n"
+
+
+def run(repo: GitRepo, to: str = "HEAD", since: str | None = "1.0.0", **kwargs: object) -> Report:
+    return checks.check(History(repo.path), to=to, since=since, **kwargs)  # type: ignore[arg-type]
+
+
+def found(report: Report) -> list[tuple[str, str]]:
+    """(kind, issue or category) of every finding."""
+    return [(f.kind, f.issue or f.category or "") for f in report.findings]
+
+
+def rules(report: Report) -> dict[str, str]:
+    """subject -> rule of every suppression."""
+    return {s.subject: s.rule for s in report.suppressed}
+
+
+# -- issues ----------------------------------------------------------------------------------
+
+
+def test_an_undocumented_issue_is_flagged_and_a_documented_one_is_not(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.pull_request(11, "issue/10-fix-x", [":bug: [#10] Fix the export"], title=":bug: Fix x")
+    fix = gitrepo.rev("issue/10-fix-x")
+    merge = gitrepo.head()
+    gitrepo.pull_request(13, "feature/12-y", [":sparkles: [#12] Add the import"])
+    changelog(gitrepo, section("1.1.0", "[:open-zaak:`12`] Added the import."))
+    gitrepo.tag("1.1.0")
+    report = run(gitrepo, to="1.1.0")
+    assert found(report) == [("issue-missing", "10")]
+    finding = report.findings[0]
+    assert finding.commits == (fix, merge)  # full shas, oldest first
+    assert "#10 is referenced by 1 commit" in finding.message
+    assert report.documented == 1 and report.exit_code == 1
+    # Pull request numbers (#11, #13) are never taken for issues.
+    assert "11" not in json.dumps(checks.as_json(report)["findings"][0]["issue"])
+    changelog(gitrepo, section("1.1.0", "[:open-zaak:`12`] Import.", "[:open-zaak:`10`] Export."))
+    assert run(gitrepo, to="1.1.0").exit_code == 0
+
+
+def test_the_issue_a_pull_request_closes_counts_not_its_number(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.pull_request(61, "issue/60-slow-list", [":zap: Speed up the list"])
+    changelog(gitrepo, section("1.1.0", "Faster lists."))
+    assert found(run(gitrepo)) == [("issue-missing", "60")]
+    # The section may name the pull request instead.
+    changelog(gitrepo, section("1.1.0", "[:open-zaak:`61`] Faster lists."))
+    report = run(gitrepo)
+    assert report.exit_code == 0 and rules(report) == {"#60": "pull-requests"}
+    # A squash merge's "(#N)" names the request, not an issue.
+    gitrepo.commit("[#62] Cache the list (#63)", {"src/openzaak/list.py": "cache = 1\n"})
+    report = run(gitrepo)
+    assert found(report) == [("issue-missing", "62")]
+
+
+def test_internal_work_is_left_alone(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit("[#20] Add tests", {"src/openzaak/tests/test_x.py": "x"})
+    gitrepo.commit("[#21] Tune CI", {".github/workflows/ci.yml": "x"})
+    gitrepo.commit("[#22] Sphinx theme", {"docs/conf.py": CONF_PY + "# theme\n"})
+    gitrepo.commit(":white_check_mark: [#23] Cover the API", {"src/openzaak/api.py": "y"})
+    gitrepo.commit(":construction_worker: [#24] Build images", {"Dockerfile": "FROM x"})
+    gitrepo.commit(":bookmark: [#25] Release 1.1.0", {"src/openzaak/version.py": "1.1"})
+    gitrepo.commit(
+        ":globe_with_meridians: [#26] Regenerate translations",
+        {"src/openzaak/locale/nl/LC_MESSAGES/django.po": "msgid"},
+    )
+    gitrepo.commit(":memo: [#27] Explain the API", {"docs/api.rst": "API"})
+    changelog(gitrepo, section("1.1.0", "Nothing to see."))
+    report = run(gitrepo)
+    assert report.findings == ()
+    assert rules(report) == {
+        "#20": "internal-commits",
+        "#21": "internal-commits",
+        "#22": "internal-commits",
+        "#23": "internal-commits",
+        "#24": "internal-commits",
+        "#25": "internal-commits",
+        "#26": "translations",
+        "#27": "documentation-only",
+    }
+    assert any("gitmoji :bookmark:" in s.reason for s in report.suppressed)
+
+
+def test_every_suppression_can_be_turned_off(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit("[#20] Add tests", {"src/openzaak/tests/test_x.py": "x"})
+    changelog(gitrepo, section("1.1.0", "Nothing to see."))
+    (gitrepo.path / ".ozrelease.toml").write_text(
+        "[check.rules]\ninternal-commits = false\n", encoding="utf-8"
+    )
+    config = load_config(gitrepo.path)
+    assert found(run(gitrepo, config=config)) == [("issue-missing", "20")]
+
+
+def test_commits_that_edit_the_changelog_document_their_issue(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    changelog(gitrepo, section("1.1.0", "Prepared."))
+    gitrepo.commit(":memo: [#30] Changelog for 1.1.0", {"CHANGELOG.rst": "x"})
+    gitrepo.commit(":sparkles: [#31] Add X", {"src/openzaak/x.py": "x", "CHANGELOG.rst": "y"})
+    gitrepo.commit(":sparkles: [#31] Polish X", {"src/openzaak/x.py": "xx"})
+    changelog(gitrepo, section("1.1.0", "Prepared."))
+    report = run(gitrepo)
+    assert report.findings == ()
+    assert rules(report) == {"#30": "changelog-edits", "#31": "changelog-edits"}
+
+
+def test_patch_releases_cut_from_a_stable_branch_inside_the_range(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.branch("stable/1.0.x")
+    gitrepo.tick(60 * 24 * 5)
+    fix = gitrepo.commit(":bug: [#40] Fix the search", {"src/openzaak/search.py": "fixed"})
+    gitrepo.commit(":bug: [#41] Fix the filter", {"src/openzaak/filter.py": "fixed"})
+    gitrepo.checkout("stable/1.0.x")
+    gitrepo.cherry_pick(fix)
+    gitrepo.tag("1.0.1")
+    patch_day = gitrepo.clock.date().isoformat()
+    gitrepo.checkout("main")
+    gitrepo.tick(60 * 24 * 5)
+    gitrepo.commit(":sparkles: [#42] Add export", {"src/openzaak/export.py": "x"})
+    gitrepo.tag("1.1.0")
+    release_day = gitrepo.clock.date().isoformat()
+    changelog(
+        gitrepo,
+        section("1.1.0", "[:open-zaak:`42`] Export.", date=release_day),
+        section("1.0.1", "[:open-zaak:`40`] Fixed the search.", date=patch_day),
+        section("1.0.0", "First.", date="2024-01-01"),
+    )
+    report = run(gitrepo, to="1.1.0", since=None)  # --from defaults to 1.0.0
+    assert report.since == "1.0.0"
+    assert found(report) == [("issue-missing", "41")]
+    assert rules(report) == {"#40": "other-sections"}
+    assert report.also_covering == (f"1.0.1 ({patch_day})",)
+    # The patch release's own range is checked against its own section.
+    assert run(gitrepo, to="1.0.1", since="1.0.0").exit_code == 0
+
+
+def test_security_fixes_from_private_forks_are_documented_by_advisory(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.git("checkout", "--quiet", "-b", "ghsa")
+    gitrepo.commit(
+        ":lock: [open-zaak/security-issues#5] Check permissions", {"src/openzaak/auth.py": "x"}
+    )
+    gitrepo.checkout("main")
+    gitrepo.merge(
+        "ghsa",
+        message="Merge commit from fork\n\n:lock: [open-zaak/security-issues#5] Check permissions",
+    )
+    changelog(gitrepo, section("1.1.0", "Security fixes."))
+    report = run(gitrepo)
+    assert found(report) == [("issue-missing", "open-zaak/security-issues#5")]
+    changelog(gitrepo, section("1.1.0", "Security fixes, see GHSA-2g49-rfm6-5qj5."))
+    report = run(gitrepo)
+    assert report.exit_code == 0
+    assert rules(report) == {"open-zaak/security-issues#5": "advisories"}
+
+
+def test_dependency_upgrades_and_variables_documented_by_name(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit(
+        ":arrow_up: [#50] Upgrade django to 5.0.2",
+        {"requirements/base.txt": REQUIREMENTS.replace("django==4.2.10", "django==5.0.2")},
+    )
+    gitrepo.commit(
+        ":wrench: [#51] Make OPENZAAK_TIMEOUT default to 30",
+        {"src/openzaak/conf/base.py": SETTINGS.replace("default=10", "default=30")},
+    )
+    changelog(gitrepo, section("1.1.0", "Upgraded Django to 5.0.2.", "``OPENZAAK_TIMEOUT``: 30."))
+    report = run(gitrepo)
+    assert report.findings == ()
+    assert rules(report) == {"#50": "dependency-names", "#51": "env-var-names"}
+    changelog(gitrepo, section("1.1.0", "Maintenance."))
+    assert found(run(gitrepo)) == [
+        ("issue-missing", "50"),
+        ("issue-missing", "51"),
+        ("change-missing", "settings"),
+        ("change-missing", "dependencies"),
+    ]
+
+
+def test_a_bug_fix_with_a_migration_is_caught(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit(
+        ":bug: Fix rounding of amounts",
+        {"src/openzaak/zaken/migrations/0042_fix_rounding.py": "class Migration: pass\n"},
+    )
+    gitrepo.commit(
+        ":bug: [#70] Fix the archive date",
+        {"src/openzaak/zaken/migrations/0043_archive.py": "class Migration: pass\n"},
+    )
+    changelog(gitrepo, section("1.1.0", "Something else."))
+    report = run(gitrepo)
+    assert found(report) == [("issue-missing", "70"), ("change-missing", "migration")]
+    issue, migration = report.findings
+    assert issue.paths == ("src/openzaak/zaken/migrations/0043_archive.py",)
+    assert "it touches migration" in issue.message
+    assert migration.paths == ("src/openzaak/zaken/migrations/0042_fix_rounding.py",)
+    assert "Fix rounding of amounts" in migration.message
+    # An entry that says what the commit says documents it, issue number or not.
+    changelog(
+        gitrepo,
+        section("1.1.0", "Fixed the rounding of amounts.", "[:open-zaak:`70`] Archive date."),
+    )
+    report = run(gitrepo)
+    assert report.findings == () and list(rules(report).values()) == ["matching-text"]
+
+
+def test_environment_variables_must_be_named(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    settings = (
+        SETTINGS.replace("default=10", "default=20")
+        .replace('OLD_SETTING = config("OLD_SETTING", default="x")\n', "")
+        .replace("\n\nOPENZAAK", '\n\nNEW_FLAG = config("NEW_FLAG", default=False)\nOPENZAAK')
+    )
+    gitrepo.commit(":wrench: Rework settings", {"src/openzaak/conf/base.py": settings})
+    changelog(gitrepo, section("1.1.0", "Added ``NEW_FLAG``."))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "settings")]
+    finding = report.findings[0]
+    assert finding.names == ("OLD_SETTING", "OPENZAAK_TIMEOUT")
+    assert "OLD_SETTING (removed)" in finding.message
+    assert "OPENZAAK_TIMEOUT (default 10 -> 20)" in finding.message
+    assert finding.paths == ("src/openzaak/conf/base.py",)
+
+
+def test_production_pins_must_name_their_package(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    pins = (
+        REQUIREMENTS.replace("django==4.2.10", "django==5.0.2")
+        .replace("requests==2.31.0", "requests==2.32.3")
+        .replace("urllib3==2.0.7", "urllib3==2.2.0")
+        .replace("gone-lib==1.0\n    # via -r requirements/base.in\n", "")
+        + "new-lib==0.1\n    # via -r requirements/base.in\n"
+    )
+    gitrepo.commit(":arrow_up: Upgrade dependencies", {"requirements/base.txt": pins})
+    gitrepo.commit(":arrow_up: Upgrade dev tools", {"requirements/dev.txt": "black==25.1\n"})
+    changelog(gitrepo, section("1.1.0", "Upgraded dependencies."))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "dependencies")]
+    assert report.findings[0].names == ("django", "gone-lib")
+    assert rules(report) == {
+        "dependency new-lib": "new-dependencies",
+        "dependency requests": "minor-upgrades",
+        "dependency urllib3": "transitive-dependencies",
+    }
+    changelog(gitrepo, section("1.1.0", "Upgraded Django to 5.0, dropped ``gone_lib``."))
+    assert run(gitrepo).exit_code == 0
+
+
+OPENAPI = """\
+openapi: 3.0.3
+info: {title: Zaken, version: 1.0.0}
+paths:
+  /zaken:
+    get:
+      description: List zaken.
+      responses:
+        '200':
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Zaak'}
+  /zaken/{uuid}:
+    delete:
+      responses: {'204': {description: Gone}}
+components:
+  schemas:
+    Zaak:
+      type: object
+      properties:
+        url: {type: string}
+        omschrijving: {type: string}
+"""
+
+
+def test_api_documents_breaking_changes_must_be_called_breaking(gitrepo: GitRepo) -> None:
+    start(gitrepo, **{"src/openapi.yaml": OPENAPI})
+    gitrepo.commit(
+        ":speech_balloon: Reword the API",
+        {"src/openapi.yaml": OPENAPI.replace("List zaken.", "List all zaken.")},
+    )
+    gitrepo.commit(
+        ":fire: [#80] Drop deleting zaken",
+        {
+            "src/openapi.yaml": OPENAPI.replace("List zaken.", "List all zaken.")
+            .replace("    delete:\n      responses: {'204': {description: Gone}}\n", "    {}\n")
+            .replace("        omschrijving: {type: string}\n", "")
+        },
+    )
+    changelog(gitrepo, section("1.1.0", "[:open-zaak:`80`] Removed deleting zaken."))
+    report = run(gitrepo)
+    assert found(report) == [("api-breaking", "api-spec")]
+    finding = report.findings[0]
+    assert finding.paths == ("src/openapi.yaml",) and len(finding.commits) == 1
+    assert "DELETE /zaken/{uuid} was removed" in finding.message
+    assert "response property Zaak.omschrijving was removed" in finding.message
+    # The wording change alone needs no entry.
+    assert rules(report) == {"api-spec src/openapi.yaml": "spec-descriptions"}
+    changelog(
+        gitrepo,
+        "1.1.0\n=====\n\n**Breaking changes**\n\n* [:open-zaak:`80`] Removed deleting zaken.\n",
+    )
+    report = run(gitrepo)
+    assert report.exit_code == 0
+    assert rules(report)["api-breaking src/openapi.yaml"] == "breaking-noted"
+
+
+def test_api_document_changes_without_a_documented_change(gitrepo: GitRepo) -> None:
+    start(gitrepo, **{"src/openapi.yaml": OPENAPI})
+    added = OPENAPI.replace("        url: {type: string}\n", "        url: {type: string}\n" * 1)
+    added = added.replace("paths:\n", "paths:\n  /besluiten:\n    get: {responses: {'200': {}}}\n")
+    gitrepo.commit(":sparkles: Add besluiten", {"src/openapi.yaml": added})
+    changelog(gitrepo, section("1.1.0", "Other work."))
+    assert found(run(gitrepo)) == [("change-missing", "api-spec")]
+
+
+# -- the section ------------------------------------------------------------------------------
+
+
+def test_the_section_of_the_version_else_unreleased_else_the_next_one(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit(":sparkles: [#12] Add Y", {"src/openzaak/y.py": "y"})
+    changelog(gitrepo, section("1.1.0", "[:open-zaak:`12`] Y."), section("1.0.0", "First."))
+    gitrepo.tag("1.1.0")
+    report = run(gitrepo, since=None)  # HEAD carries the tag 1.1.0
+    assert (report.section.title, report.section.line) == ("1.1.0 (2024-01-01)", 5)
+    assert "version of --to" in report.section.why
+    gitrepo.commit(":sparkles: [#13] Add Z", {"src/openzaak/z.py": "z"})
+    changelog(
+        gitrepo,
+        "Unreleased\n==========\n\n* [:open-zaak:`13`] Z.\n",
+        section("1.1.0", "[:open-zaak:`12`] Y."),
+    )
+    report = run(gitrepo, since=None)
+    assert report.since == "1.1.0" and report.section.title == "Unreleased"
+    assert report.exit_code == 0
+    changelog(gitrepo, section("1.2.0", "[:open-zaak:`13`] Z.", date=""), section("1.1.0", "Y."))
+    report = run(gitrepo, since=None)
+    assert report.section.title == "1.2.0" and "being prepared" in report.section.why
+    changelog(gitrepo, section("1.1.0", "Y."))
+    with pytest.raises(InputError, match=r"no changelog section covers 1\.1\.0\.\.HEAD"):
+        run(gitrepo, since=None)
+
+
+def test_markdown_changelogs_and_named_releases(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit("feat: add y (closes #12)", {"src/openzaak/y.py": "y"})
+    gitrepo.tag("v1.1.0")
+    changelog(
+        gitrepo,
+        "## [1.1.0] - 2024-01-01\n\n### Added\n\n"
+        "- Y ([#12](https://github.com/open-zaak/open-zaak/issues/12))\n",
+        name="CHANGELOG.md",
+    )
+    (gitrepo.path / "CHANGELOG.rst").unlink(missing_ok=True)
+    report = run(gitrepo, to="v1.1.0", changelog=Path("CHANGELOG.md"))
+    assert report.section.path == "CHANGELOG.md" and report.exit_code == 0
+    changelog(
+        gitrepo,
+        section('1.1.0 "Kjeld"', "[:open-zaak:`12`] Y.", date="2024-01-01"),
+        section("1.0.0", "First."),
+    )
+    report = run(gitrepo, to="v1.1.0")
+    assert report.section.title == '1.1.0 "Kjeld" (2024-01-01)' and report.exit_code == 0
+
+
+# -- could not answer -------------------------------------------------------------------------
+
+
+def test_a_shallow_clone_is_answered_with_how_to_fetch(gitrepo: GitRepo, tmp_path: Path) -> None:
+    start(gitrepo)
+    gitrepo.commits(":sparkles: [#1] a", ":sparkles: [#2] b", ":sparkles: [#3] c")
+    shallow = gitrepo.clone(tmp_path / "shallow", depth=1)
+    changelog(shallow, "Unreleased\n==========\n\n* a\n")
+    with pytest.raises(GitError, match=r"shallow.*git fetch --unshallow --tags.*fetch-depth: 0"):
+        checks.check(History(shallow.path))
+    deeper = gitrepo.clone(tmp_path / "deeper", depth=2)
+    changelog(deeper, "Unreleased\n==========\n\n* a\n")
+    with pytest.raises(GitError, match=r"unknown ref '1\.0\.0'.*shallow"):
+        checks.check(History(deeper.path), since="1.0.0")
+    deeper.git("fetch", "--quiet", "--depth=2", "origin", "tag", "1.0.0")
+    with pytest.raises(GitError, match="the history is shallow: the parents of"):
+        checks.check(History(deeper.path), since="1.0.0")
+
+
+def test_unknown_refs_and_missing_changelogs(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    with pytest.raises(GitError, match="unknown ref 'nope'"):
+        run(gitrepo, to="nope")
+    with pytest.raises(InputError, match="no changelog file"):
+        run(gitrepo)
+
+
+# -- output -----------------------------------------------------------------------------------
+
+
+def flagged(gitrepo: GitRepo) -> Report:
+    start(gitrepo)
+    gitrepo.commit(":bug: [#10] Fix 100%, a: b\nsecond line", {"src/openzaak/x.py": "x"})
+    gitrepo.commit(":bug: [#11] Fix y", {"src/openzaak/y.py": "y"})
+    gitrepo.commit("[#20] Add tests", {"src/openzaak/tests/test_x.py": "x"})
+    changelog(gitrepo, section("1.1.0", "Other."))
+    return run(gitrepo)
+
+
+def test_json_follows_the_contract(gitrepo: GitRepo) -> None:
+    data = checks.as_json(flagged(gitrepo))
+    assert data["format"] == "ozrelease-check/1"
+    assert data["range"] == {"from": "1.0.0", "to": "HEAD"}
+    assert data["commitsScanned"] == 3
+    assert [sorted(f) for f in data["findings"]] == [
+        ["category", "commits", "issue", "kind", "message", "paths"]
+    ] * 2
+    first = data["findings"][0]
+    assert first["kind"] == "issue-missing" and first["issue"] == "10"
+    assert first["category"] is None and first["paths"] == []
+    assert all(re.fullmatch(r"[0-9a-f]{40}", c) for c in first["commits"])
+    assert data["section"]["file"] == "CHANGELOG.rst" and data["section"]["line"] == 5
+    assert "suppressed" not in data
+    verbose = checks.as_json(flagged_again(gitrepo), verbose=True)
+    assert verbose["suppressed"][0]["rule"] == "internal-commits"
+    json.dumps(data)
+
+
+def flagged_again(gitrepo: GitRepo) -> Report:
+    return run(gitrepo)
+
+
+def test_github_workflow_commands_are_escaped(gitrepo: GitRepo) -> None:
+    out = checks.github_annotations(flagged(gitrepo))
+    lines = out.splitlines()
+    assert len(lines) == 3
+    pattern = re.compile(r"^::(warning|notice) file=([^,:]+),line=(\d+)(?:,title=([^:]+))?::(.*)$")
+    parsed = [pattern.match(line) for line in lines]
+    assert all(parsed)
+    first = parsed[0]
+    assert first is not None
+    assert first.group(1, 2, 3, 4) == ("warning", "CHANGELOG.rst", "5", "ozrelease issue-missing")
+    # Data escapes %, CR and LF; properties also : and ,.
+    assert "100%25, a: b" in first.group(5)
+    assert checks._escape_property("a:b,c%") == "a%3Ab%2Cc%25"
+    assert checks._escape_data("x\ny\r%") == "x%0Ay%0D%25"
+    assert lines[2].startswith("::notice file=CHANGELOG.rst,line=5::2 undocumented changes")
+
+
+def test_gitlab_code_quality_report(gitrepo: GitRepo) -> None:
+    report = flagged(gitrepo)
+    entries = json.loads(json.dumps(checks.gitlab_code_quality(report)))
+    assert len(entries) == 2
+    for entry in entries:
+        assert set(entry) == {"description", "check_name", "fingerprint", "severity", "location"}
+        assert entry["check_name"] == "ozrelease-issue-missing"
+        assert entry["severity"] == "minor"
+        assert entry["location"] == {"path": "CHANGELOG.rst", "lines": {"begin": 5}}
+        assert re.fullmatch(r"[0-9a-f]{64}", entry["fingerprint"])
+    assert entries[0]["fingerprint"] != entries[1]["fingerprint"]
+    # Stable: the same finding keeps its fingerprint when the history grows.
+    gitrepo.commit(":sparkles: [#12] More", {"src/openzaak/z.py": "z"})
+    again = checks.gitlab_code_quality(run(gitrepo))
+    assert {e["fingerprint"] for e in entries} <= {e["fingerprint"] for e in again}
+
+
+def test_the_check_configuration_is_validated(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.ozrelease.check]\nprivate-trackers = ['*/security-issues']\n"
+        "[tool.ozrelease.check.rules]\nother-section = false\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as error:
+        load_config(tmp_path)
+    assert str(error.value) == (
+        f"{tmp_path / 'pyproject.toml'}:4: tool.ozrelease.check.rules.other-section: "
+        "unknown key 'other-section'; did you mean 'other-sections'?"
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.ozrelease.check]\nignore-issue = []\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError, match="did you mean 'ignore-issues'"):
+        load_config(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.ozrelease.check]\nignore-issues = ['12']\n"
+        "internal-gitmoji = [':recycle:']\n"
+        "[tool.ozrelease.check.categories]\nmigration = []\nfixtures = ['**/fixtures/*.json']\n"
+        "[tool.ozrelease.check.rules]\nminor-upgrades = false\n",
+        encoding="utf-8",
+    )
+    config = load_config(tmp_path).check
+    assert config.categories["migration"] == () and "api-spec" in config.categories
+    assert config.categories["fixtures"] == ("**/fixtures/*.json",)
+    assert "minor-upgrades" not in config.rules and "other-sections" in config.rules
+    assert config.ignore_issues == {"12"} and config.internal_gitmoji == {"recycle"}
+
+
+def test_custom_categories_and_ignored_issues(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    (gitrepo.path / ".ozrelease.toml").write_text(
+        "[check]\nignore-issues = ['#90']\n[check.categories]\nfixtures = ['**/fixtures/*.json']\n",
+        encoding="utf-8",
+    )
+    gitrepo.commit(":card_file_box: New fixture", {"src/openzaak/fixtures/x.json": "{}"})
+    gitrepo.commit(":bug: [#90] Known", {"src/openzaak/known.py": "x"})
+    changelog(gitrepo, section("1.1.0", "Other."))
+    report = run(gitrepo, config=load_config(gitrepo.path))
+    assert found(report) == [("change-missing", "fixtures")]
+    assert rules(report) == {"#90": "ignored-issues"}
+
+
+def test_what_a_pull_request_title_or_a_revert_says(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    # "[#309] :white_check_mark: Fix tests" is test work, whatever its commits touch.
+    gitrepo.pull_request(
+        321,
+        "feature/flaky-tests",
+        [":recycle: Use the new client", ":white_check_mark: Record the responses"],
+        title="[#309] :white_check_mark: Fix tests with VCR",
+    )
+    # A revert is about its own issue, not the reverted commit's.
+    gitrepo.commit(
+        ':rewind: [#64] Revert ":fire: [#60] Remove unused properties"',
+        {"src/openzaak/props.py": "back"},
+    )
+    gitrepo.commit(":memo: [#65] Fix a help text", {"src/openzaak/api.py": "help"})
+    changelog(gitrepo, section("1.1.0", "Other work."))
+    report = run(gitrepo)
+    assert found(report) == [("issue-missing", "64")]
+    assert rules(report) == {"#309": "internal-commits", "#65": "documentation-only"}
+    reasons = {s.subject: s.reason for s in report.suppressed}
+    assert "its pull request's title says :white_check_mark:" in reasons["#309"]
+
+
+def test_an_upgrade_does_not_hide_the_fix_that_came_with_it(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit(
+        ":arrow_up: [maykinmedia/open-api-framework#222] Upgrade django to 5.0.2",
+        {"requirements/base.txt": REQUIREMENTS.replace("django==4.2.10", "django==5.0.2")},
+    )
+    gitrepo.commit(
+        ":lock: [maykinmedia/open-api-framework#222] Prevent privilege escalation",
+        {"src/openzaak/admin.py": "x"},
+    )
+    changelog(gitrepo, section("1.1.0", "Upgraded Django to 5.0.2."))
+    report = run(gitrepo)
+    assert found(report) == [("issue-missing", "maykinmedia/open-api-framework#222")]
+    changelog(
+        gitrepo,
+        section(
+            "1.1.0",
+            "Upgraded Django to 5.0.2.",
+            "[:open-api-framework:`222`] Prevented privilege escalation.",
+        ),
+    )
+    assert run(gitrepo).exit_code == 0
