@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from ozrelease import __version__
 from ozrelease.cli.options import Settings, fail_with
 from ozrelease.errors import OzReleaseError
 
@@ -66,7 +65,7 @@ class _Group(click.Group):
     help="Manifests directory (or one YAML file). Default: ./manifests when it exists, "
     "else the Open Zaak ecosystem bundled with ozrelease.",
 )
-@click.version_option(__version__, "--version", prog_name="ozrelease")
+@click.version_option(None, "--version", package_name="ozrelease", prog_name="ozrelease")
 @click.pass_context
 def cli(ctx: click.Context, manifests: Path | None) -> None:
     """Plan coordinated upgrades of Open Zaak and the applications connected to it,
