@@ -89,7 +89,7 @@ def _check(text: str | bytes) -> None:
             assert all(line.startswith(str(path)) for line in result.stderr.splitlines()[:-1])
 
 
-@settings(max_examples=150, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=10_000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(documents, min_size=1, max_size=4))
 def test_random_manifest_shaped_data(docs: list[object]) -> None:
     text = yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True)
@@ -112,13 +112,13 @@ PIECES = [
 ]
 
 
-@settings(max_examples=200, deadline=3000)
+@settings(max_examples=200, deadline=10_000)
 @given(st.lists(st.sampled_from(PIECES), max_size=80))
 def test_random_yaml_text(pieces: list[str]) -> None:
     _check("".join(pieces))
 
 
-@settings(max_examples=100, deadline=3000)
+@settings(max_examples=100, deadline=10_000)
 @given(st.binary(max_size=200))
 def test_random_bytes(data: bytes) -> None:
     _check(data)
