@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import gc
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -13,6 +12,7 @@ from typing import Protocol
 
 from ozrelease.config import ChangelogConfig, SectionRule, gitmoji_name
 from ozrelease.gitmoji import GITMOJIS
+from ozrelease.globs import translate
 
 __all__ = [
     "CONVENTIONAL_TYPES",
@@ -519,7 +519,7 @@ class Classifier:
         self.internal_gitmoji = config.internal_gitmoji
         self.internal_types = config.internal_types
         self.types = frozenset(t for s in self.sections for t in s.types) | config.internal_types
-        patterns = [_glob(p).pattern for p in config.internal_paths]
+        patterns = [translate(p, classes=False) + r"\Z" for p in config.internal_paths]
         self._internal = re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
         self._by_gitmoji: dict[str, int] = {}
         self._by_type: dict[str, int] = {}
@@ -584,32 +584,6 @@ class Classifier:
             if not self._internal.match(path):
                 return False
         return seen
-
-
-def _glob(pattern: str) -> re.Pattern[str]:
-    """A path glob where `*` stays inside one folder and `**` spans folders."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-_ = fnmatch  # (globs are translated above: fnmatch lets `*` cross folders)
 
 
 # -- grouping commits into changes ---------------------------------------------------------

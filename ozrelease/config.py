@@ -43,51 +43,49 @@ class SectionRule:
     priority: int = 0
 
 
+# What feeds the fixes section of both built-in styles, and their new features section (to
+# which each style adds a few gitmoji of its own).
+_FIX_GITMOJI = frozenset(
+    {
+        "bug",
+        "ambulance",
+        "adhesive_bandage",
+        "goal_net",
+        "pencil2",
+        "rewind",
+        "alien",
+        "safety_vest",
+        "t-rex",
+    }
+)
+_FIX_TYPES = frozenset({"fix", "bugfix", "hotfix", "revert"})
+_FEATURE_GITMOJI = frozenset(
+    {
+        "sparkles",
+        "tada",
+        "wheelchair",
+        "iphone",
+        "egg",
+        "chart_with_upwards_trend",
+        "triangular_flag_on_post",
+        "stethoscope",
+        "airplane",
+        "dizzy",
+        "passport_control",
+    }
+)
+_FEATURE_TYPES = frozenset({"feat", "feature"})
+
 # Open Zaak style (CHANGELOG.rst): the sub-headings its release managers write.
 _OPEN_ZAAK = (
     SectionRule("Security patches", frozenset({"lock"}), frozenset({"security"}), 0),
     SectionRule(
         "New features",
-        frozenset(
-            {
-                "sparkles",
-                "tada",
-                "wheelchair",
-                "iphone",
-                "egg",
-                "chart_with_upwards_trend",
-                "triangular_flag_on_post",
-                "stethoscope",
-                "airplane",
-                "dizzy",
-                "necktie",
-                "lipstick",
-                "children_crossing",
-                "globe_with_meridians",
-                "passport_control",
-            }
-        ),
-        frozenset({"feat", "feature"}),
+        _FEATURE_GITMOJI | {"necktie", "lipstick", "children_crossing", "globe_with_meridians"},
+        _FEATURE_TYPES,
         1,
     ),
-    SectionRule(
-        "Bugfixes",
-        frozenset(
-            {
-                "bug",
-                "ambulance",
-                "adhesive_bandage",
-                "goal_net",
-                "pencil2",
-                "rewind",
-                "alien",
-                "safety_vest",
-                "t-rex",
-            }
-        ),
-        frozenset({"fix", "bugfix", "hotfix", "revert"}),
-        2,
-    ),
+    SectionRule("Bugfixes", _FIX_GITMOJI, _FIX_TYPES, 2),
     SectionRule("Project maintenance", frozenset(), frozenset(), 3),
     SectionRule(
         "Documentation", frozenset({"memo", "page_facing_up"}), frozenset({"docs", "doc"}), 4
@@ -96,27 +94,7 @@ _OPEN_ZAAK = (
 
 # Keep a Changelog (CHANGELOG.md): its six kinds of change, in its order.
 _KEEP_A_CHANGELOG = (
-    SectionRule(
-        "Added",
-        frozenset(
-            {
-                "sparkles",
-                "tada",
-                "wheelchair",
-                "iphone",
-                "egg",
-                "chart_with_upwards_trend",
-                "triangular_flag_on_post",
-                "stethoscope",
-                "airplane",
-                "dizzy",
-                "heavy_plus_sign",
-                "passport_control",
-            }
-        ),
-        frozenset({"feat", "feature"}),
-        1,
-    ),
+    SectionRule("Added", _FEATURE_GITMOJI | {"heavy_plus_sign"}, _FEATURE_TYPES, 1),
     SectionRule("Changed", frozenset(), frozenset(), 5),
     SectionRule(
         "Deprecated", frozenset({"wastebasket"}), frozenset({"deprecate", "deprecated"}), 4
@@ -127,24 +105,7 @@ _KEEP_A_CHANGELOG = (
         frozenset({"remove", "removed"}),
         3,
     ),
-    SectionRule(
-        "Fixed",
-        frozenset(
-            {
-                "bug",
-                "ambulance",
-                "adhesive_bandage",
-                "goal_net",
-                "pencil2",
-                "rewind",
-                "alien",
-                "safety_vest",
-                "t-rex",
-            }
-        ),
-        frozenset({"fix", "bugfix", "hotfix", "revert"}),
-        2,
-    ),
+    SectionRule("Fixed", _FIX_GITMOJI, _FIX_TYPES, 2),
     SectionRule("Security", frozenset({"lock"}), frozenset({"security"}), 0),
 )
 

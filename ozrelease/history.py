@@ -345,29 +345,10 @@ class History:
         Raises GitError when the range reaches the boundary of a shallow clone (its history is
         incomplete there), saying how to fetch the rest.
         """
-        tip = self.resolve(to)
-        base = self._since(since)
-        boundary = self.shallow_boundary()
-        args = [
-            "log",
-            "-z",
-            "--topo-order",
-            "--no-color",
-            "--no-show-signature",
-            "--encoding=UTF-8",
-            f"--format={_FORMAT}",
-        ]
-        if files:
-            args += ["--name-status", "-M", "--diff-merges=off", "--no-relative"]
+        options = ["--name-status", "-M", "--diff-merges=off", "--no-relative"] if files else []
         if first_parent:
-            args.append("--first-parent")
-        args += _range(tip, base)
-        path_list = list(paths)
-        if path_list:
-            args += ["--", *path_list]
-        yield from self._checked(
-            self._stream_log(args, _parse_record), boundary, since, to, progress
-        )
+            options.append("--first-parent")
+        yield from self._log(to, since, progress, _FORMAT, options, _parse_record, paths)
 
     def records(
         self,
@@ -379,6 +360,21 @@ class History:
         """What `commits(to, since=since)` reads, as lean `Record`s (sha, parents, subject,
         body, changed paths), in the same order: one streamed `git log --name-only` pass that
         leaves out what changelogs do not need. Raises GitError as `commits` does."""
+        options = ["--name-only", "-M", "--diff-merges=off", "--no-relative"]
+        yield from self._log(to, since, progress, _RECORD_FORMAT, options, _parse_lean)
+
+    def _log(
+        self,
+        to: str,
+        since: str | None,
+        progress: Progress | None,
+        fmt: str,
+        options: list[str],
+        parse: Callable[[bytes], Any],
+        paths: Iterable[str] = (),
+    ) -> Iterator[Any]:
+        """The range in one streamed `git log -z --topo-order` with `fmt` and `options`, parsed
+        record by record (the flags its parsers rely on are set here, once)."""
         tip = self.resolve(to)
         base = self._since(since)
         boundary = self.shallow_boundary()
@@ -389,14 +385,14 @@ class History:
             "--no-color",
             "--no-show-signature",
             "--encoding=UTF-8",
-            f"--format={_RECORD_FORMAT}",
-            "--name-only",
-            "-M",
-            "--diff-merges=off",
-            "--no-relative",
+            f"--format={fmt}",
+            *options,
             *_range(tip, base),
         ]
-        yield from self._checked(self._stream_log(args, _parse_lean), boundary, since, to, progress)
+        path_list = list(paths)
+        if path_list:
+            args += ["--", *path_list]
+        yield from self._checked(self._stream_log(args, parse), boundary, since, to, progress)
 
     def _checked(
         self,

@@ -227,17 +227,7 @@ class _Differ:
         # Swagger 2: `in: body` parameters carry the schema.
         old_media = _mapping(old_body.get("content")) or _swagger2_body(old_op)
         new_media = _mapping(new_body.get("content")) or _swagger2_body(new_op)
-        for media, old_content in old_media.items():
-            if media not in new_media:
-                continue
-            self.schema(
-                _mapping(_mapping(old_content).get("schema")),
-                _mapping(_mapping(new_media[media]).get("schema")),
-                "request",
-                "",
-                operation,
-                0,
-            )
+        self.media_types(old_media, new_media, "request", operation)
 
     def responses(self, operation: str, old: Mapping[str, Any], new_op: Mapping[str, Any]) -> None:
         new = _mapping(new_op.get("responses"))
@@ -253,17 +243,23 @@ class _Differ:
             new_media = _mapping(new_r.get("content")) or (
                 {"*": {"schema": new_r["schema"]}} if "schema" in new_r else {}
             )
-            for media, old_content in old_media.items():
-                if media not in new_media:
-                    continue
-                self.schema(
-                    _mapping(_mapping(old_content).get("schema")),
-                    _mapping(_mapping(new_media[media]).get("schema")),
-                    "response",
-                    "",
-                    f"{operation} {code}",
-                    0,
-                )
+            self.media_types(old_media, new_media, "response", f"{operation} {code}")
+
+    def media_types(
+        self, old: Mapping[str, Any], new: Mapping[str, Any], direction: str, where: str
+    ) -> None:
+        """The schemas of the media types (`application/json`) both versions still have."""
+        for media, old_content in old.items():
+            if media not in new:
+                continue
+            self.schema(
+                _mapping(_mapping(old_content).get("schema")),
+                _mapping(_mapping(new[media]).get("schema")),
+                direction,
+                "",
+                where,
+                0,
+            )
 
     # -- schemas -----------------------------------------------------------------------------
 

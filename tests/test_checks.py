@@ -13,6 +13,7 @@ from gitrepo import GitRepo, fresh
 
 from ozrelease import checks
 from ozrelease.checks import Report
+from ozrelease.checks.output import _escape_data, _escape_property
 from ozrelease.config import load_config
 from ozrelease.errors import GitError, InputError
 from ozrelease.history import History
@@ -513,8 +514,8 @@ def test_github_workflow_commands_are_escaped(gitrepo: GitRepo) -> None:
     assert first.group(1, 2, 3, 4) == ("warning", "CHANGELOG.rst", "5", "ozrelease issue-missing")
     # Data escapes %, CR and LF; properties also : and ,.
     assert "100%25, a: b" in first.group(5)
-    assert checks._escape_property("a:b,c%") == "a%3Ab%2Cc%25"
-    assert checks._escape_data("x\ny\r%") == "x%0Ay%0D%25"
+    assert _escape_property("a:b,c%") == "a%3Ab%2Cc%25"
+    assert _escape_data("x\ny\r%") == "x%0Ay%0D%25"
     assert lines[2].startswith("::notice file=CHANGELOG.rst,line=5::2 undocumented changes")
 
 

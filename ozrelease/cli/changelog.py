@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ozrelease import changelog as changelogs
-from ozrelease.cli.options import emit, repo_option
+from ozrelease.cli.options import emit, range_options, repo_option
 from ozrelease.history import History
 
 
@@ -21,22 +21,7 @@ def changelog() -> None:
 
 @changelog.command("generate")
 @repo_option
-@click.option(
-    "--from",
-    "since",
-    default=None,
-    metavar="REF",
-    help="Start after REF. Default: the newest version tag reachable from --to "
-    "(by version order; tags on --to itself do not count).",
-)
-@click.option(
-    "--to",
-    "to",
-    default="HEAD",
-    show_default=True,
-    metavar="REF",
-    help="End at REF (a branch, tag or commit).",
-)
+@range_options
 @click.option(
     "--version",
     "version",
@@ -159,22 +144,7 @@ def _clear_progress() -> None:
 
 @changelog.command("check")
 @repo_option
-@click.option(
-    "--from",
-    "since",
-    default=None,
-    metavar="REF",
-    help="Start after REF. Default: the newest version tag reachable from --to "
-    "(by version order; tags on --to itself do not count).",
-)
-@click.option(
-    "--to",
-    "to",
-    default="HEAD",
-    show_default=True,
-    metavar="REF",
-    help="End at REF (a branch, tag or commit).",
-)
+@range_options
 @click.option(
     "--changelog",
     "changelog_file",

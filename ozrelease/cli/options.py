@@ -49,6 +49,27 @@ def repo_option(f: F) -> F:
     )(f)
 
 
+def range_options(f: F) -> F:
+    """`--from REF` and `--to REF`: the range of history a command reads."""
+    since = click.option(
+        "--from",
+        "since",
+        default=None,
+        metavar="REF",
+        help="Start after REF. Default: the newest version tag reachable from --to "
+        "(by version order; tags on --to itself do not count).",
+    )
+    to = click.option(
+        "--to",
+        "to",
+        default="HEAD",
+        show_default=True,
+        metavar="REF",
+        help="End at REF (a branch, tag or commit).",
+    )
+    return since(to(f))  # as if written `@since @to`: --from listed first
+
+
 def env_option(f: F) -> F:
     return click.option(
         "--env",

@@ -1,0 +1,172 @@
+"""`changelog check`: what landed in a range of history against the changelog section for it."""
+
+# One run, in order: sections.py picks the section (section_text.py reads what it says),
+# reading.py reads the range's commits into the shared context.py, issues.py reports
+# issue-missing, watched.py change-missing (files.py, settings.py, dependencies.py, named.py)
+# and api-breaking (api_spec.py); report.py holds the answer and output.py writes it out.
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ozrelease.changelog import read_changelog, resolve_style
+from ozrelease.checks.context import Context, by_change
+from ozrelease.checks.files import FileVersions as FileVersions
+from ozrelease.checks.issues import check_issues
+from ozrelease.checks.output import (
+    as_json,
+    fingerprint,
+    github_annotations,
+    gitlab_code_quality,
+    text_view,
+)
+from ozrelease.checks.reading import read_commits
+from ozrelease.checks.report import (
+    JSON_FORMAT,
+    KINDS,
+    Finding,
+    Report,
+    SectionUsed,
+    Suppressed,
+    describe_range,
+)
+from ozrelease.checks.section_text import SectionText
+from ozrelease.checks.sections import (
+    changelog_file,
+    date_in,
+    display_path,
+    pick_section,
+    sections_in_range,
+    version_in,
+    version_of,
+)
+from ozrelease.checks.watched import check_categories
+from ozrelease.commits import Classifier, group_changes
+from ozrelease.config import Config, load_config
+from ozrelease.errors import GitError, InputError
+from ozrelease.history import SHALLOW_HINT, History, Progress
+
+__all__ = [
+    "JSON_FORMAT",
+    "KINDS",
+    "Finding",
+    "Report",
+    "SectionUsed",
+    "Suppressed",
+    "as_json",
+    "check",
+    "fingerprint",
+    "github_annotations",
+    "gitlab_code_quality",
+    "text_view",
+]
+
+
+def check(
+    history: History,
+    *,
+    to: str = "HEAD",
+    since: str | None = None,
+    changelog: Path | None = None,
+    config: Config | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Compare the commits reachable from `to` and not from `since` with the changelog
+    section that covers them.
+
+    `since` defaults to the newest version tag reachable from `to` (tags on `to` excluded;
+    pre-releases only when `to` is one). The section is the one of `to`'s version (the
+    version tag on `to`, or `to` itself when it is a version), else the Unreleased (or
+    unversioned) section at the top, else a top section newer than `since` (a release being
+    prepared). Raises GitError for unknown refs and shallow clones that lack the range,
+    InputError when there is no changelog or no section for the range (exit code 2).
+    """
+    config = config if config is not None else load_config(history.root)
+    tip = history.resolve(to)
+    tags = history.tags()
+    to_version = version_of(to, tip, tags)
+    if since is None:
+        prereleases = to_version is None or to_version[1].is_prerelease
+        tag = history.newest_tag(tip, exclude_ref=True, prereleases=prereleases)
+        if tag is None and history.is_shallow():
+            raise GitError(
+                "the history is shallow and no version tag is reachable from "
+                f"{to!r}, so the range to check is unknown; {SHALLOW_HINT}, or pass --from"
+            )
+        since = tag.name if tag is not None else None
+    since_sha = history.resolve(since) if since is not None else None
+    from_version = version_of(since, since_sha, tags) if since is not None else None
+
+    style = resolve_style(history, config, tip=tip)
+    root = history.root
+    path = changelog_file(changelog, root, style.path)
+    doc = read_changelog(path, roles=style.roles, own_repo=style.own_repo)
+    if not path.is_file():
+        raise InputError(
+            "no changelog file here; pass --changelog FILE or set [tool.ozrelease.changelog] path",
+            file=str(path),
+        )
+    shown = display_path(path, root)
+    section, why = pick_section(doc, to_version, from_version)
+    if section is None:
+        wanted = f"a section for {to_version[0]}" if to_version else "an Unreleased section"
+        raise InputError(
+            f"no changelog section covers {describe_range(since, to)}: looked for {wanted}, "
+            "then an Unreleased or unversioned section at the top"
+            + (f", then a top section newer than {from_version[0]}" if from_version else ""),
+            file=shown,
+        )
+    lines = path.read_text(encoding="utf-8").splitlines()
+    text = SectionText(
+        lines[section.start - 1 : section.end], section.entries, style.roles, style.own_repo
+    )
+    from_day = history.commit_date(since_sha).date() if since_sha else None
+    to_day = history.commit_date(tip).date()
+    others = [
+        (
+            other,
+            SectionText(
+                lines[other.start - 1 : other.end], other.entries, style.roles, style.own_repo
+            ),
+        )
+        for other in sections_in_range(doc, section, from_version, to_version, from_day, to_day)
+    ]
+    context = Context(
+        history=history,
+        config=config,
+        section=text,
+        others=others,
+        own_repo=style.own_repo,
+        changelog_path=shown,
+    )
+
+    classifier = Classifier(config.changelog, style.sections, style.default_section)
+    context.classifier = classifier
+    raw = list(history.commits(tip, since=since_sha, progress=progress))
+    changes = group_changes(raw, tip=tip, classifier=classifier, own_repo=style.own_repo)
+    commits = read_commits(raw, changes, classifier, context, style.own_repo)
+    context.by_sha = {c.sha: c for c in commits}
+    context.members = by_change(commits)
+    context.changes = changes
+    del raw
+    documented = check_issues(commits, changes, context)
+    check_categories(commits, changes, context, since_sha, tip)
+
+    return Report(
+        since=since,
+        to=to,
+        commits_scanned=len(commits),
+        section=SectionUsed(
+            path=shown,
+            title=section.title,
+            version=version_in(section),
+            date=section.date or (str(date_in(section)) if date_in(section) else None),
+            line=section.start,
+            end=section.end,
+            why=why,
+        ),
+        findings=tuple(context.findings),
+        suppressed=tuple(context.suppressed),
+        documented=documented,
+        also_covering=tuple(other.title for other, _ in others),
+    )

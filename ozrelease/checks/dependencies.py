@@ -1,0 +1,193 @@
+"""`dependencies`: production pins that moved, from requirements files and pyproject.toml."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+
+from ozrelease.checks.context import Context
+from ozrelease.checks.files import FileVersions, Watched
+from ozrelease.checks.named import Named, changed_by, in_order, report_names, touching
+from ozrelease.config import CHECK_RULES
+from ozrelease.versions import Version, parse_version
+
+
+def _norm_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name.lower())
+
+
+_PIN = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*"
+    r"(?P<spec>(?:===|==|>=|<=|~=|!=|<|>|@)\s*[^\s;\\#]+)?"
+)
+_EGG = re.compile(r"#egg=(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _requirements(text: str | None) -> dict[str, tuple[str, bool]]:
+    """name -> (pin, direct) of a requirements file; `direct` unless pip-compile's `# via`
+    comments name only other packages."""
+    out: dict[str, tuple[str, bool]] = {}
+    if text is None:
+        return out
+    current: str | None = None
+    via: list[str] = []
+
+    def close() -> None:
+        if current is not None:
+            pin = out[current][0]
+            direct = not via or any(
+                v.startswith(("-r", "-c")) or ".in" in v or "pyproject" in v or "setup." in v
+                for v in via
+            )
+            out[current] = (pin, direct)
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("--"):
+            continue
+        if line.startswith("#"):
+            comment = line.lstrip("#").strip()
+            if current is not None and (comment.startswith("via") or via):
+                rest = comment.removeprefix("via").strip()
+                if rest:
+                    via.append(rest)
+                elif comment.startswith("via"):
+                    via.append("")
+            continue
+        close()
+        current, via = None, []
+        if raw[:1].isspace():
+            continue
+        egg = _EGG.search(line)
+        if line.startswith("-e") or line.startswith(("git+", "http")):
+            if egg:
+                current = _norm_name(egg.group("name"))
+                out[current] = (line, True)
+            continue
+        if line.startswith("-"):
+            continue
+        match = _PIN.match(line)
+        if match:
+            current = _norm_name(match.group("name"))
+            out[current] = ((match.group("spec") or "").replace(" ", ""), True)
+    close()
+    return out
+
+
+def _pyproject(text: str | None) -> dict[str, tuple[str, bool]]:
+    if text is None:
+        return {}
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return {}
+    project = data.get("project")
+    deps = project.get("dependencies") if isinstance(project, dict) else None
+    out: dict[str, tuple[str, bool]] = {}
+    for item in deps if isinstance(deps, list) else ():
+        if isinstance(item, str):
+            match = _PIN.match(item.strip())
+            if match:
+                out[_norm_name(match.group("name"))] = (item.strip(), True)
+    return out
+
+
+def _pin_changes(
+    versions: FileVersions, paths: Iterable[str]
+) -> dict[str, tuple[str, set[str], bool]]:
+    """Packages whose production pin was added, removed or changed: name -> (what, files,
+    direct)."""
+    out: dict[str, tuple[str, set[str], bool]] = {}
+    for path in sorted(paths):
+        if path not in versions:
+            continue
+        read = _pyproject if path.endswith(".toml") else _requirements
+        before, after = read(versions[path][0]), read(versions[path][1])
+        for name in sorted(set(before) | set(after)):
+            old, new = before.get(name), after.get(name)
+            if old is not None and new is not None and old[0] == new[0]:
+                continue
+            direct = (new or old or ("", True))[1]
+            if old is None:
+                what = f"added {_short(new[0]) if new else ''}".strip()
+            elif new is None:
+                what = "removed"
+            else:
+                what = f"{_short(old[0])} -> {_short(new[0])}"
+            out.setdefault(name, (what, set(), direct))[1].add(path)
+    return out
+
+
+def check_dependencies(
+    versions: FileVersions,
+    per_commit: Mapping[str, FileVersions],
+    entry: Watched,
+    context: Context,
+    order: Mapping[str, int],
+) -> None:
+    """Production pins added, removed or moved over the range must name their package in the
+    section (pins only another package needs excepted)."""
+    changed = _pin_changes(versions, entry.files)
+    attributed = changed_by(per_commit, entry, _pin_changes)
+    items = []
+    for name, (what, where, direct) in changed.items():
+        if context.section.names(name):
+            continue
+        item = Named(
+            name,
+            what,
+            tuple(sorted(where)),
+            in_order(attributed.get(name) or touching(entry, where), order),
+        )
+        if not direct and context.on("transitive-dependencies"):
+            context.suppress(
+                "transitive-dependencies",
+                f"dependency {name}",
+                f"{CHECK_RULES['transitive-dependencies']} ({what})",
+                item.commits,
+            )
+            continue
+        subject = f"dependency {name}"
+        if what.startswith("added") and context.on("new-dependencies"):
+            context.suppress(
+                "new-dependencies", subject, CHECK_RULES["new-dependencies"], item.commits
+            )
+            continue
+        if context.on("minor-upgrades") and _same_major(what):
+            context.suppress(
+                "minor-upgrades", subject, f"{CHECK_RULES['minor-upgrades']} ({what})", item.commits
+            )
+            continue
+        documented = context.documented_change(item.commits) if item.commits else None
+        if documented is not None and context.on("documented-change"):
+            context.suppress(
+                "documented-change",
+                subject,
+                f"changed by a change the section documents ({documented}; {what})",
+                item.commits,
+            )
+            continue
+        items.append(item)
+    report_names("dependencies", items, context, lambda text, n: text.names(n))
+
+
+def _same_major(what: str) -> bool:
+    """Whether `1.2.3 -> 1.4.0` stays inside one major version (for 0.x: one minor)."""
+    match = re.fullmatch(r"(\S+) -> (\S+)", what)
+    if match is None:
+        return False
+    try:
+        old, new = (parse_version(v) for v in match.groups())
+    except ValueError:
+        return False
+
+    def major(version: Version) -> tuple[int, ...]:
+        release = (*version.release, 0)
+        return (release[0],) if release[0] > 0 else (0, release[1])
+
+    return major(old) == major(new) and new >= old
+
+
+def _short(pin: str) -> str:
+    return pin.removeprefix("==") or "unpinned"

@@ -1,0 +1,262 @@
+"""`issue-missing`: issues the range names that the section does not, and what excuses them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from ozrelease.checks.context import Context, RangeCommit, by_change, show_issue
+from ozrelease.checks.reading import SQUASHED, is_dependency_commit, package_names, user_visible
+from ozrelease.checks.report import Finding
+from ozrelease.checks.section_text import ADVISORY, SectionText
+from ozrelease.commits import Change, parse_message
+from ozrelease.config import CHECK_RULES
+
+_ENV_NAME = re.compile(r"(?<![\w.])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w])")
+
+
+def check_issues(
+    commits: Sequence[RangeCommit], changes: Sequence[Change], context: Context
+) -> int:
+    """Report the issues the range references that the section does not document; return
+    how many it does document.
+
+    The commits about an issue: those whose message names it, all commits of a pull request
+    whose merge names it (title, body, branch name), and all commits of a change whose main
+    issue it is.
+    """
+    members = by_change(commits)
+    evidence: dict[str, dict[str, RangeCommit]] = {}  # issue -> non-merge commits about it
+    naming: dict[str, dict[str, RangeCommit]] = {}  # issue -> commits whose message names it
+    for commit in commits:
+        for issue in commit.ids:
+            naming.setdefault(issue, {})[commit.sha] = commit
+            about = members.get(commit.change, ()) if commit.is_merge else (commit,)
+            for member in about:
+                if not member.is_merge:
+                    evidence.setdefault(issue, {})[member.sha] = member
+    for index, change in enumerate(changes):
+        if not change.issues:
+            continue
+        main = change.issues[0]
+        group = members.get(index, ())
+        if main not in naming and (
+            _another_repos_number(main, group) or any(main in map(str, c.requests) for c in group)
+        ):
+            continue  # a branch name's number of another repository, a squash's request
+        for member in group:
+            if not member.is_merge:
+                evidence.setdefault(main, {})[member.sha] = member
+            elif main not in member.ids:
+                naming.setdefault(main, {})[member.sha] = member
+
+    documented = 0
+    for issue in sorted(evidence, key=_issue_order):
+        about = list(evidence[issue].values())
+        shas = _oldest_first(naming.get(issue, {}).values() or about, commits)
+        if context.section.has(issue):
+            documented += 1
+            continue
+        subject = show_issue(issue)
+        edits = [c for c in about if context.changelog_path in c.paths]
+        if edits and context.on("changelog-edits"):
+            context.suppress(
+                "changelog-edits",
+                subject,
+                f"{edits[0].sha[:10]}, a commit about it, edits {context.changelog_path}",
+                shas,
+            )
+            continue
+        public = [c for c in about if c.internal is None]
+        titles = {c.change: _title_is_internal(c.change, context) for c in public}
+        if public and context.on("internal-commits") and all(titles.values()):
+            said = ", ".join(sorted({t for t in titles.values() if t}))
+            context.suppress(
+                "internal-commits",
+                subject,
+                f"{CHECK_RULES['internal-commits']} (its pull request's title says {said})",
+                shas,
+            )
+            continue
+        if not public:
+            rules = sorted({c.internal[0] for c in about if c.internal})
+            rule = rules[0] if len(rules) == 1 else "internal-commits"
+            reasons = "; ".join(f"{c.sha[:10]} {c.internal[1]}" for c in about[:3] if c.internal)
+            context.suppress(rule, subject, f"{CHECK_RULES[rule]} ({reasons})", shas)
+            continue
+        covered = _covered(issue, public, members, context)
+        if covered is not None:
+            context.suppress(covered[0], subject, covered[1], shas)
+            continue
+        count = len(public)
+        context.issue_findings[issue] = len(context.findings)
+        context.findings.append(
+            Finding(
+                kind="issue-missing",
+                issue=issue,
+                commits=shas,
+                paths=(),
+                category=None,
+                message=f"{subject} is referenced by {count} commit{'s' if count != 1 else ''} "
+                f"in the range but not in the section: {headline(public, members)}",
+            )
+        )
+    return documented
+
+
+def _another_repos_number(issue: str, group: Sequence[RangeCommit]) -> bool:
+    """Whether an issue number taken from a branch name (`feature/179-timeout`) is the number
+    of another repository's issue that the commits name (`[maykinmedia/oaf#179]`)."""
+    if "#" in issue:
+        return False
+    return any(i.rpartition("#")[2] == issue for c in group for i in c.ids if "#" in i)
+
+
+def headline(public: Sequence[RangeCommit], members: Mapping[int, Sequence[RangeCommit]]) -> str:
+    """What the change is called: its pull request's title, else its oldest commit."""
+    for commit in members.get(public[0].change, ()):
+        merge = commit.parsed.merge
+        if commit.is_merge and merge is not None and merge.title:
+            return merge.title
+    return public[-1].subject
+
+
+def _issue_order(issue: str) -> tuple[int, str, int]:
+    repo, _, number = issue.rpartition("#")
+    return (1 if repo else 0, repo, int(number) if number.isdigit() else 0)
+
+
+def _oldest_first(items: Iterable[RangeCommit], commits: Sequence[RangeCommit]) -> tuple[str, ...]:
+    order = {c.sha: i for i, c in enumerate(commits)}
+    return tuple(c.sha for c in sorted(items, key=lambda c: order.get(c.sha, 0), reverse=True))
+
+
+def _descriptions(
+    public: Sequence[RangeCommit], members: Mapping[int, Sequence[RangeCommit]]
+) -> list[str]:
+    """What a change says it does, for text matching: its pull requests' titles and its
+    commits (less its dependency upgrades when it also fixes or adds something)."""
+    out = []
+    for change in dict.fromkeys(c.change for c in public):
+        for commit in members.get(change, ()):
+            merge = commit.parsed.merge
+            if commit.is_merge and merge is not None and merge.title:
+                out.append(parse_message(merge.title).description)
+    # A version bump's words ("Upgrade maykin-common to 0.19.1") do not document the fix
+    # that came with it.
+    fixes = any(user_visible(c) and not is_dependency_commit(c) for c in public)
+    # Its documentation and test commits describe the change too.
+    commits = {c.sha: c for c in public}
+    for change in dict.fromkeys(c.change for c in public):
+        commits.update((c.sha, c) for c in members.get(change, ()) if not c.is_merge)
+    out.extend(
+        c.parsed.description for c in commits.values() if not (fixes and is_dependency_commit(c))
+    )
+    # References are no words: "[open-api-framework#67] Add x" says "Add x".
+    return [SQUASHED.sub("", _LEADING_BRACKETS.sub("", text)) for text in out]
+
+
+_LEADING_BRACKETS = re.compile(r"^\s*(?:\[[^\]]*\]\s*)+")
+
+
+def _title_is_internal(change: int, context: Context) -> str | None:
+    """The gitmoji or type of a pull request's title that says internal work
+    (`[#309] :white_check_mark: Fix tests`), if it says so."""
+    for commit in context.members.get(change, ()):
+        merge = commit.parsed.merge
+        if not (commit.is_merge and merge is not None and merge.title):
+            continue
+        title = parse_message(_LEADING_BRACKETS.sub("", merge.title))
+        extra = context.config.check.internal_gitmoji
+        if context.classifier is not None and context.classifier.is_internal(title):
+            return f":{title.gitmoji}:" if title.gitmoji else f"type {title.type}"
+        if title.gitmoji is not None and title.gitmoji in extra:
+            return f":{title.gitmoji}:"
+    return None
+
+
+def _covered(
+    issue: str,
+    public: Sequence[RangeCommit],
+    members: Mapping[int, Sequence[RangeCommit]],
+    context: Context,
+) -> tuple[str, str] | None:
+    """(rule, why) when something other than the issue id documents the change."""
+    check = context.config.check
+    if context.on("ignored-issues") and (
+        issue in check.ignore_issues or show_issue(issue) in check.ignore_issues
+    ):
+        return "ignored-issues", CHECK_RULES["ignored-issues"]
+    other = context.elsewhere(lambda text: text.has(issue))
+    if other is not None:
+        return "other-sections", f"documented in {other.title}, released inside the range"
+    if context.on("advisories") and context.private(issue):
+        named = {
+            m.group(0).upper()
+            for c in public
+            for m in ADVISORY.finditer(f"{c.subject}\n{c.parsed.description}")
+        }
+        hit = named & context.section.advisories
+        if hit:
+            return "advisories", f"a private security issue; the section names {min(hit)}"
+        if context.section.advisories and not named:
+            shown = ", ".join(sorted(context.section.advisories)[:3])
+            return "advisories", f"a private security issue; the section names {shown}"
+    covered = change_covered(public, members, context)
+    if covered is not None:
+        return covered
+    return None
+
+
+def change_covered(
+    public: Sequence[RangeCommit],
+    members: Mapping[int, Sequence[RangeCommit]],
+    context: Context,
+) -> tuple[str, str] | None:
+    """(rule, why) when the section documents a change without naming its issue: by its
+    pull request's number, by the packages it upgrades, the environment variables it
+    names, or an entry that says what it says. Sections released inside the range count
+    too (rule `other-sections`)."""
+    found = _said(public, members, context, context.section)
+    if found is not None:
+        return found
+    for doc, text in context.others if context.on("other-sections") else ():
+        elsewhere = _said(public, members, context, text)
+        if elsewhere is not None:
+            return "other-sections", f"documented in {doc.title}: {elsewhere[1]}"
+    return None
+
+
+def _said(
+    public: Sequence[RangeCommit],
+    members: Mapping[int, Sequence[RangeCommit]],
+    context: Context,
+    section: SectionText,
+) -> tuple[str, str] | None:
+    changes = {c.change for c in public}
+    if context.on("pull-requests"):
+        for commit in [*public, *(c for change in changes for c in members.get(change, ()))]:
+            for number in commit.requests:
+                if section.has(str(number)):
+                    return "pull-requests", f"the section names pull request #{number}"
+    upgrades = [c for c in public if is_dependency_commit(c)]
+    others = [c for c in public if c not in upgrades]
+    # An upgrade with the adaptations it needs; not a fix or feature that came along.
+    if upgrades and not any(user_visible(c) for c in others) and context.on("dependency-names"):
+        names = {n for c in upgrades for n in package_names(c.parsed.description)}
+        if names and all(section.names(n) for n in names):
+            return "dependency-names", (
+                f"a dependency upgrade; the section names {', '.join(sorted(names))}"
+            )
+    descriptions = _descriptions(public, members)
+    if context.on("env-var-names"):
+        variables = {m.group(0) for d in descriptions for m in _ENV_NAME.finditer(d)}
+        if variables and all(section.names_exactly(v) for v in variables):
+            return "env-var-names", f"the section names {', '.join(sorted(variables))}"
+    if context.on("matching-text"):
+        for description in descriptions:
+            block = section.matches(description)
+            if block is not None:
+                quoted = " ".join(block.split())[:80]
+                return "matching-text", f"{description!r} is documented as {quoted!r}"
+    return None

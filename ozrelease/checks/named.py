@@ -1,0 +1,130 @@
+"""Packages and environment variables that changed in the range, reported by name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ozrelease.checks.context import Context
+from ozrelease.checks.files import FileVersions, Watched
+from ozrelease.checks.reading import is_dependency_commit
+from ozrelease.checks.report import Finding
+from ozrelease.checks.section_text import SectionText, related
+
+
+@dataclass(frozen=True)
+class Named:
+    """A package or variable that changed in the range."""
+
+    name: str
+    what: str
+    paths: tuple[str, ...]
+    commits: tuple[str, ...]
+    """The commits that changed it, oldest first."""
+
+
+def in_order(shas: Iterable[str], order: Mapping[str, int]) -> tuple[str, ...]:
+    return tuple(sorted(set(shas), key=lambda sha: order.get(sha, 0), reverse=True))
+
+
+def touching(entry: Watched, files: Iterable[str]) -> set[str]:
+    return {sha for path in files for sha in entry.commits.get(path, ())}
+
+
+def changed_by(
+    per_commit: Mapping[str, FileVersions],
+    entry: Watched,
+    changes: Callable[[FileVersions, Iterable[str]], Mapping[str, object]],
+) -> dict[str, set[str]]:
+    """Name -> the commits whose own versions of the category's files change it."""
+    attributed: dict[str, set[str]] = {}
+    for sha, files in per_commit.items():
+        for name in changes(files, [p for p in files if p in entry.files]):
+            attributed.setdefault(name, set()).add(sha)
+    return attributed
+
+
+_NOUNS = {
+    "settings": ("environment variable", "environment variables"),
+    "dependencies": ("dependency", "dependencies"),
+}
+
+
+def report_names(
+    category: str,
+    items: Sequence[Named],
+    context: Context,
+    names: Callable[[SectionText, str], bool],
+) -> None:
+    """Report the packages or variables the section does not name, one finding per change
+    that brought them (the commits' pull requests or issues)."""
+    groups: dict[tuple[int, ...], list[Named]] = {}
+    for item in items:
+        subject = f"{_NOUNS[category][0]} {item.name}"
+        other = context.elsewhere(lambda text, n=item.name: names(text, n))  # type: ignore[misc]
+        if other is not None:
+            context.suppress(
+                "other-sections",
+                subject,
+                f"named in {other.title}, released inside the range",
+                item.commits,
+            )
+            continue
+        commits = [c for sha in item.commits if (c := context.commit(sha)) is not None]
+        # A removal or a new default can be said in words (by an entry that says what the
+        # commit says and speaks of the variable); to use what is new, readers need its name.
+        if (
+            commits
+            and item.what != "added"
+            and context.on("matching-text")
+            and not any(is_dependency_commit(c) for c in commits)
+        ):
+            parts = {w.lower() for w in re.split(r"[-_.]", item.name) if len(w) >= 4}
+            matched = [
+                block
+                for c in commits
+                if (block := context.section.matches(c.parsed.description)) is not None
+                and any(
+                    related(p, w.lower()) for p in parts for w in re.findall(r"[A-Za-z]{4,}", block)
+                )
+            ]
+            if len(matched) >= len(commits):
+                quoted = " ".join(matched[0].split())[:80]
+                context.suppress(
+                    "matching-text",
+                    subject,
+                    f"the section documents the commits that changed it ({quoted!r})",
+                    item.commits,
+                )
+                continue
+        if category == "settings" and item.what != "added" and context.on("documented-change"):
+            entry = context.documented_setting(item.commits, item.name) if item.commits else None
+            if entry is not None:
+                context.suppress(
+                    "documented-change",
+                    subject,
+                    f"{item.what}, in a change the section documents: {entry!r}",
+                    item.commits,
+                )
+                continue
+        key = tuple(sorted({c.change for c in commits})) or (-1,)
+        groups.setdefault(key, []).append(item)
+    singular, plural = _NOUNS[category]
+    for group in groups.values():
+        noun = singular if len(group) == 1 else plural
+        listed = ", ".join(f"{item.name} ({item.what})" for item in group)
+        paths = tuple(dict.fromkeys(p for item in group for p in item.paths))
+        shas = tuple(dict.fromkeys(c for item in group for c in item.commits))
+        verb = "is" if len(group) == 1 else "are"
+        context.findings.append(
+            Finding(
+                kind="change-missing",
+                issue=None,
+                commits=shas,
+                paths=paths,
+                category=category,
+                message=f"{noun} {listed} {verb} not named in the section ({', '.join(paths)})",
+                names=tuple(item.name for item in group),
+            )
+        )

@@ -1,0 +1,294 @@
+"""`settings`: environment variables added, removed or given another default over the range."""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from ozrelease.checks.context import Context
+from ozrelease.checks.files import FileVersions, Watched
+from ozrelease.checks.named import Named, changed_by, in_order, report_names, touching
+
+_CALL = re.compile(
+    r"\b(?:config|getenv|get_env|env(?:\.\w+)?|environ\.get|os\.environ\.get)\s*\(\s*"
+    r"(?P<q>['\"])(?P<name>[A-Z][A-Z0-9_]{2,})(?P=q)"
+)
+_ENVIRON_ITEM = re.compile(r"\bos\.environ\s*\[\s*(?P<q>['\"])(?P<name>[A-Z][A-Z0-9_]{2,})(?P=q)")
+_DOC_NAME = re.compile(
+    r"``(?P<a>[A-Z][A-Z0-9_]{2,})``|`(?P<b>[A-Z][A-Z0-9_]{2,})`|"
+    r"\.\. envvar::\s*(?P<c>[A-Z][A-Z0-9_]{2,})|^(?P<d>[A-Z][A-Z0-9_]{2,})="
+)
+# "Defaults to: ``INFO``." -- a literal, a number or a constant; prose ("defaults to an empty
+# list") states nothing comparable.
+_DEFAULT_WORD = re.compile(
+    r"[Dd]efaults? to:?\s*(?P<v>``[^`]*``|`[^`]*`|-?\d[\d.]*(?![\w])|True|False|None)"
+)
+
+
+def _python_variables(text: str) -> dict[str, str]:
+    """Environment variables read by a settings module: name -> its default (as written)."""
+    out: dict[str, str] = {}
+    for pattern in (_CALL, _ENVIRON_ITEM):
+        for match in pattern.finditer(text):
+            call = _call_text(text, match.start())
+            out.setdefault(match.group("name"), " ".join(_default_argument(call).split()))
+    return out
+
+
+def _default_argument(call: str) -> str:
+    """The default of `config("NAME", default=1)` or `config("NAME", 1)`."""
+    start = call.find("(")
+    if start < 0:
+        return ""
+    args = []
+    position = start + 1
+    while position < len(call):
+        arg = _argument(call, position)
+        args.append(arg.strip())
+        position += len(arg) + 1
+    for arg in args:
+        match = re.match(r"^default\s*=\s*", arg)
+        if match:
+            return arg[match.end() :]
+    if len(args) > 1 and not re.match(r"^\w+\s*=", args[1]):
+        return args[1]
+    return ""
+
+
+def _call_text(text: str, start: int) -> str:
+    """From `start` to the parenthesis that closes the first one opened (strings skipped)."""
+    depth = 0
+    i = text.find("(", start)
+    if i < 0:
+        return text[start : start + 200]
+    quote = None
+    j = i
+    while j < len(text) and j - i < 5000:
+        ch = text[j]
+        if quote:
+            if ch == "\\":
+                j += 1
+            elif text.startswith(quote, j):
+                j += len(quote) - 1
+                quote = None
+        elif ch in "'\"":
+            quote = text[j : j + 3] if text[j : j + 3] in ('"""', "'''") else ch
+            j += len(quote) - 1
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return text[start : j + 1]
+        j += 1
+    return text[start:j]
+
+
+def _argument(call: str, start: int) -> str:
+    depth = 0
+    for j in range(start, len(call)):
+        ch = call[j]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                return call[start:j]
+            depth -= 1
+        elif ch == "," and depth == 0:
+            return call[start:j]
+    return call[start:]
+
+
+def _doc_variables(text: str) -> dict[str, str]:
+    """Environment variables a document lists: name -> the default it states ('' if none)."""
+    out: dict[str, str] = {}
+    for block in re.split(r"\n(?=\S|\s*[*-] )", text):
+        for match in _DOC_NAME.finditer(block):
+            name = next(g for g in match.group("a", "b", "c", "d") if g)
+            if "_" not in name and not match.group("c"):
+                continue
+            defaults = list(_DEFAULT_WORD.finditer(block))
+            out.setdefault(name, defaults[-1].group("v").strip("`.,") if defaults else "")
+            break
+    return out
+
+
+def _variables(path: str, text: str | None) -> dict[str, str]:
+    if text is None:
+        return {}
+    if path.endswith(".py"):
+        return _python_variables(text)
+    return _doc_variables(text)
+
+
+def _variable_changes(
+    versions: FileVersions, paths: Iterable[str]
+) -> dict[str, tuple[str, set[str]]]:
+    """Environment variables added, removed or given another default: name -> (what, files).
+
+    A default changed when one file states both an old and a new one that differ (a
+    variable moving between files has not changed); it is added when no file knew it
+    before, removed when settings modules read it before and no file mentions it after.
+    """
+    old_code: set[str] = set()
+    new_code: set[str] = set()
+    before_all: set[str] = set()
+    after_all: set[str] = set()
+    where: dict[str, set[str]] = {}
+    defaults: dict[str, tuple[str, str]] = {}
+    for path in paths:
+        if path not in versions:
+            continue
+        before = _variables(path, versions[path][0])
+        after = _variables(path, versions[path][1])
+        before_all.update(before)
+        after_all.update(after)
+        if path.endswith(".py"):
+            old_code.update(before)
+            new_code.update(after)
+        for name in set(before) | set(after):
+            if before.get(name) != after.get(name):
+                where.setdefault(name, set()).add(path)
+            old, new = before.get(name), after.get(name)
+            if old and new and not _same_value(old, new):
+                defaults.setdefault(name, (old, new))
+    out: dict[str, tuple[str, set[str]]] = {}
+    for name in sorted(where):
+        what = None
+        if name not in before_all and name in after_all:
+            what = "added"
+        elif name in old_code and name not in new_code and name not in after_all:
+            what = "removed"
+        elif name in defaults:
+            what = f"default {defaults[name][0]} -> {defaults[name][1]}"
+        if what is not None:
+            out[name] = (what, where[name])
+    return out
+
+
+def _same_value(before: str, after: str) -> bool:
+    """Whether two defaults mean the same; defaults that are expressions (not literals)
+    count as the same, since what they mean cannot be told from the text."""
+    a, b = _literal(before), _literal(after)
+    return a is None or b is None or a == b
+
+
+_EMPTY = object()
+
+
+def _literal(text: str) -> object | None:
+    """A default as a comparable value: numbers (also `10 * 60`), strings, booleans; every
+    empty value (`""`, `[]`, `None`) alike. None when it is an expression."""
+    text = text.strip()
+    if text in ("", "None", "[]", "()", "{}", "''", '""', "``", "none"):
+        return _EMPTY
+    number = _arithmetic(text)
+    if number is not None:
+        return number
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        # Documents state defaults bare: ``INFO``, ``True``, ``60``.
+        bare = text.strip("`'\"")
+        if re.fullmatch(r"[\w./:@+-]+", bare):
+            return _arithmetic(bare) if _arithmetic(bare) is not None else bare.lower()
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return _EMPTY
+        return _arithmetic(value) if _arithmetic(value) is not None else value.lower()
+    if isinstance(value, bool | int | float):
+        return float(value) if not isinstance(value, bool) else str(value).lower()
+    if not value:
+        return _EMPTY
+    return repr(value)
+
+
+def _arithmetic(text: str) -> float | None:
+    """`10 * 60` -> 600.0: the arithmetic settings modules write defaults in (numbers and
+    + - * / only); None for anything else."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError):
+        return None
+
+    def value(node: ast.AST) -> float:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            if isinstance(node.value, bool):
+                raise ValueError(text)
+            return float(node.value)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+            return _OPERATORS[type(node.op)](value(node.left), value(node.right))
+        raise ValueError(text)
+
+    try:
+        return value(tree.body)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
+
+
+_OPERATORS: dict[type[ast.operator], Callable[[float, float], float]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+
+
+def check_settings(
+    versions: FileVersions,
+    per_commit: Mapping[str, FileVersions],
+    entry: Watched,
+    context: Context,
+    order: Mapping[str, int],
+    since: str | None,
+    tip: str,
+) -> None:
+    """Environment variables added, removed or given another default over the range must be
+    named in the section."""
+    changed = _variable_changes(versions, entry.files)
+    gone = [name for name, (what, _) in changed.items() if what == "removed"]
+    if gone:
+        # Still read or documented somewhere (moved into a framework's settings)?
+        still = _mentioned(context, tip, gone)
+        changed = {n: v for n, v in changed.items() if n not in still}
+    new = [name for name, (what, _) in changed.items() if what == "added"]
+    if new and since is not None:
+        # Known before the range (a settings module or document that is new itself)?
+        known = _mentioned(context, since, new)
+        changed = {n: v for n, v in changed.items() if n not in known}
+    attributed = changed_by(per_commit, entry, _variable_changes)
+    items = [
+        Named(
+            name,
+            what,
+            tuple(sorted(files)),
+            in_order(attributed.get(name) or touching(entry, files), order),
+        )
+        for name, (what, files) in changed.items()
+        if not context.section.names_exactly(name)
+    ]
+    report_names("settings", items, context, lambda text, n: text.names_exactly(n))
+
+
+def _mentioned(context: Context, tip: str, names: Sequence[str]) -> set[str]:
+    """Which of `names` the tree at `tip` mentions outside the changelog and internal files
+    (one `git grep`)."""
+    check = context.config.check
+    ignored = [
+        *context.config.changelog.internal_paths,
+        *check.internal_paths,
+        # Development settings and example .env files (`!**/conf/dev.py` in `settings`).
+        *(p[1:] for p in check.categories.get("settings", ()) if p.startswith("!")),
+        "dotenv.example",
+        "**/.env*",
+    ]
+    # Test, CI and development files (a docker-compose.yml of another service, dev.py)
+    # say nothing about what production reads.
+    exclude = [str(context.changelog_path), *(p for p in ignored if not p.startswith("!"))]
+    return context.history.words_in_tree(tip, names, exclude=exclude)

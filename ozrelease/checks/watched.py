@@ -1,0 +1,149 @@
+"""`change-missing`: the watched categories (migrations, API documents, settings, pins)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ozrelease.checks.api_spec import check_specs
+from ozrelease.checks.context import Context, RangeCommit, by_change, show_issue
+from ozrelease.checks.dependencies import check_dependencies
+from ozrelease.checks.files import FileVersions, Watched, commit_files, range_files
+from ozrelease.checks.issues import change_covered, headline
+from ozrelease.checks.report import Finding
+from ozrelease.checks.settings import check_settings
+from ozrelease.commits import Change
+from ozrelease.config import CHECK_RULES
+from ozrelease.globs import Globs
+
+_NAME_BASED = ("settings", "dependencies")
+
+
+def check_categories(
+    commits: Sequence[RangeCommit],
+    changes: Sequence[Change],
+    context: Context,
+    since: str | None,
+    tip: str,
+) -> None:
+    check = context.config.check
+    matchers = {name: Globs(globs) for name, globs in check.categories.items() if globs}
+    internal = Globs((*context.config.changelog.internal_paths, *check.internal_paths))
+    watched: dict[str, Watched] = {name: Watched() for name in matchers}
+    for commit in commits:
+        if commit.is_merge:
+            continue
+        for path in commit.paths:
+            if internal(path):
+                continue
+            for name, matches in matchers.items():
+                if not matches(path):
+                    continue
+                entry = watched[name]
+                entry.files.add(path)
+                entry.commits.setdefault(path, set()).add(commit.sha)
+                if commit.internal is None:
+                    entry.hits.setdefault(commit.change, []).append((commit, path))
+    diffed = sorted(
+        {p for name in ("api-spec", *_NAME_BASED) if name in watched for p in watched[name].files}
+    )
+    versions: FileVersions = {}
+    per_commit: dict[str, FileVersions] = {}
+    if diffed:
+        versions = range_files(context.history, since, tip, diffed)
+        changed = [p for p in diffed if p in versions]
+        if changed:
+            per_commit = commit_files(context.history, since, tip, changed)
+    members = by_change(commits)
+    order = {c.sha: i for i, c in enumerate(commits)}
+    spec_commits = set()
+    if "api-spec" in watched:
+        spec_commits = check_specs(
+            versions, per_commit, watched["api-spec"], changes, context, order
+        )
+    for name, entry in watched.items():
+        if name == "settings":
+            check_settings(versions, per_commit, entry, context, order, since, tip)
+        elif name == "dependencies":
+            check_dependencies(versions, per_commit, entry, context, order)
+        else:
+            for change_index, hits in entry.hits.items():
+                if (
+                    name == "api-spec"
+                    and context.on("spec-descriptions")
+                    and not any(c.sha in spec_commits for c, _ in hits)
+                ):
+                    paths = sorted({p for _, p in hits})
+                    context.suppress(
+                        "spec-descriptions",
+                        f"api-spec {', '.join(paths)}",
+                        CHECK_RULES["spec-descriptions"],
+                        [c.sha for c, _ in reversed(hits)],
+                    )
+                    continue
+                _change_category(name, change_index, hits, changes, members, context)
+
+
+def _change_category(
+    category: str,
+    change_index: int,
+    hits: Sequence[tuple[RangeCommit, str]],
+    changes: Sequence[Change],
+    members: Mapping[int, Sequence[RangeCommit]],
+    context: Context,
+) -> None:
+    """A change touching a watched category (a migration, an API document) must be
+    documented: one of its issues in the section, or what the rules accept instead."""
+    paths = tuple(dict.fromkeys(path for _, path in reversed(hits)))
+    shas = tuple(dict.fromkeys(c.sha for c, _ in reversed(hits)))
+    change = changes[change_index] if 0 <= change_index < len(changes) else None
+    issues = tuple(
+        dict.fromkeys(
+            (
+                *(change.issues if change is not None else ()),
+                *(i for c in members.get(change_index, ()) for i in c.ids),
+            )
+        )
+    )
+    subject = f"{category} {', '.join(paths[:3])}{' ...' if len(paths) > 3 else ''}"
+    if any(context.section.has(issue) for issue in issues):
+        return
+    for issue in issues:
+        index = context.issue_findings.get(issue)
+        if index is not None:
+            old = context.findings[index]
+            note = f" (it touches {category}: {', '.join(paths[:3])})"
+            context.findings[index] = Finding(
+                old.kind,
+                old.issue,
+                old.commits,
+                tuple(dict.fromkeys((*old.paths, *paths))),
+                old.category,
+                old.message if note in old.message else old.message + note,
+                old.names,
+            )
+            return
+    for suppressed in context.suppressed:
+        if any(suppressed.subject == show_issue(i) for i in issues):
+            context.suppress(suppressed.rule, subject, suppressed.reason, shas)
+            return
+    public = [c for c in members.get(change_index, ()) if not c.is_merge and c.internal is None]
+    covered = change_covered(public or [c for c, _ in hits], members, context)
+    if covered is not None:
+        context.suppress(covered[0], subject, covered[1], shas)
+        return
+    first = hits[-1][0]
+    what = {
+        "migration": "adds or changes a database migration",
+        "api-spec": "changes the API document",
+    }.get(category, f"touches {category}")
+    context.findings.append(
+        Finding(
+            kind="change-missing",
+            issue=None,
+            commits=shas,
+            paths=paths,
+            category=category,
+            message=f"{first.sha[:10]} {what} ({', '.join(paths[:3])}) and the section does "
+            f"not document its change: {headline(public or [first], members)}",
+        )
+    )
