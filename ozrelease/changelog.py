@@ -517,7 +517,8 @@ class ChangelogFile:
 
 _VERSION_TITLE = re.compile(
     r"^\[?(?P<version>v?\d+(?:\.\d+)*(?:[-.+]?[A-Za-z0-9.+-]*)?)\]?"
-    r"(?P<rest>\s*[-\u2013\u2014(,:].*)?$"
+    # a release name may follow in quotes: `3.5.0 "Kjeld" (2026-04-15)`
+    r"(?P<rest>\s*(?:\"[^\"]*\"|\u201c[^\u201d]*\u201d)?(?:\s*[-\u2013\u2014(,:].*)?)?$"
 )
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UNRELEASED = re.compile(r"^\[?(unreleased|upcoming|next|in development)\b.*", re.I)

@@ -450,6 +450,9 @@ def _parse(subject: str, body: str, known_types: frozenset[str]) -> _Message:
     # Leading references ("[#2426] Add ...") may stand before or after a type.
     if _may_lead_with_ref(rest):
         rest = _strip_leading_refs(rest)
+        if gitmoji is None:  # "[#2426] :bug: Fix ..."
+            gitmoji, rest = _leading_gitmoji(rest)
+            rest = rest.lstrip()
     ctype = scope = None
     bang = False
     if ":" in rest:
@@ -503,8 +506,13 @@ def _strip_leading_refs(text: str) -> str:
         match = _LEADING_REFS.match(text)
         if not match or not match.group(0):
             return text
-        text = text[match.end() :].lstrip(" -:")
+        text = text[match.end() :].lstrip(" -")
+        if text.startswith(":") and not _SHORTCODE.match(text):  # "[#12]: Fix", not ":bug:"
+            text = text[1:].lstrip(" -")
     return text
+
+
+_SHORTCODE = re.compile(r":[\w+-]+:")
 
 
 # -- classification ------------------------------------------------------------------------

@@ -389,6 +389,23 @@ def test_update_text_replaces_only_its_own_section() -> None:
     assert crlf.startswith("# Changelog\r\n\r\n## [1.2.0]\r\n\r\n## [1.1.0]")
 
 
+def test_named_rst_releases_are_read_and_replaced() -> None:
+    text = (
+        "Changelog\n=========\n\n"
+        '3.5.0 "Kjeld" (2026-04-15)\n--------------------------\n\n* Old entry\n\n'
+        "3.4.0 (2026-01-10)\n------------------\n\n* Older entry\n"
+    )
+    parsed = changelogs.parse_changelog(text, "rst")
+    assert [(s.version, s.date, s.start) for s in parsed.sections] == [
+        ("3.5.0", "2026-04-15", 4),
+        ("3.4.0", "2026-01-10", 9),
+    ]
+    new = '3.5.0 "Kjeld" (2026-04-16)\n--------------------------\n\n* New entry\n'
+    updated = changelogs.update_text(text, new, "3.5.0", "rst")
+    assert "Old entry" not in updated and updated.count("3.5.0") == 1
+    assert updated.index("New entry") < updated.index("3.4.0")
+
+
 def test_read_markdown_sections_and_entries() -> None:
     parsed = changelogs.parse_changelog(
         KAC + "\n## [0.0.1]\n\n- Fix #3\n  continued\n", "markdown", own_repo="acme/widget"

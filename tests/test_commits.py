@@ -360,6 +360,11 @@ def test_octopus_merge_on_the_main_line(gitrepo: GitRepo) -> None:
         ("\ufe0f\u2728 odd", "", ("sparkles", "Odd", [])),
         ("[#1] [GH-2] Fix", "", (None, "Fix", [(None, 1), (None, 2)])),
         ("#12: thing", "", (None, "Thing", [(None, 12)])),
+        # a gitmoji after the leading references, as some Open Zaak commits write it
+        ("[#123] :bug: Fix thing", "", ("bug", "Fix thing", [(None, 123)])),
+        ("[#12] \U0001f41b Fix it", "", ("bug", "Fix it", [(None, 12)])),
+        ("[#5]:sparkles: x", "", ("sparkles", "X", [(None, 5)])),
+        ("[#7]: Fix", "", (None, "Fix", [(None, 7)])),
         # re.I also folds a few non-ASCII letters (long s, dotless i, Kelvin sign)
         ("Fix it", "clo\u017fes #3", (None, "Fix it", [(None, 3)])),
         ("Fix it", "\u0130ssue #4", (None, "Fix it", [(None, 4)])),
