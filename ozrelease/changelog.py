@@ -368,7 +368,8 @@ def _rst_entry(entry: Entry, style: Style) -> str:
         if role is not None and _RST_ROLE.match(role):
             refs.append(f":{role}:`{number}`")
         else:
-            refs.append(_rst_escape(f"#{number}" if repo == style.own_repo else issue))
+            # inside `[...]`: nothing starts a line, only inline markup needs escaping
+            refs.append(_rst_plain(f"#{number}" if repo == style.own_repo else issue))
     text = _rst_escape(entry.text) or "\\-"
     if entry.breaking:
         text = f"**{_BREAKING}** {text}"

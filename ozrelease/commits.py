@@ -463,8 +463,11 @@ def _parse(subject: str, body: str, known_types: frozenset[str]) -> _Message:
             bang = bool(match.group("bang"))
             rest = _strip_leading_refs(match.group("desc").lstrip())
     description = rest.strip()
-    if description.endswith((")", "]")):
-        description = _TRAILING_REFS.sub("", description).strip()
+    while description.endswith((")", "]")):  # "Fix it [#3] (#4)": every group of refs
+        shorter = _TRAILING_REFS.sub("", description).strip()
+        if shorter == description:
+            break
+        description = shorter
     trailers = parse_trailers(body) if ":" in body else ()
     refs = _refs(text)
     if body or merge is not None:

@@ -446,6 +446,22 @@ def test_any_entry_text_renders_as_valid_rst(text: str, breaking: bool) -> None:
     assert rst_problems(rendered) == "", rendered
 
 
+def test_rst_references_without_a_role_stay_readable() -> None:
+    style = changelogs.Style(
+        format="rst",
+        path=Path("CHANGELOG.rst"),
+        sections=(),
+        default_section=0,
+        own_repo="acme/widget",
+        roles={},
+    )
+    entry = Entry(text="Fix it", issues=("12", "acme/my_lib#3"), commits=(), breaking=False)
+    changelog = Changelog("1.0.0", "2024-01-01", (Section("Bugfixes", (entry,)),))
+    rendered = changelogs.render_section(changelog, style)
+    assert "* [#12 / acme/my_lib#3] Fix it" in rendered.splitlines()
+    assert rst_problems(rendered) == "", rendered
+
+
 # -- configuration ----------------------------------------------------------------------------
 
 

@@ -365,6 +365,8 @@ def test_octopus_merge_on_the_main_line(gitrepo: GitRepo) -> None:
         ("[#12] \U0001f41b Fix it", "", ("bug", "Fix it", [(None, 12)])),
         ("[#5]:sparkles: x", "", ("sparkles", "X", [(None, 5)])),
         ("[#7]: Fix", "", (None, "Fix", [(None, 7)])),
+        ("Fix it [acme/w#3] (#4)", "", (None, "Fix it", [("acme/w", 3), (None, 4)])),
+        ("[#8]", "", (None, "", [(None, 8)])),
         # re.I also folds a few non-ASCII letters (long s, dotless i, Kelvin sign)
         ("Fix it", "clo\u017fes #3", (None, "Fix it", [(None, 3)])),
         ("Fix it", "\u0130ssue #4", (None, "Fix it", [(None, 4)])),
