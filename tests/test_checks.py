@@ -300,6 +300,26 @@ def test_environment_variables_must_be_named(gitrepo: GitRepo) -> None:
     assert finding.paths == ("src/openzaak/conf/base.py",)
 
 
+def test_settings_are_read_as_python_not_as_text(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    settings = SETTINGS.replace(
+        'default=10, help_text="Timeout."',
+        'default=10,\n    help_text="Timeout.",  # config("IN_COMMENT", 1)\n',
+    ) + (
+        '"""Read them with `config("IN_DOCSTRING", default=1)`."""\n'
+        'HOSTS = config("ALLOWED_HOSTS", default="a,b", cast=Csv())\n'
+    )
+    gitrepo.commit(":wrench: Allowed hosts", {"src/openzaak/conf/base.py": settings})
+    changelog(gitrepo, section("1.1.0", "Something else."))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "settings")]
+    assert report.findings[0].names == ("ALLOWED_HOSTS",)
+    # A module that does not parse is still searched, as text (comments and all).
+    gitrepo.commit(":wrench: Broken", {"src/openzaak/conf/base.py": settings + "def (:\n"})
+    names = {name for finding in run(gitrepo).findings for name in finding.names}
+    assert names == {"ALLOWED_HOSTS", "IN_COMMENT", "IN_DOCSTRING"}
+
+
 def test_production_pins_must_name_their_package(gitrepo: GitRepo) -> None:
     start(gitrepo)
     pins = (

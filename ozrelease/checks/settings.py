@@ -28,7 +28,78 @@ _DEFAULT_WORD = re.compile(
 
 
 def _python_variables(text: str) -> dict[str, str]:
-    """Environment variables read by a settings module: name -> its default (as written)."""
+    """Environment variables read by a settings module: name -> its default (as written).
+    Read from the syntax tree, so comments and docstrings that show a call do not count; a
+    module that does not parse is searched as text."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return _python_variables_in_text(text)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Call, ast.Subscript)):
+            continue
+        name, default = _read_variable(node, text)
+        if name is not None:
+            found.append((node.lineno, node.col_offset, name, " ".join(default.split())))
+    out: dict[str, str] = {}
+    for _, _, name, default in sorted(found):  # the first read in the module wins
+        out.setdefault(name, default)
+    return out
+
+
+_READERS = frozenset({"config", "getenv", "get_env", "env"})
+_VARIABLE = re.compile(r"[A-Z][A-Z0-9_]{2,}")
+
+
+def _read_variable(node: ast.Call | ast.Subscript, text: str) -> tuple[str | None, str]:
+    """`config("NAME", default=1)`, `env.bool("NAME", 1)`, `os.environ.get("NAME")`,
+    `os.environ["NAME"]`: the variable's name and its default's source text."""
+    if isinstance(node, ast.Subscript):
+        if _dotted(node.value).endswith("environ") and _is_variable(node.slice):
+            return node.slice.value, ""  # type: ignore[attr-defined]
+        return None, ""
+    if not node.args or not _is_variable(node.args[0]):
+        return None, ""
+    func = _dotted(node.func)
+    last = func.rpartition(".")[2]
+    if not (
+        last in _READERS
+        or func.endswith("environ.get")
+        or func.startswith(("env.", "environ.Env."))
+    ):
+        return None, ""
+    name: str = node.args[0].value  # type: ignore[attr-defined]
+    for keyword in node.keywords:
+        if keyword.arg == "default":
+            return name, ast.get_source_segment(text, keyword.value) or ""
+    if len(node.args) > 1:
+        return name, ast.get_source_segment(text, node.args[1]) or ""
+    return name, ""
+
+
+def _dotted(node: ast.AST) -> str:
+    """`os.environ.get` for the attribute chain, '' for anything else."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return ""
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _is_variable(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and _VARIABLE.fullmatch(node.value) is not None
+    )
+
+
+def _python_variables_in_text(text: str) -> dict[str, str]:
+    """_python_variables for a module that does not parse: calls found by pattern."""
     out: dict[str, str] = {}
     for pattern in (_CALL, _ENVIRON_ITEM):
         for match in pattern.finditer(text):
