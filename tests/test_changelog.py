@@ -429,35 +429,31 @@ _piece = st.one_of(
 _entry_text = st.lists(_piece, min_size=1, max_size=30).map("".join)
 
 
-@settings(max_examples=200, deadline=None)
-@given(text=_entry_text, breaking=st.booleans())
-def test_any_entry_text_renders_as_valid_rst(text: str, breaking: bool) -> None:
+def render_rst(entry: Entry, own_repo: str, roles: dict[str, str]) -> str:
+    """One entry under Bugfixes of 1.0.0, rendered in RST for `own_repo` with Sphinx `roles`."""
     style = changelogs.Style(
         format="rst",
         path=Path("CHANGELOG.rst"),
         sections=(),
         default_section=0,
-        own_repo="open-zaak/open-zaak",
-        roles={"open-zaak": "open-zaak/open-zaak"},
+        own_repo=own_repo,
+        roles=roles,
     )
-    entry = Entry(text=text, issues=("12", "other/repo#3"), commits=(), breaking=breaking)
     changelog = Changelog("1.0.0", "2024-01-01", (Section("Bugfixes", (entry,)),))
-    rendered = changelogs.render_section(changelog, style)
+    return changelogs.render_section(changelog, style)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_entry_text, breaking=st.booleans())
+def test_any_entry_text_renders_as_valid_rst(text: str, breaking: bool) -> None:
+    entry = Entry(text=text, issues=("12", "other/repo#3"), commits=(), breaking=breaking)
+    rendered = render_rst(entry, "open-zaak/open-zaak", {"open-zaak": "open-zaak/open-zaak"})
     assert rst_problems(rendered) == "", rendered
 
 
 def test_rst_references_without_a_role_stay_readable() -> None:
-    style = changelogs.Style(
-        format="rst",
-        path=Path("CHANGELOG.rst"),
-        sections=(),
-        default_section=0,
-        own_repo="acme/widget",
-        roles={},
-    )
     entry = Entry(text="Fix it", issues=("12", "acme/my_lib#3"), commits=(), breaking=False)
-    changelog = Changelog("1.0.0", "2024-01-01", (Section("Bugfixes", (entry,)),))
-    rendered = changelogs.render_section(changelog, style)
+    rendered = render_rst(entry, "acme/widget", {})
     assert "* [#12 / acme/my_lib#3] Fix it" in rendered.splitlines()
     assert rst_problems(rendered) == "", rendered
 
