@@ -14,6 +14,7 @@ from gitrepo import GitRepo, fresh
 from ozrelease import checks
 from ozrelease.checks import Report
 from ozrelease.checks.output import _escape_data, _escape_property
+from ozrelease.checks.settings import _python_variables
 from ozrelease.config import load_config
 from ozrelease.errors import GitError, InputError
 from ozrelease.history import History
@@ -318,6 +319,28 @@ def test_settings_are_read_as_python_not_as_text(gitrepo: GitRepo) -> None:
     gitrepo.commit(":wrench: Broken", {"src/openzaak/conf/base.py": settings + "def (:\n"})
     names = {name for finding in run(gitrepo).findings for name in finding.names}
     assert names == {"ALLOWED_HOSTS", "IN_COMMENT", "IN_DOCSTRING"}
+
+
+def test_each_way_of_reading_a_variable() -> None:
+    module = (
+        "import os\n"
+        'A = os.getenv("GET_ENV", "x")\n'
+        'B = os.environ.get("ENV_GET")\n'
+        'C = os.environ["ITEM_X"]\n'
+        'D = env.bool("FLAG_X", False)\n'
+        'E = env("PLAIN_X", default=[\n    1, 2])\n'
+        'F = get_config("NOT_READ", 4)\n'
+        "G = config(name)\n"
+        'H = config("lower_case")\n'
+        'I = config("GET_ENV", "second read")\n'
+    )
+    assert _python_variables(module) == {
+        "GET_ENV": '"x"',
+        "ENV_GET": "",
+        "ITEM_X": "",
+        "FLAG_X": "False",
+        "PLAIN_X": "[ 1, 2]",
+    }
 
 
 def test_production_pins_must_name_their_package(gitrepo: GitRepo) -> None:

@@ -56,20 +56,20 @@ def _read_variable(node: ast.Call | ast.Subscript, text: str) -> tuple[str | Non
     """`config("NAME", default=1)`, `env.bool("NAME", 1)`, `os.environ.get("NAME")`,
     `os.environ["NAME"]`: the variable's name and its default's source text."""
     if isinstance(node, ast.Subscript):
-        if _dotted(node.value).endswith("environ") and _is_variable(node.slice):
-            return node.slice.value, ""  # type: ignore[attr-defined]
+        if _dotted(node.value).endswith("environ"):
+            return _variable_name(node.slice), ""
         return None, ""
-    if not node.args or not _is_variable(node.args[0]):
+    name = _variable_name(node.args[0]) if node.args else None
+    if name is None:
         return None, ""
     func = _dotted(node.func)
     last = func.rpartition(".")[2]
     if not (
         last in _READERS
         or func.endswith("environ.get")
-        or func.startswith(("env.", "environ.Env."))
+        or func.startswith("env.")  # django-environ: env.bool("NAME", False)
     ):
         return None, ""
-    name: str = node.args[0].value  # type: ignore[attr-defined]
     for keyword in node.keywords:
         if keyword.arg == "default":
             return name, ast.get_source_segment(text, keyword.value) or ""
@@ -90,12 +90,10 @@ def _dotted(node: ast.AST) -> str:
     return ".".join(reversed(parts))
 
 
-def _is_variable(node: ast.AST) -> bool:
-    return (
-        isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and _VARIABLE.fullmatch(node.value) is not None
-    )
+def _variable_name(node: ast.AST) -> str | None:
+    """The string literal `node` is, when it reads like an environment variable's name."""
+    value = node.value if isinstance(node, ast.Constant) else None
+    return value if isinstance(value, str) and _VARIABLE.fullmatch(value) else None
 
 
 def _python_variables_in_text(text: str) -> dict[str, str]:
