@@ -266,14 +266,31 @@ def backports(
         issues = tuple(dict.fromkeys(ref.id(own) for ref in parsed.issues))
         candidates.append((commit.sha, commit.subject, issues, commit.cherry_picked_from))
 
-    facts: dict[str, _LineFacts] = {}
-    fix_ids: dict[str, str] = {}
-    if candidates:
-        fix_ids = history.patch_ids(main, since=oldest.branch)
-        for line in chosen:
-            facts[line.label] = _line_facts(
+    facts = (
+        {
+            line.label: _line_facts(
                 history, line, main, classifier.types, own, in_range if line is oldest else None
             )
+            for line in chosen
+        }
+        if candidates
+        else {}
+    )
+    # Patch ids only where the cheaper evidence (the commit itself, a cherry-pick trailer)
+    # does not settle it: diffs are the expensive part, and most commits in the range are
+    # no fix at all.
+    unsettled = [
+        sha
+        for sha, _, issues, picked_from in candidates
+        if any(
+            _evidence(facts[line.label], sha, issues, picked_from, None) in (None, "issue")
+            for line in chosen
+        )
+    ]
+    fix_ids = history.patch_ids_of(unsettled) if unsettled else {}
+    if fix_ids:
+        for line in chosen:
+            facts[line.label].patch_ids = set(history.patch_ids(line.branch, since=main).values())
 
     fixes = []
     for sha, subject, issues, picked_from in candidates:
@@ -303,7 +320,6 @@ def _line_facts(
         facts.picked.update(commit.cherry_picked_from)
         parsed = parse_message(commit.subject, commit.body, types=known)
         facts.issues.update(ref.id(own) for ref in parsed.issues)
-    facts.patch_ids = set(history.patch_ids(line.branch, since=main).values())
     if outside is None:
         outside = {c.sha for c in history.commits(main, since=line.branch, files=False)}
     facts.outside = outside

@@ -300,3 +300,21 @@ def test_cherry_picks_and_patch_ids(gitrepo: GitRepo) -> None:
     ids = history.patch_ids("main")
     assert len(ids) == 3
     assert history.patch_ids(without_x, since="stable/1.0.x~1")[without_x] == ids[fix]
+
+
+def test_patch_ids_of_chosen_commits(gitrepo: GitRepo) -> None:
+    shas = [gitrepo.commit(f"Change {n}", {f"f{n}.txt": f"{n}\n"}) for n in range(5)]
+    gitrepo.branch("topic")
+    gitrepo.checkout("topic")
+    topic = gitrepo.commit("On topic", {"t.txt": "t\n"})
+    gitrepo.checkout("main")
+    gitrepo.commit("On main", {"m.txt": "m\n"})
+    merge = gitrepo.merge("topic")
+    assert len(gitrepo.git("rev-list", "--parents", "-n1", merge).split()) == 3
+    empty = gitrepo.commit("Nothing", {})
+    history = History(gitrepo.path)
+    every = history.patch_ids("main")
+    asked = [shas[1], shas[3], topic, merge, empty]
+    # The same ids as for the whole range; merges and empty commits have none.
+    assert history.patch_ids_of(asked) == {sha: every[sha] for sha in (shas[1], shas[3], topic)}
+    assert history.patch_ids_of([]) == {}
