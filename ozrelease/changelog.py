@@ -13,7 +13,7 @@ from ozrelease.atomic import write_atomic
 from ozrelease.commits import Classifier, find_issue_refs, group_records, no_gc, parse_message
 from ozrelease.config import Config, SectionRule, load_config, repo_from_url, sphinx_issue_roles
 from ozrelease.errors import GitError, InputError, OzReleaseError, UsageError
-from ozrelease.history import SHALLOW_HINT, History, Progress
+from ozrelease.history import SHALLOW_HINT, History, ScanProgress
 from ozrelease.versions import Version, parse_version
 
 __all__ = [
@@ -118,7 +118,7 @@ def generate(
     date: str | None = None,
     fmt: str | None = None,
     config: Config | None = None,
-    progress: Progress | None = None,
+    progress: ScanProgress | None = None,
 ) -> Generated:
     """A changelog section for the commits reachable from `to` and not from `since`.
 
@@ -148,11 +148,12 @@ def generate(
     style = resolve_style(history, config, fmt, tip=tip)
     classifier = Classifier(config.changelog, style.sections, style.default_section)
     scanned = [0]
+    report = history.progress(progress, tip, since)
 
     def count(done: int) -> None:  # called every few hundred commits and once at the end
         scanned[0] = done
-        if progress is not None:
-            progress(done)
+        if report is not None:
+            report(done)
 
     records = history.records(tip, since=since, progress=count)
     with no_gc():

@@ -25,11 +25,15 @@ __all__ = [
     "Person",
     "Progress",
     "Record",
+    "ScanProgress",
     "Tag",
 ]
 
 Progress = Callable[[int], None]
 """Called with the number of commits read so far (every few hundred, and once at the end)."""
+
+ScanProgress = Callable[[int, int], None]
+"""Called with the commits read so far and the commits in the range, for a progress bar."""
 
 SHALLOW_HINT = (
     "run `git fetch --unshallow --tags` (GitHub Actions: actions/checkout with `fetch-depth: 0`; "
@@ -328,6 +332,13 @@ class History:
 
     def _since(self, since: str | None) -> str | None:
         return None if since is None else self.resolve(since)
+
+    def progress(self, report: ScanProgress | None, to: str, since: str | None) -> Progress | None:
+        """A Progress for a scan of the range that passes `report` the range's size too."""
+        if report is None:
+            return None
+        total = self.count(to, since=since)
+        return lambda done: report(done, total)
 
     def commits(
         self,

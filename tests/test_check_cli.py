@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,82 @@ def test_the_installed_command(repo: GitRepo) -> None:
     )
     assert (done.returncode, done.stderr) == (0, "")
     assert json.loads(done.stdout)["findings"] == []
+
+
+# -- progress on a terminal -----------------------------------------------------------------
+
+
+def fast_import_history(repo: GitRepo, commits: int) -> None:
+    """`commits` more commits on main in one `git fast-import` run (seconds, not minutes)."""
+    parent = repo.head()
+    lines = []
+    for n in range(1, commits + 1):
+        message = f":bug: [#{n}] Fix number {n}".encode()
+        lines += [
+            b"commit refs/heads/main",
+            f"mark :{n}".encode(),
+            f"committer A <a@example.com> {1_700_000_000 + n} +0000".encode(),
+            f"data {len(message)}".encode(),
+            message,
+            f"from :{n - 1}".encode() if n > 1 else f"from {parent}".encode(),
+            f"M 644 inline src/f{n % 50}.py".encode(),
+            b"data 2",
+            str(n % 10).encode() + b"\n",
+            b"",
+        ]
+    subprocess.run(
+        ["git", "fast-import", "--quiet"], cwd=repo.path, input=b"\n".join(lines), check=True
+    )
+    repo.git("reset", "--quiet", "--hard", "main")
+
+
+def run_on_a_terminal(repo: GitRepo, *args: str) -> tuple[int, str, str]:
+    """The installed ozrelease with stderr on a pseudo-terminal and stdout on a pipe, as in
+    `ozrelease changelog generate --format json | jq` typed at a shell."""
+    import pty
+
+    exe = shutil.which("ozrelease") or str(Path(sys.executable).parent / "ozrelease")
+    if not Path(exe).exists():
+        pytest.skip("the ozrelease executable is not installed in this environment")
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [exe, *args], cwd=repo.path, stdout=subprocess.PIPE, stderr=follower
+        )
+        os.close(follower)
+        terminal = bytearray()
+
+        def read_terminal() -> None:  # beside stdout: either may fill up and block the other
+            while True:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # the terminal closed: the process is gone
+                    return
+                if not chunk:
+                    return
+                terminal.extend(chunk)
+
+        reader = threading.Thread(target=read_terminal, daemon=True)
+        reader.start()
+        out, _ = process.communicate(timeout=120)
+        reader.join(timeout=10)
+        status = process.returncode
+    finally:
+        os.close(leader)
+    return status, out.decode(), bytes(terminal).decode(errors="replace")
+
+
+def test_a_long_scan_shows_a_progress_bar_on_a_terminal(repo: GitRepo) -> None:
+    fast_import_history(repo, 2500)
+    status, out, terminal = run_on_a_terminal(
+        repo, "changelog", "generate", "--from", "1.0.0", "--format", "json"
+    )
+    assert status == 0, terminal
+    total = int(repo.git("rev-list", "--count", "1.0.0..HEAD"))
+    assert total > 2500 and "Reading history" in terminal
+    assert f" 0/{total}" in terminal and f" {total}/{total}" in terminal
+    assert json.loads(out)["sections"]  # stdout holds the JSON and nothing else
+    # A short range reads without one.
+    status, out, terminal = run_on_a_terminal(repo, "changelog", "generate", "--from", "main~5")
+    assert status == 0 and "Reading history" not in terminal
+    assert "Fix number 2500" in out

@@ -44,7 +44,7 @@ from ozrelease.checks.watched import check_categories
 from ozrelease.commits import Classifier, group_changes
 from ozrelease.config import Config, load_config
 from ozrelease.errors import GitError, InputError
-from ozrelease.history import SHALLOW_HINT, History, Progress
+from ozrelease.history import SHALLOW_HINT, History, ScanProgress
 
 __all__ = [
     "JSON_FORMAT",
@@ -69,7 +69,7 @@ def check(
     since: str | None = None,
     changelog: Path | None = None,
     config: Config | None = None,
-    progress: Progress | None = None,
+    progress: ScanProgress | None = None,
 ) -> Report:
     """Compare the commits reachable from `to` and not from `since` with the changelog
     section that covers them.
@@ -142,7 +142,8 @@ def check(
 
     classifier = Classifier(config.changelog, style.sections, style.default_section)
     context.classifier = classifier
-    raw = list(history.commits(tip, since=since_sha, progress=progress))
+    report = history.progress(progress, tip, since_sha)
+    raw = list(history.commits(tip, since=since_sha, progress=report))
     changes = group_changes(raw, tip=tip, classifier=classifier, own_repo=style.own_repo)
     commits = read_commits(raw, changes, classifier, context, style.own_repo)
     context.by_sha = {c.sha: c for c in commits}

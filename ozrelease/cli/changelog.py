@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ozrelease import changelog as changelogs
 from ozrelease.cli.options import emit, range_options, repo_option
-from ozrelease.history import History
+from ozrelease.history import History, ScanProgress
 
 
 @click.group("changelog")
@@ -88,16 +90,16 @@ def generate(
     if write and fmt == "json":
         raise click.UsageError("--write writes the changelog file; it cannot take --format json")
     history = History(repo)
-    generated = changelogs.generate(
-        history,
-        to=to,
-        since=since,
-        version=version,
-        date=date,
-        fmt=chosen,
-        progress=_progress(),
-    )
-    _clear_progress()
+    with _progress_bar() as progress:
+        generated = changelogs.generate(
+            history,
+            to=to,
+            since=since,
+            version=version,
+            date=date,
+            fmt=chosen,
+            progress=progress,
+        )
     if write:
         path = changelogs.write_section(generated, history.root, chosen)
         click.echo(
@@ -118,28 +120,31 @@ def _count(generated: changelogs.Generated) -> str:
     return f"{count} entr{'y' if count == 1 else 'ies'}"
 
 
-_shown = False
+_LONG_SCAN = 2000
+"""Ranges of at least this many commits get a progress bar."""
 
 
-def _progress() -> Callable[[int], None] | None:
-    """A commit counter on stderr for long scans, only when stderr is a terminal."""
+@contextmanager
+def _progress_bar() -> Iterator[ScanProgress | None]:
+    """A progress bar on stderr while a long range is read, only when stderr is a terminal
+    (stdout may be a pipe: `--format json | jq`)."""
     if not sys.stderr.isatty():
-        return None
+        yield None
+        return
+    with ExitStack() as stack:
+        bars: list[Any] = []  # click's ProgressBar, entered at the first report of a long scan
 
-    def show(done: int) -> None:
-        global _shown
-        if done >= 2000:
-            _shown = True
-            click.echo(f"\rReading history: {done:,} commits", nl=False, err=True)
+        def show(done: int, total: int) -> None:
+            if total < _LONG_SCAN:
+                return
+            if not bars:
+                bar = click.progressbar(
+                    length=total, label="Reading history", file=sys.stderr, show_pos=True
+                )
+                bars.append(stack.enter_context(bar))
+            bars[0].update(done - bars[0].pos)
 
-    return show
-
-
-def _clear_progress() -> None:
-    global _shown
-    if _shown:
-        click.echo("\r\033[K", nl=False, err=True)
-        _shown = False
+        yield show
 
 
 @changelog.command("check")
@@ -205,10 +210,10 @@ def check(
     from ozrelease import checks  # the check's modules load only when it runs
 
     history = History(repo)
-    report = checks.check(
-        history, to=to, since=since, changelog=changelog_file, progress=_progress()
-    )
-    _clear_progress()
+    with _progress_bar() as progress:
+        report = checks.check(
+            history, to=to, since=since, changelog=changelog_file, progress=progress
+        )
     if fmt == "json":
         click.echo(json.dumps(checks.as_json(report, verbose=verbose), ensure_ascii=False))
     elif fmt == "gitlab":
