@@ -10,7 +10,11 @@ requests merged with "Merge pull request #N from org/issue/N-..." every few comm
 two files per commit. git-cliff comes from PyPI into its own virtual environment (default
 /tmp/bench-venv), never into the project's. No assertions: the figures are for people.
 
-Times are medians of --runs rounds; each round runs the floor, ozrelease and git-cliff one
+A second baseline, "python+click, same log", starts a Python interpreter with click and
+streams the very `git log` ozrelease runs, parsing nothing: the least any Python command line
+could take for the range, so the remaining gap is ozrelease's own work.
+
+Times are medians of --runs rounds; each round runs the baselines, ozrelease and git-cliff one
 after the other (after one untimed warm-up round), so a busy machine slows all three alike
 and the ratios compare runs made side by side. Peak memory is ozrelease's own (git runs in
 a process of its own); after several sizes the growth per commit is printed. ozrelease runs
@@ -217,6 +221,21 @@ def git_cliff(venv: Path) -> Path | None:
     return exe if exe.exists() else None
 
 
+# The least a Python command line can take for the same read: the interpreter, click, and
+# the `git log` that ozrelease runs, streamed and thrown away (nothing parsed).
+PYTHON_FLOOR = (
+    "import subprocess, sys\n"
+    "import click\n"
+    "log = subprocess.Popen(['git', 'log', '-z', '--topo-order', '--no-color',\n"
+    "    '--no-show-signature', '--encoding=UTF-8', '--format=%x1e%H%x00%P%x00%e%x00%B',\n"
+    "    '--name-only', '-M', '--diff-merges=off', '--no-relative', *sys.argv[1:]],\n"
+    "    stdout=subprocess.PIPE)\n"
+    "while log.stdout.read1(1 << 20):\n"
+    "    pass\n"
+    "sys.exit(log.wait())\n"
+)
+
+
 def ozrelease() -> str:
     found = shutil.which("ozrelease") or str(Path(sys.executable).parent / "ozrelease")
     return found
@@ -245,8 +264,13 @@ def measure(
     ours_args = ["changelog", "generate", "--format", "json", "--to", to]
     if since is not None:
         ours_args += ["--from", since]
+    python = str(Path(ozrelease()).parent / "python")
     commands = {
         "floor": (["git", "log", "--name-status", *rev], ENV),
+        "python": (
+            [python if Path(python).exists() else sys.executable, "-c", PYTHON_FLOOR, *rev],
+            env,
+        ),
         "ours": ([ozrelease(), *ours_args], env),
     }
     if cliff is not None:
@@ -254,10 +278,16 @@ def measure(
         commands["cliff"] = (cliff_args + ([rev[0]] if since is not None else []), ENV)
     found = interleaved(commands, repo, runs)
     floor, ours, theirs = found["floor"], found["ours"], found.get("cliff")
+    least = found["python"]
     assert floor is not None and ours is not None, "git log or ozrelease failed"
     peak = peak_kib(ours_args, repo, env)
     print(f"  commits in range          {count:>10,}")
     print(f"  git log --name-status     {floor:>10.2f} s")
+    if least is not None:
+        print(
+            f"  python+click, same log    {least:>10.2f} s   {least / floor:5.2f}x the floor "
+            "(started, read, nothing parsed)"
+        )
     print(f"  ozrelease generate (json) {ours:>10.2f} s   {ours / floor:5.2f}x the git log floor")
     print(f"  ozrelease peak RSS        {peak / 1024:>10.1f} MiB")
     if cliff is not None:
