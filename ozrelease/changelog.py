@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date as Date
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = [
     "Style",
     "as_json",
     "generate",
+    "json_pieces",
     "parse_changelog",
     "read_changelog",
     "render_section",
@@ -304,6 +306,31 @@ def _as_json(changelog: Changelog) -> dict[str, Any]:
             for section in changelog.sections
         ],
     }
+
+
+def json_pieces(changelog: Changelog, *, entries_per_piece: int = 1000) -> Iterator[str]:
+    """`json.dumps(as_json(changelog), ensure_ascii=False)`, character for character, in
+    pieces of up to `entries_per_piece` entries: a long history's document is never held
+    whole, as a dict tree, a string and its encoding at once."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    head = encode({"format": JSON_FORMAT, "version": changelog.version, "date": changelog.date})
+    parts = [head[:-1], ', "sections": [']
+    for i, section in enumerate(changelog.sections):
+        parts.append(f'{", " if i else ""}{{"title": {encode(section.title)}, "entries": [')
+        for j, entry in enumerate(section.entries):
+            item = {
+                "text": entry.text,
+                "issues": list(entry.issues),
+                "commits": list(entry.commits),
+                "breaking": entry.breaking,
+            }
+            parts.append(f"{', ' if j else ''}{encode(item)}")
+            if len(parts) >= entries_per_piece:
+                yield "".join(parts)
+                parts = []
+        parts.append("]}")
+    parts.append("]}")
+    yield "".join(parts)
 
 
 def render_section(changelog: Changelog, style: Style, fmt: str | None = None) -> str:

@@ -595,3 +595,36 @@ def test_the_installed_command(gitrepo: GitRepo) -> None:
         env=gitrepo.env,
     )
     assert (bad.returncode, bad.stdout, bad.stderr) == (2, "", "error: unknown ref 'nope'\n")
+
+
+# -- JSON in pieces -------------------------------------------------------------------------
+
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_entry = st.builds(
+    Entry,
+    text=_text,
+    issues=st.lists(_text, max_size=3).map(tuple),
+    commits=st.lists(st.text("0123456789abcdef", min_size=40, max_size=40), max_size=3).map(tuple),
+    breaking=st.booleans(),
+)
+_changelog = st.builds(
+    Changelog,
+    version=st.none() | _text,
+    date=st.none() | _text,
+    sections=st.lists(
+        st.builds(Section, title=_text, entries=st.lists(_entry, max_size=4).map(tuple)),
+        max_size=3,
+    ).map(tuple),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(changelog=_changelog, size=st.integers(min_value=1, max_value=5))
+def test_json_in_pieces_is_json_dumps_character_for_character(
+    changelog: Changelog, size: int
+) -> None:
+    pieces = list(changelogs.json_pieces(changelog, entries_per_piece=size))
+    whole = json.dumps(changelogs.as_json(changelog), ensure_ascii=False)
+    assert "".join(pieces) == whole
+    entries = sum(len(s.entries) for s in changelog.sections)
+    assert len(pieces) <= 1 + (entries + 2 * len(changelog.sections) + 2) // size

@@ -108,9 +108,11 @@ def generate(
             err=True,
         )
     elif fmt == "json":
-        # One line: json's C encoder (indent=2 falls back to pure Python, several times
-        # slower on a long history); pipe through `jq .` to read it.
-        click.echo(json.dumps(changelogs.as_json(generated.changelog), ensure_ascii=False))
+        # One line, written in pieces (json's C encoder; indent=2 would fall back to pure
+        # Python, several times slower on a long history); pipe through `jq .` to read it.
+        for piece in changelogs.json_pieces(generated.changelog):
+            click.echo(piece, nl=False)
+        click.echo()
     else:
         emit(changelogs.render_section(generated.changelog, generated.style, chosen))
 
