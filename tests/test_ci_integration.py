@@ -138,6 +138,18 @@ def test_gitlab_template_shape() -> None:
     assert job["artifacts"]["when"] == "always"
     script = "\n".join([*job["before_script"], *job["script"]])
     assert subprocess.run(["bash", "-n", "-c", script]).returncode == 0
+    # What pip installs: the package (at OZRELEASE_VERSION when set), or what PACKAGE names.
+    install = job["before_script"][0].removeprefix("python -m pip install --quiet ")
+    expand = ["bash", "-c", f"printf %s {install}"]
+    assert (
+        subprocess.run(expand, env={**job["variables"]}, capture_output=True, text=True).stdout
+        == "ozrelease"
+    )
+    pinned = {**job["variables"], "OZRELEASE_VERSION": "0.1.0"}
+    assert (
+        subprocess.run(expand, env=pinned, capture_output=True, text=True).stdout
+        == "ozrelease==0.1.0"
+    )
 
 
 def test_gitlab_script_writes_the_code_quality_report(repo: GitRepo, tmp_path: Path) -> None:
