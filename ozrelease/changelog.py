@@ -10,8 +10,9 @@ from datetime import date as Date
 from pathlib import Path
 from typing import Any
 
+from ozrelease import gcpause
 from ozrelease.atomic import write_atomic
-from ozrelease.commits import Classifier, find_issue_refs, group_records, no_gc, parse_message
+from ozrelease.commits import Classifier, find_issue_refs, group_records, parse_message
 from ozrelease.config import Config, SectionRule, load_config, repo_from_url, sphinx_issue_roles
 from ozrelease.errors import GitError, InputError, OzReleaseError, UsageError
 from ozrelease.history import SHALLOW_HINT, History, ScanProgress
@@ -158,7 +159,7 @@ def generate(
             report(done)
 
     records = history.records(tip, since=since, progress=count)
-    with no_gc():
+    with gcpause.paused():
         changes = group_records(
             records, tip=tip, classifier=classifier, own_repo=style.own_repo, internal=False
         )
@@ -281,7 +282,7 @@ def _forge_host(url: str) -> str | None:
 
 def as_json(changelog: Changelog) -> dict[str, Any]:
     """`ozrelease-changelog/1` (CONTRACT §3), built from the dataclasses."""
-    with no_gc():  # a dict and two lists per entry, no cycles: nothing for the collector
+    with gcpause.paused():  # a dict and two lists per entry, no cycles: nothing for the collector
         return _as_json(changelog)
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
+from ozrelease import gcpause
 from ozrelease.config import ChangelogConfig, SectionRule, gitmoji_name
 from ozrelease.gitmoji import GITMOJIS
 from ozrelease.globs import translate
@@ -27,7 +26,6 @@ __all__ = [
     "find_issue_refs",
     "group_changes",
     "group_records",
-    "no_gc",
     "parse_merge",
     "parse_message",
     "parse_trailers",
@@ -722,23 +720,8 @@ def group_records(
     so memory holds only what a changelog shows; `landed` then counts from the oldest
     change returned.
     """
-    with no_gc():
+    with gcpause.paused():  # small objects kept, none in cycles: nothing to collect
         return _group(records, tip, classifier, own_repo, internal)
-
-
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """The cyclic garbage collector off for a while (and back on after, if it was on).
-
-    Grouping makes a few small objects per commit and keeps some: the collector would scan
-    the growing heap again and again for nothing (none of them form cycles)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _group(

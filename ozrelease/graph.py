@@ -51,14 +51,6 @@ class GraphView:
     environment: str | None = None
     violations: list[str] = field(default_factory=list)
 
-    def to_networkx(self) -> nx.MultiDiGraph:
-        graph = nx.MultiDiGraph()
-        for node in self.nodes:
-            graph.add_node(node.id, kind=node.kind, name=node.name)
-        for edge in self.edges:
-            graph.add_edge(edge.source, edge.target, kind=edge.kind, api=edge.api)
-        return graph
-
 
 def _component_id(name: str) -> str:
     return f"component:{name}"

@@ -197,10 +197,6 @@ class Environment:
     wiring: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     targets: Mapping[str, Version | str] = field(default_factory=dict)  # str: LATEST
 
-    def where_of(self, key: str) -> Where:
-        """Where `key` is deployed in the manifest."""
-        return self.where.at("deployed", key)
-
     def components(self) -> set[str]:
         return {component_of(key) for key in self.deployed}
 

@@ -102,10 +102,6 @@ class Deployment:
             self._needs[cache_key] = found
         return found
 
-    def depends_ever(self, consumer: str, provider: str) -> bool:
-        """Some release of `consumer` (from the deployed one on) depends on `provider`."""
-        return provider in self.dependencies(consumer)
-
     def dependencies(self, consumer: str) -> frozenset[str]:
         """The keys that some release of `consumer` (from the deployed one on) depends on."""
         if consumer not in self._depends:

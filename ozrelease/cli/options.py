@@ -30,15 +30,6 @@ def fail_with(exc: OzReleaseError) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
-def not_available(command: str, issue: str) -> NoReturn:
-    """For contract commands that a later release will bring: say so, exit 2, print nothing."""
-    click.echo(
-        f"error: `ozrelease {command}` is not available in this version yet ({issue}).",
-        err=True,
-    )
-    sys.exit(2)
-
-
 def repo_option(f: F) -> F:
     return click.option(
         "--repo",

@@ -87,9 +87,6 @@ class Space:
         table = self.sup[(k, p)]
         return all(table[i] & dom_p == dom_p for i in bits(dom_k))
 
-    def start_state(self) -> dict[str, int]:
-        return dict.fromkeys(self.nodes, 0)
-
 
 def build(
     deployment: Deployment,
