@@ -5,9 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from docutils.parsers.rst import roles
 from gitrepo import GitRepo, fresh
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests_support import installed_ozrelease
 
 from ozrelease import changelog as changelogs
 from ozrelease.changelog import Changelog, Entry, Section
@@ -574,7 +573,7 @@ def test_shallow_clone_without_tags_says_how_to_fetch(gitrepo: GitRepo, tmp_path
 @pytest.mark.slow
 def test_the_installed_command(gitrepo: GitRepo) -> None:
     conventional_repo(gitrepo)
-    exe = shutil.which("ozrelease") or str(Path(sys.executable).parent / "ozrelease")
+    exe = installed_ozrelease()
     done = subprocess.run(
         [exe, "changelog", "generate", "--format", "json", "--version", "0.2.0"],
         cwd=gitrepo.path,

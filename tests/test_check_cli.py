@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from gitrepo import GitRepo, fresh
+from tests_support import installed_ozrelease
 
 from ozrelease.cli import cli
 
@@ -114,7 +113,7 @@ def test_help_names_the_formats_and_exit_codes() -> None:
 
 @pytest.mark.slow
 def test_the_installed_command(repo: GitRepo) -> None:
-    exe = shutil.which("ozrelease") or str(Path(sys.executable).parent / "ozrelease")
+    exe = installed_ozrelease()
     done = subprocess.run(
         [exe, "changelog", "check", "--format", "json", "--changelog", "CHANGELOG.rst"],
         cwd=repo.path,
@@ -159,9 +158,7 @@ def run_on_a_terminal(repo: GitRepo, *args: str) -> tuple[int, str, str]:
     `ozrelease changelog generate --format json | jq` typed at a shell."""
     import pty
 
-    exe = shutil.which("ozrelease") or str(Path(sys.executable).parent / "ozrelease")
-    if not Path(exe).exists():
-        pytest.skip("the ozrelease executable is not installed in this environment")
+    exe = installed_ozrelease()
     leader, follower = pty.openpty()
     try:
         process = subprocess.Popen(

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from gitrepo import GitRepo, fresh
+from tests_support import installed_ozrelease
 
 ROOT = Path(__file__).resolve().parent.parent
-EXECUTABLE = shutil.which("ozrelease") or str(Path(sys.executable).parent / "ozrelease")
 
 CHANGELOG = "Changelog\n=========\n\nUnreleased\n----------\n\n* [#12] Added the import.\n"
 
@@ -36,11 +34,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
     return repo
 
 
-def needs_executable() -> None:
-    if not Path(EXECUTABLE).exists():
-        pytest.skip("the ozrelease executable is not installed in this environment")
-
-
 # -- GitHub Action ------------------------------------------------------------------------
 
 
@@ -52,11 +45,10 @@ def action_step(name: str) -> dict[str, Any]:
 def run_check_step(repo: GitRepo, tmp_path: Path, **inputs: str) -> subprocess.CompletedProcess:
     """The action's "Check the changelog" step as the runner runs it: its script under bash,
     its inputs as environment variables, ozrelease where the install step puts it."""
-    needs_executable()
     step = action_step("Check the changelog")
     runner_temp = tmp_path / "runner"
     (runner_temp / "ozrelease" / "bin").mkdir(parents=True)
-    (runner_temp / "ozrelease" / "bin" / "ozrelease").symlink_to(EXECUTABLE)
+    (runner_temp / "ozrelease" / "bin" / "ozrelease").symlink_to(installed_ozrelease())
     defaults = {k: v.get("default", "") for k, v in load("action.yml")["inputs"].items()}
     env = {**os.environ, "RUNNER_TEMP": str(runner_temp)}
     for variable, expression in step["env"].items():
@@ -118,11 +110,10 @@ def run_gitlab_script(
 ) -> subprocess.CompletedProcess:
     """The job's `script` lines as GitLab's shell runs them: one shell, each line in turn,
     stopping at the first that fails."""
-    needs_executable()
     job = gitlab_job()
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "ozrelease").symlink_to(EXECUTABLE)
+    (bin_dir / "ozrelease").symlink_to(installed_ozrelease())
     env = {**os.environ, **job["variables"], **variables}
     env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
     script = "set -e\n" + "\n".join(job["script"]) + "\n"
@@ -180,14 +171,13 @@ def test_gitlab_script_passes_a_documented_range(repo: GitRepo, tmp_path: Path) 
 
 
 def test_pre_commit_hook_runs_the_check(repo: GitRepo) -> None:
-    needs_executable()
     (hook,) = load(".pre-commit-hooks.yaml")
     assert hook["id"] == "ozrelease-changelog-check"
     assert hook["pass_filenames"] is False and hook["language"] == "python"
     program, *args = hook["entry"].split()
     assert program == "ozrelease"
     done = subprocess.run(
-        [EXECUTABLE, *args, "--changelog", "CHANGELOG.rst"],
+        [installed_ozrelease(), *args, "--changelog", "CHANGELOG.rst"],
         cwd=repo.path,
         capture_output=True,
         text=True,

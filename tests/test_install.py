@@ -4,26 +4,20 @@ environment, run from an unrelated folder; and the console script of this enviro
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from tests_support import installed_ozrelease
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _ozrelease() -> str:
-    found = shutil.which("ozrelease") or str(Path(sys.executable).parent / "ozrelease")
-    assert Path(found).exists(), "the ozrelease console script is not installed"
-    return found
-
-
 def test_installed_console_script_runs(tmp_path: Path) -> None:
     result = subprocess.run(
-        [_ozrelease(), "plan", "--format", "json"],
+        [installed_ozrelease(), "plan", "--format", "json"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -41,7 +35,7 @@ def test_installed_console_script_runs(tmp_path: Path) -> None:
     )
     assert module.stdout.startswith("ozrelease, version ")
     missing = subprocess.run(
-        [_ozrelease(), "--manifests", "nowhere", "validate"],
+        [installed_ozrelease(), "--manifests", "nowhere", "validate"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

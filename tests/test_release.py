@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from gitrepo import GitRepo, fresh
+from tests_support import installed_ozrelease
 
 from ozrelease import release as releases
 from ozrelease.cli import cli
@@ -468,8 +467,7 @@ def test_first_release_without_tags_or_changelog(gitrepo: GitRepo) -> None:
 def test_the_installed_command(gitrepo: GitRepo) -> None:
     project(gitrepo)
     gitrepo.commit("feat: x", {"src/demo/a.py": "a = 1\n"})
-    beside = Path(sys.executable).parent / "ozrelease"  # this environment's, not a shim's
-    exe = str(beside) if beside.exists() else shutil.which("ozrelease") or "ozrelease"
+    exe = installed_ozrelease()
     before = snapshot(gitrepo.path)
     done = subprocess.run(
         [exe, "release", "prepare"],

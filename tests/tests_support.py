@@ -1,4 +1,22 @@
-"""Small manifests shared by several test modules."""
+"""What several test modules share: small manifests, and the installed console script."""
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def installed_ozrelease() -> str:
+    """The `ozrelease` console script of this environment (beside its Python, so a shim
+    elsewhere on PATH does not stand in for it), else the one on PATH; the test fails
+    without one: these tests are the proof that the installed command works."""
+    beside = Path(sys.executable).parent / "ozrelease"
+    found = str(beside) if beside.exists() else shutil.which("ozrelease")
+    if found is None:
+        pytest.fail("the ozrelease console script is not installed (pip install -e .)")
+    return found
+
 
 SMALL = """
 kind: API
