@@ -8,15 +8,24 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date as Date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ozrelease import gcpause
 from ozrelease.atomic import write_atomic
-from ozrelease.commits import Classifier, find_issue_refs, group_records, parse_message
+from ozrelease.commits import (
+    Change,
+    Classifier,
+    find_issue_refs,
+    group_records,
+    parse_message,
+)
 from ozrelease.config import Config, SectionRule, load_config, repo_from_url, sphinx_issue_roles
 from ozrelease.errors import GitError, InputError, OzReleaseError, UsageError
 from ozrelease.history import SHALLOW_HINT, History, ScanProgress
 from ozrelease.versions import Version, parse_version
+
+if TYPE_CHECKING:
+    from ozrelease.spill import Made
 
 __all__ = [
     "JSON_FORMAT",
@@ -40,6 +49,9 @@ __all__ = [
 ]
 
 JSON_FORMAT = "ozrelease-changelog/1"
+SPILL_AFTER = 2_000
+"""Changes (pull requests, commits) kept in memory before they go to a temporary file: a
+release's worth never does, a whole history may, and memory stays flat past it."""
 _SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".rst": "rst", ".txt": "rst"}
 _CANDIDATES = (
     "CHANGELOG.rst",
@@ -69,7 +81,8 @@ class Entry:
 @dataclass(frozen=True)
 class Section:
     title: str
-    entries: tuple[Entry, ...]
+    entries: Sequence[Entry]
+    """A tuple; on a range long enough to spill (SPILL_AFTER), a sequence read from disk."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +135,7 @@ def generate(
     fmt: str | None = None,
     config: Config | None = None,
     progress: ScanProgress | None = None,
+    spill_after: int | None = SPILL_AFTER,
 ) -> Generated:
     """A changelog section for the commits reachable from `to` and not from `since`.
 
@@ -129,6 +143,8 @@ def generate(
     on `to` itself excluded; pre-releases only count when `version` is one or is not given).
     `date` (YYYY-MM-DD) defaults to the date of `to`'s commit when a version is given.
     `fmt` chooses the style (`markdown`, `rst`); None: the repository's own.
+    `spill_after`: past that many changes, they wait in a temporary file, not in memory, and
+    the sections' entries are read from it as they are used (see commits.group_records).
     """
     config = config if config is not None else load_config(history.root)
     parsed_version = _check_version(version)
@@ -161,8 +177,37 @@ def generate(
     records = history.records(tip, since=since, progress=count)
     with gcpause.paused():
         changes = group_records(
-            records, tip=tip, classifier=classifier, own_repo=style.own_repo, internal=False
+            records,
+            tip=tip,
+            classifier=classifier,
+            own_repo=style.own_repo,
+            internal=False,
+            spill_after=spill_after,
         )
+    if isinstance(changes, list):
+        sections = _sections(changes, style)
+    else:  # a long range, kept on disk: each section is read from there as it is written
+        sections = tuple(
+            Section(style.sections[index].title, changes.in_section(index, _entry))
+            for index in changes.sections()
+        )
+    return Generated(
+        changelog=Changelog(version=version, date=date, sections=sections),
+        style=style,
+        since=since,
+        to=to,
+        commits_scanned=scanned[0],
+    )
+
+
+def _entry(made: Made) -> Entry:
+    _, text, issues, shas, breaking, _ = made
+    return Entry(text, issues, shas, breaking)
+
+
+def _sections(changes: list[Change], style: Style) -> tuple[Section, ...]:
+    """Changes (oldest landed first) into the style's sections, breaking ones first."""
+    with gcpause.paused():
         buckets: list[list[Entry]] = [[] for _ in style.sections]
         changes.reverse()
         while changes:  # one copy of the range at a time: each Change goes as its Entry comes
@@ -172,18 +217,11 @@ def generate(
             buckets[change.section].append(
                 Entry(change.text, change.issues, change.commits, change.breaking)
             )
-        sections = tuple(
+        return tuple(
             Section(rule.title, tuple(sorted(entries, key=lambda e: not e.breaking)))
             for rule, entries in zip(style.sections, buckets, strict=True)
             if entries
         )
-    return Generated(
-        changelog=Changelog(version=version, date=date, sections=sections),
-        style=style,
-        since=since,
-        to=to,
-        commits_scanned=scanned[0],
-    )
 
 
 def _check_version(version: str | None) -> Version | None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ozrelease import gcpause
 from ozrelease.config import ChangelogConfig, SectionRule, gitmoji_name
 from ozrelease.gitmoji import GITMOJIS
 from ozrelease.globs import translate
+
+if TYPE_CHECKING:
+    from ozrelease.spill import Spill, StoredChanges
 
 __all__ = [
     "CONVENTIONAL_TYPES",
@@ -702,7 +705,9 @@ def group_changes(
     records = (
         (c.sha, c.parents, c.subject, c.body, tuple([f.path for f in c.files])) for c in commits
     )
-    return group_records(records, tip=tip, classifier=classifier, own_repo=own_repo)
+    changes = group_records(records, tip=tip, classifier=classifier, own_repo=own_repo)
+    assert isinstance(changes, list)  # (never spilled: no spill_after)
+    return changes
 
 
 def group_records(
@@ -712,16 +717,21 @@ def group_records(
     classifier: Classifier,
     own_repo: str | None = None,
     internal: bool = True,
-) -> list[Change]:
+    spill_after: int | None = None,
+) -> list[Change] | StoredChanges[Change]:
     """group_changes for lean records (history.Record: sha, parents, subject, body, paths),
     the fast path of a long history.
 
     `internal=False` leaves internal changes (section None) out as soon as they are known,
     so memory holds only what a changelog shows; `landed` then counts from the oldest
     change returned.
+
+    `spill_after`: once that many finished units wait in memory, they (and all later ones)
+    go to a temporary database on disk (ozrelease.spill) and the changes come back as a
+    StoredChanges, read as used: memory stays flat however long the range. None: never.
     """
     with gcpause.paused():  # small objects kept, none in cycles: nothing to collect
-        return _group(records, tip, classifier, own_repo, internal)
+        return _group(records, tip, classifier, own_repo, internal, spill_after)
 
 
 def _group(
@@ -730,7 +740,8 @@ def _group(
     classifier: Classifier,
     own_repo: str | None,
     keep_internal: bool,
-) -> list[Change]:
+    spill_after: int | None = None,
+) -> list[Change] | StoredChanges[Change]:
     types = _known_types(classifier.types)
     title_types = _known_types(frozenset())
     own = own_repo.lower() if own_repo else None
@@ -771,10 +782,13 @@ def _group(
 
     singles: list[_Done] = []
     by_issue: dict[str, _Done | list[_Done]] = {}  # main issue -> its unit, or units
+    spill: Spill | None = None
+    kept = 0  # units in `singles` and `by_issue`
 
     def finish(unit: _Unit) -> None:
         """File a unit no commit can join any more; internal ones without an issue go when
         they are not kept."""
+        nonlocal kept
         unit.refs = -1
         if unit.transparent:
             return
@@ -793,6 +807,20 @@ def _group(
                 members.append(done)
             else:
                 by_issue[main] = [members, done]
+        kept += 1
+        if spill_after is not None and kept >= spill_after:
+            move_to_disk()
+
+    def move_to_disk() -> None:
+        nonlocal spill, kept
+        if spill is None:
+            from ozrelease.spill import Spill
+
+            spill = Spill()
+        spill.add_units(_filed(singles, by_issue))
+        singles.clear()
+        by_issue.clear()
+        kept = 0
 
     pending: dict[str, _Unit] = {}  # sha not read yet -> the unit that reaches it (newest wins)
     mainline = tip
@@ -897,7 +925,11 @@ def _group(
     for unit in pending.values():
         if unit.refs > 0:
             finish(unit)
-    return _merge_by_issue(singles, by_issue, priorities, keep_internal)
+    if spill is None:
+        return _merge_by_issue(singles, by_issue, priorities, keep_internal)
+    move_to_disk()
+    assert spill is not None
+    return _merge_spilled(spill, priorities, keep_internal)
 
 
 def _opens_change(merge: MergeInfo) -> bool:
@@ -993,22 +1025,10 @@ def _merge_by_issue(
     singles.clear()
     while by_issue:
         _, group = by_issue.popitem()
-        if not isinstance(group, list):  # the only unit of its issue
-            if keep_internal or group[2] is not None:
-                found.append(_single(group))
-            continue
-        members = sorted(group, key=_landed_and_id)  # landed, then the order units began in
-        public = [m for m in members if m[2] is not None]
-        if not public and not keep_internal:
-            continue
-        shas = tuple([sha for m in members for sha in m[5]])
-        issues = tuple(dict.fromkeys([i for m in members for i in m[4]]))
-        if not public:
-            found.append((members[0][0], shas[0], None, members[0][3], issues, shas, False))
-            continue
-        lead = min(public, key=lambda m: (priorities[m[2] or 0], m[0]))
-        breaking = any(m[6] for m in members)
-        found.append((public[0][0], shas[0], lead[2], lead[3], issues, shas, breaking))
+        members = group if isinstance(group, list) else [group]
+        merged = _merge_units(members, priorities, keep_internal)
+        if merged is not None:
+            found.append(merged)
     # `landed` counted down from the tip; make it count up from the oldest.
     low = min((f[0] for f in found), default=0)
     found.sort(key=_landed_and_first, reverse=True)
@@ -1021,6 +1041,59 @@ def _merge_by_issue(
 
 _Found = tuple[int, str, int | None, str, tuple[str, ...], tuple[str, ...], bool]
 """A change before it is made: (landed, first sha, section, text, issues, shas, breaking)."""
+
+
+def _merge_units(
+    members: list[_Done], priorities: Sequence[int], keep_internal: bool
+) -> _Found | None:
+    """The change made of the units that share one main issue; None when it is internal
+    and internal changes are not kept."""
+    if len(members) == 1:  # the only unit of its issue
+        only = members[0]
+        return _single(only) if keep_internal or only[2] is not None else None
+    members = sorted(members, key=_landed_and_id)  # landed, then the order units began in
+    public = [m for m in members if m[2] is not None]
+    if not public and not keep_internal:
+        return None
+    shas = tuple([sha for m in members for sha in m[5]])
+    issues = tuple(dict.fromkeys([i for m in members for i in m[4]]))
+    if not public:
+        return (members[0][0], shas[0], None, members[0][3], issues, shas, False)
+    lead = min(public, key=lambda m: (priorities[m[2] or 0], m[0]))
+    breaking = any(m[6] for m in members)
+    return (public[0][0], shas[0], lead[2], lead[3], issues, shas, breaking)
+
+
+def _filed(
+    singles: list[_Done], by_issue: dict[str, _Done | list[_Done]]
+) -> Iterator[tuple[str | None, _Done]]:
+    """(main issue or None, unit) for every unit filed so far."""
+    for done in singles:
+        yield None, done
+    for main, group in by_issue.items():
+        if isinstance(group, list):
+            for done in group:
+                yield main, done
+        else:
+            yield main, group
+
+
+def _merge_spilled(
+    spill: Spill, priorities: Sequence[int], keep_internal: bool
+) -> StoredChanges[Change]:
+    """_merge_by_issue for units moved to disk: one issue's units in memory at a time."""
+    found = (
+        _single(members[0]) if main is None else _merge_units(members, priorities, keep_internal)
+        for main, members in spill.groups()
+    )
+    spill.add_changes(change for change in found if change is not None)
+    return spill.changes(_made_change)
+
+
+def _made_change(
+    made: tuple[int | None, str, tuple[str, ...], tuple[str, ...], bool, int],
+) -> Change:
+    return Change(*made)
 
 
 def _single(done: _Done) -> _Found:
