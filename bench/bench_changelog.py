@@ -6,9 +6,14 @@ git-cliff, on synthetic repositories built with `git fast-import`; prints figure
     python bench/bench_changelog.py --repo ../open-zaak --from 1.29.0 --to 1.30.0
 
 The synthetic history looks like Open Zaak's: gitmoji subjects with `[#N]` references, pull
-requests merged with "Merge pull request #N from org/issue/N-..." every few commits, one or
-two files per commit. git-cliff comes from PyPI into its own virtual environment (default
-/tmp/bench-venv), never into the project's. No assertions: the figures are for people.
+requests merged with "Merge pull request #N from org/issue/N-..." every few commits, and
+(`--shape open-zaak`, the default) as many files per commit, in as deep a tree, as Open Zaak's
+own history (4.2 files per commit on average, 2 the median; 1,300 files in some 300
+directories). `--shape light` changes one or two files per commit in a flat tree, which costs
+git the least, so fixed costs (starting Python) weigh the most. The benchmark prints each
+repository's figures; `--repo` measures a real one. git-cliff comes from PyPI into its own
+virtual environment (default /tmp/bench-venv), never into the project's. No assertions: the
+figures are for people.
 
 A second baseline, "python+click, same log", starts a Python interpreter with click and
 streams the very `git log` ozrelease runs, parsing nothing: the least any Python command line
@@ -33,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 GITMOJI = [
@@ -64,7 +70,37 @@ WORDS = [
 ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
 
 
-def build(path: Path, commits: int, seed: int = 5) -> float:
+# Files changed per non-merge commit in Open Zaak's history (4,443 commits up to 1.21): how
+# many commits changed 1, 2, ... 20 files, then those that changed more (68 on average).
+OPEN_ZAAK_FILES = [1691, 791, 633, 357, 237, 164, 122, 85, 64, 47, 49, 27, 20, 23, 20, 16, 10]
+OPEN_ZAAK_FILES += [3, 5, 5]
+OPEN_ZAAK_MORE = (74, 68)
+COMPONENTS = ["zaken", "documenten", "catalogi", "besluiten", "autorisaties", "notificaties"]
+COMPONENTS += ["selectielijst", "accounts"]
+LAYERS = ["api", "models", "admin", "tests", "migrations", "management/commands", "templates"]
+
+
+def shape_of(shape: str, rng: random.Random) -> tuple[list[str], Callable[[], int]]:
+    """(the files of the tree, how many files a commit changes) for a shape: `open-zaak`
+    (Open Zaak's: 1,300 files in about 270 directories, 2 to 7 deep; 4.2 files per commit on
+    average, 2 the median, a long tail) or `light` (3,040 paths in 80 directories, one or
+    two files per commit: a cheap history for git, so fixed costs weigh the most)."""
+    if shape == "light":
+        files = [f"src/app/module_{i % 40}/file_{i}.py" for i in range(3000)]
+        files += [f"src/app/module_{i}/tests/test_{i}.py" for i in range(40)]
+        return files, lambda: rng.choice((1, 1, 2))
+    files = []
+    for component in COMPONENTS:
+        for layer in LAYERS:
+            for module in range(4):
+                base = f"src/openzaak/components/{component}/{layer}/part_{module}"
+                files += [f"{base}/{name}_{i}.py" for i, name in enumerate(WORDS[:6])]
+    sizes = list(range(1, len(OPEN_ZAAK_FILES) + 1)) + [OPEN_ZAAK_MORE[1]]
+    weights = OPEN_ZAAK_FILES + [OPEN_ZAAK_MORE[0]]
+    return files, lambda: rng.choices(sizes, weights)[0]
+
+
+def build(path: Path, commits: int, seed: int = 5, shape: str = "open-zaak") -> float:
     """A repository of `commits` commits (about one in six a pull-request merge)."""
     rng = random.Random(seed)
     if path.exists():
@@ -80,8 +116,7 @@ def build(path: Path, commits: int, seed: int = 5) -> float:
     mark = 0
     main: int | None = None
     issue = 1000
-    files = [f"src/app/module_{i % 40}/file_{i}.py" for i in range(3000)]
-    files += [f"src/app/module_{i}/tests/test_{i}.py" for i in range(40)]
+    files, changed = shape_of(shape, rng)
 
     def commit(subject: str, parent: int | None, merge: int | None = None, body: str = "") -> int:
         nonlocal mark, stamp
@@ -101,9 +136,9 @@ def build(path: Path, commits: int, seed: int = 5) -> float:
         if merge is not None:
             lines.append(f"merge :{merge}".encode())
         else:
-            for _ in range(rng.choice((1, 1, 2))):
+            for name in rng.sample(files, min(changed(), len(files))):
                 content = f"# {mark} {rng.random()}\n".encode()
-                lines.append(f"M 100644 inline {rng.choice(files)}".encode())
+                lines.append(f"M 100644 inline {name}".encode())
                 lines.append(f"data {len(content)}".encode())
                 lines.append(content)
         out.write(b"\n".join(lines) + b"\n\n")
@@ -140,6 +175,30 @@ def build(path: Path, commits: int, seed: int = 5) -> float:
         capture_output=True,
     )
     return time.perf_counter() - started
+
+
+def describe(repo: Path) -> str:
+    """The tree and the files per commit, to compare with a real repository's."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=repo, check=True, capture_output=True, text=True, env=ENV
+        )
+        return done.stdout
+
+    files = len(git("ls-tree", "-r", "--name-only", "HEAD").splitlines())
+    dirs = len(git("ls-tree", "-r", "-d", "--name-only", "HEAD").splitlines())
+    changed = [
+        len(chunk.split())
+        for chunk in git("log", "--no-merges", "--format=%x1e", "--name-only").split("\x1e")
+        if chunk.strip()
+    ]
+    merges = len(git("rev-list", "--merges", "HEAD").splitlines())
+    mean = sum(changed) / len(changed) if changed else 0.0
+    return (
+        f"{files:,} files in {dirs:,} directories; {mean:.1f} files per non-merge commit "
+        f"(median {statistics.median(changed) if changed else 0:g}); {merges:,} merges"
+    )
 
 
 def _words(rng: random.Random) -> str:
@@ -316,6 +375,13 @@ def main() -> None:
     parser.add_argument("--cliff-venv", type=Path, default=Path("/tmp/bench-venv"))
     parser.add_argument("--no-cliff", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="keep repositories already built")
+    parser.add_argument(
+        "--shape",
+        choices=["open-zaak", "light"],
+        default="open-zaak",
+        help="open-zaak: files and directories per commit as in Open Zaak's history; light: "
+        "one or two files per commit in a flat tree (git's cheapest case)",
+    )
     parser.add_argument("--no-bytecode-cache", action="store_true")
     parser.add_argument("--repo", type=Path, default=None, help="a real repository instead")
     parser.add_argument("--from", dest="since", default=None)
@@ -352,9 +418,14 @@ def main() -> None:
         return
     curve = []
     for size in (int(s) for s in args.sizes.split(",")):
-        path = workdir / f"synthetic-{size}"
-        seconds = 0.0 if args.reuse and (path / ".git").is_dir() else build(path, size)
-        print(f"synthetic repository, {size:,} commits (fast-import {seconds:.1f} s): {path}")
+        path = workdir / f"synthetic-{args.shape}-{size}"
+        reuse = args.reuse and (path / ".git").is_dir()
+        seconds = 0.0 if reuse else build(path, size, shape=args.shape)
+        print(
+            f"synthetic repository ({args.shape}), {size:,} commits "
+            f"(fast-import {seconds:.1f} s): {path}"
+        )
+        print(f"  {describe(path)}")
         curve.append(measure(path, None, "HEAD", args.runs, cliff, env))
     if len(curve) > 1:
         print("peak memory by commits (ozrelease process):")
