@@ -14,7 +14,7 @@ from ozrelease.gitmoji import GITMOJIS
 from ozrelease.globs import translate
 
 if TYPE_CHECKING:
-    from ozrelease.spill import Spill, StoredChanges
+    from ozrelease.spill import Made, Spill, StoredChanges
 
 __all__ = [
     "CONVENTIONAL_TYPES",
@@ -1090,9 +1090,7 @@ def _merge_spilled(
     return spill.changes(_made_change)
 
 
-def _made_change(
-    made: tuple[int | None, str, tuple[str, ...], tuple[str, ...], bool, int],
-) -> Change:
+def _made_change(made: Made) -> Change:
     return Change(*made)
 
 
