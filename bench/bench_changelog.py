@@ -100,8 +100,11 @@ def shape_of(shape: str, rng: random.Random) -> tuple[list[str], Callable[[], in
     return files, lambda: rng.choices(sizes, weights)[0]
 
 
-def build(path: Path, commits: int, seed: int = 5, shape: str = "open-zaak") -> float:
-    """A repository of `commits` commits (about one in six a pull-request merge)."""
+def build(
+    path: Path, commits: int, seed: int = 5, shape: str = "open-zaak", tags_every: int = 45
+) -> float:
+    """A repository of `commits` commits (about one in six a pull-request merge), with an
+    annotated release tag on the main line after every `tags_every` commits (0: none)."""
     rng = random.Random(seed)
     if path.exists():
         shutil.rmtree(path)
@@ -144,7 +147,7 @@ def build(path: Path, commits: int, seed: int = 5, shape: str = "open-zaak") -> 
         out.write(b"\n".join(lines) + b"\n\n")
         return mark
 
-    made = 0
+    made = release = 0
     while made < commits:
         if main is not None and rng.random() < 0.75 and commits - made >= 4:
             issue += 1
@@ -162,6 +165,16 @@ def build(path: Path, commits: int, seed: int = 5, shape: str = "open-zaak") -> 
         else:
             main = commit(f"{rng.choice(GITMOJI)} {_words(rng)}", main)
         made += 1
+        if tags_every and made >= release * tags_every + tags_every:
+            release += 1
+            name = f"1.{release // 10}.{release % 10}"
+            text = f"Release {name}\n".encode()
+            out.write(
+                f"tag {name}\nfrom :{main}\n".encode()
+                + f"tagger Dev <dev@example.com> {stamp} +0000\ndata {len(text)}\n".encode()
+                + text
+                + b"\n"
+            )
     out.close()
     if proc.wait() != 0:
         raise SystemExit("git fast-import failed")
@@ -175,6 +188,20 @@ def build(path: Path, commits: int, seed: int = 5, shape: str = "open-zaak") -> 
         capture_output=True,
     )
     return time.perf_counter() - started
+
+
+def root_of(repo: Path, to: str) -> str:
+    """The (oldest) root commit: without --from, ozrelease would start at the newest tag, so
+    all three start after the root commit instead and read the same range."""
+    roots = subprocess.run(
+        ["git", "rev-list", "--max-parents=0", to],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=ENV,
+    ).stdout.split()
+    return roots[-1]
 
 
 def describe(repo: Path) -> str:
@@ -194,10 +221,12 @@ def describe(repo: Path) -> str:
         if chunk.strip()
     ]
     merges = len(git("rev-list", "--merges", "HEAD").splitlines())
+    tags = len(git("tag").splitlines())
     mean = sum(changed) / len(changed) if changed else 0.0
     return (
         f"{files:,} files in {dirs:,} directories; {mean:.1f} files per non-merge commit "
-        f"(median {statistics.median(changed) if changed else 0:g}); {merges:,} merges"
+        f"(median {statistics.median(changed) if changed else 0:g}); {merges:,} merges; "
+        f"{tags:,} tags"
     )
 
 
@@ -384,6 +413,14 @@ def main() -> None:
     parser.add_argument("--no-cliff", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="keep repositories already built")
     parser.add_argument(
+        "--tags-every",
+        type=int,
+        default=45,
+        metavar="N",
+        help="an annotated release tag on the main line after every N commits, as often as "
+        "Open Zaak has one (124 tags in 5,588 commits); 0 for none",
+    )
+    parser.add_argument(
         "--shape",
         choices=["open-zaak", "light"],
         default="open-zaak",
@@ -408,19 +445,7 @@ def main() -> None:
         f"{'' if args.no_bytecode_cache else ' (bytecode cached)'}"
     )
     if args.repo is not None:
-        since = args.since
-        if since is None:
-            # Without --from, ozrelease would start at the newest tag: start all three after
-            # the (oldest) root commit instead, so that they read the same range.
-            roots = subprocess.run(
-                ["git", "rev-list", "--max-parents=0", args.to],
-                cwd=args.repo,
-                check=True,
-                capture_output=True,
-                text=True,
-                env=ENV,
-            ).stdout.split()
-            since = roots[-1]
+        since = args.since or root_of(args.repo, args.to)
         print(f"{args.repo} {since}..{args.to}")
         measure(args.repo, since, args.to, args.runs, cliff, env)
         return
@@ -428,13 +453,13 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         path = workdir / f"synthetic-{args.shape}-{size}"
         reuse = args.reuse and (path / ".git").is_dir()
-        seconds = 0.0 if reuse else build(path, size, shape=args.shape)
+        seconds = 0.0 if reuse else build(path, size, shape=args.shape, tags_every=args.tags_every)
         print(
             f"synthetic repository ({args.shape}), {size:,} commits "
             f"(fast-import {seconds:.1f} s): {path}"
         )
         print(f"  {describe(path)}")
-        curve.append(measure(path, None, "HEAD", args.runs, cliff, env))
+        curve.append(measure(path, root_of(path, "HEAD"), "HEAD", args.runs, cliff, env))
     if len(curve) > 1:
         print("peak memory by commits (ozrelease process):")
         for count, peak in curve:
