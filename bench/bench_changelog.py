@@ -30,6 +30,7 @@ with its bytecode cached (under the work directory), as an installed package has
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import shutil
@@ -234,7 +235,9 @@ def _words(rng: random.Random) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 8))).capitalize()
 
 
-def timed_once(command: list[str], cwd: Path, env: dict[str, str] = ENV) -> float:
+def timed_once(
+    command: list[str], cwd: Path, env: dict[str, str] = ENV, timeout: float | None = None
+) -> float:
     started = time.perf_counter()
     subprocess.run(
         command,
@@ -243,6 +246,7 @@ def timed_once(command: list[str], cwd: Path, env: dict[str, str] = ENV) -> floa
         stderr=subprocess.DEVNULL,
         check=True,
         env=env,
+        timeout=timeout,
     )
     return time.perf_counter() - started
 
@@ -252,20 +256,26 @@ def timed(command: list[str], cwd: Path, runs: int, env: dict[str, str] = ENV) -
 
 
 def interleaved(
-    commands: dict[str, tuple[list[str], dict[str, str]]], cwd: Path, runs: int
+    commands: dict[str, tuple[list[str], dict[str, str]]],
+    cwd: Path,
+    runs: int,
+    timeout: float | None = None,
 ) -> dict[str, float | None]:
     """Median seconds of each command, run in turns (one untimed warm-up round first); None
-    for a command that failed."""
+    for a command that failed, inf for one stopped after `timeout` seconds (not run again)."""
     times: dict[str, list[float] | None] = {name: [] for name in commands}
     for round_ in range(runs + 1):
         for name, (command, env) in commands.items():
             found = times[name]
-            if found is None:
+            if found is None or found == [math.inf]:
                 continue
             try:
-                seconds = timed_once(command, cwd, env)
+                seconds = timed_once(command, cwd, env, timeout)
             except subprocess.CalledProcessError:
                 times[name] = None
+                continue
+            except subprocess.TimeoutExpired:
+                times[name] = [math.inf]
                 continue
             if round_:
                 found.append(seconds)
@@ -344,6 +354,7 @@ def measure(
     runs: int,
     cliff: Path | None,
     env: dict[str, str] = ENV,
+    timeout: float | None = None,
 ) -> tuple[int, int]:
     """Print the figures for one range; return (commits, ozrelease peak KiB)."""
     rev = [to] if since is None else [f"{since}..{to}"]
@@ -372,7 +383,7 @@ def measure(
     if cliff is not None:
         cliff_args = [str(cliff), "--repository", str(repo), "--output", os.devnull]
         commands["cliff"] = (cliff_args + ([rev[0]] if since is not None else []), ENV)
-    found = interleaved(commands, repo, runs)
+    found = interleaved(commands, repo, runs, timeout)
     floor, ours, theirs = found["floor"], found["ours"], found.get("cliff")
     least = found["python"]
     assert floor is not None and ours is not None, "git log or ozrelease failed"
@@ -389,6 +400,11 @@ def measure(
     if cliff is not None:
         if theirs is None:
             print("  git-cliff                 failed")
+        elif theirs == math.inf and timeout is not None:
+            print(
+                f"  git-cliff                 stopped after {timeout:.0f} s: over "
+                f"{timeout / floor:.0f}x the floor, over {timeout / ours:.0f}x ozrelease"
+            )
         else:
             print(
                 f"  git-cliff                 {theirs:>10.2f} s   {theirs / floor:5.2f}x the "
@@ -410,6 +426,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--cliff-venv", type=Path, default=Path("/tmp/bench-venv"))
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300,
+        metavar="SECONDS",
+        help="stop a command that runs longer (git-cliff on a long tagged history) and "
+        "report the bound instead",
+    )
     parser.add_argument("--no-cliff", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="keep repositories already built")
     parser.add_argument(
@@ -447,7 +471,7 @@ def main() -> None:
     if args.repo is not None:
         since = args.since or root_of(args.repo, args.to)
         print(f"{args.repo} {since}..{args.to}")
-        measure(args.repo, since, args.to, args.runs, cliff, env)
+        measure(args.repo, since, args.to, args.runs, cliff, env, args.timeout)
         return
     curve = []
     for size in (int(s) for s in args.sizes.split(",")):
@@ -459,7 +483,8 @@ def main() -> None:
             f"(fast-import {seconds:.1f} s): {path}"
         )
         print(f"  {describe(path)}")
-        curve.append(measure(path, root_of(path, "HEAD"), "HEAD", args.runs, cliff, env))
+        since = root_of(path, "HEAD")
+        curve.append(measure(path, since, "HEAD", args.runs, cliff, env, args.timeout))
     if len(curve) > 1:
         print("peak memory by commits (ozrelease process):")
         for count, peak in curve:
