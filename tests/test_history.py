@@ -222,6 +222,44 @@ def test_newest_tag_goes_by_version_order_and_reachability(gitrepo: GitRepo) -> 
     assert history.newest_tag("other").name == "3.0.0"  # type: ignore[union-attr]
 
 
+def test_newest_tag_on_a_maintenance_branch_with_many_newer_tags(gitrepo: GitRepo) -> None:
+    """Higher versions out of reach (released on main after the branch was cut) do not
+    count; the answer is the highest reachable version, whichever ref it is asked for."""
+    gitrepo.commit("Start", {"a": "0"})
+    gitrepo.tag("1.0.0")
+    gitrepo.branch("stable/1.x")
+    shas = {}
+    for minor in range(1, 9):  # 1.1.0 ... 1.8.0 (and a pre-release) on main
+        shas[f"main-{minor}"] = gitrepo.commit(f"Main {minor}", {"a": str(minor)})
+        gitrepo.tag(f"1.{minor}.0")
+    gitrepo.tag("2.0.0rc1")
+    gitrepo.checkout("stable/1.x")
+    for patch in range(1, 4):  # 1.0.1 ... 1.0.3 on the maintenance branch
+        shas[f"stable-{patch}"] = gitrepo.commit(f"Fix {patch}", {"b": str(patch)})
+        gitrepo.tag(f"1.0.{patch}")
+    shas["merged"] = gitrepo.merge("main", message="Merge main into stable")
+    history = History(gitrepo.path)
+    expected_names = {
+        "stable-1": "1.0.1", "stable-3": "1.0.3", "main-3": "1.3.0", "merged": "2.0.0rc1",
+    }  # fmt: skip
+    for name, sha in shas.items():
+        for exclude_ref in (False, True):
+            for prereleases in (False, True):
+                found = history.newest_tag(sha, exclude_ref=exclude_ref, prereleases=prereleases)
+                reachable = [
+                    t
+                    for t in history.tags(merged_into=sha)
+                    if t.version is not None
+                    and not (exclude_ref and t.sha == sha)
+                    and (prereleases or not t.version.is_prerelease)
+                ]
+                best = max(reachable, key=lambda t: (t.version, t.date, t.name), default=None)
+                assert found == best, (name, exclude_ref, prereleases)
+    for name, tag in expected_names.items():
+        assert history.newest_tag(shas[name]).name == tag  # type: ignore[union-attr]
+    assert history.newest_tag(shas["stable-1"], exclude_ref=True).name == "1.0.0"  # type: ignore[union-attr]
+
+
 def test_no_tags(gitrepo: GitRepo) -> None:
     gitrepo.commit("One", {"a": "1"})
     assert History(gitrepo.path).newest_tag() is None
