@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date as Date
 from pathlib import Path
@@ -282,8 +282,7 @@ def resolve_style(
         own_url = issue_url.replace("{repo}", own)
     underline = settings.rst_underline or "="
     if settings.rst_underline is None and chosen == "rst" and (root / path).is_file():
-        existing = read_changelog(root / path, fmt="rst")
-        underline = existing.underline or underline
+        underline = _rst_underline(_read_text(root / path)) or underline
     return Style(
         format=chosen,
         path=path,
@@ -611,17 +610,25 @@ def read_changelog(
     """Read a changelog file into its version sections (Markdown or RST, by suffix)."""
     chosen = fmt or _SUFFIXES.get(path.suffix.lower(), "markdown")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
     except FileNotFoundError:
         return ChangelogFile(path=path, format=chosen, sections=())
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=str(path)) from None
     parsed = parse_changelog(text, chosen, roles=roles, own_repo=own_repo)
     return ChangelogFile(
         path, parsed.format, parsed.sections, parsed.underline, parsed.heading_level
     )
+
+
+def _read_text(path: Path) -> str:
+    """A changelog's text; FileNotFoundError passes, other failures are InputErrors."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", file=str(path)) from None
 
 
 def parse_changelog(
@@ -661,18 +668,17 @@ def parse_changelog(
 _ADORNMENT = re.compile(r"^([=\-~^\"'`#*+.:_])\1{2,}\s*$")
 
 
-def _rst_headings(
-    lines: Sequence[str],
-) -> tuple[list[tuple[int, int, str]], str | None, dict[int, str]]:
-    """Version headings as (heading line, first body line, title), their underline, and the
-    sub-headings (**bold** paragraphs and other titles) by line."""
-    titles: list[tuple[int, int, str, str, bool]] = []  # (start, body, title, char, overline)
+_Title = tuple[int, int, str, str, bool]
+"""An RST section title: (line, first body line, title, adornment character, overlined)."""
+
+
+def _rst_titles(lines: Sequence[str]) -> Iterator[_Title]:
     i = 0
     while i < len(lines) - 1:
         line, below = lines[i], lines[i + 1]
         over = _ADORNMENT.match(line)
         if over and i + 2 < len(lines) and _ADORNMENT.match(lines[i + 2]) and lines[i + 1].strip():
-            titles.append((i, i + 3, lines[i + 1].strip(), over.group(1), True))
+            yield (i, i + 3, lines[i + 1].strip(), over.group(1), True)
             i += 3
             continue
         under = _ADORNMENT.match(below)
@@ -683,11 +689,15 @@ def _rst_headings(
             and not _ADORNMENT.match(line)
             and len(below.rstrip()) >= len(line.rstrip()) - 2
         ):
-            titles.append((i, i + 2, line.strip(), under.group(1), False))
+            yield (i, i + 2, line.strip(), under.group(1), False)
             i += 2
             continue
         i += 1
-    style = next(
+
+
+def _version_style(titles: Iterable[_Title]) -> tuple[str, bool] | None:
+    """(adornment, overlined) of the first version (or Unreleased) title."""
+    return next(
         (
             (char, overlined)
             for _, _, title, char, overlined in titles
@@ -695,6 +705,22 @@ def _rst_headings(
         ),
         None,
     )
+
+
+def _rst_underline(text: str) -> str | None:
+    """The adornment character of an RST changelog's version headings (`=` in Open Zaak's),
+    from its first version heading; None when it has none."""
+    style = _version_style(_rst_titles(text.splitlines()))
+    return style[0] if style else None
+
+
+def _rst_headings(
+    lines: Sequence[str],
+) -> tuple[list[tuple[int, int, str]], str | None, dict[int, str]]:
+    """Version headings as (heading line, first body line, title), their underline, and the
+    sub-headings (**bold** paragraphs and other titles) by line."""
+    titles = list(_rst_titles(lines))
+    style = _version_style(titles)
     headings = []
     subheads: dict[int, str] = {}
     for start, body, title, char, overlined in titles:

@@ -627,3 +627,18 @@ def test_json_in_pieces_is_json_dumps_character_for_character(
     assert "".join(pieces) == whole
     entries = sum(len(s.entries) for s in changelog.sections)
     assert len(pieces) <= 1 + (entries + 2 * len(changelog.sections) + 2) // size
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=========\nChangelog\n=========\n\n1.1.0 (2024-01-01)\n------------------\n\n* x\n",
+        "Changelog\n=========\n\nUnreleased\n~~~~~~~~~~\n\n1.0.0\n~~~~~\n",
+        "=====\n1.0.0\n=====\n\n**Bugfixes**\n\n* y\n",
+        "Changelog\n=========\n\nNothing released yet.\n",
+        "",
+    ],
+)
+def test_the_underline_alone_is_read_as_the_whole_file_reads_it(text: str) -> None:
+    """resolve_style reads only the version headings' adornment, without the entries."""
+    assert changelogs._rst_underline(text) == changelogs.parse_changelog(text, "rst").underline
