@@ -191,38 +191,34 @@ def build(
     return time.perf_counter() - started
 
 
+def git_out(repo: Path, *args: str) -> str:
+    """What `git ARGS` prints in `repo`."""
+    done = subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True, env=ENV
+    )
+    return done.stdout
+
+
 def root_of(repo: Path, to: str) -> str:
     """The (oldest) root commit: without --from, ozrelease would start at the newest tag, so
     all three start after the root commit instead and read the same range."""
-    roots = subprocess.run(
-        ["git", "rev-list", "--max-parents=0", to],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-        env=ENV,
-    ).stdout.split()
-    return roots[-1]
+    return git_out(repo, "rev-list", "--max-parents=0", to).split()[-1]
 
 
 def describe(repo: Path) -> str:
     """The tree and the files per commit, to compare with a real repository's."""
 
-    def git(*args: str) -> str:
-        done = subprocess.run(
-            ["git", *args], cwd=repo, check=True, capture_output=True, text=True, env=ENV
-        )
-        return done.stdout
-
-    files = len(git("ls-tree", "-r", "--name-only", "HEAD").splitlines())
-    dirs = len(git("ls-tree", "-r", "-d", "--name-only", "HEAD").splitlines())
+    files = len(git_out(repo, "ls-tree", "-r", "--name-only", "HEAD").splitlines())
+    dirs = len(git_out(repo, "ls-tree", "-r", "-d", "--name-only", "HEAD").splitlines())
     changed = [
         len(chunk.split())
-        for chunk in git("log", "--no-merges", "--format=%x1e", "--name-only").split("\x1e")
+        for chunk in git_out(repo, "log", "--no-merges", "--format=%x1e", "--name-only").split(
+            "\x1e"
+        )
         if chunk.strip()
     ]
-    merges = len(git("rev-list", "--merges", "HEAD").splitlines())
-    tags = len(git("tag").splitlines())
+    merges = len(git_out(repo, "rev-list", "--merges", "HEAD").splitlines())
+    tags = len(git_out(repo, "tag").splitlines())
     mean = sum(changed) / len(changed) if changed else 0.0
     return (
         f"{files:,} files in {dirs:,} directories; {mean:.1f} files per non-merge commit "
@@ -358,16 +354,7 @@ def measure(
 ) -> tuple[int, int]:
     """Print the figures for one range; return (commits, ozrelease peak KiB)."""
     rev = [to] if since is None else [f"{since}..{to}"]
-    count = int(
-        subprocess.run(
-            ["git", "rev-list", "--count", *rev],
-            cwd=repo,
-            check=True,
-            capture_output=True,
-            text=True,
-            env=ENV,
-        ).stdout.strip()
-    )
+    count = int(git_out(repo, "rev-list", "--count", *rev).strip())
     ours_args = ["changelog", "generate", "--format", "json", "--to", to]
     if since is not None:
         ours_args += ["--from", since]
