@@ -175,15 +175,14 @@ def generate(
             report(done)
 
     records = history.records(tip, since=since, progress=count)
-    with gcpause.paused():
-        changes = group_records(
-            records,
-            tip=tip,
-            classifier=classifier,
-            own_repo=style.own_repo,
-            internal=False,
-            spill_after=spill_after,
-        )
+    changes = group_records(
+        records,
+        tip=tip,
+        classifier=classifier,
+        own_repo=style.own_repo,
+        internal=False,
+        spill_after=spill_after,
+    )
     if isinstance(changes, list):
         sections = _sections(changes, style)
     else:  # a long range, kept on disk: each section is read from there as it is written
