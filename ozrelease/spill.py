@@ -13,6 +13,7 @@ process is killed.
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar, overload
@@ -62,6 +63,9 @@ class Spill:
     def __init__(self) -> None:
         with _reported():
             self._db = self._open()
+        # Closed explicitly (Python 3.13 warns of a connection left to the garbage collector)
+        # once neither this nor any Rows read from it is left, or at exit.
+        self._close = weakref.finalize(self, self._db.close)
 
     @staticmethod
     def _open() -> sqlite3.Connection:
@@ -141,11 +145,11 @@ class Spill:
             self._db.execute(
                 "CREATE INDEX changes_by_section ON changes (section, breaking DESC, landed, first)"
             )
-            return StoredChanges(self._db, make)
+            return StoredChanges(self, make)
 
     def close(self) -> None:
         """Remove the database now (it goes anyway when nothing refers to it any more)."""
-        self._db.close()
+        self._close()
 
 
 _COLUMNS = "section, text, issues, shas, breaking, landed"
@@ -157,17 +161,18 @@ class Rows(Sequence[T], Generic[T]):
 
     def __init__(
         self,
-        db: sqlite3.Connection,
+        spill: Spill,
         make: Callable[[Made], T],
         low: int,
         where: str = "",
         args: tuple[Any, ...] = (),
         order: str = "landed, first",
     ) -> None:
-        self._db, self._make, self._low = db, make, low
+        self._spill = spill  # (which keeps the database open while this is used)
+        self._db, self._make, self._low = spill._db, make, low
         self._where, self._args, self._order = where, args, order
         with _reported():
-            found = db.execute(f"SELECT COUNT(*) FROM changes {where}", args).fetchone()
+            found = self._db.execute(f"SELECT COUNT(*) FROM changes {where}", args).fetchone()
         self._count: int = found[0]
 
     def _rows(self, limit: str = "", *more: Any) -> Iterator[T]:
@@ -206,10 +211,10 @@ class StoredChanges(Rows[T]):
     """The changes of a spilled walk, oldest landed first (then by first sha), as `make`
     builds them."""
 
-    def __init__(self, db: sqlite3.Connection, make: Callable[[Made], T]) -> None:
+    def __init__(self, spill: Spill, make: Callable[[Made], T]) -> None:
         with _reported():
-            low = db.execute("SELECT MIN(landed) FROM changes").fetchone()[0]
-        super().__init__(db, make, low or 0)
+            low = spill._db.execute("SELECT MIN(landed) FROM changes").fetchone()[0]
+        super().__init__(spill, make, low or 0)
 
     def sections(self) -> list[int]:
         """The section indices that have changes, ascending."""
@@ -223,6 +228,6 @@ class StoredChanges(Rows[T]):
         """The changes of one section, breaking ones first, each part by landed and first
         sha (the order of a changelog section), as `make` builds them."""
         return Rows(
-            self._db, make, self._low, "WHERE section = ?", (section,),
+            self._spill, make, self._low, "WHERE section = ?", (section,),
             "breaking DESC, landed, first",
         )  # fmt: skip
