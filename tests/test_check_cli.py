@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from gitrepo import GitRepo, fresh
-from tests_support import installed_ozrelease
+from tests_support import fast_import_history, installed_ozrelease
 
 from ozrelease.cli import cli
 
@@ -127,30 +127,6 @@ def test_the_installed_command(repo: GitRepo) -> None:
 
 
 # -- progress on a terminal -----------------------------------------------------------------
-
-
-def fast_import_history(repo: GitRepo, commits: int) -> None:
-    """`commits` more commits on main in one `git fast-import` run (seconds, not minutes)."""
-    parent = repo.head()
-    lines = []
-    for n in range(1, commits + 1):
-        message = f":bug: [#{n}] Fix number {n}".encode()
-        lines += [
-            b"commit refs/heads/main",
-            f"mark :{n}".encode(),
-            f"committer A <a@example.com> {1_700_000_000 + n} +0000".encode(),
-            f"data {len(message)}".encode(),
-            message,
-            f"from :{n - 1}".encode() if n > 1 else f"from {parent}".encode(),
-            f"M 644 inline src/f{n % 50}.py".encode(),
-            b"data 2",
-            str(n % 10).encode() + b"\n",
-            b"",
-        ]
-    subprocess.run(
-        ["git", "fast-import", "--quiet"], cwd=repo.path, input=b"\n".join(lines), check=True
-    )
-    repo.git("reset", "--quiet", "--hard", "main")
 
 
 def run_on_a_terminal(repo: GitRepo, *args: str) -> tuple[int, str, str]:

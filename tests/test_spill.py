@@ -7,11 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from gitrepo import GitRepo, fresh
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests_support import fast_import_history
 
 from ozrelease import changelog
+from ozrelease.cli import cli
 from ozrelease.commits import Change, Classifier, group_records
 from ozrelease.config import ChangelogConfig
 from ozrelease.errors import OzReleaseError
@@ -152,26 +155,21 @@ def test_generate_writes_the_same_changelog_from_disk(gitrepo: GitRepo, fmt: str
     )
 
 
-def test_generate_spills_past_the_default_limit(gitrepo: GitRepo) -> None:
-    """The default limit is what the command uses; a history past it comes out the same."""
+def test_the_command_spills_a_long_history_and_prints_the_same(gitrepo: GitRepo) -> None:
+    """Past SPILL_AFTER changes `changelog generate` keeps them on disk, and prints what it
+    prints when they stay in memory."""
     gitrepo.commit("Initial", {"README": "x"})
+    fast_import_history(gitrepo, changelog.SPILL_AFTER + 300)  # one issue, one change each
     history = History(gitrepo.path)
-    tip = history.resolve("HEAD")
-    records = [
-        (f"{n + 1:040x}", (f"{n:040x}" if n else tip,), f":bug: Fix {n}", "", ("src/x.py",))
-        for n in range(changelog.SPILL_AFTER + 5)
-    ]
-    records.reverse()
-    found = group_records(
-        records,
-        tip=records[0][0],
-        classifier=_classifier(),
-        internal=False,
-        spill_after=changelog.SPILL_AFTER,
+    spilled = changelog.generate(history)
+    assert not any(isinstance(s.entries, tuple) for s in spilled.changelog.sections)
+    assert sum(len(s.entries) for s in spilled.changelog.sections) == changelog.SPILL_AFTER + 301
+    kept = changelog.generate(history, spill_after=None)
+    expected = "".join(changelog.json_pieces(kept.changelog)) + "\n"
+    result = CliRunner().invoke(
+        cli, ["changelog", "generate", "--format", "json", "--repo", str(gitrepo.path)]
     )
-    assert isinstance(found, StoredChanges)
-    assert len(found) == changelog.SPILL_AFTER + 5
-    assert [c.text for c in found][:2] == ["Fix 0", "Fix 1"]
+    assert (result.exit_code, result.output) == (0, expected)
 
 
 def test_a_failing_temporary_database_is_a_clear_error() -> None:

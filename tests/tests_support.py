@@ -1,10 +1,13 @@
-"""What several test modules share: small manifests, and the installed console script."""
+"""What several test modules share: small manifests, the installed console script, and long
+histories made fast."""
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from gitrepo import GitRepo
 
 
 def installed_ozrelease() -> str:
@@ -58,3 +61,27 @@ kind: Component
 name: postgresql
 releases: [{version: "13"}, {version: "14"}, {version: "15"}]
 """
+
+
+def fast_import_history(repo: GitRepo, commits: int) -> None:
+    """`commits` more commits on main in one `git fast-import` run (seconds, not minutes)."""
+    parent = repo.head()
+    lines = []
+    for n in range(1, commits + 1):
+        message = f":bug: [#{n}] Fix number {n}".encode()
+        lines += [
+            b"commit refs/heads/main",
+            f"mark :{n}".encode(),
+            f"committer A <a@example.com> {1_700_000_000 + n} +0000".encode(),
+            f"data {len(message)}".encode(),
+            message,
+            f"from :{n - 1}".encode() if n > 1 else f"from {parent}".encode(),
+            f"M 644 inline src/f{n % 50}.py".encode(),
+            b"data 2",
+            str(n % 10).encode() + b"\n",
+            b"",
+        ]
+    subprocess.run(
+        ["git", "fast-import", "--quiet"], cwd=repo.path, input=b"\n".join(lines), check=True
+    )
+    repo.git("reset", "--quiet", "--hard", "main")
