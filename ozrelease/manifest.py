@@ -264,8 +264,10 @@ class _Doc:
     ) -> None:
         if allowed.issuperset(mapping):
             return
-        for key in sorted(mapping.keys() - allowed):
-            self.error(path + (key,), f"unknown key {key!r} in {what}{_did_you_mean(key, allowed)}")
+        # (YAML keys need not be strings: `: x` has the key None, `1: x` the key 1.)
+        for key in sorted(mapping.keys() - allowed, key=lambda k: (not isinstance(k, str), str(k))):
+            hint = _did_you_mean(key, allowed) if isinstance(key, str) else ""
+            self.error(path + (key,), f"unknown key {key!r} in {what}{hint}")
 
     def text(
         self, mapping: Mapping[str, Any], key: str, path: KeyPath, *, required: bool = False

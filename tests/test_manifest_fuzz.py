@@ -6,9 +6,10 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ozrelease import manifest
@@ -114,8 +115,19 @@ PIECES = [
 
 @settings(max_examples=200, deadline=10_000)
 @given(st.lists(st.sampled_from(PIECES), max_size=80))
+@example(["kind: Component\n", ":"])  # (a key that is not text: None; it was a traceback)
 def test_random_yaml_text(pieces: list[str]) -> None:
     _check("".join(pieces))
+
+
+@pytest.mark.parametrize("key", ["~", "1", "2.5", "[a]"])
+def test_keys_that_are_not_text_are_reported(tmp_path: Path, key: str) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(f"kind: Component\nname: x\n{key}: y\nnmae: z\n", encoding="utf-8")
+    problems = manifest.check(path)[1]
+    texts = [str(p) for p in problems]
+    assert any("unknown key" in t and "'nmae'" in t and "did you mean 'name'" in t for t in texts)
+    assert any("unknown key" in t and "'nmae'" not in t for t in texts), texts
 
 
 @settings(max_examples=100, deadline=10_000)
