@@ -20,8 +20,8 @@ from ozrelease.commits import (
     parse_message,
 )
 from ozrelease.config import Config, SectionRule, load_config, repo_from_url, sphinx_issue_roles
-from ozrelease.errors import GitError, InputError, OzReleaseError, UsageError
-from ozrelease.history import SHALLOW_HINT, History, ScanProgress
+from ozrelease.errors import InputError, OzReleaseError, UsageError
+from ozrelease.history import History, Record, Scan, ScanProgress
 from ozrelease.versions import Version, parse_version
 
 if TYPE_CHECKING:
@@ -136,6 +136,7 @@ def generate(
     config: Config | None = None,
     progress: ScanProgress | None = None,
     spill_after: int | None = SPILL_AFTER,
+    scan: Scan[Record] | None = None,
 ) -> Generated:
     """A changelog section for the commits reachable from `to` and not from `since`.
 
@@ -145,44 +146,34 @@ def generate(
     `fmt` chooses the style (`markdown`, `rst`); None: the repository's own.
     `spill_after`: past that many changes, they wait in a temporary file, not in memory, and
     the sections' entries are read from it as they are used (see commits.group_records).
+    `scan`: the range's records, already started by the caller, so that git could start
+    before this module was even imported: `history.records` of the range that
+    `history.release_range` gives, whose `since` is passed here too; `progress` is then
+    the scan's business.
     """
-    config = config if config is not None else load_config(history.root)
     parsed_version = _check_version(version)
-    tip = history.resolve(to)
-    if since is None:
-        prereleases = parsed_version is None or parsed_version.is_prerelease
-        tag = history.newest_tag(tip, exclude_ref=True, prereleases=prereleases)
-        if tag is None and history.is_shallow():
-            raise GitError(
-                "the history is shallow and no version tag is reachable from "
-                f"{to!r}, so the range to read is unknown; {SHALLOW_HINT}, or pass --from"
-            )
-        since = tag.name if tag is not None else None
-    else:
-        history.resolve(since)
     if date is not None:
         _check_date(date)
-    elif version is not None:
-        date = history.commit_date(tip).date().isoformat()
-    style = resolve_style(history, config, fmt, tip=tip)
-    classifier = Classifier(config.changelog, style.sections, style.default_section)
-    scanned = [0]
-    report = history.progress(progress, tip, since)
-
-    def count(done: int) -> None:  # called every few hundred commits and once at the end
-        scanned[0] = done
-        if report is not None:
-            report(done)
-
-    records = history.records(tip, since=since, progress=count)
-    changes = group_records(
-        records,
-        tip=tip,
-        classifier=classifier,
-        own_repo=style.own_repo,
-        internal=False,
-        spill_after=spill_after,
-    )
+    if scan is None:
+        prereleases = parsed_version is None or parsed_version.is_prerelease
+        tip, since = history.release_range(to, since, prereleases=prereleases)
+        scan = history.records(tip, since=since, progress=history.progress(progress, tip, since))
+    else:
+        tip = history.resolve(to)  # (`since` is where the caller's scan starts)
+    with scan:  # git reads the range while the rest gets ready
+        config = config if config is not None else load_config(history.root)
+        if date is None and version is not None:
+            date = history.commit_date(tip).date().isoformat()
+        style = resolve_style(history, config, fmt, tip=tip)
+        classifier = Classifier(config.changelog, style.sections, style.default_section)
+        changes = group_records(
+            scan,
+            tip=tip,
+            classifier=classifier,
+            own_repo=style.own_repo,
+            internal=False,
+            spill_after=spill_after,
+        )
     if isinstance(changes, list):
         sections = _sections(changes, style)
     else:  # a long range, kept on disk: each section is read from there as it is written
@@ -195,7 +186,7 @@ def generate(
         style=style,
         since=since,
         to=to,
-        commits_scanned=scanned[0],
+        commits_scanned=scan.read,
     )
 
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 import git
 
-from ozrelease.commits import Trailer, cherry_picks, parse_trailers
 from ozrelease.errors import GitError
 from ozrelease.versions import Version, parse_version
+
+if TYPE_CHECKING:
+    from ozrelease.commits import Trailer
 
 __all__ = [
     "SHALLOW_HINT",
@@ -25,9 +27,12 @@ __all__ = [
     "Person",
     "Progress",
     "Record",
+    "Scan",
     "ScanProgress",
     "Tag",
 ]
+
+T = TypeVar("T")
 
 Progress = Callable[[int], None]
 """Called with the number of commits read so far (every few hundred, and once at the end)."""
@@ -106,11 +111,15 @@ class Commit:
     @cached_property
     def trailers(self) -> tuple[Trailer, ...]:
         """`Key: value` trailers of the message's last paragraph (keys in lower case)."""
+        from ozrelease.commits import parse_trailers  # (not needed to read the history)
+
         return parse_trailers(self.body)
 
     @property
     def cherry_picked_from(self) -> tuple[str, ...]:
         """The commits named by `(cherry picked from commit X)` lines (`git cherry-pick -x`)."""
+        from ozrelease.commits import cherry_picks
+
         return cherry_picks(self.body)
 
 
@@ -328,6 +337,25 @@ class History:
                 best = tag
         return best
 
+    def release_range(
+        self, to: str, since: str | None, *, prereleases: bool
+    ) -> tuple[str, str | None]:
+        """(the full sha of `to`, `since`) for a release's changes: `since` as given (checked),
+        else the newest version tag reachable from `to` (tags on `to` itself excluded,
+        pre-releases only with `prereleases`), None when there is none. Raises GitError for
+        unknown refs, and when a shallow clone has no tag to start from."""
+        tip = self.resolve(to)
+        if since is not None:
+            self.resolve(since)
+            return tip, since
+        tag = self.newest_tag(tip, exclude_ref=True, prereleases=prereleases)
+        if tag is None and self.is_shallow():
+            raise GitError(
+                "the history is shallow and no version tag is reachable from "
+                f"{to!r}, so the range to read is unknown; {SHALLOW_HINT}, or pass --from"
+            )
+        return tip, tag.name if tag is not None else None
+
     # -- the commit scan -----------------------------------------------------------------
 
     def _since(self, since: str | None) -> str | None:
@@ -349,17 +377,18 @@ class History:
         files: bool = True,
         first_parent: bool = False,
         progress: Progress | None = None,
-    ) -> Iterator[Commit]:
+    ) -> Scan[Commit]:
         """The commits reachable from `to` and not from `since`, children before parents
-        (`--topo-order`), read in one streamed `git log --name-status` pass.
+        (`--topo-order`), read in one streamed `git log --name-status` pass. git starts at
+        once (see Scan).
 
-        Raises GitError when the range reaches the boundary of a shallow clone (its history is
-        incomplete there), saying how to fetch the rest.
+        Raises GitError for unknown refs, and while reading when the range reaches the boundary
+        of a shallow clone (its history is incomplete there), saying how to fetch the rest.
         """
         options = ["--name-status", "-M", "--diff-merges=off", "--no-relative"] if files else []
         if first_parent:
             options.append("--first-parent")
-        yield from self._log(to, since, progress, _FORMAT, options, _parse_record, paths)
+        return self._log(to, since, progress, _FORMAT, options, _parse_record, paths)
 
     def records(
         self,
@@ -367,12 +396,12 @@ class History:
         *,
         since: str | None = None,
         progress: Progress | None = None,
-    ) -> Iterator[Record]:
+    ) -> Scan[Record]:
         """What `commits(to, since=since)` reads, as lean `Record`s (sha, parents, subject,
         body, changed paths), in the same order: one streamed `git log --name-only` pass that
         leaves out what changelogs do not need. Raises GitError as `commits` does."""
         options = ["--name-only", "-M", "--diff-merges=off", "--no-relative"]
-        yield from self._log(to, since, progress, _RECORD_FORMAT, options, _parse_lean)
+        return self._log(to, since, progress, _RECORD_FORMAT, options, _parse_lean)
 
     def _log(
         self,
@@ -381,9 +410,9 @@ class History:
         progress: Progress | None,
         fmt: str,
         options: list[str],
-        parse: Callable[[bytes], Any],
+        parse: Callable[[bytes], T],
         paths: Iterable[str] = (),
-    ) -> Iterator[Any]:
+    ) -> Scan[T]:
         """The range in one streamed `git log -z --topo-order` with `fmt` and `options`, parsed
         record by record (the flags its parsers rely on are set here, once)."""
         tip = self.resolve(to)
@@ -403,39 +432,52 @@ class History:
         path_list = list(paths)
         if path_list:
             args += ["--", *path_list]
-        yield from self._checked(self._stream_log(args, parse), boundary, since, to, progress)
+        process = self._start(args)
+        read = [0]
+        records = self._checked(
+            self._read_log(process, args, parse), boundary, since, to, progress, read
+        )
+        return Scan(records, process, read)
 
     def _checked(
         self,
-        stream: Iterator[Any],
+        stream: Generator[Any, None, None],
         boundary: frozenset[str],
         since: str | None,
         to: str,
         progress: Progress | None,
-    ) -> Iterator[Any]:
-        """The stream, stopped at the boundary of a shallow clone, with progress reports."""
+        read: list[int],
+    ) -> Generator[Any, None, None]:
+        """The stream, stopped at the boundary of a shallow clone, with progress reports and
+        the count kept in `read[0]`."""
         count = 0
         every = _PROGRESS_EVERY if progress is not None else 0
-        for commit in stream:
-            if boundary and commit.sha in boundary:
-                raise GitError(
-                    f"the history is shallow: the parents of {commit.sha[:12]} were not "
-                    f"fetched, so the range {_describe(since, to)} is incomplete; {SHALLOW_HINT}"
-                )
-            count += 1
-            if every and count % every == 0:
-                progress(count)  # type: ignore[misc]
-            yield commit
+        try:
+            for commit in stream:
+                if boundary and commit.sha in boundary:
+                    raise GitError(
+                        f"the history is shallow: the parents of {commit.sha[:12]} were not "
+                        f"fetched, so the range {_describe(since, to)} is incomplete; "
+                        f"{SHALLOW_HINT}"
+                    )
+                count += 1
+                if every and count % every == 0:
+                    read[0] = count
+                    progress(count)  # type: ignore[misc]
+                yield commit
+        finally:
+            stream.close()  # (stops git now when this stops early, not at garbage collection)
+        read[0] = count
         if progress is not None:
             progress(count)
 
-    def _stream_log(self, args: list[str], parse: Callable[[bytes], Any]) -> Iterator[Any]:
+    def _read_log(
+        self, process: Any, args: list[str], parse: Callable[[bytes], T]
+    ) -> Generator[T, None, None]:
         """`git log -z` parsed record by record while git writes the rest: git runs on one
         core and Python on another, each chunk taken as soon as it is there (a blocking
         `read(n)` would wait for n bytes, and git stalls on the full pipe meanwhile)."""
-        process = self._start(args)
         stdout = process.proc.stdout
-        _grow_pipe(stdout)
         read = stdout.read1
         pending = b""
         try:
@@ -456,11 +498,13 @@ class History:
 
     def _start(self, args: list[str], **kwargs: Any) -> Any:
         try:
-            return self._git.execute(
+            process = self._git.execute(
                 ["git", *args], as_process=True, stdout_as_string=False, **kwargs
             )
         except git.GitCommandNotFound:
             raise GitError("git is not installed (or not on PATH)") from None
+        _grow_pipe(process.proc.stdout)
+        return process
 
     def _finish(self, process: Any, args: list[str]) -> None:
         stderr = process.proc.stderr.read() if process.proc.stderr else b""
@@ -610,6 +654,39 @@ class History:
         return ids
 
 
+class Scan(Generic[T]):
+    """A `git log` started when the Scan is made, read record by record as it is iterated:
+    git works on its own core while the caller gets ready (loads its configuration, imports
+    what it parses with). Iterate it once, to the end, or `close()` it (or use `with`)."""
+
+    def __init__(self, records: Generator[T, None, None], process: Any, read: list[int]) -> None:
+        self._records = records
+        self._process = process  # (GitPython's wrapper stops git when it is let go of)
+        self._read = read
+
+    @property
+    def read(self) -> int:
+        """Records read so far (exact at the end; every few hundred before)."""
+        return self._read[0]
+
+    def __iter__(self) -> Iterator[T]:
+        return self._records
+
+    def __next__(self) -> T:
+        return next(self._records)
+
+    def close(self) -> None:
+        """Stop git (when it has not finished) and let go of its pipes."""
+        self._records.close()
+        _stop(self._process)
+
+    def __enter__(self) -> Scan[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 _SHAS_PER_CALL = 2000  # 82 KB of arguments: far below any system's limit
 
 
@@ -632,7 +709,10 @@ def _describe(since: str | None, to: str) -> str:
 
 
 def _stop(process: Any) -> None:
+    """Kill git if it still runs, reap it and close its pipes (again is harmless)."""
     proc = process.proc
+    if proc is None:  # (GitPython's own wrapper has stopped it already)
+        return
     if proc.poll() is None:
         proc.kill()
         proc.wait()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from gitrepo import GitRepo, fresh
+from tests_support import fast_import_history
 
 from ozrelease.errors import GitError
 from ozrelease.history import Commit, FileChange, History, Record
@@ -356,3 +358,37 @@ def test_patch_ids_of_chosen_commits(gitrepo: GitRepo) -> None:
     # The same ids as for the whole range; merges and empty commits have none.
     assert history.patch_ids_of(asked) == {sha: every[sha] for sha in (shas[1], shas[3], topic)}
     assert history.patch_ids_of([]) == {}
+
+
+# -- scans: git starts at once, and stops when the scan does ---------------------------------
+
+
+def test_a_scan_starts_git_when_it_is_made(gitrepo: GitRepo) -> None:
+    gitrepo.commit("One", {"a": "1"})
+    history = History(gitrepo.path)
+    with pytest.raises(GitError, match="unknown ref 'nope'"):
+        history.records("nope")  # (not iterated: the refs are resolved and git started here)
+
+
+def test_a_scan_closed_early_stops_git_and_counts_what_it_read(gitrepo: GitRepo) -> None:
+    gitrepo.commit("Initial", {"README": "x"})
+    fast_import_history(gitrepo, 3000)  # more than a pipe holds: git waits for the reader
+    history = History(gitrepo.path)
+    with history.records() as scan:
+        first = next(scan)
+        assert first.subject == ":bug: [#3000] Fix number 3000"
+    assert list(scan) == []  # closed: nothing more comes
+    whole = history.records()
+    assert sum(1 for _ in whole) == 3001 and whole.read == 3001
+
+
+def test_a_scan_let_go_of_unread_leaves_nothing_running(gitrepo: GitRepo) -> None:
+    """Warnings are errors here: a git process or pipe left behind would fail the test."""
+    gitrepo.commit("Initial", {"README": "x"})
+    fast_import_history(gitrepo, 3000)
+    history = History(gitrepo.path)
+    history.records()  # dropped at once
+    for commit in history.commits():  # left after the first commit
+        assert commit.parents
+        break
+    gc.collect()

@@ -7,13 +7,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ozrelease import changelog as changelogs
 from ozrelease.cli.options import emit, range_options, repo_option
-from ozrelease.history import History, ScanProgress
+from ozrelease.history import History, Record, Scan, ScanProgress
+from ozrelease.versions import parse_version
+
+if TYPE_CHECKING:
+    from ozrelease.changelog import Generated
 
 
 @click.group("changelog")
@@ -90,7 +93,14 @@ def generate(
     if write and fmt == "json":
         raise click.UsageError("--write writes the changelog file; it cannot take --format json")
     history = History(repo)
-    with _progress_bar() as progress:
+    with _progress_bar() as progress, ExitStack() as stack:
+        scan, since = _start_scan(history, to, since, version, progress)
+        if scan is not None:
+            stack.enter_context(scan)  # (stopped on any error before it is read)
+        # Loaded while git already reads the range (on its own core): the parsing modules
+        # are a good part of the start-up.
+        from ozrelease import changelog as changelogs
+
         generated = changelogs.generate(
             history,
             to=to,
@@ -99,6 +109,7 @@ def generate(
             date=date,
             fmt=chosen,
             progress=progress,
+            scan=scan,
         )
     if write:
         path = changelogs.write_section(generated, history.root, chosen)
@@ -117,7 +128,25 @@ def generate(
         emit(changelogs.render_section(generated.changelog, generated.style, chosen))
 
 
-def _count(generated: changelogs.Generated) -> str:
+def _start_scan(
+    history: History,
+    to: str,
+    since: str | None,
+    version: str | None,
+    progress: ScanProgress | None,
+) -> tuple[Scan[Record] | None, str | None]:
+    """(git reading the release's range, where the range starts); no scan when --version is
+    not a version (generate says so)."""
+    try:
+        parsed = parse_version(version) if version is not None else None
+    except ValueError:
+        return None, since
+    prereleases = parsed is None or parsed.is_prerelease
+    tip, since = history.release_range(to, since, prereleases=prereleases)
+    return history.records(tip, since=since, progress=history.progress(progress, tip, since)), since
+
+
+def _count(generated: Generated) -> str:
     count = sum(len(s.entries) for s in generated.changelog.sections)
     return f"{count} entr{'y' if count == 1 else 'ies'}"
 
