@@ -16,21 +16,19 @@ import sqlite3
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ozrelease.errors import OzReleaseError
+
+if TYPE_CHECKING:  # (the shapes grouping gives and takes back: one definition, there)
+    from ozrelease.commits import _Done as Unit
+    from ozrelease.commits import _Found as Found
 
 __all__ = ["Spill", "StoredChanges"]
 
 T = TypeVar("T")
 U = TypeVar("U")
 
-Unit = tuple[int, int, int | None, str, tuple[str, ...], tuple[str, ...], bool]
-"""A finished unit, as commits._Done: (landed, id, section or None, text, issues, shas oldest
-first, breaking)."""
-Found = tuple[int, str, int | None, str, tuple[str, ...], tuple[str, ...], bool]
-"""A change before it is made, as commits._Found: (landed, first sha, section, text, issues,
-shas, breaking)."""
 Made = tuple[int | None, str, tuple[str, ...], tuple[str, ...], bool, int]
 """What a Change is made of: (section, text, issues, shas, breaking, landed)."""
 
