@@ -339,8 +339,10 @@ PYTHON_FLOOR = (
 
 
 def ozrelease() -> str:
-    found = shutil.which("ozrelease") or str(Path(sys.executable).parent / "ozrelease")
-    return found
+    """The ozrelease installed beside the Python running the benchmark, else the one on PATH
+    (which may be a shim, such as pyenv's: a shell script that adds its own start-up)."""
+    beside = Path(sys.executable).parent / "ozrelease"
+    return str(beside) if beside.exists() else (shutil.which("ozrelease") or "ozrelease")
 
 
 def measure(
@@ -358,13 +360,9 @@ def measure(
     ours_args = ["changelog", "generate", "--format", "json", "--to", to]
     if since is not None:
         ours_args += ["--from", since]
-    python = str(Path(ozrelease()).parent / "python")
     commands = {
         "floor": (["git", "log", "--name-status", *rev], ENV),
-        "python": (
-            [python if Path(python).exists() else sys.executable, "-c", PYTHON_FLOOR, *rev],
-            env,
-        ),
+        "python": ([interpreter(ozrelease()), "-c", PYTHON_FLOOR, *rev], env),
         "ours": ([ozrelease(), *ours_args], env),
     }
     if cliff is not None:
@@ -398,6 +396,17 @@ def measure(
                 f"floor, {theirs / ours:5.2f}x ozrelease"
             )
     return count, peak
+
+
+def interpreter(script: str) -> str:
+    """The Python a console script runs with (its #! line), else this one."""
+    try:
+        with Path(script).open("rb") as text:
+            first = text.readline().decode("utf-8", "replace")
+    except OSError:
+        return sys.executable
+    command = first[2:].strip() if first.startswith("#!") else ""
+    return command if "python" in command and Path(command).exists() else sys.executable
 
 
 def startup(env: dict[str, str], runs: int) -> float:
@@ -451,6 +460,7 @@ def main() -> None:
     if not args.no_bytecode_cache:
         env = {k: v for k, v in ENV.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
+    print(f"ozrelease: {ozrelease()} (Python: {interpreter(ozrelease())})")
     print(
         f"ozrelease startup (changelog generate --help): {startup(env, args.runs):.2f} s"
         f"{'' if args.no_bytecode_cache else ' (bytecode cached)'}"

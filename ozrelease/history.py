@@ -1,17 +1,19 @@
-"""Git history: the only GitPython importer; streams `git log` into Commit and Tag dataclasses."""
+"""Git history: the only module that runs git; streams `git log` into Commit and Tag dataclasses."""
 
 from __future__ import annotations
 
 import codecs
+import io
+import os
 import re
+import subprocess
+import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
-
-import git
+from typing import IO, TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from ozrelease.errors import GitError
 from ozrelease.versions import Version, parse_version
@@ -159,38 +161,44 @@ class History:
 
     Every method raises GitError (exit code 2) with a readable message when git fails, a ref
     is unknown, or the history needed is not there.
+
+    git runs as a plain subprocess of the `git` on PATH, in the top of the work tree, with
+    git's messages in English (LC_ALL=C) and no standard input.
     """
 
     def __init__(self, path: Path | str = ".") -> None:
         self.path = Path(path)
+        if not self.path.is_dir():
+            raise GitError(f"no such directory: {self.path}")
+        # One rev-parse finds the repository from anywhere inside it, as git itself would
+        # (GIT_DIR, worktrees, .git files, bare repositories).
         try:
-            self._repo = git.Repo(self.path, search_parent_directories=True)
-        except git.NoSuchPathError:
-            raise GitError(f"no such directory: {self.path}") from None
-        except git.InvalidGitRepositoryError:
+            out = _git(
+                ["rev-parse", "--absolute-git-dir", "--is-bare-repository"]
+                + ["--is-inside-work-tree", "--show-cdup"],
+                cwd=self.path,
+            )
+        except _Failed:
             raise GitError(f"not a git repository: {self.path}") from None
-        except git.GitCommandNotFound:
-            raise GitError("git is not installed (or not on PATH)") from None
-        self._git = self._repo.git
+        git_dir, bare, inside, *cdup = out.split("\n")
+        if inside == "true":
+            self.root: Path = (self.path / cdup[0]).resolve()
+        elif bare == "true":
+            self.root = Path(git_dir)
+        else:  # inside the .git directory of a work tree
+            self.root = Path(git_dir).parent
+        """The top of the work tree (the git directory of a bare repository)."""
         self._verified: set[str] = set()
         """Full commit shas `resolve` has returned: each names itself (an object never
         changes), so resolving one again needs no git."""
 
     # -- small queries -------------------------------------------------------------------
 
-    @property
-    def root(self) -> Path:
-        """The top of the work tree (the git directory of a bare repository)."""
-        return Path(self._repo.working_tree_dir or self._repo.git_dir)
-
     def _run(self, *args: str) -> str:
         try:
-            out: str = self._git.execute(["git", *args], strip_newline_in_stdout=False)
-        except git.GitCommandError as exc:
-            raise GitError(_git_failure(args, exc)) from None
-        except git.GitCommandNotFound:
-            raise GitError("git is not installed (or not on PATH)") from None
-        return out
+            return _git(list(args), cwd=self.root)
+        except _Failed as failed:
+            raise GitError(failed.describe(args)) from None
 
     def resolve(self, ref: str) -> str:
         """The full sha of the commit `ref` names (a tag is peeled). Unknown refs raise
@@ -200,10 +208,8 @@ class History:
         if not ref or ref.startswith("-") or "\0" in ref:
             raise GitError(f"unknown ref {ref!r}")
         try:
-            out: str = self._git.execute(
-                ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]
-            )
-        except git.GitCommandError:
+            out = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=self.root)
+        except _Failed:
             hint = ""
             if self._has_no_commits():
                 hint = " (the repository has no commits yet)"
@@ -216,8 +222,8 @@ class History:
 
     def _has_no_commits(self) -> bool:
         try:
-            self._git.execute(["git", "rev-parse", "--verify", "--quiet", "HEAD"])
-        except git.GitCommandError:
+            _git(["rev-parse", "--verify", "--quiet", "HEAD"], cwd=self.root)
+        except _Failed:
             return True
         return False
 
@@ -239,8 +245,8 @@ class History:
     def remote_url(self, name: str = "origin") -> str | None:
         """The URL of a remote, or None when there is no such remote."""
         try:
-            out: str = self._git.execute(["git", "remote", "get-url", name])
-        except git.GitCommandError:
+            out = _git(["remote", "get-url", name], cwd=self.root)
+        except _Failed:
             return None
         return out.strip() or None
 
@@ -472,12 +478,13 @@ class History:
             progress(count)
 
     def _read_log(
-        self, process: Any, args: list[str], parse: Callable[[bytes], T]
+        self, process: _Process, args: list[str], parse: Callable[[bytes], T]
     ) -> Generator[T, None, None]:
         """`git log -z` parsed record by record while git writes the rest: git runs on one
         core and Python on another, each chunk taken as soon as it is there (a blocking
         `read(n)` would wait for n bytes, and git stalls on the full pipe meanwhile)."""
-        stdout = process.proc.stdout
+        stdout = process.stdout
+        assert isinstance(stdout, io.BufferedReader)  # (Popen's default buffering)
         read = stdout.read1
         pending = b""
         try:
@@ -496,23 +503,27 @@ class History:
         finally:
             _stop(process)
 
-    def _start(self, args: list[str], **kwargs: Any) -> Any:
+    def _start(self, args: list[str], stdin: IO[bytes] | None = None) -> _Process:
+        """git started with its output in a pipe, to be read as it comes."""
         try:
-            process = self._git.execute(
-                ["git", *args], as_process=True, stdout_as_string=False, **kwargs
+            process = subprocess.Popen(
+                ["git", *args],
+                cwd=self.root,
+                env=_environment(),
+                stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
             )
-        except git.GitCommandNotFound:
-            raise GitError("git is not installed (or not on PATH)") from None
-        _grow_pipe(process.proc.stdout)
+        except FileNotFoundError as exc:
+            raise GitError(_no_git(exc)) from None
+        _grow_pipe(process)
         return process
 
-    def _finish(self, process: Any, args: list[str]) -> None:
-        stderr = process.proc.stderr.read() if process.proc.stderr else b""
-        status = process.proc.wait()
+    def _finish(self, process: _Process, args: list[str]) -> None:
+        stderr = process.stderr.read() if process.stderr else b""
+        status = process.wait()
         if status != 0:
-            message = stderr.decode("utf-8", "replace").strip().splitlines()
-            detail = message[-1] if message else f"exit status {status}"
-            raise GitError(f"`git {args[0]}` failed: {detail}")
+            raise GitError(_Failed(status, stderr).describe(args))
 
     # -- whole files in a range (for `changelog check`) -------------------------------------
 
@@ -639,9 +650,12 @@ class History:
         log = self._start(args)
         ids: dict[str, str] = {}
         try:
-            patch_id = self._start(["patch-id", "--stable"], istream=log.proc.stdout)
+            patch_id = self._start(["patch-id", "--stable"], stdin=log.stdout)
+            if log.stdout is not None:
+                log.stdout.close()  # (patch-id's now: git log stops if patch-id does)
             try:
-                for line in patch_id.proc.stdout:
+                assert patch_id.stdout is not None
+                for line in patch_id.stdout:
                     parts = line.split()
                     if len(parts) == 2:
                         ids[parts[1].decode("ascii")] = parts[0].decode("ascii")
@@ -659,10 +673,15 @@ class Scan(Generic[T]):
     git works on its own core while the caller gets ready (loads its configuration, imports
     what it parses with). Iterate it once, to the end, or `close()` it (or use `with`)."""
 
-    def __init__(self, records: Generator[T, None, None], process: Any, read: list[int]) -> None:
+    def __init__(
+        self, records: Generator[T, None, None], process: _Process, read: list[int]
+    ) -> None:
         self._records = records
-        self._process = process  # (GitPython's wrapper stops git when it is let go of)
         self._read = read
+        # git is stopped and reaped when the Scan is closed, and at the latest when the
+        # records are let go of (iterating them may outlive the Scan); a generator that never
+        # started runs no `finally`, so its own cleanup cannot be relied on.
+        self._stop = weakref.finalize(records, _stop, process)
 
     @property
     def read(self) -> int:
@@ -678,7 +697,7 @@ class Scan(Generic[T]):
     def close(self) -> None:
         """Stop git (when it has not finished) and let go of its pipes."""
         self._records.close()
-        _stop(self._process)
+        self._stop()
 
     def __enter__(self) -> Scan[T]:
         return self
@@ -690,12 +709,13 @@ class Scan(Generic[T]):
 _SHAS_PER_CALL = 2000  # 82 KB of arguments: far below any system's limit
 
 
-def _grow_pipe(stream: Any) -> None:
+def _grow_pipe(process: _Process) -> None:
     """Let git run up to a megabyte ahead of the parser (Linux; elsewhere the default)."""
     try:
         import fcntl
 
-        fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+        assert process.stdout is not None
+        fcntl.fcntl(process.stdout.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
     except (ImportError, AttributeError, OSError, ValueError):
         pass
 
@@ -708,26 +728,67 @@ def _describe(since: str | None, to: str) -> str:
     return f"{since}..{to}" if since else f"up to {to}"
 
 
-def _stop(process: Any) -> None:
+def _stop(process: _Process) -> None:
     """Kill git if it still runs, reap it and close its pipes (again is harmless)."""
-    proc = process.proc
-    if proc is None:  # (GitPython's own wrapper has stopped it already)
-        return
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
-    for stream in (proc.stdout, proc.stderr):
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    for stream in (process.stdout, process.stderr):
         if stream is not None:
             stream.close()
 
 
-def _git_failure(args: tuple[str, ...], exc: git.GitCommandError) -> str:
-    stderr = exc.stderr
-    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else str(stderr)
-    text = text.strip().removeprefix("stderr:").strip().strip("'").strip()
-    lines = [line for line in text.splitlines() if line.strip()]
-    detail = lines[-1] if lines else f"exit status {exc.status}"
-    return f"`git {args[0]}` failed: {detail}"
+if TYPE_CHECKING:
+    _Process = subprocess.Popen[bytes]
+else:
+    _Process = subprocess.Popen
+
+
+def _no_git(exc: FileNotFoundError) -> str:
+    if exc.filename == "git":
+        return "git is not installed (or not on PATH)"
+    return f"no such directory: {exc.filename}"  # (the repository went away meanwhile)
+
+
+class _Failed(Exception):
+    """git exited with a failure status."""
+
+    def __init__(self, status: int, stderr: bytes) -> None:
+        super().__init__(status)
+        self.status = status
+        self.stderr = stderr
+
+    def describe(self, args: Sequence[str]) -> str:
+        """`git <command>` failed: the last line git wrote to stderr."""
+        lines = [
+            line for line in self.stderr.decode("utf-8", "replace").splitlines() if line.strip()
+        ]
+        detail = lines[-1].strip() if lines else f"exit status {self.status}"
+        return f"`git {args[0]}` failed: {detail}"
+
+
+def _environment() -> dict[str, str]:
+    # English messages whatever the user's locale, as the ones matched here are.
+    return {**os.environ, "LANGUAGE": "C", "LC_ALL": "C"}
+
+
+def _git(args: list[str], *, cwd: Path) -> str:
+    """git's whole output (undecodable bytes kept as surrogates, so that a path read here can
+    be handed back to git). Raises _Failed when git fails, GitError when there is no git."""
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=_environment(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise GitError(_no_git(exc)) from None
+    if done.returncode != 0:
+        raise _Failed(done.returncode, done.stderr)
+    return done.stdout.decode("utf-8", "surrogateescape")
 
 
 def _tag_order(tag: Tag) -> tuple[int, Version | None, datetime, str]:

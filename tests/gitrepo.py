@@ -3,8 +3,8 @@
 For every git test of the project: `git init --initial-branch=main`, a local user, no gpg
 signing, an isolated global configuration (GIT_CONFIG_GLOBAL, GIT_CONFIG_NOSYSTEM, HOME), and
 a clock that advances one minute per commit from 2024-01-01, so shas are the same on every
-machine. `fresh(tmp_path, monkeypatch)` makes one and isolates os.environ too (for code that
-runs git in-process, such as GitPython):
+machine. `fresh(tmp_path, monkeypatch)` makes one and isolates os.environ too (for the git
+that ozrelease's history.py starts, which inherits it):
 
     def test_x(gitrepo: GitRepo) -> None:  # the fixture wraps fresh()
         gitrepo.commit(":sparkles: [#12] Add X", {"src/x.py": "x = 1\\n"})
@@ -240,7 +240,7 @@ class GitRepo:
 
 
 def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> dict[str, str]:
-    """Isolate os.environ for git run in this process too (GitPython): outer GIT_* variables
+    """Isolate os.environ for the git that code under test starts too: outer GIT_* variables
     out, the isolated configuration in."""
     env = isolated_env(home)
     for key in [k for k in os.environ if k.startswith("GIT_")]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -149,30 +151,62 @@ def test_stopping_early_ends_the_git_process(gitrepo: GitRepo) -> None:
     records.close()  # type: ignore[attr-defined]
 
 
-def test_resolving_a_full_sha_again_asks_git_once(gitrepo: GitRepo) -> None:
+def test_resolving_a_full_sha_again_asks_git_once(
+    gitrepo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sha = gitrepo.commit("One", {"a": "1"})
     history = History(gitrepo.path)
     assert history.resolve(sha) == sha
-    calls: list[object] = []
-    history._git = _Recording(history._git, calls)  # type: ignore[assignment]
+    trace = tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))  # git writes each command it runs there
+
+    def rev_parses() -> int:
+        text = trace.read_text() if trace.exists() else ""
+        return text.count("built-in: git rev-parse")
+
     assert history.resolve(sha) == sha
-    assert calls == []
+    assert rev_parses() == 0
     assert history.resolve("HEAD") == sha
-    assert len(calls) == 1  # names that can move are always asked
+    assert rev_parses() == 1  # names that can move are always asked
     other = gitrepo.commit("Two", {"a": "2"})
     assert history.resolve("HEAD") == other
     assert history.resolve(other) == other
-    assert len(calls) == 2
+    assert rev_parses() == 2
 
 
-class _Recording:
-    def __init__(self, inner: object, calls: list[object]) -> None:
-        self._inner = inner
-        self._calls = calls
+def _git_children() -> list[int]:
+    """This process's git children, running or not yet reaped (from Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # (gone meanwhile)
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        ppid = int(text[text.rindex(")") + 2 :].split()[1])
+        if ppid == os.getpid() and comm == "git":
+            found.append(int(stat.parent.name))
+    return sorted(found)
 
-    def execute(self, *args: object, **kwargs: object) -> object:
-        self._calls.append(args)
-        return self._inner.execute(*args, **kwargs)  # type: ignore[attr-defined]
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_scans_let_go_of_stop_and_reap_git(gitrepo: GitRepo) -> None:
+    gitrepo.commit("Start", {"a": "1"})
+    fast_import_history(gitrepo, 3000)  # more than fits in the pipe: git waits on us
+    history = History(gitrepo.path)
+    before = _git_children()
+    unread = history.records()  # git started, nothing read
+    assert len(_git_children()) == len(before) + 1
+    del unread
+    gc.collect()
+    assert _git_children() == before
+    iterator = iter(history.commits())  # the Scan itself is gone at once, the records not
+    assert next(iterator).sha
+    assert len(_git_children()) == len(before) + 1
+    assert sum(1 for _ in iterator) == 3000  # read to the end though the Scan is gone
+    del iterator
+    gc.collect()
+    assert _git_children() == before
 
 
 def test_paths_and_first_parent(gitrepo: GitRepo) -> None:
@@ -285,6 +319,22 @@ def test_unknown_refs_and_non_repositories(gitrepo: GitRepo, tmp_path: Path) -> 
         History(tmp_path / "missing")
     assert history.root == gitrepo.path
     assert History(gitrepo.path / ".git").root == gitrepo.path
+    (gitrepo.path / "sub" / "deeper").mkdir(parents=True)
+    assert History(gitrepo.path / "sub" / "deeper").root == gitrepo.path
+    bare = tmp_path / "bare.git"
+    gitrepo.git("clone", "--quiet", "--bare", str(gitrepo.path), str(bare))
+    assert History(bare).root == bare
+    assert History(bare).resolve("HEAD") == history.resolve("HEAD")
+
+
+def test_no_git_on_path(gitrepo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    gitrepo.commit("One", {"a": "1"})
+    history = History(gitrepo.path)
+    monkeypatch.setenv("PATH", str(gitrepo.path / "sub"))  # (a directory without git)
+    with pytest.raises(GitError, match="git is not installed"):
+        History(gitrepo.path)
+    with pytest.raises(GitError, match="git is not installed"):
+        list(history.records())
 
 
 def test_branches_and_remote(gitrepo: GitRepo) -> None:
