@@ -159,7 +159,7 @@ def generate(
         tip, since = history.release_range(to, since, prereleases=prereleases)
         scan = history.records(tip, since=since, progress=history.progress(progress, tip, since))
     else:
-        tip = history.resolve(to)  # (`since` is where the caller's scan starts)
+        tip = scan.tip  # (`since` is where the caller's scan starts)
     with scan:  # git reads the range while the rest gets ready
         config = config if config is not None else load_config(history.root)
         if date is None and version is not None:

@@ -532,7 +532,12 @@ class Classifier:
         self.internal_types = config.internal_types
         self.types = frozenset(t for s in self.sections for t in s.types) | config.internal_types
         patterns = [translate(p, classes=False) + r"\Z" for p in config.internal_paths]
-        self._internal = re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
+        internal = re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
+        # Remembered per path: a history changes the same files again and again, and the
+        # `(?:.*/)?` of the globs backtracks over every directory of a path.
+        self._internal_path: Callable[[str], bool] = lru_cache(maxsize=_PATHS_REMEMBERED)(
+            lambda path: internal.match(path) is not None
+        )
         self._by_gitmoji: dict[str, int] = {}
         self._by_type: dict[str, int] = {}
         for index, section in enumerate(self.sections):
@@ -593,9 +598,12 @@ class Classifier:
         seen = False
         for path in paths:
             seen = True
-            if not self._internal.match(path):
+            if not self._internal_path(path):
                 return False
         return seen
+
+
+_PATHS_REMEMBERED = 1 << 14
 
 
 # -- grouping commits into changes ---------------------------------------------------------
@@ -747,7 +755,7 @@ def _group(
     own = own_repo.lower() if own_repo else None
     classify = classifier._classify
     classes = classifier._classes
-    internal_path = classifier._internal.match
+    internal_path = classifier._internal_path
     default = classifier.default
     priorities = [section.priority for section in classifier.sections]
     parse = _parse
@@ -943,7 +951,7 @@ def _opens_change(merge: MergeInfo) -> bool:
 _WEAK_TITLE = re.compile(r"^[A-Za-z]+/\S|^Merge\b")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-_SPACES = str.maketrans({chr(c): " " for c in range(128) if chr(c) not in _ALNUM})
+_SPACES = bytes(c if chr(c) in _ALNUM else 32 for c in range(256))  # (a bytes.translate table)
 
 
 def _weak_title(title: str, branch: str | None) -> bool:
@@ -961,7 +969,7 @@ def _words(text: str) -> str:
     """The runs of [a-z0-9] in `text` in lower case, one space between them."""
     lower = text.lower()
     if lower.isascii():  # (the same, without a regular expression)
-        return " ".join(lower.translate(_SPACES).split())
+        return b" ".join(lower.encode("ascii").translate(_SPACES).split()).decode("ascii")
     return _NOT_ALNUM.sub(" ", lower).strip()
 
 

@@ -171,16 +171,17 @@ class History:
         if not self.path.is_dir():
             raise GitError(f"no such directory: {self.path}")
         # One rev-parse finds the repository from anywhere inside it, as git itself would
-        # (GIT_DIR, worktrees, .git files, bare repositories).
+        # (GIT_DIR, worktrees, .git files, bare repositories), and whether it is shallow.
         try:
             out = _git(
                 ["rev-parse", "--absolute-git-dir", "--is-bare-repository"]
-                + ["--is-inside-work-tree", "--show-cdup"],
+                + ["--is-shallow-repository", "--is-inside-work-tree", "--show-cdup"],
                 cwd=self.path,
             )
         except _Failed:
             raise GitError(f"not a git repository: {self.path}") from None
-        git_dir, bare, inside, *cdup = out.split("\n")
+        git_dir, bare, shallow, inside, *cdup = out.split("\n")
+        self._shallow = shallow == "true"
         if inside == "true":
             self.root: Path = (self.path / cdup[0]).resolve()
         elif bare == "true":
@@ -228,7 +229,8 @@ class History:
         return False
 
     def is_shallow(self) -> bool:
-        return self._run("rev-parse", "--is-shallow-repository").strip() == "true"
+        """Whether the clone was shallow when this History was made."""
+        return self._shallow
 
     def shallow_boundary(self) -> frozenset[str]:
         """The commits whose parents a shallow clone lacks (empty when it is complete)."""
@@ -443,7 +445,7 @@ class History:
         records = self._checked(
             self._read_log(process, args, parse), boundary, since, to, progress, read
         )
-        return Scan(records, process, read)
+        return Scan(records, process, read, tip)
 
     def _checked(
         self,
@@ -674,10 +676,12 @@ class Scan(Generic[T]):
     what it parses with). Iterate it once, to the end, or `close()` it (or use `with`)."""
 
     def __init__(
-        self, records: Generator[T, None, None], process: _Process, read: list[int]
+        self, records: Generator[T, None, None], process: _Process, read: list[int], tip: str
     ) -> None:
         self._records = records
         self._read = read
+        self.tip = tip
+        """The full sha of the commit the range ends at."""
         # git is stopped and reaped when the Scan is closed, and at the latest when the
         # records are let go of (iterating them may outlive the Scan); a generator that never
         # started runs no `finally`, so its own cleanup cannot be relied on.

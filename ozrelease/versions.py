@@ -6,12 +6,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+if TYPE_CHECKING:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
 __all__ = [
-    "ANY",
     "InvalidSpecifier",
     "InvalidVersion",
     "Range",
@@ -26,7 +28,23 @@ __all__ = [
     "parse_version",
 ]
 
-ANY = SpecifierSet("")
+
+def __getattr__(name: str) -> Any:
+    # Specifier sets are imported when first used: reading git history needs versions only,
+    # and `packaging.specifiers` is a good part of a short `changelog generate`'s start-up.
+    if name in ("SpecifierSet", "InvalidSpecifier"):
+        from packaging import specifiers
+
+        return getattr(specifiers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@lru_cache(maxsize=1)
+def _any() -> SpecifierSet:
+    from packaging.specifiers import SpecifierSet
+
+    return SpecifierSet("")
+
 
 # Things people write that are not PEP 440, and what to write instead.
 _BARE_VERSION = re.compile(r"^\s*v?\d+(\.\d+)*\s*$")
@@ -47,9 +65,11 @@ def parse_version(text: str) -> Version:
 @lru_cache(maxsize=65536)
 def parse_specifier(text: str) -> SpecifierSet:
     """A PEP 440 specifier set such as `>=1.27,<2`; `*` or an empty string allow anything."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     stripped = text.strip()
     if stripped in ("", "*"):
-        return ANY
+        return _any()
     try:
         return SpecifierSet(stripped)
     except InvalidSpecifier:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from pathlib import Path
@@ -87,4 +88,11 @@ def cli(ctx: click.Context, manifests: Path | None) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="ozrelease")
+    try:
+        cli(prog_name="ozrelease")
+    finally:
+        # The process ends here: tearing every module down one object at a time costs a
+        # short command (click's modules alone) some 15 ms for memory the OS takes back at
+        # once. Frozen objects are left alone at exit; atexit handlers and the flushing of
+        # stdout and stderr run as always.
+        gc.freeze()

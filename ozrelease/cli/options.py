@@ -10,7 +10,6 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from ozrelease.atomic import write_atomic
 from ozrelease.errors import OzReleaseError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -102,4 +101,6 @@ def emit(text: str, output: Path | None = None) -> None:
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
+        from ozrelease.atomic import write_atomic  # (tempfile and shutil: only when writing)
+
         write_atomic(output, text)
