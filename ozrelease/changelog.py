@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ozrelease import gcpause
-from ozrelease.atomic import write_atomic
 from ozrelease.commits import (
     Change,
     Classifier,
@@ -895,5 +894,7 @@ def write_section(generated: Generated, root: Path, fmt: str | None = None) -> P
     section = render_section(generated.changelog, style, file_fmt)
     updated = update_text(existing, section, generated.changelog.version, file_fmt)
     if updated != existing:
+        from ozrelease.atomic import write_atomic  # (tempfile and shutil: only to write)
+
         write_atomic(path, updated)
     return path

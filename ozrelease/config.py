@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -408,6 +407,8 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
         raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", file=str(path)) from None
+    import tomllib  # (only when there is a file to read: a third of this module's import)
+
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

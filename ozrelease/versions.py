@@ -6,18 +6,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
 if TYPE_CHECKING:
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.specifiers import SpecifierSet
 
 __all__ = [
-    "InvalidSpecifier",
     "InvalidVersion",
     "Range",
-    "SpecifierSet",
     "Version",
     "allows",
     "allows_any",
@@ -29,18 +27,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # Specifier sets are imported when first used: reading git history needs versions only,
-    # and `packaging.specifiers` is a good part of a short `changelog generate`'s start-up.
-    if name in ("SpecifierSet", "InvalidSpecifier"):
-        from packaging import specifiers
-
-        return getattr(specifiers, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 @lru_cache(maxsize=1)
 def _any() -> SpecifierSet:
+    """The set that allows every version. (`packaging.specifiers` is imported where a
+    specifier is first read: reading git history needs versions only, and that import is a
+    good part of a short `changelog generate`'s start-up.)"""
     from packaging.specifiers import SpecifierSet
 
     return SpecifierSet("")

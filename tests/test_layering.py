@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from gitrepo import fresh
+
 PACKAGE = Path(__file__).resolve().parent.parent / "ozrelease"
 
 
@@ -70,3 +73,27 @@ def test_commands_are_imported_only_when_they_run() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_generating_a_changelog_loads_only_what_it_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Start-up is most of a short `changelog generate`: what only writing files, reading
+    # configuration files or checking specifiers needs stays unloaded when none is done.
+    repo = fresh(tmp_path, monkeypatch)
+    repo.commit(":sparkles: [#12] Add X", {"src/x.py": "x = 1\n"})
+    repo.tag("1.0.0")
+    repo.pull_request(13, "feature/13-y", [":bug: Fix y"], title=":bug: Fix y")
+    code = (
+        "import sys, atexit; from ozrelease.cli import main; "
+        "atexit.register(lambda: print(sorted(m for m in ("
+        "'packaging.specifiers', 'tomllib', 'ozrelease.atomic', 'tempfile', 'jinja2', "
+        "'networkx', 'ozrelease.planner', 'git') if m in sys.modules))); "
+        "sys.argv = ['ozrelease', 'changelog', 'generate', '--format', 'json']; main()"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo.path, capture_output=True, text=True, check=True
+    )
+    json_line, loaded = out.stdout.strip().splitlines()
+    assert '"Fix y"' in json_line
+    assert loaded == "[]"
