@@ -178,8 +178,8 @@ class History:
                 + ["--is-shallow-repository", "--is-inside-work-tree", "--show-cdup"],
                 cwd=self.path,
             )
-        except _Failed:
-            raise GitError(f"not a git repository: {self.path}") from None
+        except _Failed as failed:
+            raise GitError(failed.unreadable(self.path)) from None
         git_dir, bare, shallow, inside, *cdup = out.split("\n")
         self._shallow = shallow == "true"
         if inside == "true":
@@ -769,6 +769,16 @@ class _Failed(Exception):
         ]
         detail = lines[-1].strip() if lines else f"exit status {self.status}"
         return f"`git {args[0]}` failed: {detail}"
+
+    def unreadable(self, path: Path) -> str:
+        """Why git could not open the repository at `path`: not one, or git's own reason
+        (`dubious ownership` in a CI container, with the command that allows it)."""
+        text = self.stderr.decode("utf-8", "replace")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not lines or "not a git repository" in text:
+            return f"not a git repository: {path}"
+        reason = lines[0].removeprefix("fatal: ")
+        return f"{path}: {reason}" + (f"; {lines[-1]}" if len(lines) > 1 else "")
 
 
 def _environment() -> dict[str, str]:

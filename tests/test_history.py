@@ -327,6 +327,21 @@ def test_unknown_refs_and_non_repositories(gitrepo: GitRepo, tmp_path: Path) -> 
     assert History(bare).resolve("HEAD") == history.resolve("HEAD")
 
 
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to give files away"
+)
+def test_a_repository_git_refuses_says_why(gitrepo: GitRepo) -> None:
+    gitrepo.commit("One", {"a": "1"})
+    for path in [gitrepo.path, *gitrepo.path.rglob("*")]:
+        os.chown(path, 4321, 4321, follow_symlinks=False)  # someone else's (a CI container)
+    with pytest.raises(GitError) as refused:
+        History(gitrepo.path)
+    message = str(refused.value)
+    assert "not a git repository" not in message
+    assert "dubious ownership" in message
+    assert f"git config --global --add safe.directory {gitrepo.path}" in message
+
+
 def test_no_git_on_path(gitrepo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     gitrepo.commit("One", {"a": "1"})
     history = History(gitrepo.path)
