@@ -507,17 +507,7 @@ class History:
 
     def _start(self, args: list[str], stdin: IO[bytes] | None = None) -> _Process:
         """git started with its output in a pipe, to be read as it comes."""
-        try:
-            process = subprocess.Popen(
-                ["git", *args],
-                cwd=self.root,
-                env=_environment(),
-                stdin=stdin if stdin is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-        except FileNotFoundError as exc:
-            raise GitError(_no_git(exc)) from None
+        process = _popen(args, cwd=self.root, stdin=stdin)
         _grow_pipe(process)
         return process
 
@@ -762,20 +752,23 @@ class _Failed(Exception):
         self.status = status
         self.stderr = stderr
 
+    @property
+    def lines(self) -> list[str]:
+        """What git wrote to stderr, line by line, blank lines left out."""
+        text = self.stderr.decode("utf-8", "replace")
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
     def describe(self, args: Sequence[str]) -> str:
         """`git <command>` failed: the last line git wrote to stderr."""
-        lines = [
-            line for line in self.stderr.decode("utf-8", "replace").splitlines() if line.strip()
-        ]
-        detail = lines[-1].strip() if lines else f"exit status {self.status}"
+        lines = self.lines
+        detail = lines[-1] if lines else f"exit status {self.status}"
         return f"`git {args[0]}` failed: {detail}"
 
     def unreadable(self, path: Path) -> str:
         """Why git could not open the repository at `path`: not one, or git's own reason
         (`dubious ownership` in a CI container, with the command that allows it)."""
-        text = self.stderr.decode("utf-8", "replace")
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        if not lines or "not a git repository" in text:
+        lines = self.lines
+        if not lines or any("not a git repository" in line for line in lines):
             return f"not a git repository: {path}"
         reason = lines[0].removeprefix("fatal: ")
         return f"{path}: {reason}" + (f"; {lines[-1]}" if len(lines) > 1 else "")
@@ -786,23 +779,30 @@ def _environment() -> dict[str, str]:
     return {**os.environ, "LANGUAGE": "C", "LC_ALL": "C"}
 
 
-def _git(args: list[str], *, cwd: Path) -> str:
-    """git's whole output (undecodable bytes kept as surrogates, so that a path read here can
-    be handed back to git). Raises _Failed when git fails, GitError when there is no git."""
+def _popen(args: list[str], *, cwd: Path, stdin: IO[bytes] | None = None) -> _Process:
+    """git started in `cwd` with its output and errors in pipes: the one place git starts.
+    Raises GitError when there is no git."""
     try:
-        done = subprocess.run(
+        return subprocess.Popen(
             ["git", *args],
             cwd=cwd,
             env=_environment(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
+            stdin=stdin if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
     except FileNotFoundError as exc:
         raise GitError(_no_git(exc)) from None
-    if done.returncode != 0:
-        raise _Failed(done.returncode, done.stderr)
-    return done.stdout.decode("utf-8", "surrogateescape")
+
+
+def _git(args: list[str], *, cwd: Path) -> str:
+    """git's whole output (undecodable bytes kept as surrogates, so that a path read here can
+    be handed back to git). Raises _Failed when git fails, GitError when there is no git."""
+    process = _popen(args, cwd=cwd)
+    stdout, stderr = process.communicate()
+    if process.returncode != 0:
+        raise _Failed(process.returncode, stderr)
+    return stdout.decode("utf-8", "surrogateescape")
 
 
 def _tag_order(tag: Tag) -> tuple[int, Version | None, datetime, str]:
