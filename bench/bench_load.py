@@ -22,7 +22,7 @@ import yaml_rs
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ecosystems import wide
 
-from ozrelease import manifest
+from ozrelease.ecosystem import load as manifest
 
 
 def median_time(fn, runs: int) -> float:

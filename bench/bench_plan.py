@@ -20,9 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ecosystems import layered
 
-from ozrelease import manifest, planner
+from ozrelease import planner
+from ozrelease.ecosystem import load as manifest
+from ozrelease.ecosystem.compat import Deployment
 from ozrelease.planner.verify import verify_plan
-from ozrelease.state import Deployment
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from ozrelease.errors import GitError
 from ozrelease.versions import Version, parse_version
 
 if TYPE_CHECKING:
-    from ozrelease.commits import Trailer
+    from ozrelease.changelog.commits import Trailer
 
 __all__ = [
     "SHALLOW_HINT",
@@ -113,14 +113,14 @@ class Commit:
     @cached_property
     def trailers(self) -> tuple[Trailer, ...]:
         """`Key: value` trailers of the message's last paragraph (keys in lower case)."""
-        from ozrelease.commits import parse_trailers  # (not needed to read the history)
+        from ozrelease.changelog.commits import parse_trailers  # (not needed to read the history)
 
         return parse_trailers(self.body)
 
     @property
     def cherry_picked_from(self) -> tuple[str, ...]:
         """The commits named by `(cherry picked from commit X)` lines (`git cherry-pick -x`)."""
-        from ozrelease.commits import cherry_picks
+        from ozrelease.changelog.commits import cherry_picks
 
         return cherry_picks(self.body)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 
-from ozrelease.model import component_of
-from ozrelease.state import Deployment
+from ozrelease.ecosystem.compat import Deployment
+from ozrelease.ecosystem.model import component_of
 from ozrelease.versions import Version
 
 State = tuple[Version, ...]

@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner, Result
 from gitrepo import GitRepo, fresh
 
-from ozrelease import backports
+from ozrelease.changelog.config import Config
 from ozrelease.cli import cli
 from ozrelease.cli import release as release_cli
-from ozrelease.config import Config
+from ozrelease.ecosystem.model import Component, Release, Where
 from ozrelease.history import History
-from ozrelease.model import Component, Release, Where
+from ozrelease.release import backports as backports
 from ozrelease.versions import Version
 
 TODAY = dt.date(2026, 9, 1)
@@ -213,7 +213,7 @@ def test_the_bundled_open_zaak_end_of_life_dates_choose_the_lines(gitrepo: GitRe
 
 
 def test_fix_sections_follow_the_configuration() -> None:
-    from ozrelease.config import SectionRule
+    from ozrelease.changelog.config import SectionRule
 
     sections = (
         SectionRule("Features", frozenset({"sparkles"}), frozenset({"feat"})),

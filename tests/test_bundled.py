@@ -10,10 +10,11 @@ import jsonschema
 import pytest
 import yaml
 
-from ozrelease import manifest, planner
+from ozrelease import planner
+from ozrelease.ecosystem import load as manifest
+from ozrelease.ecosystem.compat import Deployment
 from ozrelease.planner.verify import verify_plan
 from ozrelease.resources import bundled_manifests, schema_text
-from ozrelease.state import Deployment
 from ozrelease.versions import parse_version
 
 MANIFESTS = Path(__file__).resolve().parent.parent / "manifests"

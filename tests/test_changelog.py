@@ -19,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests_support import installed_ozrelease
 
-from ozrelease import changelog as changelogs
-from ozrelease.changelog import Changelog, Entry, Section
+from ozrelease.changelog import generate as changelogs
+from ozrelease.changelog.config import load_config, sphinx_issue_roles
+from ozrelease.changelog.generate import Changelog, Entry, Section
 from ozrelease.cli import cli
-from ozrelease.config import load_config, sphinx_issue_roles
 from ozrelease.errors import InputError
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "changelog"

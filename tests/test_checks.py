@@ -12,10 +12,10 @@ import pytest
 from gitrepo import GitRepo, fresh
 
 from ozrelease import checks
+from ozrelease.changelog.config import load_config
 from ozrelease.checks import Report
 from ozrelease.checks.output import _escape_data, _escape_property
 from ozrelease.checks.settings import _python_variables
-from ozrelease.config import load_config
 from ozrelease.errors import GitError, InputError
 from ozrelease.history import History
 

@@ -9,7 +9,7 @@ from gitrepo import GitRepo, fresh
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ozrelease.commits import (
+from ozrelease.changelog.commits import (
     Change,
     Classifier,
     IssueRef,
@@ -23,8 +23,8 @@ from ozrelease.commits import (
     parse_message,
     parse_trailers,
 )
-from ozrelease.config import ChangelogConfig
-from ozrelease.gitmoji import GITMOJIS
+from ozrelease.changelog.config import ChangelogConfig
+from ozrelease.changelog.gitmoji import GITMOJIS
 from ozrelease.history import History
 
 # -- gitmoji -------------------------------------------------------------------------------

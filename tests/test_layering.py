@@ -68,7 +68,7 @@ def test_commands_are_imported_only_when_they_run() -> None:
     code = (
         "import sys; from click.testing import CliRunner; from ozrelease.cli import cli; "
         "r = CliRunner().invoke(cli, ['changelog', '--help']); assert r.exit_code == 0; "
-        "print(sorted(m for m in ('networkx', 'ozrelease.planner', 'ozrelease.graph') "
+        "print(sorted(m for m in ('networkx', 'ozrelease.planner', 'ozrelease.ecosystem.graph') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ozrelease import manifest
+from ozrelease.ecosystem import load as manifest
 from ozrelease.errors import ManifestError
 from ozrelease.versions import parse_version
 
@@ -434,7 +434,7 @@ def test_instances_are_keys_of_their_own(write) -> None:
 def test_the_loaders_fast_release_constructor_knows_every_field() -> None:
     from dataclasses import fields
 
-    from ozrelease.model import _RELEASE_DEFAULTS, Release
+    from ozrelease.ecosystem.model import _RELEASE_DEFAULTS, Release
 
     required = {"component", "version", "label", "where"}
     assert {f.name for f in fields(Release)} == set(_RELEASE_DEFAULTS) | required

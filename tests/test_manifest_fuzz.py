@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ozrelease import manifest
 from ozrelease.cli import cli
+from ozrelease.ecosystem import load as manifest
 
 KEYS = sorted(
     manifest.COMPONENT_KEYS

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from ozrelease.checks.openapi import KINDS, Breaking, breaking_changes, load_document, semantic_view
 from ozrelease.errors import InputError
-from ozrelease.openapi import KINDS, Breaking, breaking_changes, load_document, semantic_view
 
 
 def document() -> dict[str, Any]:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ozrelease import manifest, planner
+from ozrelease import planner
+from ozrelease.ecosystem import load as manifest
+from ozrelease.ecosystem.compat import Deployment
 from ozrelease.planner.model import Plan
 from ozrelease.planner.verify import verify_plan
-from ozrelease.state import Deployment
 
 
 def deployment_of(folder: Path, env: str | None = None) -> Deployment:

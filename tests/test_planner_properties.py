@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ozrelease import planner
-from ozrelease.model import Api, Component, Ecosystem, Environment, Release, Where
+from ozrelease.ecosystem.compat import Deployment
+from ozrelease.ecosystem.model import Api, Component, Ecosystem, Environment, Release, Where
 from ozrelease.planner.verify import verify_plan
-from ozrelease.state import Deployment
 from ozrelease.versions import parse_range, parse_version
 
 HERE = Where("generated")

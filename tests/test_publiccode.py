@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from click.testing import Result
 
-from ozrelease.publiccode import import_publiccode, slug
+from ozrelease.ecosystem.publiccode import import_publiccode, slug
 from ozrelease.resources import bundled_manifests
 
 # Open Zaak's publiccode.yaml as published with 1.30.0, shortened: its `features` still name

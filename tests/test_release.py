@@ -11,10 +11,10 @@ from click.testing import CliRunner, Result
 from gitrepo import GitRepo, fresh
 from tests_support import installed_ozrelease
 
-from ozrelease import release as releases
 from ozrelease.cli import cli
 from ozrelease.cli import release as release_cli
 from ozrelease.history import History
+from ozrelease.release import prepare as releases
 from ozrelease.versions import Version
 
 TODAY = dt.date(2026, 9, 1)
@@ -227,7 +227,7 @@ def test_publiccode_keeps_every_byte_but_the_two_values(gitrepo: GitRepo) -> Non
 
 
 def test_publiccode_edit_keeps_quotes_and_crlf() -> None:
-    from ozrelease.publiccode import set_release
+    from ozrelease.ecosystem.publiccode import set_release
 
     text = 'name: X\r\nsoftwareVersion: "1.2"\r\nreleaseDate: 2026-01-01\r\n'
     updated, notes = set_release(text, "1.3", TODAY)
@@ -487,7 +487,7 @@ def test_the_installed_command(gitrepo: GitRepo) -> None:
 
 
 def test_release_configuration_is_checked(tmp_path: Path) -> None:
-    from ozrelease.config import load_config
+    from ozrelease.changelog.config import load_config
     from ozrelease.errors import InputError
 
     (tmp_path / "pyproject.toml").write_text(

@@ -1,4 +1,4 @@
-"""Long ranges: finished changes move to a temporary database on disk (ozrelease.spill), and
+"""Long ranges: finished changes move to a temporary database on disk (changelog.spill), and
 everything that comes out is the same as when they stay in memory."""
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests_support import fast_import_history
 
-from ozrelease import changelog
+from ozrelease.changelog import generate as changelog
+from ozrelease.changelog.commits import Change, Classifier, group_records
+from ozrelease.changelog.config import ChangelogConfig
+from ozrelease.changelog.spill import Spill, StoredChanges
 from ozrelease.cli import cli
-from ozrelease.commits import Change, Classifier, group_records
-from ozrelease.config import ChangelogConfig
 from ozrelease.errors import OzReleaseError
 from ozrelease.history import History
-from ozrelease.spill import Spill, StoredChanges
 
 
 @pytest.fixture

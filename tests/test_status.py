@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from ozrelease import manifest, planner
-from ozrelease import status as statuses
-from ozrelease.state import Deployment
+from ozrelease import planner
+from ozrelease.ecosystem import load as manifest
+from ozrelease.ecosystem import status as statuses
+from ozrelease.ecosystem.compat import Deployment
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "status"
 REGEN = os.environ.get("OZRELEASE_REGEN_GOLDEN") == "1"

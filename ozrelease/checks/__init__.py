@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ozrelease.changelog import read_changelog, resolve_style
+from ozrelease.changelog.commits import Classifier, group_changes
+from ozrelease.changelog.config import Config, load_config
+from ozrelease.changelog.generate import read_changelog, resolve_style
 from ozrelease.checks.context import Context, by_change
 from ozrelease.checks.files import FileVersions as FileVersions
 from ozrelease.checks.issues import check_issues
@@ -41,8 +43,6 @@ from ozrelease.checks.sections import (
     version_of,
 )
 from ozrelease.checks.watched import check_categories
-from ozrelease.commits import Classifier, group_changes
-from ozrelease.config import Config, load_config
 from ozrelease.errors import GitError, InputError
 from ozrelease.history import SHALLOW_HINT, History, ScanProgress
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ozrelease import openapi
+from ozrelease.changelog.commits import Change
+from ozrelease.checks import openapi as openapi
 from ozrelease.checks.context import Context
 from ozrelease.checks.files import FileVersions, Watched
 from ozrelease.checks.report import Finding
-from ozrelease.commits import Change
 from ozrelease.errors import OzReleaseError
 
 

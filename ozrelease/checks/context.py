@@ -6,12 +6,12 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ozrelease.changelog import DocSection
+from ozrelease.changelog.commits import Change, Classifier, ParsedMessage
+from ozrelease.changelog.config import Config
+from ozrelease.changelog.generate import DocSection
+from ozrelease.changelog.globs import translate
 from ozrelease.checks.report import Finding, Suppressed
 from ozrelease.checks.section_text import SectionText, issue_key, related
-from ozrelease.commits import Change, Classifier, ParsedMessage
-from ozrelease.config import Config
-from ozrelease.globs import translate
 from ozrelease.history import History
 
 

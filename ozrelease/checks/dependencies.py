@@ -6,10 +6,10 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 
+from ozrelease.changelog.config import CHECK_RULES
 from ozrelease.checks.context import Context
 from ozrelease.checks.files import FileVersions, Watched
 from ozrelease.checks.named import Named, changed_by, in_order, report_names, touching
-from ozrelease.config import CHECK_RULES
 from ozrelease.versions import Version, parse_version
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from ozrelease.checks.context import Context, RangeCommit
-from ozrelease.commits import (
+from ozrelease.changelog.commits import (
     Change,
     Classifier,
     IssueRef,
@@ -14,7 +13,8 @@ from ozrelease.commits import (
     find_issue_refs,
     parse_message,
 )
-from ozrelease.globs import Globs
+from ozrelease.changelog.globs import Globs
+from ozrelease.checks.context import Context, RangeCommit
 from ozrelease.history import Commit
 
 _DEPENDENCY_GITMOJI = frozenset(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from ozrelease.changelog import DocEntry
-from ozrelease.commits import find_issue_refs
+from ozrelease.changelog.commits import find_issue_refs
+from ozrelease.changelog.generate import DocEntry
 
 _ROLE_REF = re.compile(r":(?P<role>[\w.+-]+):`(?:[^`<]*<)?#?(?P<n>\d+)>?`")
 ADVISORY = re.compile(r"\b(?:GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|CVE-\d{4}-\d{4,})\b", re.I)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date as Date
 from pathlib import Path
 
-from ozrelease.changelog import ChangelogFile, DocSection
+from ozrelease.changelog.generate import ChangelogFile, DocSection
 from ozrelease.history import Tag
 from ozrelease.versions import Version, parse_version
 

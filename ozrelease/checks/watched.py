@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ozrelease.changelog.commits import Change
+from ozrelease.changelog.config import CHECK_RULES
+from ozrelease.changelog.globs import Globs
 from ozrelease.checks.api_spec import check_specs
 from ozrelease.checks.context import Context, RangeCommit, by_change, show_issue
 from ozrelease.checks.dependencies import check_dependencies
@@ -11,9 +14,6 @@ from ozrelease.checks.files import FileVersions, Watched, commit_files, range_fi
 from ozrelease.checks.issues import change_covered, headline
 from ozrelease.checks.report import Finding
 from ozrelease.checks.settings import check_settings
-from ozrelease.commits import Change
-from ozrelease.config import CHECK_RULES
-from ozrelease.globs import Globs
 
 _NAME_BASED = ("settings", "dependencies")
 

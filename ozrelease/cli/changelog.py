@@ -16,7 +16,7 @@ from ozrelease.history import History, Record, Scan, ScanProgress
 from ozrelease.versions import parse_version
 
 if TYPE_CHECKING:
-    from ozrelease.changelog import Generated
+    from ozrelease.changelog.generate import Generated
 
 
 @click.group("changelog")
@@ -99,7 +99,7 @@ def generate(
             stack.enter_context(scan)  # (stopped on any error before it is read)
         # Loaded while git already reads the range (on its own core): the parsing modules
         # are a good part of the start-up.
-        from ozrelease import changelog as changelogs
+        from ozrelease.changelog import generate as changelogs
 
         generated = changelogs.generate(
             history,

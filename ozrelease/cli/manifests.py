@@ -7,13 +7,13 @@ import sys
 
 import click
 
-from ozrelease import graph as graphs
-from ozrelease import manifest
 from ozrelease.cli.options import Settings, emit, env_option, format_option, output_option
+from ozrelease.ecosystem import graph as graphs
+from ozrelease.ecosystem import load as manifest
+from ozrelease.ecosystem.compat import Deployment
 from ozrelease.errors import ManifestError
 from ozrelease.render import render
 from ozrelease.resources import schema_text
-from ozrelease.state import Deployment
 
 
 def load_deployment(settings: Settings, env: str | None) -> Deployment:

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import click
 
-from ozrelease import exports, planner
+from ozrelease import planner
 from ozrelease.cli.manifests import load_deployment
 from ozrelease.cli.options import Settings, emit, env_option, output_option
+from ozrelease.ecosystem.compat import Deployment
 from ozrelease.errors import UsageError
 from ozrelease.planner.model import PREFERENCES, STRATEGIES, Plan, plan_to_json
 from ozrelease.planner.verify import load_saved, verify_saved
 from ozrelease.render import render
-from ozrelease.runbook import runbook_view
-from ozrelease.state import Deployment
+from ozrelease.runbook import exports
+from ozrelease.runbook.view import runbook_view
 
 FORMATS = ("text", "markdown", "html", "json", "helm", "argocd", "ansible")
 # Formats rendered through a template (built-in, ./templates/NAME, or --template FILE).

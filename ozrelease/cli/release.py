@@ -74,8 +74,8 @@ def prepare(*, repo: Path, bump: str | None, version: str | None, yes: bool) -> 
     Exit codes: 0 done; 2 a dirty work tree, a detached HEAD, an existing tag, HEAD already
     released, bad usage or a git failure.
     """
-    from ozrelease import release as releases
     from ozrelease.history import History
+    from ozrelease.release import prepare as releases
 
     if bump is not None and version is not None:
         raise UsageError("give --bump or --version, not both")
@@ -142,10 +142,10 @@ def backports(settings: Settings, *, repo: Path, lines: str | None, fmt: str) ->
     Exit codes: 0 done (missing backports are reported, not failed); 2 no release lines,
     an unknown line, bad usage or a git failure.
     """
-    from ozrelease import backports as matrix_module
-    from ozrelease import manifest
-    from ozrelease.config import load_config
+    from ozrelease.changelog.config import load_config
+    from ozrelease.ecosystem import load as manifest
     from ozrelease.history import History
+    from ozrelease.release import backports as matrix_module
     from ozrelease.render import render
 
     requested = None
@@ -210,8 +210,8 @@ def status(settings: Settings, *, env: str | None, on: str | None, fmt: str) -> 
     Exit codes: 0 done (past end of life is reported, not failed); 2 unreadable manifests
     or environment, or a bad --on.
     """
-    from ozrelease import status as statuses
     from ozrelease.cli.manifests import load_deployment
+    from ozrelease.ecosystem import status as statuses
     from ozrelease.render import render
 
     day = _today()
@@ -251,7 +251,7 @@ def import_publiccode(file: Path, output: Path | None) -> None:
 
     Exit codes: 0 done; 2 unreadable or invalid input (FILE:LINE: message).
     """
-    from ozrelease.publiccode import import_publiccode as run
+    from ozrelease.ecosystem.publiccode import import_publiccode as run
 
     skeleton = run(file)
     for note in skeleton.notes:

@@ -14,9 +14,9 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 
 from ozrelease import gcpause
+from ozrelease.ecosystem.compat import Deployment
+from ozrelease.ecosystem.model import LATEST, Component, Release, component_of
 from ozrelease.errors import OzReleaseError, UsageError
-from ozrelease.graph import providers_first
-from ozrelease.model import LATEST, Component, Release, component_of
 from ozrelease.planner.explain import explain_infeasible
 from ozrelease.planner.model import (
     PREFERENCES,
@@ -26,9 +26,9 @@ from ozrelease.planner.model import (
     Step,
     Window,
 )
+from ozrelease.planner.order import providers_first
 from ozrelease.planner.search import Search, SearchLimit
 from ozrelease.planner.space import INF, Space, build, groups, tighten
-from ozrelease.state import Deployment
 from ozrelease.versions import Version, parse_version
 
 __all__ = ["Plan", "plan", "resolve_targets"]

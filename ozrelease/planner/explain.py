@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Mapping
 
+from ozrelease.ecosystem.compat import Violation
 from ozrelease.planner.model import PlanProblem
 from ozrelease.planner.space import INF, Node, Space, bits
-from ozrelease.state import Violation
 from ozrelease.versions import Version
 
 STATE_CAP = 20_000

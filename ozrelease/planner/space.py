@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from ozrelease.model import component_of
-from ozrelease.state import Deployment, Need
+from ozrelease.ecosystem.compat import Deployment, Need
+from ozrelease.ecosystem.model import component_of
 from ozrelease.versions import Version
 
 INF = 1 << 30

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ozrelease.ecosystem.compat import Deployment
+from ozrelease.ecosystem.model import component_of
 from ozrelease.errors import InputError
-from ozrelease.graph import order_violations
-from ozrelease.model import component_of
 from ozrelease.planner.model import PLAN_FORMAT, Plan
-from ozrelease.state import Deployment
+from ozrelease.planner.order import order_violations
 from ozrelease.versions import Version, parse_version
 
 

@@ -12,11 +12,11 @@ from ozrelease.versions import Range, Version, allows_any
 LATEST = "latest"
 
 
-Path = tuple[str | int, ...]  # keys and list indices from a document's root
+KeyPath = tuple[str | int, ...]  # keys and list indices from a document's root
 
 
 class LineLocator(Protocol):
-    def line(self, doc: int, path: Path, *, value: bool = False) -> int | None: ...
+    def line(self, doc: int, path: KeyPath, *, value: bool = False) -> int | None: ...
 
 
 class Where(NamedTuple):
@@ -29,7 +29,7 @@ class Where(NamedTuple):
 
     file: str
     doc: int = 0
-    path: Path = ()
+    path: KeyPath = ()
     locator: LineLocator | None = None
 
     @property

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from ozrelease.model import component_of, instance_of
+from ozrelease.ecosystem.compat import Deployment
+from ozrelease.ecosystem.model import component_of, instance_of
 from ozrelease.planner.model import Plan, Step
-from ozrelease.state import Deployment
 from ozrelease.versions import Version
 
 ARGOCD_NAMESPACE = "argocd"

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from ozrelease.atomic import write_atomic
-from ozrelease.changelog import Changelog, Generated, generate, render_section, update_text
-from ozrelease.commits import parse_message
-from ozrelease.config import Config, SectionRule, load_config
+from ozrelease.changelog.commits import parse_message
+from ozrelease.changelog.config import Config, SectionRule, load_config
+from ozrelease.changelog.generate import Changelog, Generated, generate, render_section, update_text
+from ozrelease.ecosystem.publiccode import PUBLICCODE_FILES, set_release
 from ozrelease.errors import GitError, InputError, OzReleaseError, UsageError
 from ozrelease.history import History, Tag
-from ozrelease.publiccode import PUBLICCODE_FILES, set_release
 from ozrelease.versions import Version, parse_version
 
 __all__ = [

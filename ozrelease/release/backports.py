@@ -24,12 +24,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ozrelease.changelog import resolve_style
-from ozrelease.commits import Classifier, parse_message
-from ozrelease.config import Config, SectionRule, load_config, repo_from_url
+from ozrelease.changelog.commits import Classifier, parse_message
+from ozrelease.changelog.config import Config, SectionRule, load_config, repo_from_url
+from ozrelease.changelog.generate import resolve_style
+from ozrelease.ecosystem.model import Component, Ecosystem
 from ozrelease.errors import UsageError
 from ozrelease.history import History
-from ozrelease.model import Component, Ecosystem
 from ozrelease.versions import Version
 
 __all__ = [

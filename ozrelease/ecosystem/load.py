@@ -20,8 +20,8 @@ import yaml
 import yaml_rs
 
 from ozrelease import gcpause
-from ozrelease.errors import InputError, ManifestError, Problem
-from ozrelease.model import (
+from ozrelease.ecosystem.compat import binding_problems
+from ozrelease.ecosystem.model import (
     LATEST,
     NO_DEPLOY,
     Api,
@@ -29,11 +29,12 @@ from ozrelease.model import (
     Deploy,
     Ecosystem,
     Environment,
+    KeyPath,
     Release,
     Where,
     component_of,
 )
-from ozrelease.model import Path as KeyPath
+from ozrelease.errors import InputError, ManifestError, Problem
 from ozrelease.resources import bundled_manifests
 from ozrelease.versions import Range, Version, parse_range, parse_version
 
@@ -1044,81 +1045,6 @@ def _read_targets(
             continue
         targets[key] = parsed[0]
     return targets
-
-
-def provider_index(env: Environment, components: Mapping[str, Component]) -> dict[str, list[str]]:
-    """API -> the deployed keys that provide it now or in a later release, sorted."""
-    index: dict[str, list[str]] = {}
-    for key in sorted(env.deployed):
-        version = env.deployed[key]
-        provided = {
-            api
-            for release in components[component_of(key)].releases
-            if release.version >= version
-            for api in release.provides
-        }
-        for api in provided:
-            index.setdefault(api, []).append(key)
-    return index
-
-
-def binding_problems(
-    env: Environment, components: Mapping[str, Component]
-) -> list[tuple[KeyPath, str]]:
-    """Consumed APIs with no deployed provider, or several and no wiring; likewise for
-    required components deployed as several instances."""
-    problems: list[tuple[KeyPath, str]] = []
-    index = provider_index(env, components)
-    for consumer, version in sorted(env.deployed.items()):
-        component = components[component_of(consumer)]
-        current = component.release(version)
-        apis_used = {api for r in component.releases if r.version >= version for api in r.consumes}
-        for api in sorted(apis_used):
-            if api in env.wiring.get(consumer, {}):
-                continue
-            found = [key for key in index.get(api, ()) if key != consumer]
-            if len(found) > 1:
-                problems.append(
-                    (
-                        ("deployed", consumer),
-                        f"{consumer} consumes {api}, which several deployed components "
-                        f"provide ({', '.join(found)}): say which in wiring.{consumer}",
-                    )
-                )
-            elif not found and current is not None and api in current.consumes:
-                problems.append(
-                    (
-                        ("deployed", consumer),
-                        f"{consumer} {current.label} consumes {api} "
-                        f"({current.consumes[api]}), but no deployed component "
-                        "provides it",
-                    )
-                )
-        required = {name for r in component.releases if r.version >= version for name in r.requires}
-        for name in sorted(required):
-            if name in env.wiring.get(consumer, {}):
-                continue
-            instances = sorted(k for k in env.deployed if component_of(k) == name)
-            if not instances and current is not None and name in current.requires:
-                problems.append(
-                    (
-                        ("deployed", consumer),
-                        f"{consumer} {current.label} requires {name} "
-                        f"({current.requires[name]}), which is not deployed",
-                    )
-                )
-            elif len(instances) > 1:
-                problems.append(
-                    (
-                        ("deployed", consumer),
-                        f"{consumer} requires {name}, which is deployed several times "
-                        f"({', '.join(instances)}): say which in wiring.{consumer}",
-                    )
-                )
-    return problems
-
-
-# --------------------------------------------------------------------------- entry points
 
 
 def check(manifests: Path | None = None) -> tuple[Ecosystem, list[Problem]]:

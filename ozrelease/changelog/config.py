@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ozrelease.changelog.gitmoji import ALIASES, GITMOJIS
 from ozrelease.errors import InputError
-from ozrelease.gitmoji import ALIASES, GITMOJIS
 
 __all__ = [
     "CHECK_RULES",

@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from ozrelease.graph import GraphView
+from ozrelease.ecosystem.graph import GraphView
 
 CHAR = 7.3  # width of one character at 12px in a monospace font, rounded up
 LINE = 15  # line height in the boxes

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from ozrelease.errors import OzReleaseError
 
 if TYPE_CHECKING:  # (the shapes grouping gives and takes back: one definition, there)
-    from ozrelease.commits import _Done as Unit
-    from ozrelease.commits import _Found as Found
+    from ozrelease.changelog.commits import _Done as Unit
+    from ozrelease.changelog.commits import _Found as Found
 
 __all__ = ["Spill", "StoredChanges"]
 

@@ -11,8 +11,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ozrelease import svg
-from ozrelease.exports import (
+from ozrelease.ecosystem.compat import Deployment, Violation, provided_text
+from ozrelease.ecosystem.graph import deployment_graph
+from ozrelease.planner.model import Plan
+from ozrelease.runbook import svg as svg
+from ozrelease.runbook.exports import (
     LONG_MIGRATION,
     PlannedStep,
     and_list,
@@ -29,9 +32,6 @@ from ozrelease.exports import (
     sh,
     unpinned_reason,
 )
-from ozrelease.graph import deployment_graph
-from ozrelease.planner.model import Plan
-from ozrelease.state import Deployment, Violation, provided_text
 from ozrelease.versions import Version
 
 BROKEN_NOW = "broken now: "
@@ -62,7 +62,7 @@ def runbook_view(deployment: Deployment, plan: Plan) -> dict[str, Any]:
            rollback: {reversible, text, commands}, notes: [[part]], notes_plain: [str]}
     part: {text, code}               a note in pieces, so code can be shown as code
     problems: [str]; furthest: [str]  (infeasible plans)
-    timeline, graph: SVG layouts (see ozrelease.svg)
+    timeline, graph: SVG layouts (see ozrelease.runbook.svg)
     ```
     """
     env = deployment.environment

@@ -11,20 +11,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ozrelease import gcpause
-from ozrelease.commits import (
+from ozrelease.changelog.commits import (
     Change,
     Classifier,
     find_issue_refs,
     group_records,
     parse_message,
 )
-from ozrelease.config import Config, SectionRule, load_config, repo_from_url, sphinx_issue_roles
+from ozrelease.changelog.config import (
+    Config,
+    SectionRule,
+    load_config,
+    repo_from_url,
+    sphinx_issue_roles,
+)
 from ozrelease.errors import InputError, OzReleaseError, UsageError
 from ozrelease.history import History, Record, Scan, ScanProgress
 from ozrelease.versions import Version, parse_version
 
 if TYPE_CHECKING:
-    from ozrelease.spill import Made
+    from ozrelease.changelog.spill import Made
 
 __all__ = [
     "JSON_FORMAT",

@@ -16,8 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from ozrelease.model import component_of
-from ozrelease.state import Deployment
+from ozrelease.ecosystem.compat import Deployment
+from ozrelease.ecosystem.model import component_of
 from ozrelease.versions import Version
 
 __all__ = ["JSON_FORMAT", "ApiStatus", "ComponentStatus", "Status", "as_json", "status", "view"]

@@ -10,8 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from ozrelease.manifest import provider_index
-from ozrelease.model import Ecosystem, Environment, Release, component_of
+from ozrelease.ecosystem.model import (
+    Component,
+    Ecosystem,
+    Environment,
+    KeyPath,
+    Release,
+    component_of,
+)
 from ozrelease.versions import Range, Version, allows_any
 
 Kind = Literal["consumes", "requires"]
@@ -175,3 +181,78 @@ def _versions(versions: tuple[Version, ...]) -> str:
 
 def provided_text(release: Release, api: str) -> str:
     return _versions(release.provides.get(api, ()))
+
+
+def provider_index(env: Environment, components: Mapping[str, Component]) -> dict[str, list[str]]:
+    """API -> the deployed keys that provide it now or in a later release, sorted."""
+    index: dict[str, list[str]] = {}
+    for key in sorted(env.deployed):
+        version = env.deployed[key]
+        provided = {
+            api
+            for release in components[component_of(key)].releases
+            if release.version >= version
+            for api in release.provides
+        }
+        for api in provided:
+            index.setdefault(api, []).append(key)
+    return index
+
+
+def binding_problems(
+    env: Environment, components: Mapping[str, Component]
+) -> list[tuple[KeyPath, str]]:
+    """Consumed APIs with no deployed provider, or several and no wiring; likewise for
+    required components deployed as several instances."""
+    problems: list[tuple[KeyPath, str]] = []
+    index = provider_index(env, components)
+    for consumer, version in sorted(env.deployed.items()):
+        component = components[component_of(consumer)]
+        current = component.release(version)
+        apis_used = {api for r in component.releases if r.version >= version for api in r.consumes}
+        for api in sorted(apis_used):
+            if api in env.wiring.get(consumer, {}):
+                continue
+            found = [key for key in index.get(api, ()) if key != consumer]
+            if len(found) > 1:
+                problems.append(
+                    (
+                        ("deployed", consumer),
+                        f"{consumer} consumes {api}, which several deployed components "
+                        f"provide ({', '.join(found)}): say which in wiring.{consumer}",
+                    )
+                )
+            elif not found and current is not None and api in current.consumes:
+                problems.append(
+                    (
+                        ("deployed", consumer),
+                        f"{consumer} {current.label} consumes {api} "
+                        f"({current.consumes[api]}), but no deployed component "
+                        "provides it",
+                    )
+                )
+        required = {name for r in component.releases if r.version >= version for name in r.requires}
+        for name in sorted(required):
+            if name in env.wiring.get(consumer, {}):
+                continue
+            instances = sorted(k for k in env.deployed if component_of(k) == name)
+            if not instances and current is not None and name in current.requires:
+                problems.append(
+                    (
+                        ("deployed", consumer),
+                        f"{consumer} {current.label} requires {name} "
+                        f"({current.requires[name]}), which is not deployed",
+                    )
+                )
+            elif len(instances) > 1:
+                problems.append(
+                    (
+                        ("deployed", consumer),
+                        f"{consumer} requires {name}, which is deployed several times "
+                        f"({', '.join(instances)}): say which in wiring.{consumer}",
+                    )
+                )
+    return problems
+
+
+# --------------------------------------------------------------------------- entry points

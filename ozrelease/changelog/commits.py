@@ -9,12 +9,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 from ozrelease import gcpause
-from ozrelease.config import ChangelogConfig, SectionRule, gitmoji_name
-from ozrelease.gitmoji import GITMOJIS
-from ozrelease.globs import translate
+from ozrelease.changelog.config import ChangelogConfig, SectionRule, gitmoji_name
+from ozrelease.changelog.gitmoji import GITMOJIS
+from ozrelease.changelog.globs import translate
 
 if TYPE_CHECKING:
-    from ozrelease.spill import Made, Spill, StoredChanges
+    from ozrelease.changelog.spill import Made, Spill, StoredChanges
 
 __all__ = [
     "CONVENTIONAL_TYPES",
@@ -735,7 +735,7 @@ def group_records(
     change returned.
 
     `spill_after`: once that many finished units wait in memory, they (and all later ones)
-    go to a temporary database on disk (ozrelease.spill) and the changes come back as a
+    go to a temporary database on disk (ozrelease.changelog.spill) and the changes come back as a
     StoredChanges, read as used: memory stays flat however long the range. None: never.
     """
     with gcpause.paused():  # small objects kept, none in cycles: nothing to collect
@@ -822,7 +822,7 @@ def _group(
     def move_to_disk() -> None:
         nonlocal spill, kept
         if spill is None:
-            from ozrelease.spill import Spill
+            from ozrelease.changelog.spill import Spill
 
             spill = Spill()
         spill.add_units(_filed(singles, by_issue))

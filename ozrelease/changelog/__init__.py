@@ -1,0 +1,1 @@
+"""Changelogs: commit messages -> changes -> sections, and changelog files."""

@@ -1,0 +1,1 @@
+"""The ecosystem model: manifests in, frozen dataclasses out; compatibility and the graph."""

@@ -1,0 +1,1 @@
+"""Release preparation and the backport matrix."""
