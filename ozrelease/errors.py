@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+# Exit codes (CONTRACT §1): 0 done, 1 a negative answer, 2 could not answer. An unexpected
+# exception is a bug, not an answer: it exits 70 (EX_SOFTWARE) with its traceback.
+EXIT_OK = 0
+EXIT_NEGATIVE = 1
+EXIT_CANNOT_ANSWER = 2
+BUG_EXIT = 70
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -65,10 +72,6 @@ class ManifestError(OzReleaseError):
 
 class GitError(OzReleaseError):
     """git failed, a ref is unknown, or the history we need is not there (shallow clone)."""
-
-
-class NotAvailableError(OzReleaseError):
-    """A command of the contract that this version does not implement yet."""
 
 
 def _problem_key(p: Problem) -> tuple[str, int, str]:

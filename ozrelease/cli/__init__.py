@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
+import traceback
 from pathlib import Path
 
 import click
 
 from ozrelease.cli.options import Settings, fail_with
-from ozrelease.errors import OzReleaseError
+from ozrelease.errors import BUG_EXIT, OzReleaseError
 
 # Each command lives in a module of its own and is imported only when it runs (or when help
 # lists it): `ozrelease changelog check` in CI should not pay for networkx and the planner.
@@ -44,13 +45,25 @@ class _Group(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> object:
+        # The one place that exits: every command returns its exit code (None means 0).
         try:
-            return super().invoke(ctx)
+            code = super().invoke(ctx)
         except OzReleaseError as exc:
             fail_with(exc)
         except BrokenPipeError:  # `ozrelease graph | head`
             sys.stderr.close()
             ctx.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception:  # a bug: keep its traceback, but never exit 1 (a negative answer)
+            traceback.print_exc()
+            click.echo(
+                f"ozrelease {_version()}: internal error (exit {BUG_EXIT}); this is a bug, "
+                "please report it with the command line and the traceback above",
+                err=True,
+            )
+            ctx.exit(BUG_EXIT)
+        ctx.exit(code if isinstance(code, int) else 0)
 
 
 @click.group(
@@ -84,6 +97,15 @@ def cli(ctx: click.Context, manifests: Path | None) -> None:
     changes, no safe plan), 2 could not answer (bad usage or input, git failure).
     """
     ctx.obj = Settings(manifests=manifests)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ozrelease")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without metadata
+        return "(unknown version)"
 
 
 def main() -> None:

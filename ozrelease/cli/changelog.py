@@ -213,7 +213,7 @@ def check(
     changelog_file: Path | None,
     fmt: str,
     verbose: bool,
-) -> None:
+) -> int:
     """Check that the changelog documents what landed: CI's guard against undocumented
     changes.
 
@@ -259,7 +259,7 @@ def check(
         from ozrelease.render import render
 
         emit(render("check.txt.j2", checks.text_view(report, verbose=verbose)))
-    sys.exit(report.exit_code)
+    return report.exit_code
 
 
 COMMANDS = [changelog]

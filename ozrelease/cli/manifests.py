@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
@@ -23,7 +22,7 @@ def load_deployment(settings: Settings, env: str | None) -> Deployment:
 
 @click.command("validate")
 @click.pass_obj
-def validate(settings: Settings) -> None:
+def validate(settings: Settings) -> int:
     """Check the manifests and report every problem as FILE:LINE: message.
 
     Exit 0 when the manifests are valid, 1 when problems were found, 2 when they could not
@@ -34,7 +33,7 @@ def validate(settings: Settings) -> None:
         for line in ManifestError(problems).lines():
             click.echo(line, err=True)
         click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.", err=True)
-        sys.exit(1)
+        return 1
     counts = manifest.counts(ecosystem)
     summary = ", ".join(
         _plural(counts[key], word)
@@ -46,6 +45,7 @@ def validate(settings: Settings) -> None:
         )
     )
     click.echo(f"{ecosystem.source}: valid ({summary})")
+    return 0
 
 
 def _plural(count: int, word: str) -> str:

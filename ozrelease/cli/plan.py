@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -98,7 +97,7 @@ def plan(
     template: Path | None,
     verify_file: Path | None,
     output: Path | None,
-) -> None:
+) -> int:
     """Plan a coordinated upgrade: which components move in which maintenance window, in
     what order, through which intermediate releases, so that every state between windows is
     compatible; or prove that no safe plan exists and say why.
@@ -117,8 +116,7 @@ def plan(
     """
     deployment = load_deployment(settings, env)
     if verify_file is not None:
-        _verify(deployment, verify_file)
-        return
+        return _verify(deployment, verify_file)
     if template is not None and fmt not in TEMPLATES:
         raise UsageError(
             f"--template works with --format {', '.join(TEMPLATES)}; {fmt} is generated as "
@@ -134,9 +132,9 @@ def plan(
         click.echo(f"error: no safe plan exists for {result.environment}:", err=True)
         for problem in result.problems:
             click.echo(f"  {problem.message}", err=True)
-        sys.exit(1)
+        return 1
     emit(_output(deployment, result, fmt, template), output)
-    sys.exit(0 if result.feasible else 1)
+    return 0 if result.feasible else 1
 
 
 def _today() -> dt.date:
@@ -163,7 +161,7 @@ def _output(deployment: Deployment, result: Plan, fmt: str, template: Path | Non
     )
 
 
-def _verify(deployment: object, path: Path) -> None:
+def _verify(deployment: object, path: Path) -> int:
     data = load_saved(path)
     checked = verify_saved(deployment, data, path)  # type: ignore[arg-type]
     if checked.problems:
@@ -173,12 +171,13 @@ def _verify(deployment: object, path: Path) -> None:
             click.echo(
                 f"{path}: refusing a stale plan; make a new one with `ozrelease plan`", err=True
             )
-        sys.exit(1)
+        return 1
     click.echo(
         f"{path}: verified: {checked.windows} windows, {checked.steps} steps; every "
         "state between windows is compatible and the plan starts from what is "
         "deployed now"
     )
+    return 0
 
 
 COMMANDS = [plan]

@@ -29,8 +29,18 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Together:
+    """Steps of one window that no one-at-a-time order can apply safely: they must happen
+    at the same time (one helm/Ansible block, one Argo CD sync wave)."""
+
+    components: tuple[str, ...]  # deployed keys, in the window's step order
+    reason: str  # the constraint that forces it, in the manifests' terms
+
+
+@dataclass(frozen=True)
 class Window:
-    steps: tuple[Step, ...]  # providers first
+    steps: tuple[Step, ...]  # in the order to apply them (providers first breaks ties)
+    together: tuple[Together, ...] = ()  # groups of steps that must be applied at once
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,17 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                         "notes": list(s.notes),
                     }
                     for s in window.steps
-                ]
+                ],
+                **(
+                    {
+                        "together": [
+                            {"components": list(g.components), "reason": g.reason}
+                            for g in window.together
+                        ]
+                    }
+                    if window.together
+                    else {}
+                ),
             }
             for window in plan.windows
         ],
