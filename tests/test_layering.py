@@ -75,6 +75,33 @@ def test_commands_are_imported_only_when_they_run() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_top_level_help_imports_no_command() -> None:
+    # `ozrelease --help` lists the commands from one table; no networkx, planner, jinja2,
+    # YAML reader or git layer is loaded to print it, and every command listed exists.
+    code = (
+        "import sys; from click.testing import CliRunner; from ozrelease.cli import cli; "
+        "r = CliRunner().invoke(cli, ['--help']); assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('networkx', 'jinja2', 'yaml', 'yaml_rs', 'git')"
+        " or m.startswith(('ozrelease.planner', 'ozrelease.ecosystem', 'ozrelease.history'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_listed_command_has_the_listed_short_help() -> None:
+    from click.testing import CliRunner
+
+    from ozrelease.cli import _COMMANDS, cli
+
+    listing = CliRunner().invoke(cli, ["--help"]).output
+    for name, (_, short) in _COMMANDS.items():
+        command = cli.get_command(None, name)  # type: ignore[arg-type]
+        assert command is not None and command.name == name
+        assert command.get_short_help_str() == short
+        assert f"{name}  " in listing and short in listing
+
+
 def test_generating_a_changelog_loads_only_what_it_uses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,18 +13,32 @@ import click
 from ozrelease.cli.options import Settings, fail_with
 from ozrelease.errors import BUG_EXIT, OzReleaseError
 
-# Each command lives in a module of its own and is imported only when it runs (or when help
-# lists it): `ozrelease changelog check` in CI should not pay for networkx and the planner.
-_COMMANDS = {
-    "validate": "ozrelease.cli.manifests:validate",
-    "schema": "ozrelease.cli.manifests:schema",
-    "graph": "ozrelease.cli.manifests:graph",
-    "impact": "ozrelease.cli.manifests:impact",
-    "plan": "ozrelease.cli.plan:plan",
-    "status": "ozrelease.cli.release:status",
-    "changelog": "ozrelease.cli.changelog:changelog",
-    "release": "ozrelease.cli.release:release",
-    "manifest": "ozrelease.cli.release:manifest",
+# Each command lives in a module of its own and is imported only when it runs: `ozrelease
+# changelog check` in CI should not pay for networkx and the planner, and `ozrelease --help`
+# lists the commands from this table without importing any of them (the table's line is
+# also the command's short help, so the two cannot drift apart).
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": (
+        "ozrelease.cli.manifests:validate",
+        "Check the manifests and report every problem.",
+    ),
+    "schema": ("ozrelease.cli.manifests:schema", "Print the JSON Schema of the manifests."),
+    "graph": (
+        "ozrelease.cli.manifests:graph",
+        "Show who calls whom, and which versions each accepts.",
+    ),
+    "impact": ("ozrelease.cli.manifests:impact", "What upgrading COMPONENT touches, and why."),
+    "plan": ("ozrelease.cli.plan:plan", "Plan a coordinated upgrade, or verify a saved plan."),
+    "status": (
+        "ozrelease.cli.release:status",
+        "Deployed versus newest, end of life, standards lag.",
+    ),
+    "changelog": (
+        "ozrelease.cli.changelog:changelog",
+        "Changelogs from git history, and their CI check.",
+    ),
+    "release": ("ozrelease.cli.release:release", "Release preparation and the backport matrix."),
+    "manifest": ("ozrelease.cli.release:manifest", "Helpers for writing manifests."),
 }
 
 
@@ -36,13 +50,17 @@ class _Group(click.Group):
         return list(_COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = _COMMANDS.get(cmd_name)
-        if target is None:
+        if cmd_name not in _COMMANDS:
             return None
-        module, _, name = target.partition(":")
+        module, _, name = _COMMANDS[cmd_name][0].partition(":")
         command = getattr(importlib.import_module(module), name)
         assert isinstance(command, click.Command)
+        command.short_help = _COMMANDS[cmd_name][1]
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, short) in _COMMANDS.items()])
 
     def invoke(self, ctx: click.Context) -> object:
         # The one place that exits: every command returns its exit code (None means 0).
