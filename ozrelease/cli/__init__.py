@@ -24,7 +24,7 @@ _COMMANDS = {
     "status": "ozrelease.cli.release:status",
     "changelog": "ozrelease.cli.changelog:changelog",
     "release": "ozrelease.cli.release:release",
-    "manifest": "ozrelease.cli.release:manifest",
+    "manifest": "ozrelease.cli.manifest:manifest",
 }
 
 
