@@ -281,6 +281,37 @@ def test_write_keeps_comments_and_validates(setup: tuple[Path, Path, Path]) -> N
     assert path.read_text(encoding="utf-8") == after
 
 
+def test_a_chart_the_index_does_not_publish_is_reported(setup: tuple[Path, Path, Path]) -> None:
+    repo, charts, manifests = setup
+    path = manifests / "demo.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "    reversible: false  # hand-curated: the tool cannot know\n",
+            "    reversible: false  # hand-curated: the tool cannot know\n"
+            '    chart: "0.2.9"  # from an unpublished Chart.yaml\n',
+        ),
+        encoding="utf-8",
+    )
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            '    chart: "0.2.9"  # from an unpublished Chart.yaml\n',
+            '    chart: "0.2.9"  # from an unpublished Chart.yaml\n'
+            '  - version: "1.2.0"\n'
+            '    chart: "0.3.0"  # by hand\n',
+        ),
+        encoding="utf-8",
+    )
+    args = ["--manifests", str(manifests), "manifest", "refresh", "demo", "--repo", str(repo)]
+    result = run(*args, "--charts", str(charts), "--write")
+    # 1.1.0's 0.2.9 is corrected from the index; only a pre-release chart ships 1.2.0, so
+    # its 0.3.0 is kept, and said
+    assert "1.1.0: chart 0.2.9 -> 0.2.1" in result.stdout
+    assert "1.2.0: chart 0.3.0 kept, but no final chart in the published index" in result.stdout
+    after = path.read_text(encoding="utf-8")
+    assert 'chart: "0.2.1"  # source: maykinmedia/charts:index.yaml@gh-pages' in after
+    assert 'chart: "0.3.0"  # by hand' in after
+
+
 def test_write_is_deterministic(setup: tuple[Path, Path, Path], tmp_path: Path) -> None:
     repo, charts, manifests = setup
     copy = tmp_path / "copy"
@@ -454,7 +485,7 @@ def test_unknown_name_and_bad_repository(setup: tuple[Path, Path, Path], tmp_pat
 
 
 def test_a_standard_from_its_tags(gitrepo: GitRepo, tmp_path: Path) -> None:
-    for tag in ("1.0.0", "1.1.0-rc.1", "v1.1.0", "1.2.0"):
+    for tag in ("0.9.0", "1.0.0", "1.1.0-rc.1", "v1.1.0", "1.1.0.post1", "1.2.0"):
         gitrepo.commit(tag, {"api.yaml": OPENAPI.format(version=tag)})
         gitrepo.tag(tag)
     manifests = tmp_path / "manifests"
@@ -470,6 +501,20 @@ def test_a_standard_from_its_tags(gitrepo: GitRepo, tmp_path: Path) -> None:
     after = (manifests / "demo.yaml").read_text(encoding="utf-8")
     assert '  - "1.0.0"  # by hand\n  - "1.1.0"  # source:' in after
     assert run("--manifests", str(manifests), "validate").exit_code == 0
+
+
+def test_a_repository_of_several_standards(gitrepo: GitRepo, tmp_path: Path) -> None:
+    # gemma-zaken tags each standard by name (zaken-api-1.0.1); the bundle's own 1.0.0 and
+    # another standard's tags are not the Zaken API's
+    for tag in ("1.0.0", "zaken-api-1.0.0", "zaken-api-1.0.1", "besluiten-api-1.0.2"):
+        gitrepo.commit(tag)
+        gitrepo.tag(tag)
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / "demo.yaml").write_text(MANIFEST, encoding="utf-8")
+    args = ["--manifests", str(manifests), "manifest", "refresh", "zaken", "--repo"]
+    result = run(*args, str(gitrepo.path), "--format", "json")
+    assert json.loads(result.stdout)["versions"] == ["1.0.0", "1.0.1"]
 
 
 def test_installed_command(setup: tuple[Path, Path, Path]) -> None:

@@ -49,9 +49,10 @@ class Change:
     """One difference between the repository and the manifest."""
 
     kind: str
-    """`new-release`, `changed`, `added` (a fact the manifest lacks), `missing-tag` (a
-    manifest release without a tag), `not-derived` (facts the manifest has that the
-    repository does not show)."""
+    """`new-release`, `changed`, `added` (a fact the manifest lacks), `differs` (an
+    inference that disagrees with the manifest: kept), `unpublished` (a chart the published
+    index does not have for the release: kept), `missing-tag` (a manifest release without a
+    tag), `not-derived` (facts the manifest has that the repository does not show)."""
     version: str | None
     field: str | None
     message: str
@@ -159,7 +160,7 @@ def _final_tags(history: History) -> list[tuple[Tag, str]]:
         version = tag.version
         if version is None or version.is_prerelease or version.is_devrelease:
             continue
-        if version in seen:
+        if len(version.release) < 2 or version in seen:  # `1846`: an issue number
             continue
         seen.add(version)
         found.append((tag, tag.name[1:] if tag.name[:1] in "vV" else tag.name))
@@ -577,9 +578,24 @@ def _compare(
                 continue
             fact = derived.fact(name)
             old = manifest_value(existing, name)
-            if name == "requires" and fact is not None and isinstance(old, dict):
-                # only the components the repository documents; others stay as written
+            if name in {"requires", "provides"} and fact is not None and isinstance(old, dict):
+                # only the components (APIs) the repository shows; others stay as written
                 old = {k: v for k, v in old.items() if k in fact.value} or None
+            if fact is None and name == "chart" and old is not None:
+                # with --charts, no published final chart ships this release: a person
+                # decides (a pinned chart is never removed behind one's back)
+                changes.append(
+                    Change(
+                        "unpublished",
+                        derived.label,
+                        name,
+                        f"{derived.label}: chart {old} kept, but no final chart in the "
+                        f"published index ships {derived.label}",
+                        old,
+                        None,
+                    )
+                )
+                continue
             if fact is None:
                 if old is not None:
                     not_derived.setdefault(name, []).append(existing.label)

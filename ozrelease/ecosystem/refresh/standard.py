@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ozrelease.ecosystem.model import Api
 from ozrelease.history import History
+from ozrelease.versions import parse_version
 
 
 @dataclass(frozen=True)
@@ -23,17 +25,36 @@ class StandardRefresh:
 
 
 def refresh(api: Api, repo: Path) -> StandardRefresh:
-    """The final version tags of the standard's repository (`1.5.1`, `v1.5.1`), compared
-    with the versions the API's manifest lists."""
+    """The final version tags of the standard's repository (`1.5.1`, `v1.5.1`, or
+    `zaken-api-1.0.1` where one repository holds several standards), from the oldest version
+    the API's manifest lists on, compared with the versions it lists. Pre-releases and
+    `.postN` tags (republished documentation of the same version) are left out."""
     history = History(repo)
+    prefixed = re.compile(rf"^{re.escape(api.name)}(?:-api)?-(v?\d.*)$", re.IGNORECASE)
+    tags = []
+    for tag in history.tags():
+        match = prefixed.match(tag.name)
+        if match is not None:
+            try:
+                tags.append((parse_version(match.group(1)), match.group(1), True))
+            except ValueError:
+                continue
+        elif tag.version is not None:
+            tags.append((tag.version, tag.name, False))
+    if any(own for _, _, own in tags):
+        tags = [t for t in tags if t[2]]  # the standard's own tags, not the bundle's
+    floor = min(api.versions) if api.versions else None
     seen = set()
     versions = []
-    for tag in history.tags():
-        version = tag.version
-        if version is None or version.is_prerelease or version.is_devrelease or version in seen:
+    for version, name, _ in sorted(tags, key=lambda t: t[0]):
+        if version.is_prerelease or version.is_devrelease or version.is_postrelease:
+            continue
+        if len(version.release) < 2:
+            continue  # `1846`: an issue number, not a version
+        if version in seen or (floor is not None and version < floor):
             continue
         seen.add(version)
-        versions.append((version, tag.name[1:] if tag.name[:1] in "vV" else tag.name))
+        versions.append((version, name[1:] if name[:1] in "vV" else name))
     known = set(api.versions)
     new = tuple(label for version, label in versions if version not in known)
     url = history.remote_url()

@@ -137,10 +137,11 @@ def _set(item: Any, change: Change, release: DerivedRelease) -> int:
         if fact.value is None:
             return 0  # "no key matches": nothing to write, the old value is reported
         value = fact.value
-        if key == "requires" and isinstance(item.get("requires"), dict):
-            merged = dict(item["requires"])
+        if key in {"requires", "provides"} and isinstance(item.get(key), dict):
+            # the entries the repository does not show stay as written
+            merged = dict(item[key])
             merged.update(value)
-            value = {k: str(v) for k, v in merged.items()}
+            value = {k: v if isinstance(v, list) else str(v) for k, v in merged.items()}
         comment = f"# {fact.source}"
     if key in item:
         item.ca.items.pop(key, None)  # the old source comment goes with the old value
