@@ -531,3 +531,63 @@ def test_installed_command(setup: tuple[Path, Path, Path]) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["releases"][-1]["version"] == "1.2.0"
+
+
+def test_file_names_are_data_never_yaml_or_terminal_control(
+    gitrepo: GitRepo, tmp_path: Path
+) -> None:
+    # git allows any byte but NUL and / in a file name: a newline would end the source
+    # comment and start YAML of its own, an escape sequence would drive the terminal
+    hostile = "src/x\nkind: API\nname: evil\x1b[31m/openapi.yaml"
+    gitrepo.commit("1.0.0", {hostile: OPENAPI.format(version="1.0.0")})
+    gitrepo.tag("1.0.0")
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / "demo.yaml").write_text(
+        "kind: Component\nname: demo\nreleases:\n"
+        '  - version: "0.9.0"\n    provides: {zaken: "0.9.0"}\n'
+        "---\nkind: API\nname: zaken\n",
+        encoding="utf-8",
+    )
+    args = ["--manifests", str(manifests), "manifest", "refresh", "demo", "--repo"]
+    result = run(*args, str(gitrepo.path), "--write")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    text = (manifests / "demo.yaml").read_text(encoding="utf-8")
+    assert "\x1b" not in text and "name: evil" not in text.splitlines()
+    assert 'provides: {zaken: "1.0.0"}  # source: repo:src/x?kind: API?name: evil?[31m/' in text
+    assert run("--manifests", str(manifests), "validate").exit_code == 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=400))
+def test_the_readers_take_any_text(text: str) -> None:
+    # repository files are data: whatever they hold, the readers answer or say nothing
+    read.parse_upgrade_paths(text, "UPGRADE_CHECK_PATHS")
+    read.parse_support_table(text)
+    version, _ = read._info("info:\n  version: " + text)
+    assert version is None or version[:1].isdigit()
+
+
+def test_deeply_nested_settings_are_no_crash() -> None:
+    assert read.parse_upgrade_paths("x = " + "[" * 100_000, "UPGRADE_CHECK_PATHS") is None
+
+
+def test_manifest_releases_without_a_tag_and_the_default_repo(
+    setup: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, _, manifests = setup
+    path = manifests / "demo.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "---\nkind: Component\nname: postgresql",
+            '  - version: "1.1.5"  # from a changelog\n---\nkind: Component\nname: postgresql',
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(repo)  # --repo defaults to the current directory
+    result = run("--manifests", str(manifests), "manifest", "refresh", "demo")
+    assert result.exit_code == 0, result.output
+    assert "1.1.5 is in the manifest but has no final tag in the repository" in result.stdout
+    # 1.0.0's provides is by hand and agrees; nothing the repository lacks is dropped
+    assert "1.0.0: provides" not in result.stdout

@@ -48,8 +48,10 @@ def import_publiccode(file: Path, output: Path | None) -> None:
 @click.option(
     "--repo",
     type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="A clone of the component's (or the standard's) git repository, with its tags.",
+    default=Path(),
+    show_default="the current directory",
+    help="A clone of the component's (or the standard's) git repository, with its tags "
+    "(a bare mirror is fine).",
 )
 @click.option(
     "--charts",
@@ -128,7 +130,7 @@ def refresh(
             raise UsageError(f"--api: {item!r} is not PATH=NAME")
         api_map[path.strip().strip("/")] = api.strip()
     if name in ecosystem.components:
-        from ozrelease.ecosystem.refresh import as_json, refresh, text_lines
+        from ozrelease.ecosystem.refresh import as_json, printable, refresh, text_lines
 
         result = refresh(
             ecosystem.components[name],
@@ -139,7 +141,7 @@ def refresh(
             known=set(ecosystem.components),
         )
         for note in result.notes:
-            click.echo(f"note: {note}", err=True)
+            click.echo(f"note: {printable(note)}", err=True)
         if write:
             from ozrelease.ecosystem.refresh.write import write as write_file
 

@@ -451,7 +451,7 @@ def _with_charts(
                 continue
             if version.is_prerelease or version.is_devrelease:
                 continue
-            label = str(entry["version"])
+            label = str(entry["version"]).strip()
             current = by_app.get((name, app))
             if current is None or version > current[0]:
                 by_app[(name, app)] = (version, label)
@@ -711,6 +711,12 @@ def as_json(result: Refresh) -> dict[str, Any]:
     }
 
 
+def printable(text: str) -> str:
+    """`text` with every control character (a newline, an escape sequence from a file name
+    in the repository) shown as `?`: data, never terminal control or a second line."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 def text_lines(result: Refresh) -> list[str]:
     """The text report: what differs from the manifest, one line each."""
     count = len(result.releases)
@@ -723,5 +729,5 @@ def text_lines(result: Refresh) -> list[str]:
     if not result.changes:
         lines.append(f"  {result.file} agrees with the repository")
     for change in result.changes:
-        lines.append(f"  {change.message}")
+        lines.append(f"  {printable(change.message)}")
     return lines

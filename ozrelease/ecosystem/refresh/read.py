@@ -259,7 +259,7 @@ def parse_upgrade_paths(source: str, name: str) -> tuple[tuple[UpgradeRule, ...]
     not valid Python)."""
     try:
         module = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # (deep nesting)
         return None
     mapping: ast.Dict | None = None
     strict = False

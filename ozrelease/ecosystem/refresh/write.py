@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ozrelease.atomic import write_atomic
-from ozrelease.ecosystem.refresh import Change, DerivedRelease, Refresh
+from ozrelease.ecosystem.refresh import Change, DerivedRelease, Refresh, printable
 from ozrelease.errors import InputError
 from ozrelease.versions import Version, parse_version
 
@@ -37,7 +37,7 @@ def write(result: Refresh, path: Path) -> int:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read: {exc}", file=str(path)) from None
-    documents = list(yaml.load_all(text))
+    documents = _load(yaml, text, path)
     present = [d for d in documents if d is not None]
     if result.doc >= len(present):
         raise InputError(f"no document {result.doc} for {result.component}", file=str(path))
@@ -73,6 +73,21 @@ def write(result: Refresh, path: Path) -> int:
     yaml.dump_all(documents, out)
     write_atomic(path, _ended(out.getvalue()))
     return written
+
+
+def _load(yaml: Any, text: str, path: Path) -> list[Any]:
+    """Every document of the file, for a round trip; a file that changed into something
+    ruamel.yaml cannot read since the manifests were loaded is an input error."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        return list(yaml.load_all(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise InputError(f"cannot edit: {exc.problem}", file=str(path), line=line) from None
+    except YAMLError as exc:
+        raise InputError(f"cannot edit: {exc}", file=str(path)) from None
 
 
 def _ended(text: str) -> str:
@@ -176,6 +191,7 @@ def _comment(item: Any, key: Any, text: str, *, slot: int = 2) -> None:
     from ruamel.yaml.error import CommentMark
     from ruamel.yaml.tokens import CommentToken
 
+    text = printable(text)  # a newline in a comment would start YAML of its own
     token = CommentToken(f" {text}\n", CommentMark(0), None)
     entry: list[Any] = [None, None, None, None]
     entry[slot] = token  # a mapping keeps a value's comment in slot 2, a sequence in 0
@@ -210,9 +226,14 @@ def _node(key: str, value: Any) -> Any:
 def write_api(result: Any, path: Path) -> int:
     """Add the new published versions of a standard to its API document's `versions`."""
     yaml = _yaml()
-    text = path.read_text(encoding="utf-8")
-    documents = list(yaml.load_all(text))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", file=str(path)) from None
+    documents = _load(yaml, text, path)
     present = [d for d in documents if d is not None]
+    if result.doc >= len(present):
+        raise InputError(f"no document {result.doc} for {result.api}", file=str(path))
     document = present[result.doc]
     if document.get("name") != result.api or not result.new:
         return 0
