@@ -499,7 +499,7 @@ def test_a_standard_from_its_tags(gitrepo: GitRepo, tmp_path: Path) -> None:
     assert data["changes"] == ["new published version 1.1.0", "new published version 1.2.0"]
     assert run(*args, str(gitrepo.path), "--write").exit_code == 0
     after = (manifests / "demo.yaml").read_text(encoding="utf-8")
-    assert '  - "1.0.0"  # by hand\n  - "1.1.0"  # source:' in after
+    assert '  - "1.0.0"  # by hand\n  - "1.1.0"  # source: repo git tag v1.1.0\n' in after
     assert run("--manifests", str(manifests), "validate").exit_code == 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -142,13 +141,12 @@ def _known_requires(
 
 def _origin(component: Component, history: History) -> str:
     """How source comments name the repository: `owner/name` from the manifest's
-    repository URL, else the clone's folder name."""
-    for url in (component.repository, history.remote_url()):
-        if url:
-            match = re.search(r"github\.com[/:]([^/]+/[^/]+?)(?:\.git)?/?$", url)
-            if match:
-                return match.group(1)
-    return history.root.name
+    repository URL, else from the clone's origin, else the clone's folder name."""
+    from ozrelease.ecosystem.refresh.standard import github_name
+
+    return (
+        github_name(component.repository) or github_name(history.remote_url()) or history.root.name
+    )
 
 
 def _final_tags(history: History) -> list[tuple[Tag, str]]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ozrelease.ecosystem.model import Api
 from ozrelease.history import History
-from ozrelease.versions import parse_version
+from ozrelease.versions import Version, parse_version
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,10 @@ class StandardRefresh:
     """Every published (final) version the repository tags, oldest first."""
     new: tuple[str, ...]
     """Those the manifest does not list yet."""
-    source: str
+    origin: str
+    """How source comments name the repository (`VNG-Realisatie/zaken-api`)."""
+    tags: Mapping[str, str]
+    """version -> the tag it was read from."""
 
 
 def refresh(api: Api, repo: Path) -> StandardRefresh:
@@ -31,22 +35,23 @@ def refresh(api: Api, repo: Path) -> StandardRefresh:
     `.postN` tags (republished documentation of the same version) are left out."""
     history = History(repo)
     prefixed = re.compile(rf"^{re.escape(api.name)}(?:-api)?-(v?\d.*)$", re.IGNORECASE)
-    tags = []
+    found: list[tuple[Version, str, str, bool]] = []  # version, as written, tag, own tag
     for tag in history.tags():
         match = prefixed.match(tag.name)
         if match is not None:
             try:
-                tags.append((parse_version(match.group(1)), match.group(1), True))
+                found.append((parse_version(match.group(1)), match.group(1), tag.name, True))
             except ValueError:
                 continue
         elif tag.version is not None:
-            tags.append((tag.version, tag.name, False))
-    if any(own for _, _, own in tags):
-        tags = [t for t in tags if t[2]]  # the standard's own tags, not the bundle's
+            found.append((tag.version, tag.name, tag.name, False))
+    if any(own for *_, own in found):
+        found = [t for t in found if t[3]]  # the standard's own tags, not the bundle's
     floor = min(api.versions) if api.versions else None
     seen = set()
     versions = []
-    for version, name, _ in sorted(tags, key=lambda t: t[0]):
+    names: dict[str, str] = {}
+    for version, written, tag_name, _ in sorted(found, key=lambda t: t[0]):
         if version.is_prerelease or version.is_devrelease or version.is_postrelease:
             continue
         if len(version.release) < 2:
@@ -54,21 +59,28 @@ def refresh(api: Api, repo: Path) -> StandardRefresh:
         if version in seen or (floor is not None and version < floor):
             continue
         seen.add(version)
-        versions.append((version, name[1:] if name[:1] in "vV" else name))
+        label = written[1:] if written[:1] in "vV" else written
+        versions.append((version, label))
+        names[label] = tag_name
     known = set(api.versions)
-    new = tuple(label for version, label in versions if version not in known)
-    url = history.remote_url()
-    origin = (
-        url.rstrip("/").removesuffix(".git").split("github.com/")[-1] if url else history.root.name
-    )
     return StandardRefresh(
         api=api.name,
         file=api.where.file,
         doc=api.where.doc,
         versions=tuple(label for _, label in versions),
-        new=new,
-        source=f"source: {origin} git tags",
+        new=tuple(label for version, label in versions if version not in known),
+        origin=github_name(history.remote_url()) or history.root.name,
+        tags=names,
     )
+
+
+def github_name(url: str | None) -> str | None:
+    """`owner/name` of a GitHub URL (https or ssh), None for anything else."""
+    if url:
+        match = re.search(r"github\.com[/:]([^/]+/[^/]+?)(?:\.git)?/?$", url)
+        if match:
+            return match.group(1)
+    return None
 
 
 def as_json(result: StandardRefresh) -> dict[str, Any]:

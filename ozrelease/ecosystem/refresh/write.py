@@ -253,7 +253,8 @@ def write_api(result: Any, path: Path) -> int:
                 break
         versions.insert(position, _quoted(label))
         if not versions.fa.flow_style():
-            _comment(versions, position, f"# {result.source} ({label})", slot=0)
+            tag = result.tags.get(label, label)
+            _comment(versions, position, f"# source: {result.origin} git tag {tag}", slot=0)
     out = io.StringIO()
     yaml.dump_all(documents, out)
     write_atomic(path, _ended(out.getvalue()))
