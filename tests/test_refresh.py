@@ -591,3 +591,20 @@ def test_manifest_releases_without_a_tag_and_the_default_repo(
     assert "1.1.5 is in the manifest but has no final tag in the repository" in result.stdout
     # 1.0.0's provides is by hand and agrees; nothing the repository lacks is dropped
     assert "1.0.0: provides" not in result.stdout
+
+
+def test_fresh_clones_of_the_component_and_the_charts(
+    setup: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    # the issue's "done when": plain clones, where gh-pages is only origin/gh-pages
+    repo, charts, manifests = setup
+    env = GitRepo(repo, {}).env
+    component = GitRepo(repo, {})
+    component.env = env
+    component_clone = component.clone(tmp_path / "clone-demo")
+    charts_source = GitRepo(charts, {})
+    charts_source.env = env
+    charts_clone = charts_source.clone(tmp_path / "clone-charts")
+    data = refresh_json(manifests, component_clone.path, charts_clone.path)
+    releases = data["releases"]
+    assert [r["chart"] for r in releases] == ["0.1.0", "0.2.1", None]  # type: ignore[union-attr, index]
