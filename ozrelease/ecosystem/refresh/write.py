@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ozrelease.atomic import write_atomic
-from ozrelease.ecosystem.refresh import Change, DerivedRelease, Refresh, printable
+from ozrelease.ecosystem.refresh.model import Change, DerivedRelease, Refresh, printable
 from ozrelease.errors import InputError
 from ozrelease.versions import Version, parse_version
 
