@@ -11,7 +11,13 @@ from ozrelease.ecosystem.model import Component
 from ozrelease.ecosystem.refresh import read
 from ozrelease.ecosystem.refresh.charts import component_charts, with_charts
 from ozrelease.ecosystem.refresh.compare import compare
-from ozrelease.ecosystem.refresh.model import DerivedRelease, Fact, Refresh, version_key
+from ozrelease.ecosystem.refresh.model import (
+    DerivedRelease,
+    Fact,
+    Refresh,
+    github_name,
+    version_key,
+)
 from ozrelease.errors import UsageError
 from ozrelease.history import History, Tag, snapshots
 from ozrelease.versions import Version, parse_version
@@ -76,8 +82,6 @@ def _known_requires(
 def _origin(component: Component, history: History) -> str:
     """How source comments name the repository: `owner/name` from the manifest's
     repository URL, else from the clone's origin, else the clone's folder name."""
-    from ozrelease.ecosystem.refresh.standard import github_name
-
     return (
         github_name(component.repository) or github_name(history.remote_url()) or history.root.name
     )

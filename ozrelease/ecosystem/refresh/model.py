@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,3 +87,12 @@ def printable(text: str) -> str:
     """`text` with every control character (a newline, an escape sequence from a file name
     in the repository) shown as `?`: data, never terminal control or a second line."""
     return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def github_name(url: str | None) -> str | None:
+    """`owner/name` of a GitHub URL (https or ssh), None for anything else."""
+    if url:
+        match = re.search(r"github\.com[/:]([^/]+/[^/]+?)(?:\.git)?/?$", url)
+        if match:
+            return match.group(1)
+    return None

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ozrelease.ecosystem.model import Api
+from ozrelease.ecosystem.refresh.model import github_name
 from ozrelease.history import History
 from ozrelease.versions import Version, parse_version
 
@@ -72,15 +73,6 @@ def refresh(api: Api, repo: Path) -> StandardRefresh:
         origin=github_name(history.remote_url()) or history.root.name,
         tags=names,
     )
-
-
-def github_name(url: str | None) -> str | None:
-    """`owner/name` of a GitHub URL (https or ssh), None for anything else."""
-    if url:
-        match = re.search(r"github\.com[/:]([^/]+/[^/]+?)(?:\.git)?/?$", url)
-        if match:
-            return match.group(1)
-    return None
 
 
 def as_json(result: StandardRefresh) -> dict[str, Any]:
