@@ -107,15 +107,15 @@ def refresh(
     --charts: `chart`, the newest published chart whose appVersion is the release.
 
     With the name of an API instead of a component (`zaken`), --repo is the standard's
-    repository: its published versions are its final tags (and the info.version of its
-    OpenAPI documents).
+    repository: its published versions are its final version tags (or tags named after the
+    standard, `zaken-api-1.0.1`), from the oldest version the API lists on.
 
     \b
     Examples:
       ozrelease manifest refresh open-klant --repo ../open-klant --charts ../charts
       ozrelease manifest refresh open-zaak --repo ../open-zaak --format json
       ozrelease manifest refresh open-klant --repo ../open-klant --charts ../charts --write
-      ozrelease manifest refresh zaken --repo ../gemma-zaken
+      ozrelease manifest refresh zaken --repo ../zaken-api --write
 
     Exit codes: 0 done (differences are reported, not failed); 2 unreadable manifests, an
     unknown name, or a repository that cannot be read.
