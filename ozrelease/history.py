@@ -929,3 +929,113 @@ def _split_message(message: str) -> tuple[str, str]:
     else:
         subject = " ".join(line.strip() for line in lines if line.strip())
     return subject, rest.strip("\n") if sep else ""
+
+
+# -- files at a tag, for `manifest refresh` ------------------------------------------------
+# A self-contained block: `History.snapshots()` opens one `git cat-file --batch` that answers
+# every "what is at REF:PATH" of a refresh (folder listings and file contents at each tag),
+# so reading 300 tags costs one git process, and folders unchanged between tags (the same
+# tree id) are read once by the caller's cache.
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One entry of a folder at a commit."""
+
+    name: str
+    kind: str
+    """`blob` (a file), `tree` (a folder) or `commit` (a submodule)."""
+    sha: str
+
+
+class Snapshots:
+    """Folders and files at any commit of a repository, read through one long-running
+    `git cat-file --batch`. Use as a context manager, or `close()` it."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        try:
+            self._process = subprocess.Popen(
+                ["git", "cat-file", "--batch"],
+                cwd=root,
+                env=_environment(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except FileNotFoundError as exc:
+            raise GitError(_no_git(exc)) from None
+
+    def _object(self, spec: str) -> tuple[str, str, bytes] | None:
+        """(kind, sha, content) of the object `spec` names (`REF:PATH`, `REF^{tree}`, a
+        sha), None when there is none."""
+        if not spec or "\n" in spec or "\r" in spec:
+            return None
+        stdin, stdout = self._process.stdin, self._process.stdout
+        assert stdin is not None and stdout is not None
+        try:
+            stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
+            stdin.flush()
+            header = stdout.readline()
+        except (BrokenPipeError, ValueError):
+            header = b""
+        if not header:
+            stderr = self._process.stderr.read() if self._process.stderr else b""
+            detail = stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(
+                "`git cat-file` failed: " + (detail[-1] if detail else "it stopped answering")
+            )
+        parts = header.split()
+        if len(parts) != 3:  # "<spec> missing" or "<spec> ambiguous"
+            return None
+        sha, kind, size = parts[0].decode("ascii"), parts[1].decode("ascii"), int(parts[2])
+        content = stdout.read(size)
+        stdout.read(1)  # the newline after the content
+        return kind, sha, content
+
+    def tree(self, spec: str) -> tuple[TreeEntry, ...] | None:
+        """The entries of the folder `spec` names (`1.2.0:src`, `1.2.0^{tree}`, a tree's
+        sha), in git's order; None when it names no folder."""
+        found = self._object(spec)
+        if found is None or found[0] != "tree":
+            return None
+        data, width = found[2], len(found[1]) // 2  # 20-byte ids (sha1), 32 (sha256)
+        entries = []
+        position = 0
+        while position < len(data):
+            space = data.index(b" ", position)
+            nul = data.index(b"\0", space)
+            mode = data[position:space]
+            raw = data[nul + 1 : nul + 1 + width]
+            kind = "tree" if mode == b"40000" else "commit" if mode == b"160000" else "blob"
+            name = data[space + 1 : nul].decode("utf-8", "surrogateescape")
+            entries.append(TreeEntry(name=name, kind=kind, sha=raw.hex()))
+            position = nul + 1 + width
+        return tuple(entries)
+
+    def blob(self, spec: str) -> bytes | None:
+        """The content of the file `spec` names (`1.2.0:docs/index.rst`, a blob's sha);
+        None when it names no file."""
+        found = self._object(spec)
+        if found is None or found[0] != "blob":
+            return None
+        return found[2]
+
+    def close(self) -> None:
+        if self._process.stdin is not None and not self._process.stdin.closed:
+            try:
+                self._process.stdin.close()
+            except BrokenPipeError:  # git is gone already
+                self._process.kill()
+        _stop(self._process)
+
+    def __enter__(self) -> Snapshots:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def snapshots(history: History) -> Snapshots:
+    """One reader of folders and files at any commit of `history`'s repository."""
+    return Snapshots(history.root)

@@ -38,7 +38,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "Changelogs from git history, and their CI check.",
     ),
     "release": ("ozrelease.cli.release:release", "Release preparation and the backport matrix."),
-    "manifest": ("ozrelease.cli.release:manifest", "Helpers for writing manifests."),
+    "manifest": (
+        "ozrelease.cli.manifest:manifest",
+        "Helpers for writing manifests and keeping them current.",
+    ),
 }
 
 

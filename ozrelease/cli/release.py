@@ -1,4 +1,4 @@
-"""`ozrelease release prepare|backports`, `status` and `manifest import-publiccode`."""
+"""`ozrelease release prepare|backports` and `status`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from ozrelease.cli.options import (
     emit,
     env_option,
     format_option,
-    output_option,
     repo_option,
 )
 from ozrelease.errors import ManifestError, UsageError
@@ -225,35 +224,3 @@ def status(settings: Settings, *, env: str | None, on: str | None, fmt: str) -> 
         click.echo(json.dumps(statuses.as_json(result), indent=2, ensure_ascii=False))
     else:
         emit(render("status.txt.j2", statuses.view(result)))
-
-
-@click.group("manifest")
-def manifest() -> None:
-    """Helpers for writing manifests."""
-
-
-@manifest.command("import-publiccode")
-@click.argument("file", type=click.Path(path_type=Path), metavar="FILE")
-@output_option
-def import_publiccode(file: Path, output: Path | None) -> None:
-    """A Component skeleton from a publiccode.yml: name, title, repository, one release
-    (softwareVersion, releaseDate) and `dependsOn` as `requires`.
-
-    Optional dependencies are written commented out; the API versions that `features`
-    lists are written as a commented-out `provides` flagged STALE?: publiccode.yml files
-    are often not updated with the APIs (Open Zaak 1.30.0's still lists Zaken API 1.4).
-    Review the skeleton, then add it to the manifests and run `ozrelease validate`.
-
-    \b
-    Examples:
-      ozrelease manifest import-publiccode publiccode.yaml
-      ozrelease manifest import-publiccode ../x/publiccode.yaml -o manifests/components/x.yaml
-
-    Exit codes: 0 done; 2 unreadable or invalid input (FILE:LINE: message).
-    """
-    from ozrelease.ecosystem.publiccode import import_publiccode as run
-
-    skeleton = run(file)
-    for note in skeleton.notes:
-        click.echo(f"note: {note}", err=True)
-    emit(skeleton.text, output)

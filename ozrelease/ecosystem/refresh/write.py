@@ -1,0 +1,261 @@
+"""`manifest refresh --write`: the derived facts written into the manifest, every comment kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+from ozrelease.atomic import write_atomic
+from ozrelease.ecosystem.refresh.model import Change, DerivedRelease, Refresh, printable
+from ozrelease.errors import InputError
+from ozrelease.versions import Version, parse_version
+
+# Kinds of change --write applies; `differs` (an inference against the manifest),
+# `missing-tag` and `not-derived` are left for a person.
+APPLIED = frozenset({"new-release", "added", "changed"})
+
+
+def _yaml() -> Any:
+    # ruamel.yaml round-trips a manifest byte for byte (comments, quotes, flow maps, key
+    # order), which is what lets --write touch only the facts it writes.
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never fold a long line that was one line
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def write(result: Refresh, path: Path) -> int:
+    """Apply `result`'s changes to the manifest file at `path`, atomically; the number of
+    facts written (0: the file is left untouched)."""
+    yaml = _yaml()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", file=str(path)) from None
+    documents = _load(yaml, text, path)
+    present = [d for d in documents if d is not None]
+    if result.doc >= len(present):
+        raise InputError(f"no document {result.doc} for {result.component}", file=str(path))
+    document = present[result.doc]
+    if document.get("name") != result.component:
+        raise InputError(
+            f"the manifest changed since it was read (expected {result.component})",
+            file=str(path),
+        )
+    releases = document.get("releases")
+    if releases is None:
+        from ruamel.yaml.comments import CommentedSeq
+
+        releases = CommentedSeq()
+        document["releases"] = releases
+    applied = [c for c in result.changes if c.kind in APPLIED]
+    if not applied:
+        return 0
+    derived = {r.label: r for r in result.releases}
+    written = 0
+    for change in applied:
+        assert change.version is not None
+        release = derived[change.version]
+        if change.kind == "new-release":
+            _insert(releases, _new_release(release, result.origin))
+            written += 1 + sum(1 for _ in _facts(release))
+        else:
+            item = _find(releases, release.version)
+            if item is None:  # pragma: no cover - the comparison found it
+                continue
+            written += _set(item, change, release)
+    out = io.StringIO()
+    yaml.dump_all(documents, out)
+    write_atomic(path, _ended(out.getvalue()))
+    return written
+
+
+def _load(yaml: Any, text: str, path: Path) -> list[Any]:
+    """Every document of the file, for a round trip; a file that changed into something
+    ruamel.yaml cannot read since the manifests were loaded is an input error."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        return list(yaml.load_all(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise InputError(f"cannot edit: {exc.problem}", file=str(path), line=line) from None
+    except YAMLError as exc:
+        raise InputError(f"cannot edit: {exc}", file=str(path)) from None
+
+
+def _ended(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _find(releases: Any, version: Version) -> Any:
+    for item in releases:
+        try:
+            if parse_version(str(item.get("version"))) == version:
+                return item
+        except ValueError:
+            continue
+    return None
+
+
+def _insert(releases: Any, item: Any) -> None:
+    """Insert by version order, after the newest older release."""
+    version = parse_version(str(item["version"]))
+    position = len(releases)
+    for index, existing in enumerate(releases):
+        try:
+            if parse_version(str(existing.get("version"))) > version:
+                position = index
+                break
+        except ValueError:
+            continue
+    releases.insert(position, item)
+
+
+def _facts(release: DerivedRelease) -> Any:
+    for key in ("provides", "requires", "upgradeFrom", "eol", "chart"):
+        fact = release.fact(key)
+        if fact is not None and fact.value is not None:
+            yield key, fact
+
+
+def _new_release(release: DerivedRelease, origin: str) -> Any:
+    from ruamel.yaml.comments import CommentedMap
+
+    item = CommentedMap()
+    item["version"] = _quoted(release.label)
+    _comment(item, "version", f"# source: {origin} git tag {release.tag}")
+    item["date"] = release.date
+    _comment(item, "date", "# source: git tag date")
+    for key, fact in _facts(release):
+        item[key] = _node(key, fact.value)
+        _comment(item, key, f"# {fact.source}")
+    return item
+
+
+def _set(item: Any, change: Change, release: DerivedRelease) -> int:
+    key = change.field
+    assert key is not None
+    if key == "date":
+        value: Any = release.date
+        comment = "# source: git tag date"
+    else:
+        fact = release.fact(key)
+        if fact is None:
+            return 0
+        if fact.value is None:
+            return 0  # "no key matches": nothing to write, the old value is reported
+        value = fact.value
+        if key in {"requires", "provides"} and isinstance(item.get(key), dict):
+            # the entries the repository does not show stay as written
+            merged = dict(item[key])
+            merged.update(value)
+            value = {k: v if isinstance(v, list) else str(v) for k, v in merged.items()}
+        comment = f"# {fact.source}"
+    if key in item:
+        item.ca.items.pop(key, None)  # the old source comment goes with the old value
+        item[key] = _node(key, value)
+    else:
+        _place(item, key, _node(key, value))
+    _comment(item, key, comment)
+    return 1
+
+
+_ORDER = (
+    *("version", "date", "provides", "consumes", "requires", "upgradeFrom", "reversible"),
+    *("eol", "chart", "notes", "actions", "deploy"),
+)
+
+
+def _place(item: Any, key: str, value: Any) -> None:
+    """Insert a new key where the manifests put it (version, date, provides, ...)."""
+    rank = _ORDER.index(key) if key in _ORDER else len(_ORDER)
+    position = len(item)
+    for index, existing in enumerate(item):
+        if existing in _ORDER and _ORDER.index(existing) > rank:
+            position = index
+            break
+    item.insert(position, key, value)
+
+
+def _comment(item: Any, key: Any, text: str, *, slot: int = 2) -> None:
+    """`value  # text` on the line of `key`, two spaces before the `#` as the manifests have
+    it (the emitter writes one, the token the other; ruamel.yaml's own placement aligns to
+    a column instead)."""
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    text = printable(text)  # a newline in a comment would start YAML of its own
+    token = CommentToken(f" {text}\n", CommentMark(0), None)
+    entry: list[Any] = [None, None, None, None]
+    entry[slot] = token  # a mapping keeps a value's comment in slot 2, a sequence in 0
+    item.ca.items[key] = entry
+
+
+def _quoted(text: str) -> Any:
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    return DoubleQuotedScalarString(text)
+
+
+def _node(key: str, value: Any) -> Any:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(value, dt.date | bool):
+        return value
+    if isinstance(value, dict):
+        node = CommentedMap()
+        for name, inner in value.items():
+            if isinstance(inner, list):
+                seq = CommentedSeq(_quoted(str(v)) for v in inner)
+                seq.fa.set_flow_style()
+                node[name] = seq
+            else:
+                node[name] = _quoted(str(inner))
+        node.fa.set_flow_style()
+        return node
+    return _quoted(str(value))
+
+
+def write_api(result: Any, path: Path) -> int:
+    """Add the new published versions of a standard to its API document's `versions`."""
+    yaml = _yaml()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", file=str(path)) from None
+    documents = _load(yaml, text, path)
+    present = [d for d in documents if d is not None]
+    if result.doc >= len(present):
+        raise InputError(f"no document {result.doc} for {result.api}", file=str(path))
+    document = present[result.doc]
+    if document.get("name") != result.api or not result.new:
+        return 0
+    versions = document.get("versions")
+    if versions is None:
+        from ruamel.yaml.comments import CommentedSeq
+
+        versions = CommentedSeq()
+        versions.fa.set_flow_style()
+        document["versions"] = versions
+    for label in result.new:
+        version = parse_version(label)
+        position = len(versions)
+        for index, existing in enumerate(versions):
+            if parse_version(str(existing)) > version:
+                position = index
+                break
+        versions.insert(position, _quoted(label))
+        if not versions.fa.flow_style():
+            tag = result.tags.get(label, label)
+            _comment(versions, position, f"# source: {result.origin} git tag {tag}", slot=0)
+    out = io.StringIO()
+    yaml.dump_all(documents, out)
+    write_atomic(path, _ended(out.getvalue()))
+    return len(result.new)
