@@ -1,12 +1,17 @@
-"""The order of the steps inside one window: providers before their consumers."""
+"""The order of one window's steps: every state in between compatible, else steps together."""
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import networkx as nx
 
-from ozrelease.ecosystem.compat import Deployment
+from ozrelease.ecosystem.compat import Deployment, Violation
+from ozrelease.versions import Version
+
+Move = tuple[Version, Version]  # (from, to) of one step
 
 
 def _dependency_graph(deployment: Deployment, keys: list[str]) -> nx.DiGraph:
@@ -59,14 +64,134 @@ def providers_first(deployment: Deployment, keys: list[str]) -> list[str]:
     return order
 
 
-def order_violations(deployment: Deployment, keys: list[str]) -> list[tuple[str, str]]:
-    """(consumer, provider) pairs where a consumer comes before its provider and the two
-    are not in a cycle of calls."""
-    graph = _dependency_graph(deployment, keys)
-    component = {k: i for i, scc in enumerate(nx.strongly_connected_components(graph)) for k in scc}
-    found = []
-    for i, consumer in enumerate(keys):
-        for provider in keys[i + 1 :]:
-            if graph.has_edge(provider, consumer) and component[provider] != component[consumer]:
-                found.append((consumer, provider))
+@dataclass(frozen=True)
+class Group:
+    """Steps that no one-at-a-time order applies safely, and the constraints that say so."""
+
+    keys: tuple[str, ...]  # in the window's order
+    reason: str
+
+
+@dataclass(frozen=True)
+class WindowOrder:
+    keys: tuple[str, ...]  # every moving key, in the order to apply them
+    groups: tuple[Group, ...] = ()  # contiguous runs of `keys` to apply at once
+
+
+def safe_order(deployment: Deployment, moves: Mapping[str, Move]) -> WindowOrder:
+    """An order of one window's steps in which every state between two steps breaks no
+    constraint that held before the window, whenever one exists; where none does, the
+    smallest groups of steps to apply at once (and the order of those groups).
+
+    Exact and fast because compatibility is a conjunction of pairwise constraints (one
+    consumer, one provider). A constraint between a moving key and one that stays is met
+    before and after the window, so in every state between. Between two moving keys a
+    and b, the state "a moved, b not yet" either breaks something or not; if it does, b
+    must not come after a. Those "not after" relations form a directed graph: a safe order
+    of single steps is a topological order of it, and where it has cycles, every step of a
+    strongly connected component must happen at the same time (the cycle forbids every
+    other arrangement). Its condensation, ordered with providers first breaking ties
+    (Kahn's algorithm), is therefore the finest safe arrangement there is.
+    """
+    keys = list(moves)
+    rank = {key: i for i, key in enumerate(providers_first(deployment, keys))}
+    edges = _not_after(deployment, moves)
+    if not edges:
+        return WindowOrder(tuple(sorted(keys, key=rank.__getitem__)))
+    graph = nx.DiGraph()
+    graph.add_nodes_from(keys)
+    graph.add_edges_from(edges)
+    # A group's own order: providers first among its members alone (a cycle of calls in
+    # the whole window may not be one among them).
+    sccs = [
+        providers_first(deployment, sorted(scc)) if len(scc) > 1 else list(scc)
+        for scc in nx.strongly_connected_components(graph)
+    ]
+    component = {key: i for i, scc in enumerate(sccs) for key in scc}
+    successors: list[set[int]] = [set() for _ in sccs]
+    waiting = [0] * len(sccs)
+    for first, then in edges:
+        a, b = component[first], component[then]
+        if a != b and b not in successors[a]:
+            successors[a].add(b)
+            waiting[b] += 1
+    earliest = [min(rank[key] for key in scc) for scc in sccs]
+    ready = [(earliest[i], i) for i in range(len(sccs)) if waiting[i] == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    groups: list[Group] = []
+    while ready:
+        _, i = heapq.heappop(ready)
+        order.extend(sccs[i])
+        if len(sccs[i]) > 1:
+            groups.append(Group(tuple(sccs[i]), _reason(deployment, sccs[i], edges)))
+        for j in successors[i]:
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                heapq.heappush(ready, (earliest[j], j))
+    assert len(order) == len(keys)
+    return WindowOrder(tuple(order), tuple(groups))
+
+
+def _not_after(
+    deployment: Deployment, moves: Mapping[str, Move]
+) -> dict[tuple[str, str], Violation]:
+    """(b, a) -> what breaks when a moves before b: b must not come after a."""
+    pairs: set[tuple[str, str]] = set()
+    for key, (old, new) in moves.items():
+        for version in (old, new):
+            for need in deployment.needs(key, version):
+                other = need.provider
+                if other is not None and other != key and other in moves:
+                    pairs.add((key, other) if key < other else (other, key))
+    found: dict[tuple[str, str], Violation] = {}
+    for a, b in sorted(pairs):
+        (a0, a1), (b0, b1) = moves[a], moves[b]
+        held = {_identity(v) for v in _pair_violations(deployment, a, a0, b, b0)}
+        for first, second, state in ((a, b, (a1, b0)), (b, a, (a0, b1))):
+            broken = [
+                v
+                for v in _pair_violations(deployment, a, state[0], b, state[1])
+                if _identity(v) not in held
+            ]
+            if broken:
+                found[(second, first)] = broken[0]
     return found
+
+
+def _pair_violations(
+    deployment: Deployment, a: str, va: Version, b: str, vb: Version
+) -> list[Violation]:
+    """The constraints between a and b (each way) that a at `va` and b at `vb` break."""
+    found = []
+    for consumer, cv, provider, pv in ((a, va, b, vb), (b, vb, a, va)):
+        for need in deployment.needs(consumer, cv):
+            if need.provider == provider and not deployment.satisfied(need, cv, pv):
+                found.append(Violation(consumer, cv, need, pv))
+    return found
+
+
+def _identity(violation: Violation) -> tuple[str, str, str]:
+    return (violation.consumer, violation.need.kind, violation.need.name)
+
+
+MAX_REASONS = 4
+
+
+def _reason(
+    deployment: Deployment, members: list[str], edges: Mapping[tuple[str, str], Violation]
+) -> str:
+    """`a cannot move before b: <the constraint it would break>; ...` for the relations
+    inside the group, in the group's order."""
+    position = {key: i for i, key in enumerate(members)}
+    inside = sorted(
+        ((then, first) for first, then in edges if first in position and then in position),
+        key=lambda pair: (position[pair[0]], position[pair[1]]),
+    )
+    parts = [
+        f"{moved} cannot move before {other}: {deployment.explain(edges[(other, moved)])}"
+        for moved, other in inside[:MAX_REASONS]
+    ]
+    if len(inside) > MAX_REASONS:
+        parts.append(f"and {len(inside) - MAX_REASONS} more such constraints")
+    return "; ".join(parts)
