@@ -286,6 +286,7 @@ def _windows(
     windows: list[Window] = []
     for t in range(1, horizon + 1):
         steps = []
+        ends: dict[str, tuple[int, int]] = {}
         for key in sorted(trajectories):
             before, after = trajectories[key][t - 1], trajectories[key][t]
             if before == after:
@@ -294,8 +295,9 @@ def _windows(
             steps.append(
                 _step(deployment, key, node.versions[before], node.versions[after], pulled.get(key))
             )
+            ends[key] = (before, after)
         if steps:
-            windows.append(_ordered(deployment, steps))
+            windows.append(_ordered(deployment, steps, (space, ends)))
     return windows
 
 
@@ -386,11 +388,29 @@ def _nearest_target(space: Space, key: str, moving_targets: set[str]) -> str | N
     return None
 
 
-def _ordered(deployment: Deployment, steps: Sequence[Step]) -> Window:
+def _ordered(
+    deployment: Deployment,
+    steps: Sequence[Step],
+    tables: tuple[Space, Mapping[str, tuple[int, int]]] | None = None,
+) -> Window:
     """A window of `steps` in an order that keeps every state between them compatible,
-    with the groups that must happen together where no such order exists."""
+    with the groups that must happen together where no such order exists. `tables`: the
+    space and each step's (from, to) value indices, to check pairs with its tables."""
     by_key = {s.component: s for s in steps}
-    found = safe_order(deployment, {s.component: (s.from_version, s.to_version) for s in steps})
+    moves = {s.component: (s.from_version, s.to_version) for s in steps}
+    if tables is None:
+        found = safe_order(deployment, moves)
+    else:
+        space, ends = tables
+
+        def check(a: str, b: str) -> tuple[bool, bool, bool]:
+            table = space.sup.get((a, b))
+            if table is None:
+                return (True, True, True)
+            (a0, a1), (b0, b1) = ends[a], ends[b]
+            return bool(table[a0] >> b0 & 1), bool(table[a1] >> b0 & 1), bool(table[a0] >> b1 & 1)
+
+        found = safe_order(deployment, moves, neighbours=space.neighbours, compatible=check)
     return Window(
         tuple(by_key[k] for k in found.keys),
         tuple(Together(g.keys, g.reason) for g in found.groups),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -12,6 +12,9 @@ from ozrelease.ecosystem.compat import Deployment, Violation
 from ozrelease.versions import Version
 
 Move = tuple[Version, Version]  # (from, to) of one step
+# For two moving keys a and b: whether every constraint between them (either way) holds
+# before the window, with a moved alone, and with b moved alone.
+PairCheck = Callable[[str, str], tuple[bool, bool, bool]]
 
 
 def _dependency_graph(deployment: Deployment, keys: list[str]) -> nx.DiGraph:
@@ -78,7 +81,13 @@ class WindowOrder:
     groups: tuple[Group, ...] = ()  # contiguous runs of `keys` to apply at once
 
 
-def safe_order(deployment: Deployment, moves: Mapping[str, Move]) -> WindowOrder:
+def safe_order(
+    deployment: Deployment,
+    moves: Mapping[str, Move],
+    *,
+    neighbours: Mapping[str, Sequence[str]] | None = None,
+    compatible: PairCheck | None = None,
+) -> WindowOrder:
     """An order of one window's steps in which every state between two steps breaks no
     constraint that held before the window, whenever one exists; where none does, the
     smallest groups of steps to apply at once (and the order of those groups).
@@ -92,77 +101,127 @@ def safe_order(deployment: Deployment, moves: Mapping[str, Move]) -> WindowOrder
     strongly connected component must happen at the same time (the cycle forbids every
     other arrangement). Its condensation, ordered with providers first breaking ties
     (Kahn's algorithm), is therefore the finest safe arrangement there is.
+
+    `neighbours` (for each key, the keys it shares a constraint with, both ways) and
+    `compatible` (a fast pair check: the planner's compatibility tables) are optional
+    speed-ups; without them both are read from the manifests' needs.
     """
     keys = list(moves)
     rank = {key: i for i, key in enumerate(providers_first(deployment, keys))}
-    edges = _not_after(deployment, moves)
+    edges = _not_after(deployment, moves, neighbours, compatible)
     if not edges:
         return WindowOrder(tuple(sorted(keys, key=rank.__getitem__)))
+    if all(rank[first] < rank[then] for first, then in edges):
+        # Providers first already is such an order (and Kahn's algorithm would return it).
+        return WindowOrder(tuple(sorted(keys, key=rank.__getitem__)))
+    order = _kahn([[key] for key in keys], edges, rank)
+    if order is not None:  # no cycle: every step on its own
+        return WindowOrder(tuple(key for unit in order for key in unit))
     graph = nx.DiGraph()
     graph.add_nodes_from(keys)
     graph.add_edges_from(edges)
     # A group's own order: providers first among its members alone (a cycle of calls in
     # the whole window may not be one among them).
-    sccs = [
+    units = [
         providers_first(deployment, sorted(scc)) if len(scc) > 1 else list(scc)
         for scc in nx.strongly_connected_components(graph)
     ]
-    component = {key: i for i, scc in enumerate(sccs) for key in scc}
-    successors: list[set[int]] = [set() for _ in sccs]
-    waiting = [0] * len(sccs)
+    order = _kahn(units, edges, rank)
+    assert order is not None  # a condensation has no cycle
+    return WindowOrder(
+        tuple(key for unit in order for key in unit),
+        tuple(
+            Group(tuple(unit), _reason(deployment, moves, unit, edges))
+            for unit in order
+            if len(unit) > 1
+        ),
+    )
+
+
+def _kahn(
+    units: list[list[str]], edges: Iterable[tuple[str, str]], rank: Mapping[str, int]
+) -> list[list[str]] | None:
+    """`units` in an order where every edge (first, then) between two units goes forward,
+    the unit with the lowest-ranked member first among those ready; None on a cycle."""
+    unit_of = {key: i for i, unit in enumerate(units) for key in unit}
+    successors: list[set[int]] = [set() for _ in units]
+    waiting = [0] * len(units)
     for first, then in edges:
-        a, b = component[first], component[then]
+        a, b = unit_of[first], unit_of[then]
         if a != b and b not in successors[a]:
             successors[a].add(b)
             waiting[b] += 1
-    earliest = [min(rank[key] for key in scc) for scc in sccs]
-    ready = [(earliest[i], i) for i in range(len(sccs)) if waiting[i] == 0]
+    earliest = [min(rank[key] for key in unit) for unit in units]
+    ready = [(earliest[i], i) for i in range(len(units)) if waiting[i] == 0]
     heapq.heapify(ready)
-    order: list[str] = []
-    groups: list[Group] = []
+    order: list[list[str]] = []
     while ready:
         _, i = heapq.heappop(ready)
-        order.extend(sccs[i])
-        if len(sccs[i]) > 1:
-            groups.append(Group(tuple(sccs[i]), _reason(deployment, sccs[i], edges)))
+        order.append(units[i])
         for j in successors[i]:
             waiting[j] -= 1
             if waiting[j] == 0:
                 heapq.heappush(ready, (earliest[j], j))
-    assert len(order) == len(keys)
-    return WindowOrder(tuple(order), tuple(groups))
+    return order if len(order) == len(units) else None
 
 
 def _not_after(
-    deployment: Deployment, moves: Mapping[str, Move]
-) -> dict[tuple[str, str], Violation]:
-    """(b, a) -> what breaks when a moves before b: b must not come after a."""
-    pairs: set[tuple[str, str]] = set()
-    for key, (old, new) in moves.items():
-        for version in (old, new):
-            for need in deployment.needs(key, version):
+    deployment: Deployment,
+    moves: Mapping[str, Move],
+    neighbours: Mapping[str, Sequence[str]] | None,
+    compatible: PairCheck | None,
+) -> dict[tuple[str, str], Violation | None]:
+    """(b, a) -> what breaks when a moves before b (None: not worked out yet, see
+    `_witness`): b must not come after a."""
+    pairs: Iterable[tuple[str, str]]
+    if neighbours is not None:  # symmetric: each pair once, from its smaller key
+        pairs = [(k, o) for k in moves for o in neighbours.get(k, ()) if k < o and o in moves]
+    else:
+        found_pairs: set[tuple[str, str]] = set()
+        for key, (old, new) in moves.items():
+            for need in (n for v in (old, new) for n in deployment.needs(key, v)):
                 other = need.provider
                 if other is not None and other != key and other in moves:
-                    pairs.add((key, other) if key < other else (other, key))
-    found: dict[tuple[str, str], Violation] = {}
-    for a, b in sorted(pairs):
+                    found_pairs.add((key, other) if key < other else (other, key))
+        pairs = sorted(found_pairs)
+    found: dict[tuple[str, str], Violation | None] = {}
+    for a, b in pairs:
         (a0, a1), (b0, b1) = moves[a], moves[b]
+        if compatible is not None:
+            before, a_alone, b_alone = compatible(a, b)
+            if before:  # nothing between them is broken before the window: any break is new
+                if not a_alone:
+                    found[(b, a)] = None
+                if not b_alone:
+                    found[(a, b)] = None
+                continue
         held = {_identity(v) for v in _pair_violations(deployment, a, a0, b, b0)}
-        for first, second, state in ((a, b, (a1, b0)), (b, a, (a0, b1))):
+        for moved, new, other, old in ((a, a1, b, b0), (b, b1, a, a0)):
             broken = [
                 v
-                for v in _pair_violations(deployment, a, state[0], b, state[1])
+                for v in _pair_violations(deployment, moved, new, other, old)
                 if _identity(v) not in held
             ]
             if broken:
-                found[(second, first)] = broken[0]
+                found[(other, moved)] = broken[0]
     return found
+
+
+def _witness(deployment: Deployment, moves: Mapping[str, Move], first: str, then: str) -> Violation:
+    """A constraint that breaks when `then` moves before `first` (and held before)."""
+    (t0, t1), (f0, _) = moves[then], moves[first]
+    held = {_identity(v) for v in _pair_violations(deployment, then, t0, first, f0)}
+    broken = [
+        v for v in _pair_violations(deployment, then, t1, first, f0) if _identity(v) not in held
+    ]
+    return broken[0]
 
 
 def _pair_violations(
     deployment: Deployment, a: str, va: Version, b: str, vb: Version
 ) -> list[Violation]:
-    """The constraints between a and b (each way) that a at `va` and b at `vb` break."""
+    """The constraints between a and b (each way) that a at `va` and b at `vb` break,
+    a's own first."""
     found = []
     for consumer, cv, provider, pv in ((a, va, b, vb), (b, vb, a, va)):
         for need in deployment.needs(consumer, cv):
@@ -179,7 +238,10 @@ MAX_REASONS = 4
 
 
 def _reason(
-    deployment: Deployment, members: list[str], edges: Mapping[tuple[str, str], Violation]
+    deployment: Deployment,
+    moves: Mapping[str, Move],
+    members: list[str],
+    edges: Mapping[tuple[str, str], Violation | None],
 ) -> str:
     """`a cannot move before b: <the constraint it would break>; ...` for the relations
     inside the group, in the group's order."""
@@ -188,10 +250,10 @@ def _reason(
         ((then, first) for first, then in edges if first in position and then in position),
         key=lambda pair: (position[pair[0]], position[pair[1]]),
     )
-    parts = [
-        f"{moved} cannot move before {other}: {deployment.explain(edges[(other, moved)])}"
-        for moved, other in inside[:MAX_REASONS]
-    ]
+    parts = []
+    for moved, other in inside[:MAX_REASONS]:
+        violation = edges[(other, moved)] or _witness(deployment, moves, other, moved)
+        parts.append(f"{moved} cannot move before {other}: {deployment.explain(violation)}")
     if len(inside) > MAX_REASONS:
         parts.append(f"and {len(inside) - MAX_REASONS} more such constraints")
     return "; ".join(parts)
