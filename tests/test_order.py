@@ -8,6 +8,7 @@ import itertools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from random import Random
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -466,3 +467,36 @@ def test_every_listed_order_is_safe_or_no_safe_order_exists(
         for w in result.windows
     )
     event("together" if groups else "reordered" if reordered else "providers first")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(coupled(), ecosystems(deep=True)), st.randoms(use_true_random=False))
+def test_the_verifier_refuses_exactly_the_orders_brute_force_refuses(
+    case: tuple[Deployment, list[str]], rng: Random
+) -> None:
+    """Shuffle every window of a plan and drop its groups: the verifier refuses a window
+    exactly when replaying its shuffled order breaks something, and says so first where
+    the replay first breaks (it then names each broken constraint once, where it breaks)."""
+    deployment, requests = case
+    result = planner.plan(deployment, requests)
+    if not result.feasible:
+        return
+    shuffled = []
+    broken: dict[int, list[int]] = {}
+    for number, (window, before) in enumerate(
+        zip(result.windows, result.states(), strict=False), start=1
+    ):
+        steps = list(window.steps)
+        rng.shuffle(steps)
+        shuffled.append([Move(s.component, s.from_label, s.to_label) for s in steps])
+        broken[number] = broken_between(deployment, before, [[s] for s in steps])
+    checked = verify(deployment, start_of(result), shuffled)
+    for number, positions in broken.items():
+        said = [
+            int(p.split("after step ", 1)[1].split(" ", 1)[0]) - 1
+            for p in checked.problems
+            if p.startswith(f"window {number}, after step ")
+        ]
+        assert set(said) <= set(positions), checked.problems
+        assert (min(said) if said else None) == (min(positions) if positions else None)
+    event("refused" if any(broken.values()) else "accepted")
