@@ -4,7 +4,9 @@ How it works is explained for newcomers in docs/planner.md. In short: candidate 
 and compatibility tables are built once (space.py); keys whose constraints always hold are
 split into independent groups; each group's fewest windows are found by deepening the
 horizon of an exact constraint search (search.py); then every group is optimised for fewest
-steps over the common horizon, and the windows are merged and ordered providers first.
+steps over the common horizon, and the windows are merged; inside each, the steps are ordered
+so that every state between them is compatible, or grouped where they must happen together
+(order.py).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from ozrelease.planner.model import (
     Plan,
     PlanProblem,
     Step,
+    Together,
     Window,
 )
-from ozrelease.planner.order import providers_first
+from ozrelease.planner.order import safe_order
 from ozrelease.planner.search import Search, SearchLimit
 from ozrelease.planner.space import INF, Space, build, groups, tighten
 from ozrelease.versions import Version, parse_version
@@ -283,6 +286,7 @@ def _windows(
     windows: list[Window] = []
     for t in range(1, horizon + 1):
         steps = []
+        ends: dict[str, tuple[int, int]] = {}
         for key in sorted(trajectories):
             before, after = trajectories[key][t - 1], trajectories[key][t]
             if before == after:
@@ -291,8 +295,9 @@ def _windows(
             steps.append(
                 _step(deployment, key, node.versions[before], node.versions[after], pulled.get(key))
             )
+            ends[key] = (before, after)
         if steps:
-            windows.append(Window(tuple(_providers_first(deployment, steps))))
+            windows.append(_ordered(deployment, steps, (space, ends)))
     return windows
 
 
@@ -383,9 +388,33 @@ def _nearest_target(space: Space, key: str, moving_targets: set[str]) -> str | N
     return None
 
 
-def _providers_first(deployment: Deployment, steps: list[Step]) -> list[Step]:
+def _ordered(
+    deployment: Deployment,
+    steps: Sequence[Step],
+    tables: tuple[Space, Mapping[str, tuple[int, int]]] | None = None,
+) -> Window:
+    """A window of `steps` in an order that keeps every state between them compatible,
+    with the groups that must happen together where no such order exists. `tables`: the
+    space and each step's (from, to) value indices, to check pairs with its tables."""
     by_key = {s.component: s for s in steps}
-    return [by_key[k] for k in providers_first(deployment, list(by_key))]
+    moves = {s.component: (s.from_version, s.to_version) for s in steps}
+    if tables is None:
+        found = safe_order(deployment, moves)
+    else:
+        space, ends = tables
+
+        def check(a: str, b: str) -> tuple[bool, bool, bool]:
+            table = space.sup.get((a, b))
+            if table is None:
+                return (True, True, True)
+            (a0, a1), (b0, b1) = ends[a], ends[b]
+            return bool(table[a0] >> b0 & 1), bool(table[a1] >> b0 & 1), bool(table[a0] >> b1 & 1)
+
+        found = safe_order(deployment, moves, neighbours=space.neighbours, compatible=check)
+    return Window(
+        tuple(by_key[k] for k in found.keys),
+        tuple(Together(g.keys, g.reason) for g in found.groups),
+    )
 
 
 def _one_at_a_time(
@@ -396,15 +425,27 @@ def _one_at_a_time(
     state = dict(start)
     result: list[Window] = []
     for window in windows:
-        remaining = list(window.steps)
-        while remaining:
-            chosen = _smallest_group(deployment, state, remaining)
-            for step in chosen:
-                state[step.component] = step.to_version
-            # Re-ordered: a cycle of calls that made the window's order arbitrary may be
-            # broken now that only some of its members move together.
-            result.append(Window(tuple(_providers_first(deployment, chosen))))
-            remaining = [s for s in remaining if s not in chosen]
+        if deployment.compatible(state):
+            # The window's own order keeps every state between its steps compatible: each
+            # step, or each group that must happen together, becomes a window.
+            grouped = {key: g for g in window.together for key in g.components}
+            for step in window.steps:
+                group = grouped.get(step.component)
+                if group is None:
+                    result.append(Window((step,)))
+                elif step.component == group.components[0]:
+                    members = [s for s in window.steps if s.component in group.components]
+                    result.append(Window(tuple(members), (group,)))
+        else:  # broken now: each window must end compatible, not just break nothing new
+            remaining = list(window.steps)
+            while remaining:
+                chosen = _smallest_group(deployment, state, remaining)
+                for step in chosen:
+                    state[step.component] = step.to_version
+                result.append(_ordered(deployment, chosen))
+                remaining = [s for s in remaining if s not in chosen]
+        for step in window.steps:
+            state[step.component] = step.to_version
     return result
 
 
@@ -413,7 +454,7 @@ def _smallest_group(
 ) -> list[Step]:
     """An inclusion-minimal prefix-respecting set of steps whose application keeps the
     state compatible (the whole window always does). Tries single steps first, in the
-    window's order (providers first)."""
+    window's safe order."""
 
     def ok(chosen: list[Step]) -> bool:
         trial = dict(state)

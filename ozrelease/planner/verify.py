@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ozrelease.ecosystem.compat import Deployment
+from ozrelease.ecosystem.compat import Deployment, Violation
 from ozrelease.ecosystem.model import component_of
 from ozrelease.errors import InputError
 from ozrelease.planner.model import PLAN_FORMAT, Plan
-from ozrelease.planner.order import order_violations
 from ozrelease.versions import Version, parse_version
 
 
@@ -39,9 +38,12 @@ def verify(
     *,
     target: Mapping[str, str] | None = None,
     requested: Mapping[str, str] | None = None,
+    together: Sequence[Sequence[Sequence[str]]] | None = None,
 ) -> Checked:
-    """Every step allowed, every state after a window compatible, providers first inside a
-    window, the targets reached, and the plan starting from what is deployed now."""
+    """Every step allowed, every state after a window compatible, every state between two
+    steps of a window too (except inside a `together` group: per window, lists of keys that
+    are applied at once), the targets reached, and the plan starting from what is deployed
+    now."""
     env = deployment.environment
     problems: list[str] = []
     stale = False
@@ -69,6 +71,7 @@ def verify(
 
     state: dict[str, Version] = dict(env.deployed)
     for number, window in enumerate(windows, start=1):
+        before = dict(state)
         moved: set[str] = set()
         for position, move in enumerate(window):
             where = f"window {number}, step {position + 1} ({move.component})"
@@ -107,12 +110,8 @@ def verify(
             state[move.component] = new
         for violation in deployment.violations(state):
             problems.append(f"after window {number}: {deployment.explain(violation)}")
-        keys = [m.component for m in window if m.component in state]
-        for consumer, provider in order_violations(deployment, keys):
-            problems.append(
-                f"window {number}: {consumer} comes before {provider}, which it "
-                "depends on (providers first)"
-            )
+        groups = together[number - 1] if together and number <= len(together) else ()
+        problems += _between_steps(deployment, number, window, groups, before, state)
     for source, wanted in (("target", target), ("requested", requested)):
         for key, label in sorted((wanted or {}).items()):
             if key in state and state[key] != _version(label):
@@ -131,7 +130,67 @@ def verify_plan(deployment: Deployment, plan: Plan) -> Checked:
         [[Move(s.component, s.from_label, s.to_label) for s in w.steps] for w in plan.windows],
         target={k: plan.label(k, v) for k, v in plan.target.items()},
         requested={k: plan.label(k, v) for k, v in plan.requested.items()},
+        together=[[g.components for g in w.together] for w in plan.windows],
     )
+
+
+def _between_steps(
+    deployment: Deployment,
+    number: int,
+    window: Sequence[Move],
+    groups: Sequence[Sequence[str]],
+    before: Mapping[str, Version],
+    after: Mapping[str, Version],
+) -> list[str]:
+    """Replays a window's steps one at a time (a `together` group at once): every state
+    between them must keep the constraints that held before the window."""
+    problems: list[str] = []
+    order = [m.component for m in window]
+    group_of: dict[str, int] = {}
+    for g, members in enumerate(groups):
+        where = f"window {number}, together group {g + 1}"
+        at = sorted(order.index(k) for k in members if k in order)
+        if len(at) != len(members) or len(set(members)) != len(members):
+            problems.append(f"{where}: names a component that is not a step of this window")
+        elif any(k in group_of for k in members):
+            problems.append(f"{where}: names a component of another group")
+        elif at and at[-1] - at[0] != len(at) - 1:
+            problems.append(f"{where}: its steps are not one after the other")
+        group_of.update(dict.fromkeys(members, g))
+    held = {_identity(v) for v in deployment.violations(before)}
+    users: dict[str, set[str]] = {}
+    for key in deployment.keys:
+        for provider in deployment.dependencies(key):
+            users.setdefault(provider, set()).add(key)
+    state = dict(before)
+    pending: list[str] = []
+    for position, move in enumerate(window[:-1]):
+        key = move.component
+        if key not in after or after[key] == before.get(key):
+            continue  # a step the replay above refused
+        state[key] = after[key]
+        pending.append(key)
+        following = window[position + 1].component
+        if key in group_of and group_of.get(following) == group_of[key]:
+            continue  # inside a group: applied at once
+        touched = sorted(set(pending).union(*(users.get(k, set()) for k in pending)))
+        pending = []
+        for consumer in touched:
+            for need in deployment.needs(consumer, state[consumer]):
+                pv = state.get(need.provider) if need.provider is not None else None
+                violation = Violation(consumer, state[consumer], need, pv)
+                if _identity(violation) in held or deployment.satisfied(need, state[consumer], pv):
+                    continue
+                problems.append(
+                    f"window {number}, after step {position + 1} ({key}): "
+                    f"{deployment.explain(violation)} (steps run one at a time; an order "
+                    "that keeps this state compatible, or a together group, is needed)"
+                )
+    return problems
+
+
+def _identity(violation: Violation) -> tuple[str, str, str]:
+    return (violation.consumer, violation.need.kind, violation.need.name)
 
 
 def load_saved(path: Path) -> dict[str, Any]:
@@ -185,7 +244,26 @@ def verify_saved(deployment: Deployment, data: Mapping[str, Any], path: Path) ->
         raise InputError(f"malformed plan: {exc}", file=str(path)) from None
     except ValueError as exc:
         raise InputError(f"malformed plan: {exc}", file=str(path)) from None
-    return verify(deployment, start, windows, target=target)
+    return verify(deployment, start, windows, target=target, together=_saved_together(data, path))
+
+
+def _saved_together(data: Mapping[str, Any], path: Path) -> list[list[list[str]]]:
+    """Each window's `together` groups (absent: none) as lists of keys."""
+    found: list[list[list[str]]] = []
+    for window in data["windows"]:
+        groups = window.get("together", []) if isinstance(window, dict) else []
+        if not isinstance(groups, list) or not all(
+            isinstance(g, dict)
+            and isinstance(g.get("components"), list)
+            and all(isinstance(k, str) for k in g["components"])
+            for g in groups
+        ):
+            raise InputError(
+                "malformed plan: together must be a list of {components: [str], reason: str}",
+                file=str(path),
+            )
+        found.append([list(g["components"]) for g in groups])
+    return found
 
 
 def _version(label: str) -> Version:

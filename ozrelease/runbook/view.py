@@ -13,7 +13,7 @@ from typing import Any
 
 from ozrelease.ecosystem.compat import Deployment, Violation, provided_text
 from ozrelease.ecosystem.graph import deployment_graph
-from ozrelease.planner.model import Plan
+from ozrelease.planner.model import Plan, Together
 from ozrelease.runbook import svg as svg
 from ozrelease.runbook.exports import (
     LONG_MIGRATION,
@@ -55,11 +55,14 @@ def runbook_view(deployment: Deployment, plan: Plan) -> dict[str, Any]:
                preflight: {check_running, constraints: [{text, ok}], all_ok, state_text,
                            backup: {required, text, reasons}, long_migrations: [[part]],
                            manual: [str]},
-               steps: [step], after: {check_running, constraints, all_ok, state_text, next}}]
+               steps: [step], after: {check_running, constraints, all_ok, state_text, next},
+               together: [{steps: [label], text, how, reason}]}]   steps applied at once
     step: {number, label, anchor, key, title, from, to, text, passes, tags, pulled_in_by,
            reversible, irreversible_releases, image, chart, helm_release, namespace,
            manual, manual_text, warnings: [str], command, health: {text, commands},
-           rollback: {reversible, text, commands}, notes: [[part]], notes_plain: [str]}
+           rollback: {reversible, text, commands}, notes: [[part]], notes_plain: [str],
+           together_open: {text, how, reason} | None   on the first step of a together group
+           together_close: str}                        on its last step ("" elsewhere)
     part: {text, code}               a note in pieces, so code can be shown as code
     problems: [str]; furthest: [str]  (infeasible plans)
     timeline, graph: SVG layouts (see ozrelease.runbook.svg)
@@ -110,6 +113,7 @@ def runbook_view(deployment: Deployment, plan: Plan) -> dict[str, Any]:
     states = plan.states()
     for index, steps in enumerate(planned):
         window = _window(deployment, steps, states[index], states[index + 1], len(planned))
+        _mark_together(window, plan.windows[index].together)
         windows.append(window)
         for step, p in zip(window["steps"], steps, strict=True):
             if not p.step.reversible:
@@ -264,6 +268,27 @@ def _window(
             else "The upgrade is complete",
         },
     }
+
+
+def _mark_together(window: dict[str, Any], groups: Sequence[Together]) -> None:
+    """The window's together groups (plan.windows[i].together), on the window and on the
+    first and last step of each, so that templates can open and close one block."""
+    window["together"] = []
+    for step in window["steps"]:
+        step["together_open"], step["together_close"] = None, ""
+    for group in groups:
+        steps = [s for s in window["steps"] if s["key"] in group.components]
+        labels = and_list([s["label"] for s in steps])
+        block = {
+            "steps": [s["label"] for s in steps],
+            "text": f"apply steps {labels} at the same time, not one after the other",
+            "how": "No order of them keeps every state in between compatible: start them "
+            "back to back, then check the health of each.",
+            "reason": group.reason,
+        }
+        window["together"].append(block)
+        steps[0]["together_open"] = block
+        steps[-1]["together_close"] = f"End of together (steps {labels})"
 
 
 def _constraints(
