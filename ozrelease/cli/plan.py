@@ -10,7 +10,7 @@ import click
 
 from ozrelease import planner
 from ozrelease.cli.manifests import load_deployment
-from ozrelease.cli.options import Settings, emit, env_option, output_option
+from ozrelease.cli.options import PathType, Settings, emit, env_option, output_option
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.errors import UsageError
 from ozrelease.planner.model import PREFERENCES, STRATEGIES, Plan, plan_to_json
@@ -70,7 +70,7 @@ USER_TEMPLATES = Path("templates")  # a project's own templates override the bui
 )
 @click.option(
     "--template",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=PathType(dir_okay=False, path_type=Path),
     default=None,
     metavar="FILE",
     help="Render with your own Jinja2 template (sandboxed; text, markdown, html and helm). "
@@ -80,7 +80,7 @@ USER_TEMPLATES = Path("templates")  # a project's own templates override the bui
 @click.option(
     "--verify",
     "verify_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=PathType(dir_okay=False, path_type=Path),
     default=None,
     metavar="PLAN.json",
     help="Re-check a saved JSON plan against the manifests and the environment now.",

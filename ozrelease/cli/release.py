@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ozrelease.cli.options import (
+    PathType,
     Settings,
     emit,
     env_option,
@@ -233,7 +234,7 @@ def manifest() -> None:
 
 
 @manifest.command("import-publiccode")
-@click.argument("file", type=click.Path(path_type=Path), metavar="FILE")
+@click.argument("file", type=PathType(path_type=Path), metavar="FILE")
 @output_option
 def import_publiccode(file: Path, output: Path | None) -> None:
     """A Component skeleton from a publiccode.yml: name, title, repository, one release

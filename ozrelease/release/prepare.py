@@ -27,6 +27,7 @@ from ozrelease.changelog.generate import Changelog, Generated, generate, render_
 from ozrelease.ecosystem.publiccode import PUBLICCODE_FILES, set_release
 from ozrelease.errors import GitError, InputError, OzReleaseError, UsageError
 from ozrelease.history import History, Tag
+from ozrelease.inputs import MissingInputError, read_text
 from ozrelease.versions import Version, parse_version
 
 __all__ = [
@@ -359,14 +360,9 @@ def _commit_template(history: History, head: str) -> str:
 
 def _read(path: Path) -> str | None:
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return handle.read()
-    except FileNotFoundError:
+        return read_text(path, newline="")  # (bounded; a FIFO is refused)
+    except MissingInputError:
         return None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=str(path)) from None
 
 
 def _relative(root: Path, path: Path | str) -> str:
