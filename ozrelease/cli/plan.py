@@ -15,9 +15,10 @@ from ozrelease.ecosystem.compat import Deployment
 from ozrelease.errors import UsageError
 from ozrelease.planner.model import PREFERENCES, STRATEGIES, Plan, plan_to_json
 from ozrelease.planner.verify import load_saved, verify_saved
-from ozrelease.render import render
+from ozrelease.render import render, user_override
 from ozrelease.runbook import exports
 from ozrelease.runbook.view import runbook_view
+from ozrelease.terminal import inert
 
 FORMATS = ("text", "markdown", "html", "json", "helm", "argocd", "ansible")
 # Formats rendered through a template (built-in, ./templates/NAME, or --template FILE).
@@ -131,7 +132,7 @@ def plan(
         # An engine must not receive half a plan: nothing on stdout, the reasons on stderr.
         click.echo(f"error: no safe plan exists for {result.environment}:", err=True)
         for problem in result.problems:
-            click.echo(f"  {problem.message}", err=True)
+            click.echo(f"  {inert(problem.message)}", err=True)
         return 1
     emit(_output(deployment, result, fmt, template), output)
     return 0 if result.feasible else 1
@@ -152,11 +153,20 @@ def _output(deployment: Deployment, result: Plan, fmt: str, template: Path | Non
     view = (
         exports.helm_view(deployment, result) if fmt == "helm" else runbook_view(deployment, result)
     )
+    overrides = USER_TEMPLATES if USER_TEMPLATES.is_dir() else None
+    used = None if template is not None else user_override(TEMPLATES[fmt], overrides)
+    if used is not None:  # never silently: a cloned repository's ./templates/ can hold one
+        click.echo(
+            f"{'warning' if fmt in EXPORTS else 'note'}: using {used} from the current "
+            f"directory instead of the built-in {TEMPLATES[fmt]}"
+            + ("; read the script before you run it" if fmt in EXPORTS else ""),
+            err=True,
+        )
     return render(
         TEMPLATES[fmt],
         view,
         template_file=template,
-        overrides=USER_TEMPLATES if USER_TEMPLATES.is_dir() else None,
+        overrides=overrides,
         autoescape=True if fmt == "html" else None,
     )
 

@@ -26,7 +26,7 @@ from ozrelease.changelog.config import Config, SectionRule, load_config
 from ozrelease.changelog.generate import Changelog, Generated, generate, render_section, update_text
 from ozrelease.ecosystem.publiccode import PUBLICCODE_FILES, set_release
 from ozrelease.errors import GitError, InputError, OzReleaseError, UsageError
-from ozrelease.history import History, Tag
+from ozrelease.history import History, Tag, tag_name_problem
 from ozrelease.inputs import MissingInputError, read_text
 from ozrelease.versions import Version, parse_version
 
@@ -194,6 +194,11 @@ def prepare(
         label = str(wanted)
 
     tag = _tag_name(label, tags, config, bumpversion)
+    if (problem := tag_name_problem(tag)) is not None:  # e.g. a tag-format of `--message=...`
+        raise InputError(
+            f"the release tag would be {tag!r}: {problem}",
+            file=str(config.source) if config.source else None,
+        )
     existing = next((t for t in tags if t.name == tag), None)
     if existing is not None:
         raise GitError(f"tag {tag} exists already (on {existing.sha[:12]}); nothing was changed")
