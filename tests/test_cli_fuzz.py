@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,13 @@ def _commands() -> list[tuple[tuple[str, ...], click.Command]]:
 
 
 COMMANDS = _commands()
+
+
+def _is_device(path: str) -> bool:
+    try:
+        return stat.S_ISCHR(Path(path).stat().st_mode)
+    except OSError:
+        return False
 
 
 class World:
@@ -116,9 +124,13 @@ class World:
         self.out.parent.mkdir()
         self.link = root / "out" / "link.txt"
         self.link.symlink_to(self.out)
-        self.dev = Path("/dev/zero") if Path("/dev/zero").exists() else self.fifo
+        # A character device to read from (never a target to write: -o gets the FIFO and a
+        # symbolic link to it instead; the test checks the device is still a device).
+        self.dev = Path("/dev/zero") if _is_device("/dev/zero") else self.fifo
+        self.fifo_link = root / "out" / "fifo-link"
+        self.fifo_link.symlink_to(self.fifo)
 
-    def paths(self) -> list[str]:
+    def paths(self, *, writing: bool = False) -> list[str]:
         p = [
             self.fifo,
             self.dir,
@@ -132,7 +144,7 @@ class World:
             self.publiccode,
             self.out,
             self.link,
-            self.dev,
+            self.fifo_link if writing else self.dev,
             self.repo,
             self.repo / "CHANGELOG.md",
         ]
@@ -233,7 +245,7 @@ def _value(world: World, option: click.Parameter) -> st.SearchStrategy[str]:
         return st.one_of(*[st.just(c) for c in choices], st.sampled_from(["", "x"]))
     good = _good_paths(world, name) + GOOD_TEXT.get(name, [])
     if isinstance(kind, click.Path | click.File) or name == "env":
-        hostile: st.SearchStrategy[str] = st.sampled_from(world.paths())
+        hostile: st.SearchStrategy[str] = st.sampled_from(world.paths(writing=name == "output"))
     else:
         hostile = st.one_of(
             st.sampled_from(HOSTILE_TEXT),
@@ -281,6 +293,8 @@ def run_one(world: World, cwd: Path, args: list[str]) -> None:
         raise AssertionError(shown) from result.exception
     assert "Traceback (most recent call last)" not in result.output, shown
     assert result.exit_code in CONTRACT_CODES, shown
+    assert _is_device(str(world.dev)) or world.dev == world.fifo, f"{world.dev} replaced: {shown}"
+    assert stat.S_ISFIFO(world.fifo.lstat().st_mode), f"the FIFO was replaced: {shown}"
     if result.exit_code == 2:
         # A refusal is short: one line per problem, each naming what is wrong.
         assert result.stderr.strip(), shown
@@ -291,7 +305,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and signa
 
 def test_command_lines_of_every_command(world: World) -> None:
     @settings(
-        max_examples=60,
+        max_examples=100,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -134,7 +134,7 @@ def plan(
         for problem in result.problems:
             click.echo(f"  {inert(problem.message)}", err=True)
         return 1
-    emit(_output(deployment, result, fmt, template), output)
+    emit(_output(deployment, result, fmt, template), output, data=fmt in ("json", *EXPORTS))
     return 0 if result.feasible else 1
 
 
