@@ -246,9 +246,11 @@ def check(
             history, to=to, since=since, changelog=changelog_file, progress=progress
         )
     if fmt == "json":
-        click.echo(json.dumps(checks.as_json(report, verbose=verbose), ensure_ascii=False))
+        emit(json.dumps(checks.as_json(report, verbose=verbose), ensure_ascii=False), data=True)
     elif fmt == "gitlab":
-        click.echo(json.dumps(checks.gitlab_code_quality(report), indent=2, ensure_ascii=False))
+        emit(
+            json.dumps(checks.gitlab_code_quality(report), indent=2, ensure_ascii=False), data=True
+        )
     elif fmt == "github":
         emit(checks.github_annotations(report))
         if verbose:

@@ -179,7 +179,7 @@ def backports(settings: Settings, *, repo: Path, lines: str | None, fmt: str) ->
     for note in matrix.notes:
         click.echo(f"note: {note}", err=True)
     if fmt == "json":
-        click.echo(json.dumps(matrix_module.as_json(matrix), indent=2, ensure_ascii=False))
+        emit(json.dumps(matrix_module.as_json(matrix), indent=2, ensure_ascii=False), data=True)
     else:
         emit(render("backports.txt.j2", matrix_module.view(matrix)))
 
@@ -223,7 +223,7 @@ def status(settings: Settings, *, env: str | None, on: str | None, fmt: str) -> 
             raise UsageError(f"--on: {on!r} is not a date (YYYY-MM-DD)") from None
     result = statuses.status(load_deployment(settings, env), day)
     if fmt == "json":
-        click.echo(json.dumps(statuses.as_json(result), indent=2, ensure_ascii=False))
+        emit(json.dumps(statuses.as_json(result), indent=2, ensure_ascii=False), data=True)
     else:
         emit(render("status.txt.j2", statuses.view(result)))
 
