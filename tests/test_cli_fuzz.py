@@ -11,6 +11,7 @@ real git repository.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -30,6 +31,7 @@ from hypothesis import strategies as st
 from ozrelease.cli import cli
 
 CONTRACT_CODES = {0, 1, 2}
+DATA_FORMATS = {"json", "gitlab", "helm", "argocd", "ansible"}
 TIMEOUT = 20  # seconds one command line may take before it counts as a hang
 
 
@@ -120,6 +122,24 @@ class World:
             'softwareVersion: 1.0.0\ndependsOn:\n  open:\n    - name: "a\\nb"\n',
             encoding="utf-8",
         )
+        # Manifests with what validate must refuse in one line each: a 5,000-digit number,
+        # nesting past the parser, control characters, a file name with a line break.
+        self.bad_manifests = root / "bad-manifests"
+        self.bad_manifests.mkdir()
+        (self.bad_manifests / "huge.yaml").write_text(
+            "kind: Component\nname: huge\ntitle: " + "1" * 5000 + "\nreleases: []\n",
+            encoding="utf-8",
+        )
+        (self.bad_manifests / "deep.yaml").write_text("a: " + "[" * 5000, encoding="utf-8")
+        (self.bad_manifests / "evil\nname.yaml").write_text(
+            'kind: Component\nname: "\\e]0;x\\a\\r\\u202e"\nreleases:\n'
+            '  - version: "1.' + "9" * 80 + '"\n',
+            encoding="utf-8",
+        )
+        # A ./templates/ folder in one working directory: its overrides are used, and said.
+        (self.work / "templates").mkdir()
+        (self.work / "templates" / "plan.txt.j2").write_text("{{ 1 / 0 }}\n", encoding="utf-8")
+        (self.work / "templates" / "plan.md.j2").write_text("{{ windows }}\n", encoding="utf-8")
         self.out = root / "out" / "file.txt"
         self.out.parent.mkdir()
         self.link = root / "out" / "link.txt"
@@ -259,7 +279,8 @@ def command_lines(draw: st.DrawFn, world: World) -> tuple[Path, list[str]]:
     path, command = draw(st.sampled_from(COMMANDS))
     args: list[str] = []
     if draw(st.integers(0, 5)) == 0:
-        args += ["--manifests", draw(st.sampled_from([*world.paths(), str(world.root)]))]
+        choices = [*world.paths(), str(world.root), str(world.bad_manifests)]
+        args += ["--manifests", draw(st.sampled_from(choices))]
     args += list(path)
     options = [p for p in command.params if isinstance(p, click.Option) and p.name != "help"]
     for option in draw(st.lists(st.sampled_from(options), max_size=4)) if options else []:
@@ -292,6 +313,12 @@ def run_one(world: World, cwd: Path, args: list[str]) -> None:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(shown) from result.exception
     assert "Traceback (most recent call last)" not in result.output, shown
+    # The repository's commits and the bad manifests hold ESC, BEL, CR and bidi overrides:
+    # none reaches the output raw (JSON and the exports, data for programs, keep a bidi
+    # override as written when they do not go to a terminal; CliRunner's stdout is none).
+    formats = [b for a, b in itertools.pairwise(args) if a == "--format"]
+    data = bool(formats) and formats[-1] in DATA_FORMATS
+    assert not any(c in result.output for c in "\x1b\x07\r" + ("" if data else "\u202e")), shown
     assert result.exit_code in CONTRACT_CODES, shown
     assert _is_device(str(world.dev)) or world.dev == world.fifo, f"{world.dev} replaced: {shown}"
     assert stat.S_ISFIFO(world.fifo.lstat().st_mode), f"the FIFO was replaced: {shown}"

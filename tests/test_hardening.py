@@ -589,3 +589,33 @@ def test_json_on_a_terminal_is_inert_and_still_the_same_json(
     _inert(result.stdout)
     notes = json.loads(result.stdout)["windows"][0]["steps"][0]["notes"]
     assert notes == ["x \x1b[2J \u202e y"]
+
+
+_VERSIONISH = st.text(alphabet="0123456789.vV*=<>!~, +-_abcrdevpostlocal", max_size=40)
+
+
+@given(text=_VERSIONISH, digits=st.integers(0, 80))
+@settings(max_examples=300, deadline=None)
+def test_versions_and_specifiers_parse_or_refuse_and_never_crash_later(
+    text: str, digits: int
+) -> None:
+    """What versions.py accepts, every later use takes: comparison, printing, `allows`."""
+    from ozrelease.versions import parse_range, parse_version
+
+    probes = [parse_version(v) for v in ("0", "1.0", "2.0rc1", "1.0.post1+local", "9" * 60)]
+    text = text.replace("9", "9" * digits, 1)
+    try:
+        version = parse_version(text)
+    except ValueError:
+        pass
+    else:
+        assert str(version) and version == parse_version(str(version))
+        assert all((version < p) in (True, False) for p in probes)
+        probes.append(version)
+    try:
+        spec = parse_range(text)
+    except ValueError:
+        return
+    for probe in probes:
+        assert spec.allows(probe) in (True, False)
+    assert str(spec)
