@@ -50,15 +50,17 @@ def write_atomic(path: Path, text: str, *, expect: str | EllipsisType | None = .
     if problem is not None:
         raise InputError(f"cannot write {problem}", file=file)
     try:
-        target = Path(os.path.realpath(path))  # through symbolic links, to the real file
-        info: os.stat_result | None = target.stat()
+        info: os.stat_result | None = path.stat()  # (through symbolic links)
     except FileNotFoundError:
         info = None
     except OSError as exc:
         raise InputError(_message(exc), file=file) from None
     if info is not None and not stat.S_ISREG(info.st_mode):
-        _write_special(target, info, text, file)
+        # Opened by the name given: `/dev/stdout` is a link into /proc that realpath cannot
+        # follow to a file name, but open() reaches the pipe or terminal it stands for.
+        _write_special(path, info, text, file)
         return
+    target = Path(os.path.realpath(path))  # through symbolic links, to the real file
     with _locked(target.parent):
         if expect is not ...:
             _check_unchanged(target, expect, file)
@@ -153,7 +155,8 @@ def _locked(directory: Path) -> Iterator[None]:
         yield
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError):  # a file system without locks (some mounts)
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # (releases the lock)

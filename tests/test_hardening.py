@@ -619,3 +619,21 @@ def test_versions_and_specifiers_parse_or_refuse_and_never_crash_later(
     for probe in probes:
         assert spec.allows(probe) in (True, False)
     assert str(spec)
+
+
+def test_output_to_a_link_to_the_standard_output_pipe_writes_into_the_pipe(
+    tmp_path: Path,
+) -> None:
+    from tests_support import installed_ozrelease
+
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")  # what /dev/stdout is; a link of our own, in tmp
+    if not Path("/proc/self/fd/1").exists():
+        pytest.skip("no /proc")
+    done = subprocess.run(
+        [installed_ozrelease(), "schema", "-o", str(link)], capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["title"]
+    assert link.is_symlink() and str(link.readlink()) == "/proc/self/fd/1"
+    assert [p.name for p in tmp_path.iterdir()] == ["stdout"]
