@@ -30,6 +30,9 @@ from ozrelease.inputs import path_problem, shown
 # A temporary file of ours: `.NAME.ozr-PID-RANDOM.tmp`. One whose writer is gone, or older
 # than a day whoever holds that pid now, is stale.
 _TMP = re.compile(r"^\.(?P<name>.+)\.ozr-(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")
+# What ozrelease 0.1 left (tempfile.mkstemp: 8 random characters, no pid): removed once a
+# day old, which no write of ours takes.
+_OLD_TMP = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
 STALE_AFTER = 24 * 3600
 
 
@@ -164,20 +167,21 @@ def _locked(directory: Path) -> Iterator[None]:
 
 def _clean_stale(target: Path) -> None:
     """Remove temporary files of ours for `target` whose writer died mid-write."""
-    prefix = f".{target.name}.ozr-"
+    prefix = f".{target.name}."
     try:
         names = [p.name for p in target.parent.iterdir() if p.name.startswith(prefix)]
     except OSError:
         return
     now = time.time()
     for name in names:
-        match = _TMP.match(name)
+        ours, legacy = _TMP.match(name), _OLD_TMP.match(name)
+        match = ours or legacy
         if match is None or match.group("name") != target.name:
             continue
         path = target.parent / name
         with contextlib.suppress(OSError):
             old = now - path.lstat().st_mtime > STALE_AFTER
-            if old or not _alive(int(match.group("pid"))):
+            if old or (ours is not None and not _alive(int(ours.group("pid")))):
                 path.unlink()
 
 

@@ -424,8 +424,18 @@ def test_a_temporary_file_of_a_writer_killed_mid_write_is_cleaned_up(tmp_path: P
         assert target.read_text(encoding="utf-8") == "mine\n"  # never half-written
     unrelated = tmp_path / ".CHANGELOG.md.swp"
     unrelated.write_text("an editor's", encoding="utf-8")
+    legacy = tmp_path / ".CHANGELOG.md.k3j_x9aq.tmp"  # what earlier versions left
+    legacy.write_text("half", encoding="utf-8")
+    recent = tmp_path / ".CHANGELOG.md.p0q1r2s3.tmp"  # could be another tool's, in use
+    recent.write_text("half", encoding="utf-8")
+    day_old = legacy.stat().st_mtime - 2 * 24 * 3600
+    os.utime(legacy, (day_old, day_old))
     write_atomic(target, "new\n")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".CHANGELOG.md.swp", "CHANGELOG.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".CHANGELOG.md.p0q1r2s3.tmp",
+        ".CHANGELOG.md.swp",
+        "CHANGELOG.md",
+    ]
 
 
 @pytest.mark.slow

@@ -702,7 +702,7 @@ def apply(history: History, prepared: Prepared) -> Applied:
     written: list[FileEdit] = []
     try:
         for edit in prepared.edits:
-            write_atomic(root / edit.path, edit.after)
+            write_atomic(root / edit.path, edit.after, expect=edit.before)  # (not edited since)
             written.append(edit)
         paths = [edit.path for edit in prepared.edits]
         sha = history.commit_paths(paths, prepared.commit_message)
