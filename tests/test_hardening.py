@@ -647,3 +647,17 @@ def test_output_to_a_link_to_the_standard_output_pipe_writes_into_the_pipe(
     assert json.loads(done.stdout)["title"]
     assert link.is_symlink() and str(link.readlink()) == "/proc/self/fd/1"
     assert [p.name for p in tmp_path.iterdir()] == ["stdout"]
+
+
+def test_changelog_write_through_a_symlinked_changelog(gitrepo: GitRepo) -> None:
+    _project(gitrepo)
+    real = gitrepo.path / "docs" / "CHANGES.md"
+    real.parent.mkdir()
+    (gitrepo.path / "CHANGELOG.md").rename(real)
+    (gitrepo.path / "CHANGELOG.md").symlink_to(Path("docs") / "CHANGES.md")
+    gitrepo.git("add", "-A")
+    gitrepo.commit(":sparkles: [#2] Add y", {"y.txt": "1\n"})
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--write")
+    assert result.exit_code == 0, result.output
+    assert (gitrepo.path / "CHANGELOG.md").is_symlink()
+    assert "Add y" in real.read_text(encoding="utf-8")
