@@ -136,10 +136,16 @@ def test_reading_refuses_fifos_directories_and_oversized_files(tmp_path: Path, n
     assert inputs.read_text(crlf, newline="") == "a\r\nb\r\n"
 
 
-@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+@pytest.mark.skipif(
+    not (Path("/dev/zero").exists() and stat.S_ISCHR(Path("/dev/zero").stat().st_mode)),
+    reason="no /dev/zero device",
+)
 def test_a_character_device_is_refused_not_read_forever(no_hang) -> None:
     with pytest.raises(InputError, match="character device"):
         inputs.read_bytes(Path("/dev/zero"))
+    # Only ever read here: a device is never a write target of the tests.
+    refused(run("plan", "--verify", "/dev/zero"), "/dev/zero: a character device")
+    refused(run("manifest", "import-publiccode", "/dev/zero"), "character device")
 
 
 def test_commands_given_a_fifo_refuse_it_at_once(
