@@ -12,6 +12,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from ozrelease.errors import InputError
+from ozrelease.inputs import read_text
 from ozrelease.resources import bundled_templates
 from ozrelease.terminal import inert
 
@@ -82,6 +83,7 @@ def render(
     where = str(template_file) if template_file is not None else name
     try:
         if template_file is not None:
+            read_text(template_file)  # (refused unless a regular UTF-8 file of bounded size)
             env = _sandbox([template_file.parent], autoescape)
             template = env.get_template(template_file.name)
         elif user:
