@@ -34,6 +34,7 @@ _TMP = re.compile(r"^\.(?P<name>.+)\.ozr-(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")
 # day old, which no write of ours takes.
 _OLD_TMP = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
 STALE_AFTER = 24 * 3600
+LOCK_WAIT = 30.0  # seconds
 
 
 class ChangedError(InputError):
@@ -64,7 +65,7 @@ def write_atomic(path: Path, text: str, *, expect: str | EllipsisType | None = .
         _write_special(path, info, text, file)
         return
     target = Path(os.path.realpath(path))  # through symbolic links, to the real file
-    with _locked(target.parent):
+    with _locked(target.parent, file):
         if expect is not ...:
             _check_unchanged(target, expect, file)
         _clean_stale(target)
@@ -143,7 +144,7 @@ def _lines(text: str | None) -> str | None:
 
 
 @contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
+def _locked(directory: Path, file: str) -> Iterator[None]:
     """An advisory lock on `directory` while we check and replace a file in it. The
     directory, not a lock file: nothing is left beside the user's file, and the directory
     is the same inode before and after our rename."""
@@ -158,8 +159,23 @@ def _locked(directory: Path) -> Iterator[None]:
         yield
         return
     try:
-        with contextlib.suppress(OSError):  # a file system without locks (some mounts)
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        # Held for one check and one rename (milliseconds); waiting is bounded all the same,
+        # so that a writer stuck on a dead network mount never hangs the next one.
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise InputError(
+                        f"cannot write: another process has held the lock on this folder "
+                        f"for {LOCK_WAIT:.0f} s; nothing written",
+                        file=file,
+                    ) from None
+                time.sleep(0.01)
+            except OSError:  # a file system without locks (some mounts): as before
+                break
         yield
     finally:
         os.close(fd)  # (releases the lock)

@@ -667,3 +667,22 @@ def test_changelog_write_through_a_symlinked_changelog(gitrepo: GitRepo) -> None
     assert result.exit_code == 0, result.output
     assert (gitrepo.path / "CHANGELOG.md").is_symlink()
     assert "Add y" in real.read_text(encoding="utf-8")
+
+
+def test_a_writer_waits_for_the_folder_lock_but_not_forever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    from ozrelease import atomic
+
+    monkeypatch.setattr(atomic, "LOCK_WAIT", 0.2)
+    fd = os.open(tmp_path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another process, stuck mid-write
+    try:
+        with pytest.raises(InputError, match="held the lock"):
+            write_atomic(tmp_path / "x.md", "x")
+    finally:
+        os.close(fd)
+    write_atomic(tmp_path / "x.md", "x")
+    assert (tmp_path / "x.md").read_text(encoding="utf-8") == "x"
