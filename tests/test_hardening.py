@@ -686,3 +686,17 @@ def test_a_writer_waits_for_the_folder_lock_but_not_forever(
         os.close(fd)
     write_atomic(tmp_path / "x.md", "x")
     assert (tmp_path / "x.md").read_text(encoding="utf-8") == "x"
+
+
+def test_a_saved_plan_with_control_characters_is_reported_on_one_line_inert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run("plan", "--format", "json", "-o", "plan.json").exit_code == 0
+    data = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    data["windows"][0]["steps"][0]["component"] = "evil\x1b]0;x\x07\r\nsecond line"
+    (tmp_path / "plan.json").write_text(json.dumps(data), encoding="utf-8")
+    result = run("plan", "--verify", "plan.json")
+    assert result.exit_code == 1, result.output
+    _inert(result.stderr)
+    assert all(line.startswith("plan.json: ") for line in result.stderr.splitlines())

@@ -13,7 +13,7 @@ import click
 
 from ozrelease.errors import OzReleaseError
 from ozrelease.inputs import path_problem, shown
-from ozrelease.terminal import inert
+from ozrelease.terminal import inert, one_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +42,12 @@ def fail_with(exc: OzReleaseError) -> NoReturn:
     for line in exc.lines():
         click.echo(inert(line), err=True)
     sys.exit(exc.exit_code)
+
+
+def say(text: str) -> None:
+    """One line on stderr (a note, a warning, a problem): line breaks and control sequences
+    in the values it quotes are shown escaped, never acted on (see `ozrelease.terminal`)."""
+    click.echo(one_line(text), err=True)
 
 
 def repo_option(f: F) -> F:

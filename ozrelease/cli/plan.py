@@ -10,7 +10,7 @@ import click
 
 from ozrelease import planner
 from ozrelease.cli.manifests import load_deployment
-from ozrelease.cli.options import PathType, Settings, emit, env_option, output_option
+from ozrelease.cli.options import PathType, Settings, emit, env_option, output_option, say
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.errors import UsageError
 from ozrelease.planner.model import PREFERENCES, STRATEGIES, Plan, plan_to_json
@@ -18,7 +18,6 @@ from ozrelease.planner.verify import load_saved, verify_saved
 from ozrelease.render import render, user_override
 from ozrelease.runbook import exports
 from ozrelease.runbook.view import runbook_view
-from ozrelease.terminal import inert
 
 FORMATS = ("text", "markdown", "html", "json", "helm", "argocd", "ansible")
 # Formats rendered through a template (built-in, ./templates/NAME, or --template FILE).
@@ -132,7 +131,7 @@ def plan(
         # An engine must not receive half a plan: nothing on stdout, the reasons on stderr.
         click.echo(f"error: no safe plan exists for {result.environment}:", err=True)
         for problem in result.problems:
-            click.echo(f"  {inert(problem.message)}", err=True)
+            say(f"  {problem.message}")
         return 1
     emit(_output(deployment, result, fmt, template), output, data=fmt in ("json", *EXPORTS))
     return 0 if result.feasible else 1
@@ -176,7 +175,7 @@ def _verify(deployment: object, path: Path) -> int:
     checked = verify_saved(deployment, data, path)  # type: ignore[arg-type]
     if checked.problems:
         for problem in checked.problems:
-            click.echo(f"{path}: {problem}", err=True)
+            say(f"{path}: {problem}")
         if checked.stale:
             click.echo(
                 f"{path}: refusing a stale plan; make a new one with `ozrelease plan`", err=True

@@ -16,6 +16,7 @@ from ozrelease.cli.options import (
     format_option,
     output_option,
     repo_option,
+    say,
 )
 from ozrelease.errors import ManifestError, UsageError
 
@@ -83,7 +84,7 @@ def prepare(*, repo: Path, bump: str | None, version: str | None, yes: bool) -> 
     history = History(repo)
     prepared = releases.prepare(history, bump=bump or "auto", version=version, today=_today())
     for note in prepared.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     since = f" (was {prepared.previous.name})" if prepared.previous else " (the first release)"
     lines = [
         f"Release {prepared.version}{since}: {prepared.level}, {prepared.reason}",
@@ -177,7 +178,7 @@ def backports(settings: Settings, *, repo: Path, lines: str | None, fmt: str) ->
         on=_today(),
     )
     for note in matrix.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     if fmt == "json":
         emit(json.dumps(matrix_module.as_json(matrix), indent=2, ensure_ascii=False), data=True)
     else:
@@ -256,5 +257,5 @@ def import_publiccode(file: Path, output: Path | None) -> None:
 
     skeleton = run(file)
     for note in skeleton.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     emit(skeleton.text, output)
