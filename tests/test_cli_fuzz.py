@@ -95,6 +95,25 @@ class World:
         repo.branch("stable/1.0.x", "1.0.0")
         repo.commit("\U0001f41b Fix [#4]\r\n\u202eevil", {"src/w.py": "w = 1\n"})
         self.repo = root / "repo"
+        # A second repository whose own files are hostile: a tag-format that would be a git
+        # flag, a 5,000-digit number in pyproject.toml, a docs/conf.py too deep to parse.
+        bad = GitRepo.init(root / "bad-repo", env)
+        bad.commit(
+            "chore: start",
+            {
+                "CHANGELOG.md": "# Changelog\n\n## [Unreleased]\n\n- \x1b[2J [#1]\n",
+                ".ozrelease.toml": '[release]\ntag-format = "--message={version}"\n',
+                "pyproject.toml": '[project]\nname = "x"\nversion = "1.0.0"\n',
+                "docs/conf.py": "extlinks = " + "(" * 500 + ")" * 500 + "\n",
+            },
+        )
+        bad.tag("1.0.0", message="Release 1.0.0")
+        pyproject = '[project]\nname = "x"\nversion = "1.0.0"\ndependencies = ["a==1"]\n'
+        bad.commit(  # in the history only: what `changelog check` reads from git
+            "build: pin [#3]", {"pyproject.toml": pyproject + "[tool.x]\nn = " + "1" * 5000}
+        )
+        bad.commit("feat: \x1b]52;c;eA==\x07 more [#2]", {"pyproject.toml": pyproject})
+        self.bad_repo = root / "bad-repo"
         self.fifo = root / "fifo"
         os.mkfifo(self.fifo)
         self.dir = root / "a-directory"
@@ -245,7 +264,7 @@ GOOD_TEXT = {
 
 def _good_paths(world: World, name: str) -> list[str]:
     good = {
-        "repo": [world.repo],
+        "repo": [world.repo, world.bad_repo],
         "output": [world.out, world.link, world.root / "out" / "new.txt"],
         "verify_file": [world.plan],
         "template": [world.template],
@@ -293,7 +312,7 @@ def command_lines(draw: st.DrawFn, world: World) -> tuple[Path, list[str]]:
         args.append(draw(_value(world, argument)))
     if draw(st.integers(0, 19)) == 0:  # now and then an option the command does not know
         args.append(draw(st.sampled_from(["--bogus", "-q", "extra"])))
-    return draw(st.sampled_from([world.repo, world.work])), args
+    return draw(st.sampled_from([world.repo, world.work, world.bad_repo])), args
 
 
 def run_one(world: World, cwd: Path, args: list[str]) -> None:
