@@ -89,6 +89,7 @@ def render(
         elif user:
             assert overrides is not None
             where = str(overrides / name)
+            read_text(overrides / name)  # (regular, bounded, UTF-8, like --template)
             template = _sandbox([overrides], autoescape).get_template(name)
         else:
             template = _builtin_env().get_template(name)
