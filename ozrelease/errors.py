@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ozrelease.terminal import one_line
+
 # Exit codes (CONTRACT §1): 0 done, 1 a negative answer, 2 could not answer. An unexpected
 # exception is a bug, not an answer: it exits 70 (EX_SOFTWARE) with its traceback.
 EXIT_OK = 0
@@ -22,11 +24,14 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        # One line, always: a file name or a value that holds a line break (or a control
+        # sequence) is shown escaped, so that each line of stderr is one problem.
+        message = one_line(self.message)
         if not self.file:
-            return self.message
+            return message
         if self.line is None:
-            return f"{self.file}: {self.message}"
-        return f"{self.file}:{self.line}: {self.message}"
+            return f"{one_line(self.file)}: {message}"
+        return f"{one_line(self.file)}:{self.line}: {message}"
 
 
 class OzReleaseError(Exception):
@@ -43,7 +48,7 @@ class OzReleaseError(Exception):
     def lines(self) -> list[str]:
         """The message as the lines printed on stderr (one problem per line)."""
         if not self.file:
-            return [f"error: {self.message}"]
+            return [f"error: {one_line(self.message)}"]
         return [str(Problem(self.file, self.line, self.message))]
 
     def __str__(self) -> str:

@@ -608,8 +608,11 @@ class History:
         self._run("reset", "--quiet", "--", *paths)
 
     def create_tag(self, name: str, message: str, sha: str) -> None:
-        """An annotated tag `name` on `sha`."""
-        self._run("tag", "--annotate", "-m", message, name, sha)
+        """An annotated tag `name` on `sha`. A name git would refuse (or read as an option,
+        `--message=x`) is refused here; `--` ends the options all the same."""
+        if (problem := tag_name_problem(name)) is not None:
+            raise GitError(f"cannot tag {name!r}: {problem}")
+        self._run("tag", "--annotate", "-m", message, "--", name, sha)
 
     # -- patch ids (for backports) -------------------------------------------------------
 
@@ -777,6 +780,29 @@ class _Failed(Exception):
 def _environment() -> dict[str, str]:
     # English messages whatever the user's locale, as the ones matched here are.
     return {**os.environ, "LANGUAGE": "C", "LC_ALL": "C"}
+
+
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
+
+
+def tag_name_problem(name: str) -> str | None:
+    """Why git would refuse `name` as a tag (git check-ref-format's rules, and `git tag`'s
+    refusal of a leading `-`), or None. Checked before git runs, so that a configured
+    `tag-format` of `--message={version}` is refused by name and never becomes a flag."""
+    if not name:
+        return "an empty tag name"
+    if name.startswith("-"):
+        return "a tag name cannot start with '-' (git would read it as an option)"
+    if name == "@":
+        return "'@' alone is not a tag name"
+    if match := _REF_FORBIDDEN.search(name):
+        return f"git tag names cannot contain {match.group(0)!r}"
+    if name.startswith("/") or name.endswith("/") or name.endswith("."):
+        return "a git tag name cannot start with '/' or end with '/' or '.'"
+    for part in name.split("/"):
+        if part.startswith(".") or part.endswith(".lock"):
+            return f"a part of a git tag name cannot start with '.' or end with '.lock' ({part!r})"
+    return None
 
 
 def _popen(args: list[str], *, cwd: Path, stdin: IO[bytes] | None = None) -> _Process:

@@ -12,7 +12,9 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from ozrelease.errors import InputError
+from ozrelease.inputs import read_text
 from ozrelease.resources import bundled_templates
+from ozrelease.terminal import inert
 
 
 def _autoescape(name: str | None) -> bool:
@@ -77,23 +79,24 @@ def render(
     forces HTML escaping on (or off) for a user's template whatever its file name; by
     default templates named `*.html` or `*.html.j2` are escaped.
     """
-    user = template_file is not None or (
-        overrides is not None
-        and (overrides / name).is_file()
-        and overrides.resolve() != bundled_templates().resolve()
-    )
+    user = template_file is not None or user_override(name, overrides) is not None
     where = str(template_file) if template_file is not None else name
     try:
         if template_file is not None:
+            read_text(template_file)  # (refused unless a regular UTF-8 file of bounded size)
             env = _sandbox([template_file.parent], autoescape)
             template = env.get_template(template_file.name)
         elif user:
             assert overrides is not None
             where = str(overrides / name)
+            read_text(overrides / name)  # (regular, bounded, UTF-8, like --template)
             template = _sandbox([overrides], autoescape).get_template(name)
         else:
             template = _builtin_env().get_template(name)
-        return template.render(**view)
+        text = template.render(**view)
+        # What people read is made inert (control sequences from commits and manifests shown,
+        # not acted on); a shell script is data for the shell, and its values are quoted.
+        return text if name.endswith(".sh.j2") else inert(text)
     except jinja2.TemplateSyntaxError as exc:
         file = where if exc.name in (name, getattr(template_file, "name", None)) else None
         raise InputError(
@@ -122,6 +125,20 @@ def render(
         raise InputError(
             f"template failed: {what}", file=where, line=_template_line(exc.__traceback__)
         ) from None
+
+
+def user_override(name: str, overrides: Path | None) -> Path | None:
+    """The file in a user's `templates/` folder that replaces the built-in `name`, if any
+    (the CLI says on stderr that it is used: a cloned repository's folder can hold one)."""
+    if overrides is None:
+        return None
+    candidate = overrides / name
+    try:
+        if candidate.is_file() and overrides.resolve() != bundled_templates().resolve():
+            return candidate
+    except OSError:
+        return None
+    return None
 
 
 def _template_line(tb: TracebackType | None) -> int | None:

@@ -42,9 +42,37 @@ _BARE_VERSION = re.compile(r"^\s*v?\d+(\.\d+)*\s*$")
 _X_RANGE = re.compile(r"^\s*v?(\d+(?:\.\d+)*)\.[xX*]\s*$")
 
 
+# No release numbers a version that long; and past 4,300 digits Python's `int()` and `str()`
+# refuse the number, so `packaging` would fail on it in the middle of a comparison. Refused
+# when a version or specifier is read, so that `validate` refuses what `plan` cannot use.
+MAX_DIGITS = 64
+MAX_LENGTH = 1000  # a version; a specifier may list many (`!=1.0.1,!=1.0.2,...`): ten times
+_LONG_NUMBER = re.compile(rf"(?<!\d)\d{{{MAX_DIGITS + 1},}}")
+
+
+def _refuse_long(text: str, what: str, limit: int = MAX_LENGTH) -> None:
+    if len(text) > limit:
+        raise ValueError(
+            f"{_clip(text)} is not a valid {what}: {len(text):,} characters long "
+            f"(at most {limit:,})"
+        )
+    if match := _LONG_NUMBER.search(text):
+        digits = len(match.group(0))
+        raise ValueError(
+            f"{_clip(text)} is not a valid {what}: a number of {digits:,} digits "
+            f"(at most {MAX_DIGITS})"
+        )
+
+
+def _clip(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 60 else shown[:28] + "…" + shown[-28:]
+
+
 @lru_cache(maxsize=65536)
 def parse_version(text: str) -> Version:
     """A PEP 440 version; a leading `v` is accepted. Raises ValueError with a hint."""
+    _refuse_long(text, "version")
     try:
         return Version(text)
     except InvalidVersion:
@@ -61,6 +89,7 @@ def parse_specifier(text: str) -> SpecifierSet:
     stripped = text.strip()
     if stripped in ("", "*"):
         return _any()
+    _refuse_long(stripped, "version specifier", 10 * MAX_LENGTH)
     try:
         return SpecifierSet(stripped)
     except InvalidSpecifier:

@@ -378,9 +378,9 @@ def test_user_template_syntax_error_is_file_and_line(small, ozr, write) -> None:
     write("templates/plan.md.j2", "fine\n{% if %}\n")
     result = ozr("plan", "--format", "markdown")
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"templates{os.sep}plan.md.j2:2: template syntax error: "), (
-        result.stderr
-    )
+    note, error = result.stderr.splitlines()  # the override is named, then its error
+    assert note.startswith(f"note: using templates{os.sep}plan.md.j2 "), result.stderr
+    assert error.startswith(f"templates{os.sep}plan.md.j2:2: template syntax error: "), error
 
 
 def test_user_template_that_uses_what_the_view_lacks(small, ozr, write) -> None:

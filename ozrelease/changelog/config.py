@@ -12,6 +12,7 @@ from typing import Any
 
 from ozrelease.changelog.gitmoji import ALIASES, GITMOJIS
 from ozrelease.errors import InputError
+from ozrelease.inputs import parse_toml, read_bytes, read_text
 
 __all__ = [
     "CHECK_RULES",
@@ -401,22 +402,8 @@ def load_config(root: Path) -> Config:
 
 
 def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=str(path)) from None
-    import tomllib  # (only when there is a file to read: a third of this module's import)
-
-    try:
-        return text, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        match = re.search(r"\(at line (\d+), column \d+\)", message)
-        line = int(match.group(1)) if match else None
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
-        raise InputError(f"invalid TOML: {message}", file=str(path), line=line) from None
+    text = read_text(path)  # (bounded; a FIFO is refused; deep nesting is an InputError)
+    return text, parse_toml(text, file=str(path))
 
 
 class _Reader:
@@ -809,9 +796,9 @@ def sphinx_issue_roles(root: Path) -> dict[str, str]:
         path = root / candidate
         if path.is_file():
             try:
-                tree = ast.parse(path.read_bytes(), filename=str(path))
-            except (SyntaxError, ValueError, OSError):
-                return {}
+                tree = ast.parse(read_bytes(path), filename=str(path))
+            except (SyntaxError, ValueError, OSError, InputError, RecursionError, MemoryError):
+                return {}  # (too deeply nested for Python's parser counts as unreadable)
             return _roles_from_ast(tree)
     return {}
 

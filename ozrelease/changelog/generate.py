@@ -27,6 +27,7 @@ from ozrelease.changelog.config import (
 )
 from ozrelease.errors import InputError, OzReleaseError, UsageError
 from ozrelease.history import History, Record, Scan, ScanProgress
+from ozrelease.inputs import MissingInputError, read_text
 from ozrelease.versions import Version, parse_version
 
 if TYPE_CHECKING:
@@ -617,13 +618,9 @@ def read_changelog(
 def _read_text(path: Path) -> str:
     """A changelog's text; FileNotFoundError passes, other failures are InputErrors."""
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=str(path)) from None
+        return read_text(path)  # (bounded; a FIFO is refused)
+    except MissingInputError:
+        raise FileNotFoundError(path) from None
 
 
 def parse_changelog(
@@ -902,5 +899,5 @@ def write_section(generated: Generated, root: Path, fmt: str | None = None) -> P
     if updated != existing:
         from ozrelease.atomic import write_atomic  # (tempfile and shutil: only to write)
 
-        write_atomic(path, updated)
+        write_atomic(path, updated, expect=existing)  # (a concurrent run's write: refused)
     return path

@@ -45,6 +45,7 @@ from ozrelease.checks.sections import (
 from ozrelease.checks.watched import check_categories
 from ozrelease.errors import GitError, InputError
 from ozrelease.history import SHALLOW_HINT, History, ScanProgress
+from ozrelease.inputs import read_text
 
 __all__ = [
     "JSON_FORMAT",
@@ -116,7 +117,7 @@ def check(
             + (f", then a top section newer than {from_version[0]}" if from_version else ""),
             file=shown,
         )
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_text(path).splitlines()  # (bounded; a FIFO is refused)
     text = SectionText(
         lines[section.start - 1 : section.end], section.entries, style.roles, style.own_repo
     )

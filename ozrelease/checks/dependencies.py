@@ -80,7 +80,7 @@ def _pyproject(text: str | None) -> dict[str, tuple[str, bool]]:
         return {}
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):  # (4,300+ digits, deep nesting)
         return {}
     project = data.get("project")
     deps = project.get("dependencies") if isinstance(project, dict) else None

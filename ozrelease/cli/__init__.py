@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ozrelease.cli.options import Settings, fail_with
+from ozrelease.cli.options import PathType, Settings, fail_with
 from ozrelease.errors import BUG_EXIT, OzReleaseError
 
 # Each command lives in a module of its own and is imported only when it runs: `ozrelease
@@ -94,7 +94,7 @@ class _Group(click.Group):
 @click.option(
     "--manifests",
     "manifests",
-    type=click.Path(path_type=Path),
+    type=PathType(path_type=Path),
     default=None,
     metavar="DIR",
     help="Manifests directory (or one YAML file). Default: ./manifests when it exists, "

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ozrelease.cli.options import emit, range_options, repo_option
+from ozrelease.cli.options import PathType, emit, range_options, repo_option
 from ozrelease.history import History, Record, Scan, ScanProgress
 from ozrelease.versions import parse_version
 
@@ -184,7 +184,7 @@ def _progress_bar() -> Iterator[ScanProgress | None]:
 @click.option(
     "--changelog",
     "changelog_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=PathType(dir_okay=False, path_type=Path),
     default=None,
     metavar="FILE",
     help="The changelog to check against. Default: [tool.ozrelease.changelog] path, else "
@@ -246,9 +246,11 @@ def check(
             history, to=to, since=since, changelog=changelog_file, progress=progress
         )
     if fmt == "json":
-        click.echo(json.dumps(checks.as_json(report, verbose=verbose), ensure_ascii=False))
+        emit(json.dumps(checks.as_json(report, verbose=verbose), ensure_ascii=False), data=True)
     elif fmt == "gitlab":
-        click.echo(json.dumps(checks.gitlab_code_quality(report), indent=2, ensure_ascii=False))
+        emit(
+            json.dumps(checks.gitlab_code_quality(report), indent=2, ensure_ascii=False), data=True
+        )
     elif fmt == "github":
         emit(checks.github_annotations(report))
         if verbose:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ozrelease.cli.options import Settings, emit, format_option, output_option
+from ozrelease.cli.options import PathType, Settings, emit, format_option, output_option, say
 from ozrelease.errors import UsageError
 
 
@@ -17,7 +17,7 @@ def manifest() -> None:
 
 
 @manifest.command("import-publiccode")
-@click.argument("file", type=click.Path(path_type=Path), metavar="FILE")
+@click.argument("file", type=PathType(path_type=Path), metavar="FILE")
 @output_option
 def import_publiccode(file: Path, output: Path | None) -> None:
     """A Component skeleton from a publiccode.yml: name, title, repository, one release
@@ -39,7 +39,7 @@ def import_publiccode(file: Path, output: Path | None) -> None:
 
     skeleton = run(file)
     for note in skeleton.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     emit(skeleton.text, output)
 
 
@@ -47,7 +47,7 @@ def import_publiccode(file: Path, output: Path | None) -> None:
 @click.argument("name", metavar="COMPONENT|API")
 @click.option(
     "--repo",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PathType(file_okay=False, path_type=Path),
     default=Path(),
     show_default="the current directory",
     help="A clone of the component's (or the standard's) git repository, with its tags "
@@ -55,7 +55,7 @@ def import_publiccode(file: Path, output: Path | None) -> None:
 )
 @click.option(
     "--charts",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PathType(file_okay=False, path_type=Path),
     default=None,
     help="A clone of the Helm charts repository (maykinmedia/charts) with its gh-pages "
     "branch: release charts come from its published index.yaml.",
@@ -141,19 +141,18 @@ def refresh(
             known=set(ecosystem.components),
         )
         for note in result.notes:
-            click.echo(f"note: {printable(note)}", err=True)
+            say(f"note: {printable(note)}")
         if write:
             from ozrelease.ecosystem.refresh.write import write as write_file
 
             count = write_file(result, Path(result.file))
-            click.echo(
+            say(
                 f"{result.file}: {count} fact{'s' if count != 1 else ''} written"
                 if count
-                else f"{result.file}: nothing to write",
-                err=True,
+                else f"{result.file}: nothing to write"
             )
         if fmt == "json":
-            click.echo(json.dumps(as_json(result), indent=2, ensure_ascii=False))
+            emit(json.dumps(as_json(result), indent=2, ensure_ascii=False), data=True)
         else:
             emit("\n".join(text_lines(result)) + "\n")
         return
@@ -165,11 +164,9 @@ def refresh(
             from ozrelease.ecosystem.refresh.write import write_api
 
             count = write_api(found, Path(found.file))
-            click.echo(
-                f"{found.file}: {count} version{'s' if count != 1 else ''} written", err=True
-            )
+            say(f"{found.file}: {count} version{'s' if count != 1 else ''} written")
         if fmt == "json":
-            click.echo(json.dumps(standard.as_json(found), indent=2, ensure_ascii=False))
+            emit(json.dumps(standard.as_json(found), indent=2, ensure_ascii=False), data=True)
         else:
             emit("\n".join(standard.text_lines(found)) + "\n")
         return

@@ -126,6 +126,6 @@ def impact(settings: Settings, subject: str, env: str | None, fmt: str) -> None:
     deployment = load_deployment(settings, env)
     result = graphs.impact(deployment, subject)
     if fmt == "json":
-        click.echo(json.dumps(graphs.impact_json(result), indent=2, ensure_ascii=False))
+        emit(json.dumps(graphs.impact_json(result), indent=2, ensure_ascii=False), data=True)
     else:
         emit(render("impact.txt.j2", graphs.impact_view(result)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,8 +12,22 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from ozrelease.errors import OzReleaseError
+from ozrelease.inputs import path_problem, shown
+from ozrelease.terminal import inert, one_line
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class PathType(click.Path):
+    """`click.Path` that refuses, as bad usage (exit 2), what no system call would take: an
+    empty path, a NUL, a name or path longer than the system allows. (Left to the code that
+    opens it, such a path escapes as an OSError from the first `stat`.)"""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        problem = path_problem(os.fsdecode(value)) if isinstance(value, str | bytes) else None
+        if problem is not None:
+            self.fail(f"{shown(os.fsdecode(value))!r}: {problem}", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 @dataclass
@@ -25,14 +40,20 @@ class Settings:
 
 def fail_with(exc: OzReleaseError) -> NoReturn:
     for line in exc.lines():
-        click.echo(line, err=True)
+        click.echo(inert(line), err=True)
     sys.exit(exc.exit_code)
+
+
+def say(text: str) -> None:
+    """One line on stderr (a note, a warning, a problem): line breaks and control sequences
+    in the values it quotes are shown escaped, never acted on (see `ozrelease.terminal`)."""
+    click.echo(one_line(text), err=True)
 
 
 def repo_option(f: F) -> F:
     return click.option(
         "--repo",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=PathType(file_okay=False, path_type=Path),
         default=Path(),
         show_default="the current directory",
         help="The git repository to read.",
@@ -89,18 +110,32 @@ def output_option(f: F) -> F:
     return click.option(
         "-o",
         "--output",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=PathType(dir_okay=False, path_type=Path),
         default=None,
         metavar="FILE",
         help="Write to FILE (atomically: a temporary file renamed into place) instead of stdout.",
     )(f)
 
 
-def emit(text: str, output: Path | None = None) -> None:
-    """Print `text`, or write it to `output` atomically (never left half-written)."""
+def emit(text: str, output: Path | None = None, *, data: bool = False) -> None:
+    """Print `text`, or write it to `output` atomically (never left half-written).
+
+    Text formats are made inert (terminal control sequences from commits and manifests
+    shown as `\\u001b`, never acted on, see `ozrelease.terminal`) wherever they go; `data`
+    (JSON, the exports: what a program reads) only when it is printed on a terminal.
+    """
+    if not data or (output is None and _on_terminal()):
+        text = inert(text)
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
         from ozrelease.atomic import write_atomic  # (tempfile and shutil: only when writing)
 
         write_atomic(output, text)
+
+
+def _on_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream: not a terminal
+        return False

@@ -10,12 +10,12 @@ import click
 
 from ozrelease import planner
 from ozrelease.cli.manifests import load_deployment
-from ozrelease.cli.options import Settings, emit, env_option, output_option
+from ozrelease.cli.options import PathType, Settings, emit, env_option, output_option, say
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.errors import UsageError
 from ozrelease.planner.model import PREFERENCES, STRATEGIES, Plan, plan_to_json
 from ozrelease.planner.verify import load_saved, verify_saved
-from ozrelease.render import render
+from ozrelease.render import render, user_override
 from ozrelease.runbook import exports
 from ozrelease.runbook.view import runbook_view
 
@@ -70,7 +70,7 @@ USER_TEMPLATES = Path("templates")  # a project's own templates override the bui
 )
 @click.option(
     "--template",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=PathType(dir_okay=False, path_type=Path),
     default=None,
     metavar="FILE",
     help="Render with your own Jinja2 template (sandboxed; text, markdown, html and helm). "
@@ -80,7 +80,7 @@ USER_TEMPLATES = Path("templates")  # a project's own templates override the bui
 @click.option(
     "--verify",
     "verify_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=PathType(dir_okay=False, path_type=Path),
     default=None,
     metavar="PLAN.json",
     help="Re-check a saved JSON plan against the manifests and the environment now.",
@@ -131,9 +131,9 @@ def plan(
         # An engine must not receive half a plan: nothing on stdout, the reasons on stderr.
         click.echo(f"error: no safe plan exists for {result.environment}:", err=True)
         for problem in result.problems:
-            click.echo(f"  {problem.message}", err=True)
+            say(f"  {problem.message}")
         return 1
-    emit(_output(deployment, result, fmt, template), output)
+    emit(_output(deployment, result, fmt, template), output, data=fmt in ("json", *EXPORTS))
     return 0 if result.feasible else 1
 
 
@@ -152,11 +152,20 @@ def _output(deployment: Deployment, result: Plan, fmt: str, template: Path | Non
     view = (
         exports.helm_view(deployment, result) if fmt == "helm" else runbook_view(deployment, result)
     )
+    overrides = USER_TEMPLATES if USER_TEMPLATES.is_dir() else None
+    used = None if template is not None else user_override(TEMPLATES[fmt], overrides)
+    if used is not None:  # never silently: a cloned repository's ./templates/ can hold one
+        click.echo(
+            f"{'warning' if fmt in EXPORTS else 'note'}: using {used} from the current "
+            f"directory instead of the built-in {TEMPLATES[fmt]}"
+            + ("; read the script before you run it" if fmt in EXPORTS else ""),
+            err=True,
+        )
     return render(
         TEMPLATES[fmt],
         view,
         template_file=template,
-        overrides=USER_TEMPLATES if USER_TEMPLATES.is_dir() else None,
+        overrides=overrides,
         autoescape=True if fmt == "html" else None,
     )
 
@@ -166,7 +175,7 @@ def _verify(deployment: object, path: Path) -> int:
     checked = verify_saved(deployment, data, path)  # type: ignore[arg-type]
     if checked.problems:
         for problem in checked.problems:
-            click.echo(f"{path}: {problem}", err=True)
+            say(f"{path}: {problem}")
         if checked.stale:
             click.echo(
                 f"{path}: refusing a stale plan; make a new one with `ozrelease plan`", err=True

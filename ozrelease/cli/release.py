@@ -14,6 +14,7 @@ from ozrelease.cli.options import (
     env_option,
     format_option,
     repo_option,
+    say,
 )
 from ozrelease.errors import ManifestError, UsageError
 
@@ -81,7 +82,7 @@ def prepare(*, repo: Path, bump: str | None, version: str | None, yes: bool) -> 
     history = History(repo)
     prepared = releases.prepare(history, bump=bump or "auto", version=version, today=_today())
     for note in prepared.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     since = f" (was {prepared.previous.name})" if prepared.previous else " (the first release)"
     lines = [
         f"Release {prepared.version}{since}: {prepared.level}, {prepared.reason}",
@@ -175,9 +176,9 @@ def backports(settings: Settings, *, repo: Path, lines: str | None, fmt: str) ->
         on=_today(),
     )
     for note in matrix.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     if fmt == "json":
-        click.echo(json.dumps(matrix_module.as_json(matrix), indent=2, ensure_ascii=False))
+        emit(json.dumps(matrix_module.as_json(matrix), indent=2, ensure_ascii=False), data=True)
     else:
         emit(render("backports.txt.j2", matrix_module.view(matrix)))
 
@@ -221,6 +222,6 @@ def status(settings: Settings, *, env: str | None, on: str | None, fmt: str) -> 
             raise UsageError(f"--on: {on!r} is not a date (YYYY-MM-DD)") from None
     result = statuses.status(load_deployment(settings, env), day)
     if fmt == "json":
-        click.echo(json.dumps(statuses.as_json(result), indent=2, ensure_ascii=False))
+        emit(json.dumps(statuses.as_json(result), indent=2, ensure_ascii=False), data=True)
     else:
         emit(render("status.txt.j2", statuses.view(result)))

@@ -35,6 +35,7 @@ from ozrelease.ecosystem.model import (
     component_of,
 )
 from ozrelease.errors import InputError, ManifestError, Problem
+from ozrelease.inputs import MAX_INT_DIGITS, huge_number, path_problem, read_bytes, shown
 from ozrelease.resources import bundled_manifests
 from ozrelease.versions import Range, Version, parse_range, parse_version
 
@@ -724,7 +725,10 @@ def _read_text(path: Path, display: str, report: _Report) -> str | None:
                 f"than {MAX_FILE_BYTES // 2**20} MiB are refused",
             )
             return None
-        data = path.read_bytes()
+        data = read_bytes(path, limit=MAX_FILE_BYTES)  # (a FIFO or a device is refused)
+    except InputError as exc:
+        report.add(Where(display), exc.message)
+        return None
     except OSError as exc:
         report.add(Where(display), f"cannot read: {exc.strerror}")
         return None
@@ -758,6 +762,15 @@ _ERROR_AT = re.compile(r"at line (\d+), column (\d+)")
 
 
 def _parse(source: _Source, report: _Report) -> list[Any] | None:
+    if (huge := huge_number(source.text)) is not None:  # (int() and str() refuse it)
+        report.items.append(
+            (
+                Where(source.display, 0, (), _FixedLine(huge[0])),
+                f"a number of {huge[1]:,} digits; more than {MAX_INT_DIGITS:,} is refused",
+                False,
+            )
+        )
+        return None
     try:
         docs: Any = yaml_rs.loads(
             source.text + f"\n---\n{_SENTINEL}\n",
@@ -1136,6 +1149,8 @@ def load_environment(ecosystem: Ecosystem, spec: str | None) -> Environment:
         )
     if spec in ecosystem.environments:
         return ecosystem.environments[spec]
+    if (problem := path_problem(spec)) is not None:
+        raise InputError(f"unknown environment {shown(spec)!r}, and not a path: {problem}")
     path = Path(spec)
     if path.suffix in (".yaml", ".yml") or path.is_file():
         return _environment_from_file(ecosystem, path)

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from ozrelease.errors import InputError, ManifestError, Problem
+from ozrelease.inputs import read_text
 from ozrelease.versions import parse_version
 
 __all__ = ["PUBLICCODE_FILES", "Skeleton", "import_publiccode", "set_release", "slug"]
@@ -147,6 +148,9 @@ def slug(text: str) -> str:
     return out or "component"
 
 
+MAX_PUBLICCODE_BYTES = 4 * 2**20  # publiccode.yml files are a few KiB
+
+
 def import_publiccode(path: Path) -> Skeleton:
     """A Component skeleton from publiccode.yml: name, title, description, repository, one
     release (softwareVersion, releaseDate) with `dependsOn` as `requires`, and the `features`
@@ -155,18 +159,11 @@ def import_publiccode(path: Path) -> Skeleton:
     Raises ManifestError (exit 2) listing every problem as FILE:LINE.
     """
     file = str(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such file", file=file) from None
-    except IsADirectoryError:
-        raise InputError("a directory, not a publiccode.yml file", file=file) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=file) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=file) from None
+    raw = read_text(path, limit=MAX_PUBLICCODE_BYTES)  # (a FIFO or /dev/zero is refused)
     try:
         root = yaml.compose(raw, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise InputError("YAML nested too deeply", file=file) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -3,7 +3,6 @@ the environment as it is now. Independent of the search: it only replays the ste
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from ozrelease.ecosystem.compat import Deployment, Violation
 from ozrelease.ecosystem.model import component_of
 from ozrelease.errors import InputError
+from ozrelease.inputs import MissingInputError, parse_json, read_text
 from ozrelease.planner.model import PLAN_FORMAT, Plan
 from ozrelease.versions import Version, parse_version
 
@@ -196,13 +196,9 @@ def _identity(violation: Violation) -> tuple[str, str, str]:
 def load_saved(path: Path) -> dict[str, Any]:
     """A saved `ozrelease plan --format json` file, checked for shape."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        data = parse_json(read_text(path), file=str(path))  # (bounded; a FIFO is refused)
+    except MissingInputError:
         raise InputError(f"{path}: no such file (--verify)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=str(path)) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not JSON: {exc.msg}", file=str(path), line=exc.lineno) from None
     if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
         raise InputError(
             f'not an ozrelease plan (expected "format": "{PLAN_FORMAT}"; '

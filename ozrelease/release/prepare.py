@@ -26,7 +26,8 @@ from ozrelease.changelog.config import Config, SectionRule, load_config
 from ozrelease.changelog.generate import Changelog, Generated, generate, render_section, update_text
 from ozrelease.ecosystem.publiccode import PUBLICCODE_FILES, set_release
 from ozrelease.errors import GitError, InputError, OzReleaseError, UsageError
-from ozrelease.history import History, Tag
+from ozrelease.history import History, Tag, tag_name_problem
+from ozrelease.inputs import MissingInputError, read_text
 from ozrelease.versions import Version, parse_version
 
 __all__ = [
@@ -193,6 +194,11 @@ def prepare(
         label = str(wanted)
 
     tag = _tag_name(label, tags, config, bumpversion)
+    if (problem := tag_name_problem(tag)) is not None:  # e.g. a tag-format of `--message=...`
+        raise InputError(
+            f"the release tag would be {tag!r}: {problem}",
+            file=str(config.source) if config.source else None,
+        )
     existing = next((t for t in tags if t.name == tag), None)
     if existing is not None:
         raise GitError(f"tag {tag} exists already (on {existing.sha[:12]}); nothing was changed")
@@ -359,14 +365,9 @@ def _commit_template(history: History, head: str) -> str:
 
 def _read(path: Path) -> str | None:
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return handle.read()
-    except FileNotFoundError:
+        return read_text(path, newline="")  # (bounded; a FIFO is refused)
+    except MissingInputError:
         return None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=str(path)) from None
 
 
 def _relative(root: Path, path: Path | str) -> str:
@@ -701,7 +702,7 @@ def apply(history: History, prepared: Prepared) -> Applied:
     written: list[FileEdit] = []
     try:
         for edit in prepared.edits:
-            write_atomic(root / edit.path, edit.after)
+            write_atomic(root / edit.path, edit.after, expect=edit.before)  # (not edited since)
             written.append(edit)
         paths = [edit.path for edit in prepared.edits]
         sha = history.commit_paths(paths, prepared.commit_message)
