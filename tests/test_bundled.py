@@ -12,6 +12,7 @@ import yaml
 
 from ozrelease import planner
 from ozrelease.ecosystem import load as manifest
+from ozrelease.ecosystem import releases
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.planner.verify import verify_plan
 from ozrelease.resources import bundled_manifests, schema_text
@@ -83,10 +84,10 @@ def test_every_bundled_document_matches_the_json_schema() -> None:
 def test_the_schema_knows_exactly_the_keys_the_loader_accepts() -> None:
     defs = json.loads(schema_text())["$defs"]
     assert set(defs["component"]["properties"]) == manifest.COMPONENT_KEYS
-    assert set(defs["release"]["properties"]) == manifest.RELEASE_KEYS
-    assert set(defs["defaults"]["properties"]) == manifest.DEFAULTS_KEYS
-    assert set(defs["deploy"]["properties"]) == manifest.DEPLOY_KEYS
-    assert set(defs["deploy"]["properties"]["helm"]["properties"]) == manifest.HELM_KEYS
+    assert set(defs["release"]["properties"]) == releases.RELEASE_KEYS
+    assert set(defs["defaults"]["properties"]) == releases.DEFAULTS_KEYS
+    assert set(defs["deploy"]["properties"]) == releases.DEPLOY_KEYS
+    assert set(defs["deploy"]["properties"]["helm"]["properties"]) == releases.HELM_KEYS
     assert set(defs["api"]["properties"]) == manifest.API_KEYS
     assert set(defs["environment"]["properties"]) == manifest.ENVIRONMENT_KEYS
 

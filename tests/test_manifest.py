@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ozrelease.ecosystem import load as manifest
+from ozrelease.ecosystem import source
 from ozrelease.errors import ManifestError
 from ozrelease.versions import parse_version
 
@@ -346,7 +347,7 @@ def test_validate_reports_every_problem_at_once(valid: Path, write, ozr) -> None
 def test_huge_file_is_refused_without_reading_it(valid: Path, tmp_path: Path, ozr) -> None:
     big = tmp_path / "manifests" / "big.yaml"
     with big.open("wb") as handle:
-        handle.truncate(manifest.MAX_FILE_BYTES + 1)
+        handle.truncate(source.MAX_FILE_BYTES + 1)
     result = ozr("validate")
     assert result.exit_code == 1
     assert (

@@ -14,13 +14,14 @@ from hypothesis import strategies as st
 
 from ozrelease.cli import cli
 from ozrelease.ecosystem import load as manifest
+from ozrelease.ecosystem import releases
 
 KEYS = sorted(
     manifest.COMPONENT_KEYS
-    | manifest.RELEASE_KEYS
+    | releases.RELEASE_KEYS
     | manifest.API_KEYS
     | manifest.ENVIRONMENT_KEYS
-    | manifest.DEPLOY_KEYS
+    | releases.DEPLOY_KEYS
     | {"helm", "bogus"}
 )
 NAMES = ["open-zaak", "open-notificaties", "zaken", "notificaties", "postgresql", "x", "Bad_Name"]
