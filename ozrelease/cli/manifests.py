@@ -8,6 +8,7 @@ import click
 
 from ozrelease.cli.options import Settings, emit, env_option, format_option, output_option
 from ozrelease.ecosystem import graph as graphs
+from ozrelease.ecosystem import graph_view
 from ozrelease.ecosystem import load as manifest
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.errors import ManifestError
@@ -100,7 +101,7 @@ def graph(settings: Settings, env: str | None, fmt: str, output: object) -> None
         text = json.dumps(graphs.as_json(view), indent=2, ensure_ascii=False) + "\n"
     else:
         suffix = {"text": "txt", "dot": "dot", "mermaid": "mmd"}[fmt]
-        text = render(f"graph.{suffix}.j2", graphs.view_model(view))
+        text = render(f"graph.{suffix}.j2", graph_view.view_model(view))
     emit(text, output)  # type: ignore[arg-type]
 
 
@@ -124,8 +125,10 @@ def impact(settings: Settings, subject: str, env: str | None, fmt: str) -> None:
       ozrelease impact open-zaak@utrecht=1.30.0 --env fleet.yaml --format json
     """
     deployment = load_deployment(settings, env)
-    result = graphs.impact(deployment, subject)
+    from ozrelease.planner import impact as impacts
+
+    result = impacts.impact(deployment, subject)
     if fmt == "json":
-        click.echo(json.dumps(graphs.impact_json(result), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(impacts.impact_json(result), indent=2, ensure_ascii=False))
     else:
-        emit(render("impact.txt.j2", graphs.impact_view(result)))
+        emit(render("impact.txt.j2", impacts.impact_view(result)))

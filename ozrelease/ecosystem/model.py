@@ -71,10 +71,6 @@ class Deploy:
             }
         )
 
-    @property
-    def empty(self) -> bool:
-        return self == NO_DEPLOY
-
 
 NO_DEPLOY = Deploy()
 
