@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from ozrelease.cli import cli
 from ozrelease.ecosystem import load as manifest
 from ozrelease.ecosystem import releases
+from ozrelease.errors import InputError
 
 KEYS = sorted(
     manifest.COMPONENT_KEYS
@@ -80,7 +81,13 @@ def _check(text: str | bytes) -> None:
             path.write_bytes(text)
         else:
             path.write_text(text, encoding="utf-8")
-        _eco, problems = manifest.check(path)
+        try:
+            _eco, problems = manifest.check(path)
+        except InputError as exc:  # nothing in it at all: say so, exit 2
+            assert "no manifests here" in exc.message
+            result = CliRunner().invoke(cli, ["--manifests", str(path), "validate"])
+            assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+            return
         for problem in problems:
             assert problem.file == str(path)
             assert problem.message and "\n" not in problem.message

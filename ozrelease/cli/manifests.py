@@ -11,25 +11,54 @@ from ozrelease.ecosystem import graph as graphs
 from ozrelease.ecosystem import graph_view
 from ozrelease.ecosystem import load as manifest
 from ozrelease.ecosystem.compat import Deployment
+from ozrelease.ecosystem.model import Ecosystem
 from ozrelease.errors import ManifestError
 from ozrelease.render import render
 from ozrelease.resources import schema_text
 
 
-def load_deployment(settings: Settings, env: str | None) -> Deployment:
+def load_ecosystem(settings: Settings) -> Ecosystem:
+    """The manifests, valid; their warnings (an undeclared API a typo away from a declared
+    one, the bundled ecosystem used instead of ./manifests) said once on stderr."""
     ecosystem = manifest.load(settings.manifests)
+    _warn(ecosystem)
+    return ecosystem
+
+
+def _warn(ecosystem: Ecosystem) -> None:
+    for warning in ecosystem.warnings:
+        click.echo(str(warning), err=True)
+
+
+def load_deployment(settings: Settings, env: str | None) -> Deployment:
+    ecosystem = load_ecosystem(settings)
     return Deployment(ecosystem, manifest.load_environment(ecosystem, env))
 
 
 @click.command("validate")
+@click.option(
+    "--env",
+    "env",
+    default=None,
+    metavar="ENV",
+    help="Also check this environment: an Environment name or a YAML file.",
+)
 @click.pass_obj
-def validate(settings: Settings) -> int:
-    """Check the manifests and report every problem as FILE:LINE: message.
+def validate(settings: Settings, env: str | None) -> int:
+    """Check the manifests (and, with --env, an environment file) and report every problem
+    as FILE:LINE: message.
 
     Exit 0 when the manifests are valid, 1 when problems were found, 2 when they could not
-    be read at all.
+    be read at all (or hold no ozrelease manifests).
     """
     ecosystem, problems = manifest.check(settings.manifests)
+    _warn(ecosystem)
+    checked = None
+    if env is not None and not problems:
+        try:
+            checked = manifest.load_environment(ecosystem, env)
+        except ManifestError as exc:
+            problems = list(exc.problems)
     if problems:
         for line in ManifestError(problems).lines():
             click.echo(line, err=True)
@@ -46,6 +75,11 @@ def validate(settings: Settings) -> int:
         )
     )
     click.echo(f"{ecosystem.source}: valid ({summary})")
+    if checked is not None:
+        click.echo(
+            f"{checked.where.file}: environment {checked.name} valid "
+            f"({_plural(len(checked.deployed), 'deployed component')})"
+        )
     return 0
 
 
@@ -94,7 +128,7 @@ def graph(settings: Settings, env: str | None, fmt: str, output: object) -> None
       ozrelease graph --env example-gemeente --format json | jq .violations
     """
     if env is None:
-        view = graphs.ecosystem_graph(manifest.load(settings.manifests))
+        view = graphs.ecosystem_graph(load_ecosystem(settings))
     else:
         view = graphs.deployment_graph(load_deployment(settings, env))
     if fmt == "json":

@@ -19,7 +19,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Settings:
     """What the root command knows; loaded lazily so `--help` never reads manifests."""
 
-    manifests: Path | None = None
+    manifests: Path | str | None = None  # str: "bundled"
     _cache: dict[str, Any] = field(default_factory=dict)
 
 

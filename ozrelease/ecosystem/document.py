@@ -37,6 +37,10 @@ class Doc:
         prefix = f"{self.label}: " if self.label else ""
         self.report.add(self.where(path), f"{prefix}{message}", value=value)
 
+    def warn(self, path: KeyPath, message: str) -> None:
+        prefix = f"{self.label}: " if self.label else ""
+        self.report.warn(self.where(path), f"warning: {prefix}{message}")
+
     # -- shapes
 
     def mapping(self, value: Any, path: KeyPath, what: str) -> dict[str, Any] | None:
@@ -84,8 +88,9 @@ class Doc:
         return None
 
     def literal(self, value: int | float, path: KeyPath) -> str:
-        """A number as it was written: `1.30` stays `1.30`, not the float 1.3."""
-        if isinstance(value, float):
+        """A number as it was written: `1.30` stays `1.30`, not the float 1.3, and `0o17`
+        stays `0o17` (which is then refused), not 15."""
+        if isinstance(value, float) or self.source.numbers_may_differ():
             raw = self.source.raw_scalar(self.index, path)
             if raw is not None:
                 return raw

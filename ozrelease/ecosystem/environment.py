@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from ozrelease.ecosystem.compat import binding_problems
 from ozrelease.ecosystem.document import Doc
 from ozrelease.ecosystem.model import (
     LATEST,
-    Api,
     Component,
     Environment,
     KeyPath,
@@ -23,8 +22,11 @@ def read_environment_body(
     doc: Doc,
     data: dict[str, Any],
     components: Mapping[str, Component],
-    apis: Mapping[str, Api],
+    apis: Collection[str],
+    suspects: Collection[str],
 ) -> Environment | None:
+    """The Environment `data` describes. `apis`: every API name known; `suspects`: names
+    of components whose files are broken (references to them are not reported again)."""
     deployed: dict[str, Version] = {}
     if "deployed" not in data:
         doc.error((), "no 'deployed' (COMPONENT or COMPONENT@INSTANCE: version)")
@@ -34,6 +36,8 @@ def read_environment_body(
         if doc.name(key, path, "deployed", instance=True) is None:
             continue
         name = component_of(key)
+        if name not in components and name in suspects:
+            continue  # its own file is broken, and says so
         if name not in components:
             doc.error(path, f"deploys unknown component {name!r}{did_you_mean(name, components)}")
             continue
@@ -51,8 +55,11 @@ def read_environment_body(
             continue
         deployed[key] = version
 
-    wiring = _read_wiring(doc, data, deployed, components, apis)
-    targets = _read_targets(doc, data, deployed, components)
+    # Keys written but invalid are reported once, above; wiring and targets that name
+    # them are not reported again.
+    written = {key for key in raw if isinstance(key, str)}
+    wiring = _read_wiring(doc, data, deployed, written, components, apis)
+    targets = _read_targets(doc, data, deployed, written, components)
     env = Environment(
         name=str(data["name"]),
         where=doc.where(("name",)),
@@ -81,8 +88,9 @@ def _read_wiring(
     doc: Doc,
     data: Mapping[str, Any],
     deployed: Mapping[str, Version],
+    written: set[str],
     components: Mapping[str, Component],
-    apis: Mapping[str, Api],
+    apis: Collection[str],
 ) -> dict[str, dict[str, str]]:
     wiring: dict[str, dict[str, str]] = {}
     if "wiring" not in data:
@@ -90,6 +98,8 @@ def _read_wiring(
     raw = doc.mapping(data["wiring"], ("wiring",), "wiring") or {}
     for consumer, entries in raw.items():
         path: KeyPath = ("wiring", consumer)
+        if consumer not in deployed and consumer in written:
+            continue
         if consumer not in deployed:
             doc.error(
                 path,
@@ -106,6 +116,8 @@ def _read_wiring(
                     f"{field_text(p)}: expected a deployed component, found {type_name(provider)}",
                     value=True,
                 )
+                continue
+            if provider not in deployed and provider in written:
                 continue
             if provider not in deployed:
                 doc.error(
@@ -147,6 +159,7 @@ def _read_targets(
     doc: Doc,
     data: Mapping[str, Any],
     deployed: Mapping[str, Version],
+    written: set[str],
     components: Mapping[str, Component],
 ) -> dict[str, Version | str]:
     targets: dict[str, Version | str] = {}
@@ -157,6 +170,9 @@ def _read_targets(
     for key, value in raw.items():
         path: KeyPath = ("targets", key)
         if key not in deployed and key not in names:
+            if key in written or key in {component_of(w) for w in written}:
+                continue  # its deployed entry is invalid, and says so
+
             doc.error(
                 path,
                 f"targets: {key!r} is not deployed in this environment"

@@ -7,6 +7,7 @@ from PyYAML's composer, run on a file only when one of its problems must be loca
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ from ozrelease.ecosystem.model import (
     Ecosystem,
     Environment,
     Release,
+    Where,
+    used_apis,
 )
 from ozrelease.ecosystem.releases import (
     DEFAULTS_KEYS,
@@ -33,8 +36,10 @@ from ozrelease.ecosystem.releases import (
 from ozrelease.ecosystem.source import (
     Report,
     Source,
+    closest,
     did_you_mean,
     display_name,
+    escaped,
     field_text,
     find_files,
     parse,
@@ -65,11 +70,18 @@ class _Loaded:
     components: list[tuple[Component, Doc, Refs]] = field(default_factory=list)
     apis: list[tuple[Api, Doc]] = field(default_factory=list)
     environments: list[tuple[dict[str, Any], Doc]] = field(default_factory=list)
+    documents: int = 0
+    kinds: int = 0  # documents of an ozrelease kind, or a typo of one, valid or not
+    # names that a broken file or document probably defines: a reference to one is not
+    # reported again (the cause is, once)
+    suspects: set[str] = field(default_factory=set)
 
 
 def _read_component(doc: Doc, data: dict[str, Any], loaded: _Loaded) -> None:
     doc.keys(data, (), COMPONENT_KEYS, "a Component")
     name = doc.name(data.get("name"), ("name",), "component") if "name" in data else None
+    if name is None and isinstance(data.get("name"), str):
+        loaded.suspects.add(data["name"])
     if "name" not in data:
         doc.error((), "Component without 'name'")
     if name:
@@ -215,26 +227,32 @@ def _cross_check(loaded: _Loaded, report: Report) -> Ecosystem:
     for component, doc, refs in loaded.components:
         if components.get(component.name) is not component:
             continue
+        warned: set[str] = set()
         for kind, name, path in refs:
-            if kind == "api" and name not in apis:
+            if kind == "api":
+                # Declaring an API is optional; a name a typo away from a declared one is
+                # probably that one.
+                close = closest(name, apis) if name not in apis else None
+                if close is not None and name not in warned:
+                    warned.add(name)
+                    doc.warn(
+                        path,
+                        f"{field_text(path)}: API {name!r} is not declared (did you mean "
+                        f"{close!r}?)",
+                    )
+            elif name == component.name:
+                doc.error(path, f"{field_text(path)}: a component cannot require itself")
+            elif name not in components and name not in loaded.suspects:
                 doc.error(
                     path,
-                    f"{field_text(path)}: unknown API {name!r}"
-                    f"{did_you_mean(name, apis)} (declare it as kind: API)",
+                    f"{field_text(path)}: requires unknown component {name!r}"
+                    f"{did_you_mean(name, components)}",
                 )
-            elif kind == "component":
-                if name == component.name:
-                    doc.error(path, f"{field_text(path)}: a component cannot require itself")
-                elif name not in components:
-                    doc.error(
-                        path,
-                        f"{field_text(path)}: requires unknown component {name!r}"
-                        f"{did_you_mean(name, components)}",
-                    )
 
+    known_apis = set(apis) | used_apis(components.values())
     environments: dict[str, Environment] = {}
     for data, doc in loaded.environments:
-        env = read_environment_body(doc, data, components, apis)
+        env = read_environment_body(doc, data, components, known_apis, loaded.suspects)
         if env is None:
             continue
         if env.name in environments:
@@ -249,24 +267,64 @@ def _cross_check(loaded: _Loaded, report: Report) -> Ecosystem:
     return Ecosystem(components=components, apis=apis, environments=environments, source="")
 
 
-def check(manifests: Path | None = None) -> tuple[Ecosystem, list[Problem]]:
+_NAME_LINE = re.compile(r"^name:[ \t]*[\"'\[]?([a-z0-9][a-z0-9-]*)", re.M)
+
+
+def _suspects(path: Path, text: str | None) -> set[str]:
+    """What a file that could not be read probably defines: its `name:` lines, its stem."""
+    found = {path.stem}
+    if text is not None:
+        found.update(_NAME_LINE.findall(text))
+    return found
+
+
+def check(manifests: Path | str | None = None) -> tuple[Ecosystem, list[Problem]]:
     """Read and validate the manifests; return what could be read and every problem."""
     with gcpause.paused():
         return _check(manifests)
 
 
-def _check(manifests: Path | None) -> tuple[Ecosystem, list[Problem]]:
-    root, given = _resolve_root(manifests)
+def _check(manifests: Path | str | None) -> tuple[Ecosystem, list[Problem]]:
+    root, given, implicit = _resolve_root(manifests)
     report = Report()
+    loaded = _read_all(root, given, report)
+    where = escaped(str(given if given is not None else root))
+    if loaded.documents == 0 and not report.items and not implicit:
+        raise InputError(f"{where}: no manifests here (no YAML documents)")
+    if implicit and loaded.kinds == 0 and not loaded.suspects:
+        # ./manifests of another tool (a Kubernetes repository's): not our ecosystem.
+        report = Report()
+        report.warn(
+            Where(where),
+            "note: no ozrelease manifests here (no document of kind "
+            f"{', '.join(KINDS)}); using the bundled Open Zaak ecosystem "
+            "(--manifests DIR to choose, --manifests bundled to say so)",
+        )
+        root, given = bundled_manifests(), None
+        loaded = _read_all(root, given, report)
+    ecosystem = _cross_check(loaded, report)
+    ecosystem = Ecosystem(
+        components=dict(sorted(ecosystem.components.items())),
+        apis=dict(sorted(ecosystem.apis.items())),
+        environments=dict(sorted(ecosystem.environments.items())),
+        source=escaped(str(given)) if given is not None else BUNDLED_NAME,
+        warnings=tuple(report.warnings()),
+    )
+    return ecosystem, report.problems()
+
+
+def _read_all(root: Path, given: Path | None, report: Report) -> _Loaded:
     loaded = _Loaded()
-    for path in find_files(root):
+    for path in find_files(root, report, lambda p: display_name(p, root, given)):
         display = display_name(path, root, given)
         text = read_text(path, display, report)
         if text is None:
+            loaded.suspects |= _suspects(path, None)
             continue
         source = Source(display, text)
         docs = parse(source, report)
         if docs is None:
+            loaded.suspects |= _suspects(path, text)
             continue
         index = -1
         for data in docs:
@@ -275,14 +333,7 @@ def _check(manifests: Path | None) -> tuple[Ecosystem, list[Problem]]:
             index += 1
             doc = Doc(source, index, report, "")
             _read_document(doc, data, loaded)
-    ecosystem = _cross_check(loaded, report)
-    ecosystem = Ecosystem(
-        components=dict(sorted(ecosystem.components.items())),
-        apis=dict(sorted(ecosystem.apis.items())),
-        environments=dict(sorted(ecosystem.environments.items())),
-        source=str(given) if given is not None else str(root),
-    )
-    return ecosystem, report.problems()
+    return loaded
 
 
 def _read_document(doc: Doc, data: Any, loaded: _Loaded) -> None:
@@ -295,6 +346,9 @@ def _read_document(doc: Doc, data: Any, loaded: _Loaded) -> None:
     if "kind" not in data:
         doc.error((), f"document without 'kind' (one of {', '.join(KINDS)})")
         return
+    loaded.documents += 1
+    if isinstance(kind, str) and (kind in _READERS or closest(kind, KINDS) is not None):
+        loaded.kinds += 1
     if not isinstance(kind, str) or kind not in _READERS:
         doc.error(
             ("kind",),
@@ -305,19 +359,27 @@ def _read_document(doc: Doc, data: Any, loaded: _Loaded) -> None:
     _READERS[kind](doc, data, loaded)
 
 
-def _resolve_root(manifests: Path | None) -> tuple[Path, Path | None]:
-    """The manifests to read and the path to show in messages (None: bundled)."""
+BUNDLED = "bundled"  # `--manifests bundled`: the ecosystem that ships with ozrelease
+BUNDLED_NAME = "the bundled Open Zaak ecosystem"
+
+
+def _resolve_root(manifests: Path | str | None) -> tuple[Path, Path | None, bool]:
+    """The manifests to read, the path to show in messages (None: bundled), and whether
+    it was only the default (./manifests, which may belong to another tool)."""
+    if manifests == BUNDLED:
+        return bundled_manifests(), None, False
     if manifests is not None:
+        manifests = Path(manifests)
         if not manifests.exists():
-            raise InputError(f"{manifests}: no such file or directory (--manifests)")
-        return manifests, manifests
+            raise InputError(f"{escaped(str(manifests))}: no such file or directory (--manifests)")
+        return manifests, manifests, False
     local = Path("manifests")
     if local.is_dir():
-        return local, local
-    return bundled_manifests(), None
+        return local, local, True
+    return bundled_manifests(), None, False
 
 
-def load(manifests: Path | None = None) -> Ecosystem:
+def load(manifests: Path | str | None = None) -> Ecosystem:
     """Read the manifests; raise ManifestError with every problem when they are invalid."""
     ecosystem, problems = check(manifests)
     if problems:
@@ -349,11 +411,12 @@ def load_environment(ecosystem: Ecosystem, spec: str | None) -> Environment:
 
 
 def _environment_from_file(ecosystem: Ecosystem, path: Path) -> Environment:
+    shown = escaped(str(path))
     if not path.is_file():
-        raise InputError(f"{path}: no such file (--env)")
+        raise InputError(f"{shown}: no such file (--env)")
     report = Report()
-    text = read_text(path, str(path), report)
-    source = Source(str(path), text or "")
+    text = read_text(path, shown, report)
+    source = Source(shown, text or "")
     docs = parse(source, report) if text is not None else None
     envs: list[Environment] = []
     if docs is not None:
@@ -374,12 +437,14 @@ def _environment_from_file(ecosystem: Ecosystem, path: Path) -> Environment:
                 continue
             _read_document(doc, data, loaded)
         for data, doc in loaded.environments:
-            env = read_environment_body(doc, data, ecosystem.components, ecosystem.apis)
+            env = read_environment_body(
+                doc, data, ecosystem.components, ecosystem.api_names(), set()
+            )
             if env is not None:
                 envs.append(env)
         if not report.items and len(envs) != 1:
             raise InputError(
-                f"{path}: expected exactly one Environment document, found {len(envs)}"
+                f"{shown}: expected exactly one Environment document, found {len(envs)}"
             )
     if report.items:
         raise ManifestError(report.problems())
@@ -391,6 +456,6 @@ def counts(ecosystem: Ecosystem) -> Counter[str]:
     return Counter(
         components=len(ecosystem.components),
         releases=sum(len(c.releases) for c in ecosystem.components.values()),
-        apis=len(ecosystem.apis),
+        apis=len(ecosystem.api_names()),
         environments=len(ecosystem.environments),
     )
