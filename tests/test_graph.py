@@ -97,11 +97,50 @@ def test_impact_names_what_must_move_with_the_constraint_quoted(small, write, oz
     )
     assert "-> postgresql must move: 14 to 15 (2 releases) would satisfy it" in out
     assert "ok      open-notificaties 1.8.0 consumes autorisaties >=1.0" in out
-    assert "Must move with it: postgresql" in out
+    assert (
+        "Must move with it (as `ozrelease plan --to open-zaak=1.30.0` plans it, 1 window):\n"
+        "  postgresql 13 -> 14: open-zaak 1.30.0 requires postgresql >=14, but postgresql is "
+        "at 13\n"
+    ) in out
     data = json.loads(ozr("impact", "open-zaak=1.30.0", "--format", "json").stdout)
     (instance,) = data["instances"]
     assert instance["mustMove"] == ["postgresql"]
     assert instance["direct"] is True
+    assert data["moves"] == [
+        {
+            "component": "postgresql",
+            "from": "13",
+            "to": "14",
+            "pulledInBy": "open-zaak",
+            "reason": "open-zaak 1.30.0 requires postgresql >=14, but postgresql is at 13",
+        }
+    ]
+
+
+def test_impact_names_what_the_plan_pulls_in_through_a_required_stop() -> None:
+    # Open Object 3.5.0 -> 4.3.0 stops at 3.6.2, which requires objecttypes-api >=3.4.0: no
+    # neighbour of 4.3.0 breaks, yet planning it moves objecttypes-api. impact says so.
+    from conftest import run_cli
+
+    result = run_cli(["impact", "open-object"])
+    assert result.exit_code == 0, result.output
+    assert "Nothing else has to move" not in result.stdout
+    assert "open-object 3.5.0 -> 4.3.0: 2 steps, through 3.6.2 (required stops)" in result.stdout
+    assert re.search(
+        r"^  objecttypes-api 3\.3\.0 -> 3\.4\.\d: open-object 3\.6\.2 requires objecttypes-api "
+        r">=3\.4\.0, but objecttypes-api is at 3\.3\.0$",
+        result.stdout,
+        re.M,
+    ), result.stdout
+    data = json.loads(run_cli(["impact", "open-object", "--format", "json"]).stdout)
+    planned = json.loads(run_cli(["plan", "--to", "open-object=latest", "--format", "json"]).stdout)
+    pulled = {
+        (s["component"], s["to"])
+        for w in planned["windows"]
+        for s in w["steps"]
+        if s["component"] != "open-object"
+    }
+    assert {(m["component"], m["to"]) for m in data["moves"]} == pulled != set()
 
 
 def test_impact_on_a_consumer_that_must_follow(small, write, ozr) -> None:

@@ -1,5 +1,6 @@
 """What upgrading one component touches: the constraints around it, before and after, and
-what must move with it."""
+what must move with it, which is what the planner moves for that one target (`impact X`
+names whatever `plan --to X` would move, and why)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from ozrelease.ecosystem.compat import Deployment, Need
 from ozrelease.ecosystem.graph import stop_path
 from ozrelease.ecosystem.model import Component, Release, component_of
 from ozrelease.errors import InputError
+from ozrelease.planner import plan
+from ozrelease.planner.model import Plan, Step
 from ozrelease.versions import Version, parse_version
 
 
@@ -36,11 +39,22 @@ class KeyImpact:
     path: tuple[str, ...]  # the shortest upgrade path (stops), including new
     checks: tuple[Check, ...]
     dropped: tuple[str, ...]  # APIs provided now and no longer by the new release
-    must_move: tuple[str, ...]  # neighbours whose constraints break
+    must_move: tuple[str, ...]  # the keys the plan moves because of this one
 
     @property
     def broken(self) -> tuple[Check, ...]:
         return tuple(c for c in self.checks if not c.holds_after)
+
+
+@dataclass(frozen=True)
+class Move:
+    """A key the plan for the target moves, though nobody asked, and why."""
+
+    key: str
+    from_label: str
+    to_label: str
+    pulled_in_by: str | None
+    reason: str  # the constraint that would break if it stayed
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,10 @@ class Impact:
     component: str
     version: str
     keys: tuple[KeyImpact, ...]
+    feasible: bool = True  # a safe plan reaches the target
+    windows: int = 0  # the windows that plan takes
+    moves: tuple[Move, ...] = ()
+    problems: tuple[str, ...] = ()  # infeasible: why, in the manifests' terms
 
 
 def impact(deployment: Deployment, subject: str) -> Impact:
@@ -65,10 +83,57 @@ def impact(deployment: Deployment, subject: str) -> Impact:
         )
     component = deployment.ecosystem.components[component_of(keys[0])]
     release = _pick_release(component, wanted.strip())
+    found = plan(deployment, [f"{name}={release.label}"])
+    moves = _moves(deployment, found, set(keys)) if found.feasible else ()
     results = []
     for key in keys:
-        results.append(_impact_on(deployment, key, release))
-    return Impact(env.name, component.name, release.label, tuple(results))
+        pulled = tuple(sorted(m.key for m in moves if m.pulled_in_by in (key, None)))
+        results.append(_impact_on(deployment, key, release, found, pulled))
+    return Impact(
+        env.name,
+        component.name,
+        release.label,
+        tuple(results),
+        feasible=found.feasible,
+        windows=len(found.windows),
+        moves=moves,
+        problems=tuple(p.message for p in found.problems),
+    )
+
+
+def _moves(deployment: Deployment, found: Plan, targets: set[str]) -> tuple[Move, ...]:
+    """Every key the plan moves besides the targets: from where to where, and why."""
+    first: dict[str, Step] = {}
+    last: dict[str, Step] = {}
+    for step in found.steps:
+        if step.component in targets:
+            continue
+        first.setdefault(step.component, step)
+        last[step.component] = step
+    return tuple(
+        Move(
+            key,
+            first[key].from_label,
+            last[key].to_label,
+            first[key].pulled_in_by,
+            _reason(deployment, found, key),
+        )
+        for key in sorted(first)
+    )
+
+
+def _reason(deployment: Deployment, found: Plan, key: str) -> str:
+    """The first constraint of the plan's states that `key`, left where it was, breaks."""
+    stays = [found.start[key]] + [s.to_version for s in found.steps if s.component == key][:-1]
+    for version in stays:
+        for state in found.states()[1:]:
+            if state[key] == version:
+                continue
+            trial = {**state, key: version}
+            for violation in deployment.violations(trial):
+                if key in violation.components:
+                    return deployment.explain(violation)
+    return "it moves so that the plan needs no more windows"
 
 
 def _pick_release(component: Component, wanted: str) -> Release:
@@ -88,7 +153,9 @@ def _pick_release(component: Component, wanted: str) -> Release:
     return found
 
 
-def _impact_on(deployment: Deployment, key: str, new: Release) -> KeyImpact:
+def _impact_on(
+    deployment: Deployment, key: str, new: Release, found: Plan, pulled: tuple[str, ...]
+) -> KeyImpact:
     env = deployment.environment
     current_version = env.deployed[key]
     current = deployment.release(key, current_version)
@@ -144,19 +211,22 @@ def _impact_on(deployment: Deployment, key: str, new: Release) -> KeyImpact:
                 )
             )
     dropped = tuple(sorted(api for api in current.provides if api not in new.provides))
-    path = stop_path(
-        deployment.ecosystem.components[component_of(key)], current_version, new.version
-    )
-    must_move = tuple(sorted({c.other for c in checks if not c.holds_after}))
+    if found.feasible:  # the stops the plan takes
+        path: tuple[str, ...] = tuple(s.to_label for s in found.steps if s.component == key)
+    else:
+        stops = stop_path(
+            deployment.ecosystem.components[component_of(key)], current_version, new.version
+        )
+        path = tuple(r.label for r in stops) if stops is not None else ()
     return KeyImpact(
         key=key,
         current=current.label,
         new=new.label,
-        direct=new.can_upgrade_from(current_version) or new.version == current_version,
-        path=tuple(r.label for r in path) if path is not None else (),
+        direct=len(path) <= 1,
+        path=path,
         checks=tuple(checks),
         dropped=dropped,
-        must_move=must_move,
+        must_move=pulled,
     )
 
 
@@ -228,6 +298,19 @@ def impact_json(result: Impact) -> dict[str, Any]:
         "environment": result.environment,
         "component": result.component,
         "version": result.version,
+        "feasible": result.feasible,
+        "windows": result.windows,
+        "moves": [
+            {
+                "component": m.key,
+                "from": m.from_label,
+                "to": m.to_label,
+                "pulledInBy": m.pulled_in_by,
+                "reason": m.reason,
+            }
+            for m in result.moves
+        ],
+        "problems": list(result.problems),
         "instances": [
             {
                 "key": k.key,
@@ -266,6 +349,11 @@ def impact_view(result: Impact) -> dict[str, Any]:
                 f"{k.key} cannot be upgraded from {k.current} to {k.new}: no upgrade path "
                 "(upgradeFrom) leads there"
             )
+        elif not result.feasible:
+            route = (
+                f"{k.key} {k.current} -> {k.new}: {len(k.path)} steps by upgradeFrom, "
+                f"through {', '.join(k.path[:-1]) or 'no stops'}"
+            )
         elif k.direct:
             route = f"{k.key} {k.current} -> {k.new}: one step"
         else:
@@ -300,4 +388,18 @@ def impact_view(result: Impact) -> dict[str, Any]:
         "component": result.component,
         "version": result.version,
         "keys": keys,
+        "feasible": result.feasible,
+        "windows": _plural(result.windows, "window"),
+        "moves": [
+            {
+                "text": f"{m.key} {m.from_label} -> {m.to_label}",
+                "reason": m.reason,
+            }
+            for m in result.moves
+        ],
+        "problems": list(result.problems),
     }
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
