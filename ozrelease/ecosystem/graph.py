@@ -27,6 +27,7 @@ class Node:
     title: str | None = None
     version: str | None = None  # deployed version, with an environment
     versions: tuple[str, ...] = ()  # API: provided versions (with an environment) or published
+    newest: str | None = None  # without an environment: the newest final release
 
 
 @dataclass(frozen=True)
@@ -58,16 +59,18 @@ def _api_id(name: str) -> str:
 
 
 def ecosystem_graph(ecosystem: Ecosystem) -> GraphView:
-    """Every component and API. A consumer -> provider edge for every API that some release
-    of the consumer consumes and some release of the provider provides, labelled with the
-    newest consuming release's specifier; `requires` edges likewise."""
+    """Every component and API, as the newest final release of each component has them: a
+    consumer -> provider edge for every API the consumer's newest release consumes and the
+    provider's newest release provides, labelled with the specifier; `requires` edges
+    likewise. (Edges that older releases had and the newest dropped are not drawn.)"""
     view = GraphView()
+    newest = {name: c.newest() for name, c in ecosystem.components.items()}
     providers: dict[str, list[str]] = {}
+    for name, release in newest.items():
+        for api in sorted(release.provides if release is not None else ()):
+            providers.setdefault(api, []).append(name)
     for component in ecosystem.components.values():
-        for api in sorted({a for r in component.releases for a in r.provides}):
-            providers.setdefault(api, []).append(component.name)
-    for component in ecosystem.components.values():
-        newest = component.newest()
+        release = newest[component.name]
         view.nodes.append(
             Node(
                 _component_id(component.name),
@@ -75,32 +78,23 @@ def ecosystem_graph(ecosystem: Ecosystem) -> GraphView:
                 component.name,
                 component.title,
                 versions=tuple(r.label for r in component.releases),
+                newest=release.label if release is not None else None,
             )
         )
-        for api, wanted in _newest_constraints(component, "consumes"):
-            view.edges.append(
-                Edge(_component_id(component.name), _api_id(api), "consumes", api, wanted)
-            )
+        if release is None:
+            continue
+        source = _component_id(component.name)
+        for api, wanted in sorted(release.consumes.items()):
+            view.edges.append(Edge(source, _api_id(api), "consumes", api, str(wanted)))
             for provider in providers.get(api, []):
                 if provider != component.name:
                     view.edges.append(
-                        Edge(
-                            _component_id(component.name),
-                            _component_id(provider),
-                            "calls",
-                            api,
-                            wanted,
-                        )
+                        Edge(source, _component_id(provider), "calls", api, str(wanted))
                     )
-        for name, wanted in _newest_constraints(component, "requires"):
-            view.edges.append(
-                Edge(_component_id(component.name), _component_id(name), "requires", None, wanted)
-            )
-        if newest is not None:
-            for api in sorted({a for r in component.releases for a in r.provides}):
-                view.edges.append(
-                    Edge(_component_id(component.name), _api_id(api), "provides", api)
-                )
+        for name, wanted in sorted(release.requires.items()):
+            view.edges.append(Edge(source, _component_id(name), "requires", None, str(wanted)))
+        for api in sorted(release.provides):
+            view.edges.append(Edge(source, _api_id(api), "provides", api))
     for declared in ecosystem.apis.values():
         view.nodes.append(
             Node(
@@ -111,19 +105,12 @@ def ecosystem_graph(ecosystem: Ecosystem) -> GraphView:
                 versions=tuple(str(v) for v in declared.versions),
             )
         )
+    # An API named only in provides/consumes (declaring one is optional) is a node too.
+    named = {e.api for e in view.edges if e.api is not None} - set(ecosystem.apis)
+    view.nodes.extend(Node(_api_id(api), "api", api) for api in sorted(named))
     view.edges.sort(key=lambda e: (e.source, e.kind, e.target, e.api or ""))
     view.cycles = _cycles(view)
     return view
-
-
-def _newest_constraints(component: Component, kind: str) -> list[tuple[str, str]]:
-    """For each API (or component) any release names: the newest naming release's range."""
-    found: dict[str, str] = {}
-    for release in component.releases:  # oldest first: newer ones overwrite
-        entries = release.consumes if kind == "consumes" else release.requires
-        for name, wanted in entries.items():
-            found[name] = str(wanted)
-    return sorted(found.items())
 
 
 def deployment_graph(deployment: Deployment) -> GraphView:
@@ -259,6 +246,7 @@ def as_json(view: GraphView) -> dict[str, Any]:
                 "title": n.title,
                 "version": n.version,
                 "versions": list(n.versions),
+                "newest": n.newest,
             }
             for n in view.nodes
         ],
