@@ -162,3 +162,23 @@ def test_plan_on_the_bundled_example_is_byte_identical_run_to_run(ozr) -> None:
     second = ozr("plan", "--format", "json")
     assert first.exit_code == 0 and first.stdout == second.stdout
     assert json.loads(first.stdout)["environment"] == "example-gemeente"
+
+
+def test_rabbitmq_3_to_4_stops_at_3_13(deployment: Deployment) -> None:
+    result = planner.plan(deployment, ["rabbitmq=4"])
+    assert result.feasible and verify_plan(deployment, result).problems == ()
+    steps = [(s.from_label, s.to_label) for s in result.steps if s.component == "rabbitmq"]
+    assert steps == [("3", "3.13"), ("3.13", "4")]
+    assert any("enable_feature_flag all" in note for note in result.steps[0].notes)
+
+
+def test_open_object_4_says_to_re_point_what_is_wired_to_objecttypes_api(
+    deployment: Deployment,
+) -> None:
+    # Open Forms stays wired to the standalone objecttypes-api after Open Object 4.x merged
+    # the Objecttypes API; the step that passes 4.0.0 says to re-point it and retire the old.
+    assert deployment.environment.wiring["open-forms"] == {"objecttypen": "objecttypes-api"}
+    result = planner.plan(deployment)
+    (step,) = [s for s in result.steps if s.component == "open-object" and "4.0.0" in s.passes]
+    (note,) = [n for n in step.notes if "Re-point" in n]
+    assert "standalone objecttypes-api" in note and "retire objecttypes-api" in note
