@@ -91,3 +91,17 @@ def test_impact_names_what_the_plan_for_that_target_moves(case: tuple[Deployment
         assert alone is not None and alone[0] == len(plan.windows)
     elif alone is not None:
         assert alone[0] > len(plan.windows), (alone, len(plan.windows))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ecosystems())
+def test_plans_over_undeclared_apis_match_brute_force(case: tuple[Deployment, str]) -> None:
+    # No API of these ecosystems is declared (CONTRACT §2: declaring one is optional).
+    deployment, name = case
+    assert not deployment.ecosystem.apis
+    plan = planner.plan(deployment, [f"{name}=latest"])
+    newest = deployment.ecosystem.components[name].releases[-1].version
+    optimum = brute_force(deployment, {name: newest})
+    assert plan.feasible == (optimum is not None)
+    if optimum is not None:
+        assert (len(plan.windows), len(plan.steps)) == optimum

@@ -478,6 +478,12 @@ def test_apis_need_no_declaration(write, ozr) -> None:
         ("control-plane", "2.0.0"),
         ("portal", "1.1.0"),
     ]
+    status = ozr("status", "--on", "2026-01-01", "--format", "json")
+    assert status.exit_code == 0, status.output
+    (control,) = [
+        c for c in json.loads(status.stdout)["components"] if c["name"] == "control-plane"
+    ]
+    assert control["apis"] == [{"api": "cases", "provided": "1.0.0", "newestStandard": None}]
 
 
 def test_an_undeclared_api_close_to_a_declared_one_is_a_warning(valid: Path, write, ozr) -> None:
