@@ -24,7 +24,6 @@ from ozrelease.ecosystem.model import (
     Environment,
     Release,
     Where,
-    used_apis,
 )
 from ozrelease.ecosystem.releases import (
     DEFAULTS_KEYS,
@@ -249,7 +248,10 @@ def _cross_check(loaded: _Loaded, report: Report) -> Ecosystem:
                     f"{did_you_mean(name, components)}",
                 )
 
-    known_apis = set(apis) | used_apis(components.values())
+    # (every API name a component uses is in its refs: cheaper than walking every release)
+    known_apis = set(apis) | {
+        name for component, _, refs in loaded.components for kind, name, _ in refs if kind == "api"
+    }
     environments: dict[str, Environment] = {}
     for data, doc in loaded.environments:
         env = read_environment_body(doc, data, components, known_apis, loaded.suspects)
