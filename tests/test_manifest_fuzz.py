@@ -142,3 +142,24 @@ def test_keys_that_are_not_text_are_reported(tmp_path: Path, key: str) -> None:
 @given(st.binary(max_size=200))
 def test_random_bytes(data: bytes) -> None:
     _check(data)
+
+
+@settings(max_examples=40, deadline=10_000, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.text(
+        st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)),
+        min_size=1,
+        max_size=30,
+    ).filter(lambda s: s not in (".", "..") and not s.startswith("."))
+)
+def test_any_file_name_gives_one_line_per_problem(name: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "m"
+        folder.mkdir()
+        (folder / f"{name}.yaml").write_text("kind: API\nname: [x\n", encoding="utf-8")
+        result = CliRunner().invoke(cli, ["--manifests", str(folder), "validate"])
+        assert result.exit_code == 1, result.output
+        lines = result.stderr.splitlines()  # (every separator str knows: \x85, \u2028, ...)
+        assert len(lines) == 2, lines  # the problem and the count
+        assert lines[0].startswith(str(folder)) and ":2: YAML syntax error" in lines[0]
+        assert "\x1b" not in result.stderr and "\r" not in result.stderr

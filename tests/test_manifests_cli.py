@@ -83,3 +83,23 @@ def test_validate_checks_an_environment_file(write, ozr) -> None:
     assert lines[1].startswith(f"{bad}:4: environment prod: targets: 'open-zak' is not deployed")
     assert "(did you mean 'open-zaak'?)" in lines[1]
     assert lines[2] == "2 problems found."
+
+
+def test_the_installed_command_hints_and_falls_back(write, tmp_path) -> None:
+    import subprocess
+
+    from tests_support import installed_ozrelease
+
+    write("manifests/deployment.yaml", "apiVersion: apps/v1\nkind: Deployment\n")
+    run = [installed_ozrelease()]
+    hint = subprocess.run(
+        [*run, "validate", "--manifests", "manifests"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert hint.returncode == 2 and "Traceback" not in hint.stderr
+    assert "--manifests belongs to ozrelease itself and goes before the command" in hint.stderr
+    fallback = subprocess.run(
+        [*run, "graph", "--format", "json"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert fallback.returncode == 0, fallback.stderr
+    assert fallback.stderr.startswith("manifests: note: no ozrelease manifests here")
+    assert '"format": "ozrelease-graph/1"' in fallback.stdout  # stdout stays machine-readable
