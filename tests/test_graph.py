@@ -243,3 +243,22 @@ def test_graph_draws_undeclared_apis(write, ozr) -> None:
     assert "Ecosystem: 2 components, 2 APIs" in out
     assert "calls a for cases >=1" in out
     assert "consumes tasks >=1, which no component provides" in out
+
+
+def test_impact_says_when_a_move_repairs_what_is_broken_now(small, write, ozr) -> None:
+    write(
+        "manifests/env.yaml",
+        """
+        kind: Environment
+        name: broken
+        deployed: {open-zaak: 1.30.0, open-notificaties: 1.8.0, postgresql: "13"}
+        """,
+    )
+    out = ozr("impact", "open-notificaties=1.10.0").stdout
+    assert (
+        "  postgresql 13 -> 14: broken now, the first window repairs it: open-zaak 1.30.0 "
+        "requires postgresql >=14, but postgresql is at 13\n"
+    ) in out
+    mermaid = ozr("graph", "--env", "broken", "--format", "mermaid").stdout
+    assert '-.->|"requires (broken: requires #62;=14)"| ' in mermaid
+    assert "linkStyle 2 stroke:#d00,color:#d00" in mermaid

@@ -123,7 +123,11 @@ def _moves(deployment: Deployment, found: Plan, targets: set[str]) -> tuple[Move
 
 
 def _reason(deployment: Deployment, found: Plan, key: str) -> str:
-    """The first constraint of the plan's states that `key`, left where it was, breaks."""
+    """The first constraint of the plan's states that `key`, left where it was, breaks; or
+    the one it breaks now, which the plan's first window repairs."""
+    for violation in deployment.violations(dict(found.start)):
+        if key in violation.components:
+            return f"broken now, the first window repairs it: {deployment.explain(violation)}"
     stays = [found.start[key]] + [s.to_version for s in found.steps if s.component == key][:-1]
     for version in stays:
         for state in found.states()[1:]:
