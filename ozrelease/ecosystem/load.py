@@ -309,7 +309,7 @@ def _check(manifests: Path | str | None) -> tuple[Ecosystem, list[Problem]]:
         components=dict(sorted(ecosystem.components.items())),
         apis=dict(sorted(ecosystem.apis.items())),
         environments=dict(sorted(ecosystem.environments.items())),
-        source=escaped(str(given)) if given is not None else BUNDLED_NAME,
+        source=escaped(str(given)) if given is not None else f"{BUNDLED_NAME} ({root})",
         warnings=tuple(report.warnings()),
     )
     return ecosystem, report.problems()
