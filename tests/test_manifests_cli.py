@@ -30,6 +30,9 @@ def test_manifests_bundled_names_the_bundled_ecosystem(write, ozr) -> None:
     assert result.stdout.startswith("the bundled Open Zaak ecosystem (")
     assert "/manifests): valid (13 components" in result.stdout
     assert ozr("validate").stdout.startswith("manifests: valid (3 components")
+    write("bundled/eco.yaml", SMALL)  # a folder of that name is ./bundled
+    own = ozr("--manifests", "./bundled", "validate")
+    assert own.stdout == "bundled: valid (3 components, 7 releases, 3 APIs, 0 environments)\n"
 
 
 def test_a_manifests_folder_of_another_tool_falls_back_to_the_bundled_one(write, ozr) -> None:
