@@ -108,3 +108,14 @@ def test_the_installed_command_hints_and_falls_back(write, tmp_path) -> None:
     assert fallback.returncode == 0, fallback.stderr
     assert fallback.stderr.startswith("manifests: note: no ozrelease manifests here")
     assert '"format": "ozrelease-graph/1"' in fallback.stdout  # stdout stays machine-readable
+
+
+def test_no_fall_back_past_what_could_not_be_read(write, tmp_path, ozr) -> None:
+    import os
+
+    write("manifests/deployment.yaml", "apiVersion: apps/v1\nkind: Deployment\n")
+    os.mkfifo(tmp_path / "manifests" / "pipe.yaml")  # what it holds is unknown
+    result = ozr("validate")
+    assert result.exit_code == 1
+    assert "manifests/pipe.yaml: not a regular file" in result.stderr
+    assert "bundled" not in result.stdout + result.stderr

@@ -70,6 +70,7 @@ class _Loaded:
     apis: list[tuple[Api, Doc]] = field(default_factory=list)
     environments: list[tuple[dict[str, Any], Doc]] = field(default_factory=list)
     documents: int = 0
+    unlisted: bool = False  # a folder or file could not be listed: what it holds is unknown
     kinds: int = 0  # documents of an ozrelease kind, or a typo of one, valid or not
     # names that a broken file or document probably defines: a reference to one is not
     # reported again (the cause is, once)
@@ -293,7 +294,7 @@ def _check(manifests: Path | str | None) -> tuple[Ecosystem, list[Problem]]:
     where = escaped(str(given if given is not None else root))
     if loaded.documents == 0 and not report.items and not implicit:
         raise InputError(f"{where}: no manifests here (no YAML documents)")
-    if implicit and loaded.kinds == 0 and not loaded.suspects:
+    if implicit and loaded.kinds == 0 and not loaded.suspects and not loaded.unlisted:
         # ./manifests of another tool (a Kubernetes repository's): not our ecosystem.
         report = Report()
         report.warn(
@@ -317,7 +318,9 @@ def _check(manifests: Path | str | None) -> tuple[Ecosystem, list[Problem]]:
 
 def _read_all(root: Path, given: Path | None, report: Report) -> _Loaded:
     loaded = _Loaded()
-    for path in find_files(root, report, lambda p: display_name(p, root, given)):
+    paths = find_files(root, report, lambda p: display_name(p, root, given))
+    loaded.unlisted = bool(report.items)
+    for path in paths:
         display = display_name(path, root, given)
         text = read_text(path, display, report)
         if text is None:
