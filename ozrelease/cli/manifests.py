@@ -115,8 +115,9 @@ def schema(output: object) -> None:
 def graph(settings: Settings, env: str | None, fmt: str, output: object) -> None:
     """Show who calls whom, and which versions each accepts.
 
-    Without --env: every component and API of the manifests; consumer -> provider edges
-    carry the API and the newest release's specifier. With --env: the environment as
+    Without --env: every component and API of the manifests as each component's newest final
+    release has them; consumer -> provider edges carry the API and its specifier (in Mermaid
+    the specifiers stand in the consumer's box, and parallel edges are grouped). With --env: the environment as
     deployed, each component at its version bound to its providers, and every constraint
     the current state breaks. Cycles (Open Zaak and Open Notificaties call each other) are
     normal: they are listed, never rejected.
@@ -149,8 +150,10 @@ def impact(settings: Settings, subject: str, env: str | None, fmt: str) -> None:
 
     For every deployed instance: the constraints between it and the applications it calls
     and that call it, whether each holds now and after the upgrade (constraint and versions
-    quoted), which connected applications must move with it and to what, and whether the
-    upgrade can be one step or needs intermediate stops.
+    quoted), and the stops on its way. Then what `plan --to COMPONENT=VERSION` moves besides
+    it (the planner is run for that one target), from where to where, and the constraint
+    that would break if it stayed: a required stop can pull in a component no neighbour of
+    the final release needs.
 
     \b
     Examples:
