@@ -117,10 +117,10 @@ def graph(settings: Settings, env: str | None, fmt: str, output: object) -> None
 
     Without --env: every component and API of the manifests as each component's newest final
     release has them; consumer -> provider edges carry the API and its specifier (in Mermaid
-    the specifiers stand in the consumer's box, and parallel edges are grouped). With --env: the environment as
-    deployed, each component at its version bound to its providers, and every constraint
-    the current state breaks. Cycles (Open Zaak and Open Notificaties call each other) are
-    normal: they are listed, never rejected.
+    the specifiers stand in the consumer's box, and parallel edges are grouped). With --env:
+    the environment as deployed, each component at its version bound to its providers, and
+    every constraint the current state breaks. Cycles (Open Zaak and Open Notificaties call
+    each other) are normal: they are listed, never rejected.
 
     \b
     Examples:
