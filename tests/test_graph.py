@@ -29,7 +29,7 @@ def test_graph_text_lists_components_apis_and_the_call_cycle(small, ozr) -> None
 
 def test_graph_mermaid_and_dot_are_well_formed(small, ozr) -> None:
     mermaid = ozr("graph", "--format", "mermaid").stdout
-    assert mermaid.startswith("flowchart LR\n")
+    assert mermaid.startswith("flowchart TB\n")
     labels = dict(re.findall(r'^\s+(n\d+)\["([^"]+)"\]$', mermaid, re.M))
     ids = {node: label.split("<br/>")[0] for node, label in labels.items()}
     assert sorted(ids.values()) == ["open-notificaties", "open-zaak", "postgresql"]

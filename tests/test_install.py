@@ -91,7 +91,7 @@ def test_wheel_ships_manifests_and_templates_and_runs_anywhere(tmp_path: Path) -
         text=True,
         check=False,
     )
-    assert graph.returncode == 0 and graph.stdout.startswith("flowchart LR")
+    assert graph.returncode == 0 and graph.stdout.startswith("flowchart TB")
     runbook = subprocess.run(
         [tool, "plan", "--format", "markdown"],
         cwd=elsewhere,
