@@ -262,3 +262,20 @@ def test_impact_says_when_a_move_repairs_what_is_broken_now(small, write, ozr) -
     mermaid = ozr("graph", "--env", "broken", "--format", "mermaid").stdout
     assert '-.->|"requires (broken: requires #62;=14)"| ' in mermaid
     assert "linkStyle 2 stroke:#d00,color:#d00" in mermaid
+
+
+def test_impact_says_which_wiring_points_at_a_provider_the_upgrade_supersedes() -> None:
+    # Open Object 4.x serves objecttypen itself; example-gemeente wires Open Forms to the
+    # standalone objecttypes-api.
+    from conftest import run_cli
+
+    out = run_cli(["impact", "open-object"]).stdout
+    assert (
+        "Wiring to re-point:\n  open-forms is wired to objecttypes-api for objecttypen, which "
+        "open-object 4.3.0 provides too (2.2.2): re-point open-forms (its service configuration "
+        "and the environment's wiring) to retire objecttypes-api if nothing else uses it\n"
+    ) in out
+    data = json.loads(run_cli(["impact", "open-object", "--format", "json"]).stdout)
+    assert len(data["rewire"]) == 1
+    # An upgrade that serves nothing new names no wiring.
+    assert json.loads(run_cli(["impact", "open-zaak", "--format", "json"]).stdout)["rewire"] == []

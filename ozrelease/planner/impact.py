@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ozrelease.ecosystem.compat import Deployment, Need
+from ozrelease.ecosystem.compat import Deployment, Need, provided_text
 from ozrelease.ecosystem.graph import stop_path
 from ozrelease.ecosystem.model import Component, Release, component_of
 from ozrelease.errors import InputError
 from ozrelease.planner import plan
 from ozrelease.planner.model import Plan, Step
-from ozrelease.versions import Version, parse_version
+from ozrelease.versions import Version, allows_any, parse_version
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,7 @@ class Impact:
     windows: int = 0  # the windows that plan takes
     moves: tuple[Move, ...] = ()
     problems: tuple[str, ...] = ()  # infeasible: why, in the manifests' terms
+    rewire: tuple[str, ...] = ()  # wiring to another provider of what the new release serves
 
 
 def impact(deployment: Deployment, subject: str) -> Impact:
@@ -98,7 +99,29 @@ def impact(deployment: Deployment, subject: str) -> Impact:
         windows=len(found.windows),
         moves=moves,
         problems=tuple(p.message for p in found.problems),
+        rewire=_rewire(deployment, keys, release, found),
     )
+
+
+def _rewire(deployment: Deployment, keys: list[str], new: Release, found: Plan) -> tuple[str, ...]:
+    """Consumers wired to another provider of an API the new release provides, which would
+    accept it: after Open Object 4.x merged the Objecttypes API, Open Forms stays wired to
+    the standalone objecttypes-api until someone re-points it."""
+    final = dict(found.target) if found.feasible else dict(deployment.environment.deployed)
+    hints = []
+    for consumer, entries in sorted(deployment.environment.wiring.items()):
+        for api, provider in sorted(entries.items()):
+            if provider in keys or consumer in keys or api not in new.provides:
+                continue
+            wanted = deployment.release(consumer, final[consumer]).consumes.get(api)
+            if wanted is None or not allows_any(wanted, new.provides[api]):
+                continue
+            hints.append(
+                f"{consumer} is wired to {provider} for {api}, which {new} provides too "
+                f"({provided_text(new, api)}): re-point {consumer} (its service configuration "
+                f"and the environment's wiring) to retire {provider} if nothing else uses it"
+            )
+    return tuple(hints)
 
 
 def _moves(deployment: Deployment, found: Plan, targets: set[str]) -> tuple[Move, ...]:
@@ -315,6 +338,7 @@ def impact_json(result: Impact) -> dict[str, Any]:
             for m in result.moves
         ],
         "problems": list(result.problems),
+        "rewire": list(result.rewire),
         "instances": [
             {
                 "key": k.key,
@@ -402,6 +426,7 @@ def impact_view(result: Impact) -> dict[str, Any]:
             for m in result.moves
         ],
         "problems": list(result.problems),
+        "rewire": list(result.rewire),
     }
 
 
