@@ -12,6 +12,7 @@ import yaml
 
 from ozrelease import planner
 from ozrelease.ecosystem import load as manifest
+from ozrelease.ecosystem import releases
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.planner.verify import verify_plan
 from ozrelease.resources import bundled_manifests, schema_text
@@ -83,10 +84,10 @@ def test_every_bundled_document_matches_the_json_schema() -> None:
 def test_the_schema_knows_exactly_the_keys_the_loader_accepts() -> None:
     defs = json.loads(schema_text())["$defs"]
     assert set(defs["component"]["properties"]) == manifest.COMPONENT_KEYS
-    assert set(defs["release"]["properties"]) == manifest.RELEASE_KEYS
-    assert set(defs["defaults"]["properties"]) == manifest.DEFAULTS_KEYS
-    assert set(defs["deploy"]["properties"]) == manifest.DEPLOY_KEYS
-    assert set(defs["deploy"]["properties"]["helm"]["properties"]) == manifest.HELM_KEYS
+    assert set(defs["release"]["properties"]) == releases.RELEASE_KEYS
+    assert set(defs["defaults"]["properties"]) == releases.DEFAULTS_KEYS
+    assert set(defs["deploy"]["properties"]) == releases.DEPLOY_KEYS
+    assert set(defs["deploy"]["properties"]["helm"]["properties"]) == releases.HELM_KEYS
     assert set(defs["api"]["properties"]) == manifest.API_KEYS
     assert set(defs["environment"]["properties"]) == manifest.ENVIRONMENT_KEYS
 
@@ -161,3 +162,23 @@ def test_plan_on_the_bundled_example_is_byte_identical_run_to_run(ozr) -> None:
     second = ozr("plan", "--format", "json")
     assert first.exit_code == 0 and first.stdout == second.stdout
     assert json.loads(first.stdout)["environment"] == "example-gemeente"
+
+
+def test_rabbitmq_3_to_4_stops_at_3_13(deployment: Deployment) -> None:
+    result = planner.plan(deployment, ["rabbitmq=4"])
+    assert result.feasible and verify_plan(deployment, result).problems == ()
+    steps = [(s.from_label, s.to_label) for s in result.steps if s.component == "rabbitmq"]
+    assert steps == [("3", "3.13"), ("3.13", "4")]
+    assert any("enable_feature_flag all" in note for note in result.steps[0].notes)
+
+
+def test_open_object_4_says_to_re_point_what_is_wired_to_objecttypes_api(
+    deployment: Deployment,
+) -> None:
+    # Open Forms stays wired to the standalone objecttypes-api after Open Object 4.x merged
+    # the Objecttypes API; the step that passes 4.0.0 says to re-point it and retire the old.
+    assert deployment.environment.wiring["open-forms"] == {"objecttypen": "objecttypes-api"}
+    result = planner.plan(deployment)
+    (step,) = [s for s in result.steps if s.component == "open-object" and "4.0.0" in s.passes]
+    (note,) = [n for n in step.notes if "Re-point" in n]
+    assert "standalone objecttypes-api" in note and "retire objecttypes-api" in note

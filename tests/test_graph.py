@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 from tests_support import SMALL
@@ -27,13 +29,18 @@ def test_graph_text_lists_components_apis_and_the_call_cycle(small, ozr) -> None
 
 def test_graph_mermaid_and_dot_are_well_formed(small, ozr) -> None:
     mermaid = ozr("graph", "--format", "mermaid").stdout
-    assert mermaid.startswith("flowchart LR\n")
-    ids = dict(re.findall(r'^\s+(n\d+)\["([^"]+)"\]$', mermaid, re.M))
+    assert mermaid.startswith("flowchart TB\n")
+    labels = dict(re.findall(r'^\s+(n\d+)\["([^"]+)"\]$', mermaid, re.M))
+    ids = {node: label.split("<br/>")[0] for node, label in labels.items()}
     assert sorted(ids.values()) == ["open-notificaties", "open-zaak", "postgresql"]
     edges = re.findall(r"^\s+(n\d+) (-->|-\.->)\|\"([^\"]+)\"\| (n\d+)$", mermaid, re.M)
     named = {(ids[a], label, ids[b]) for a, _, label, b in edges}
-    assert ("open-zaak", "notificaties >=1.0,<3", "open-notificaties") in named
-    assert ("open-notificaties", "autorisaties >=1.0", "open-zaak") in named  # the cycle
+    # Arrows carry API names; the ranges stand in the consumer's node, where Mermaid
+    # cannot make them cover each other (entity codes for < and >).
+    assert ("open-zaak", "notificaties", "open-notificaties") in named
+    assert ("open-notificaties", "autorisaties", "open-zaak") in named  # the cycle
+    oz = next(label for label in labels.values() if label.startswith("open-zaak"))
+    assert oz == "open-zaak<br/>notificaties #62;=1.0,#60;3<br/>postgresql #62;=14"
     dot = ozr("graph", "--format", "dot").stdout
     assert dot.startswith("digraph ozrelease {") and dot.rstrip().endswith("}")
     assert '[label="notificaties >=1.0,<3"]' in dot
@@ -97,11 +104,50 @@ def test_impact_names_what_must_move_with_the_constraint_quoted(small, write, oz
     )
     assert "-> postgresql must move: 14 to 15 (2 releases) would satisfy it" in out
     assert "ok      open-notificaties 1.8.0 consumes autorisaties >=1.0" in out
-    assert "Must move with it: postgresql" in out
+    assert (
+        "Must move with it (as `ozrelease plan --to open-zaak=1.30.0` plans it, 1 window):\n"
+        "  postgresql 13 -> 14: open-zaak 1.30.0 requires postgresql >=14, but postgresql is "
+        "at 13\n"
+    ) in out
     data = json.loads(ozr("impact", "open-zaak=1.30.0", "--format", "json").stdout)
     (instance,) = data["instances"]
     assert instance["mustMove"] == ["postgresql"]
     assert instance["direct"] is True
+    assert data["moves"] == [
+        {
+            "component": "postgresql",
+            "from": "13",
+            "to": "14",
+            "pulledInBy": "open-zaak",
+            "reason": "open-zaak 1.30.0 requires postgresql >=14, but postgresql is at 13",
+        }
+    ]
+
+
+def test_impact_names_what_the_plan_pulls_in_through_a_required_stop() -> None:
+    # Open Object 3.5.0 -> 4.3.0 stops at 3.6.2, which requires objecttypes-api >=3.4.0: no
+    # neighbour of 4.3.0 breaks, yet planning it moves objecttypes-api. impact says so.
+    from conftest import run_cli
+
+    result = run_cli(["impact", "open-object"])
+    assert result.exit_code == 0, result.output
+    assert "Nothing else has to move" not in result.stdout
+    assert "open-object 3.5.0 -> 4.3.0: 2 steps, through 3.6.2 (required stops)" in result.stdout
+    assert re.search(
+        r"^  objecttypes-api 3\.3\.0 -> 3\.4\.\d: open-object 3\.6\.2 requires objecttypes-api "
+        r">=3\.4\.0, but objecttypes-api is at 3\.3\.0$",
+        result.stdout,
+        re.M,
+    ), result.stdout
+    data = json.loads(run_cli(["impact", "open-object", "--format", "json"]).stdout)
+    planned = json.loads(run_cli(["plan", "--to", "open-object=latest", "--format", "json"]).stdout)
+    pulled = {
+        (s["component"], s["to"])
+        for w in planned["windows"]
+        for s in w["steps"]
+        if s["component"] != "open-object"
+    }
+    assert {(m["component"], m["to"]) for m in data["moves"]} == pulled != set()
 
 
 def test_impact_on_a_consumer_that_must_follow(small, write, ozr) -> None:
@@ -142,10 +188,94 @@ def test_bundled_ecosystem_graph_has_the_open_zaak_notificaties_cycle() -> None:
 
     result = run_cli(["graph", "--format", "mermaid"])
     assert result.exit_code == 0
-    ids = dict(re.findall(r'^\s+(n\d+)\["([^"]+)"\]$', result.stdout, re.M))
+    labels = re.findall(r'^\s+(n\d+)\["([^"<]+)[^"]*"\]$', result.stdout, re.M)
+    ids = dict(labels)
     edges = {
         (ids.get(a), ids.get(b))
         for a, b in re.findall(r"^\s+(n\d+) -->\|\"[^\"]+\"\| (n\d+)$", result.stdout, re.M)
     }
     assert ("open-zaak", "open-notificaties") in edges
     assert ("open-notificaties", "open-zaak") in edges
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "graph"
+REGEN = os.environ.get("OZRELEASE_REGEN_GOLDEN") == "1"
+
+
+@pytest.mark.parametrize("fmt", ["text", "dot", "mermaid", "json"])
+def test_bundled_ecosystem_graph_matches_its_golden(fmt: str) -> None:
+    from conftest import run_cli
+
+    result = run_cli(["--manifests", "bundled", "graph", "--format", fmt])
+    assert result.exit_code == 0, result.output
+    path = GOLDEN / f"bundled.{ {'text': 'txt', 'mermaid': 'mmd'}.get(fmt, fmt) }"
+    if REGEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(result.stdout, encoding="utf-8")
+    assert result.stdout == path.read_text(encoding="utf-8"), f"differs from {path}"
+
+
+def test_graph_without_env_shows_the_newest_final_releases_edges() -> None:
+    from conftest import run_cli
+
+    out = run_cli(["--manifests", "bundled", "graph"]).stdout
+    # Open Forms lists 4.0.0-beta.0; its newest final release is what the graph shows.
+    assert "open-forms (Open Forms), newest 3.5.6\n" in out
+    # Open Notificaties 1.16 dropped RabbitMQ: no edge is drawn for older releases' needs.
+    section = out.split("open-notificaties (Open Notificaties)")[1].split("\n\n")[0]
+    assert "rabbitmq" not in section and "requires redis" in section
+    data = json.loads(run_cli(["--manifests", "bundled", "graph", "--format", "json"]).stdout)
+    assert not [
+        e for e in data["edges"] if e["source"] == "open-notificaties" and e["target"] == "rabbitmq"
+    ]
+    (forms,) = [n for n in data["nodes"] if n["id"] == "open-forms"]
+    assert forms["newest"] == "3.5.6" and "4.0.0-beta.0" in forms["versions"]
+
+
+def test_graph_draws_undeclared_apis(write, ozr) -> None:
+    write(
+        "manifests/all.yaml",
+        "kind: Component\nname: a\nreleases:\n  - version: 1.0.0\n    provides: {cases: 1.0.0}\n"
+        "---\nkind: Component\nname: b\nreleases:\n  - version: 1.0.0\n"
+        "    consumes: {cases: '>=1', tasks: '>=1'}\n",
+    )
+    out = ozr("graph").stdout
+    assert "Ecosystem: 2 components, 2 APIs" in out
+    assert "calls a for cases >=1" in out
+    assert "consumes tasks >=1, which no component provides" in out
+
+
+def test_impact_says_when_a_move_repairs_what_is_broken_now(small, write, ozr) -> None:
+    write(
+        "manifests/env.yaml",
+        """
+        kind: Environment
+        name: broken
+        deployed: {open-zaak: 1.30.0, open-notificaties: 1.8.0, postgresql: "13"}
+        """,
+    )
+    out = ozr("impact", "open-notificaties=1.10.0").stdout
+    assert (
+        "  postgresql 13 -> 14: broken now, the first window repairs it: open-zaak 1.30.0 "
+        "requires postgresql >=14, but postgresql is at 13\n"
+    ) in out
+    mermaid = ozr("graph", "--env", "broken", "--format", "mermaid").stdout
+    assert '-.->|"requires (broken: requires #62;=14)"| ' in mermaid
+    assert "linkStyle 2 stroke:#d00,color:#d00" in mermaid
+
+
+def test_impact_says_which_wiring_points_at_a_provider_the_upgrade_supersedes() -> None:
+    # Open Object 4.x serves objecttypen itself; example-gemeente wires Open Forms to the
+    # standalone objecttypes-api.
+    from conftest import run_cli
+
+    out = run_cli(["impact", "open-object"]).stdout
+    assert (
+        "Wiring to re-point:\n  open-forms is wired to objecttypes-api for objecttypen, which "
+        "open-object 4.3.0 provides too (2.2.2): re-point open-forms (its service configuration "
+        "and the environment's wiring) to retire objecttypes-api if nothing else uses it\n"
+    ) in out
+    data = json.loads(run_cli(["impact", "open-object", "--format", "json"]).stdout)
+    assert len(data["rewire"]) == 1
+    # An upgrade that serves nothing new names no wiring.
+    assert json.loads(run_cli(["impact", "open-zaak", "--format", "json"]).stdout)["rewire"] == []

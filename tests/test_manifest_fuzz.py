@@ -14,13 +14,15 @@ from hypothesis import strategies as st
 
 from ozrelease.cli import cli
 from ozrelease.ecosystem import load as manifest
+from ozrelease.ecosystem import releases
+from ozrelease.errors import InputError
 
 KEYS = sorted(
     manifest.COMPONENT_KEYS
-    | manifest.RELEASE_KEYS
+    | releases.RELEASE_KEYS
     | manifest.API_KEYS
     | manifest.ENVIRONMENT_KEYS
-    | manifest.DEPLOY_KEYS
+    | releases.DEPLOY_KEYS
     | {"helm", "bogus"}
 )
 NAMES = ["open-zaak", "open-notificaties", "zaken", "notificaties", "postgresql", "x", "Bad_Name"]
@@ -79,7 +81,13 @@ def _check(text: str | bytes) -> None:
             path.write_bytes(text)
         else:
             path.write_text(text, encoding="utf-8")
-        _eco, problems = manifest.check(path)
+        try:
+            _eco, problems = manifest.check(path)
+        except InputError as exc:  # nothing in it at all: say so, exit 2
+            assert "no manifests here" in exc.message
+            result = CliRunner().invoke(cli, ["--manifests", str(path), "validate"])
+            assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+            return
         for problem in problems:
             assert problem.file == str(path)
             assert problem.message and "\n" not in problem.message
@@ -134,3 +142,24 @@ def test_keys_that_are_not_text_are_reported(tmp_path: Path, key: str) -> None:
 @given(st.binary(max_size=200))
 def test_random_bytes(data: bytes) -> None:
     _check(data)
+
+
+@settings(max_examples=40, deadline=10_000, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.text(
+        st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)),
+        min_size=1,
+        max_size=30,
+    ).filter(lambda s: s not in (".", "..") and not s.startswith("."))
+)
+def test_any_file_name_gives_one_line_per_problem(name: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "m"
+        folder.mkdir()
+        (folder / f"{name}.yaml").write_text("kind: API\nname: [x\n", encoding="utf-8")
+        result = CliRunner().invoke(cli, ["--manifests", str(folder), "validate"])
+        assert result.exit_code == 1, result.output
+        lines = result.stderr.splitlines()  # (every separator str knows: \x85, \u2028, ...)
+        assert len(lines) == 2, lines  # the problem and the count
+        assert lines[0].startswith(str(folder)) and ":2: YAML syntax error" in lines[0]
+        assert "\x1b" not in result.stderr and "\r" not in result.stderr

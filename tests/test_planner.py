@@ -525,11 +525,13 @@ def test_verify_catches_a_tampered_plan(folder, ozr, tmp_path: Path) -> None:
 
 
 def test_infeasible_plan_exits_1_and_explains(folder, ozr) -> None:
-    folder(component("a", "1.0.0", "2.0.0"), env("{a: 2.0.0}"))
-    result = ozr("plan", "--to", "a=1.0.0")
+    folder(component("a", "1.0.0", "2.0.0"), env("{a: 2.0.0}", targets="{a: 1.0.0}"))
+    result = ozr("plan")  # the environment's own targets ask for a downgrade
     assert result.exit_code == 1
     assert "No safe plan exists for test" in result.stdout
     assert "downgrades are never planned" in result.stdout
+    asked = ozr("plan", "--to", "a=1.0.0")  # on the command line: bad usage (CONTRACT §1)
+    assert asked.exit_code == 2 and "downgrades are never planned" in asked.stderr
     bad = ozr("plan", "--to", "b=1.0.0")
     assert bad.exit_code == 2
     assert "--to 'b=1.0.0': b is not deployed in environment test" in bad.stderr

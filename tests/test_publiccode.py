@@ -149,7 +149,6 @@ def test_invalid_input_is_reported_by_line(
         "bad.yml:2: missing url",
         "bad.yml:3: softwareVersion: 'not-a-version' is not a valid version "
         "(PEP 440, e.g. 1.30.0, 2.0.0rc1 or v1.2)",
-        "bad.yml:4: releaseDate: expected a date (YYYY-MM-DD), found 'soon'",
         "bad.yml:7: missing name",
         "bad.yml:9: Redis: versionMin: 'four' is not a valid version "
         "(PEP 440, e.g. 1.30.0, 2.0.0rc1 or v1.2)",
@@ -182,3 +181,26 @@ def test_slugs_and_the_core_function(tmp_path: Path) -> None:
     assert skeleton.name == "zaak-demo"
     assert "no releaseDate: the release has no date" in skeleton.notes
     assert "    date:" not in skeleton.text
+
+
+def test_a_release_date_that_is_no_date_is_skipped_with_a_note(
+    write: Callable[..., Path], ozr: Callable[..., Result]
+) -> None:
+    # Open Inwoner's publiccode.yaml says `releaseDate: 't.b.d.'`.
+    write(
+        "publiccode.yaml",
+        """\
+        publiccodeYmlVersion: '0.2'
+        name: Open Inwoner
+        url: https://github.com/maykinmedia/open-inwoner.git
+        softwareVersion: 1.30.0
+        releaseDate: 't.b.d.'
+        """,
+    )
+    result = ozr("manifest", "import-publiccode", "publiccode.yaml")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "note: releaseDate 't.b.d.' (line 5) is not a date (YYYY-MM-DD): skipped, the release "
+        "has no date\n"
+    )
+    assert result.stdout.endswith('releases:\n  - version: "1.30.0"\n')

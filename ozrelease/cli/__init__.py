@@ -74,6 +74,14 @@ class _Group(click.Group):
         except BrokenPipeError:  # `ozrelease graph | head`
             sys.stderr.close()
             ctx.exit(1)
+        except click.NoSuchOption as exc:
+            if exc.option_name != "--manifests":
+                raise
+            raise click.UsageError(
+                "--manifests belongs to ozrelease itself and goes before the command: "
+                f"ozrelease --manifests DIR {ctx.invoked_subcommand or 'COMMAND'} ...",
+                ctx=exc.ctx,
+            ) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception:  # a bug: keep its traceback, but never exit 1 (a negative answer)
@@ -94,15 +102,16 @@ class _Group(click.Group):
 @click.option(
     "--manifests",
     "manifests",
-    type=PathType(path_type=Path),
+    type=PathType(),  # a str: "bundled" is a name, anything else a path
     default=None,
     metavar="DIR",
-    help="Manifests directory (or one YAML file). Default: ./manifests when it exists, "
-    "else the Open Zaak ecosystem bundled with ozrelease.",
+    help="Manifests directory (or one YAML file), or `bundled` for the Open Zaak ecosystem "
+    "bundled with ozrelease (./bundled names a folder). Default: ./manifests when it holds "
+    "ozrelease manifests, else the bundled ecosystem.",
 )
 @click.version_option(None, "--version", package_name="ozrelease", prog_name="ozrelease")
 @click.pass_context
-def cli(ctx: click.Context, manifests: Path | None) -> None:
+def cli(ctx: click.Context, manifests: str | None) -> None:
     """Plan coordinated upgrades of Open Zaak and the applications connected to it,
     and keep releases and changelogs honest.
 
@@ -117,7 +126,7 @@ def cli(ctx: click.Context, manifests: Path | None) -> None:
     Exit codes: 0 done (nothing found), 1 a negative answer (problems found, undocumented
     changes, no safe plan), 2 could not answer (bad usage or input, git failure).
     """
-    ctx.obj = Settings(manifests=manifests)
+    ctx.obj = Settings(manifests=manifests if manifests in (None, "bundled") else Path(manifests))
 
 
 def _version() -> str:

@@ -34,7 +34,7 @@ class PathType(click.Path):
 class Settings:
     """What the root command knows; loaded lazily so `--help` never reads manifests."""
 
-    manifests: Path | None = None
+    manifests: Path | str | None = None  # str: "bundled"
     _cache: dict[str, Any] = field(default_factory=dict)
 
 

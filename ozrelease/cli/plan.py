@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from ozrelease import planner
 from ozrelease.cli.manifests import load_deployment
@@ -18,6 +19,7 @@ from ozrelease.planner.verify import load_saved, verify_saved
 from ozrelease.render import render, user_override
 from ozrelease.runbook import exports
 from ozrelease.runbook.view import runbook_view
+from ozrelease.versions import Version
 
 FORMATS = ("text", "markdown", "html", "json", "helm", "argocd", "ansible")
 # Formats rendered through a template (built-in, ./templates/NAME, or --template FILE).
@@ -114,9 +116,12 @@ def plan(
     Exit codes: 0 a safe plan (or a verified one), 1 no safe plan exists (or the saved plan
     fails verification, e.g. because the environment has moved since), 2 bad input.
     """
+    if verify_file is not None:
+        _refuse_with_verify(click.get_current_context())
     deployment = load_deployment(settings, env)
     if verify_file is not None:
         return _verify(deployment, verify_file)
+    _check_targets(deployment, targets)
     if template is not None and fmt not in TEMPLATES:
         raise UsageError(
             f"--template works with --format {', '.join(TEMPLATES)}; {fmt} is generated as "
@@ -135,6 +140,47 @@ def plan(
         return 1
     emit(_output(deployment, result, fmt, template), output, data=fmt in ("json", *EXPORTS))
     return 0 if result.feasible else 1
+
+
+# What --verify re-checks is the saved plan itself: options that would make a new plan or
+# shape its output are refused rather than silently ignored.
+_NOT_WITH_VERIFY = ("targets", "strategy", "prefer", "fmt", "template")
+
+
+def _refuse_with_verify(ctx: click.Context) -> None:
+    given = [
+        param.opts[0]
+        for param in ctx.command.params
+        if param.name in _NOT_WITH_VERIFY
+        and ctx.get_parameter_source(param.name or "") is not ParameterSource.DEFAULT
+    ]
+    if given:
+        raise UsageError(
+            f"--verify re-checks the saved plan as it is; {', '.join(given)} would be "
+            "ignored (make a new plan without --verify)"
+        )
+
+
+def _check_targets(deployment: Deployment, requests: tuple[str, ...]) -> None:
+    """Two --to that disagree for one name, or a --to below the deployed version, is bad
+    usage (CONTRACT §1): said before any planning."""
+    seen: dict[str, tuple[str, dict[str, Version]]] = {}
+    for request in requests:
+        resolved = planner.resolve_targets(deployment, [request])
+        for key, version in sorted(resolved.items()):
+            deployed = deployment.environment.deployed[key]
+            if version < deployed:
+                raise UsageError(
+                    f"--to {request}: {key} is at {deployment.label(key, deployed)}; "
+                    f"{deployment.label(key, version)} is older, and downgrades are never "
+                    "planned"
+                )
+        name = request.partition("=")[0].strip()
+        if name in seen and seen[name][1] != resolved:
+            raise UsageError(
+                f"--to {seen[name][0]} and --to {request} disagree about {name}; give one"
+            )
+        seen[name] = (request, resolved)
 
 
 def _today() -> dt.date:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+from ozrelease.errors import Problem
 from ozrelease.versions import Range, Version, allows_any
 
 LATEST = "latest"
@@ -70,10 +71,6 @@ class Deploy:
                 for name in self.__dataclass_fields__
             }
         )
-
-    @property
-    def empty(self) -> bool:
-        return self == NO_DEPLOY
 
 
 NO_DEPLOY = Deploy()
@@ -218,6 +215,11 @@ class Ecosystem:
     apis: Mapping[str, Api]
     environments: Mapping[str, Environment]
     source: str  # the manifests directory or file, for messages
+    warnings: tuple[Problem, ...] = ()  # said on stderr; never a reason to refuse
+
+    def api_names(self) -> set[str]:
+        """Every API: declared (kind: API) or only named in provides/consumes."""
+        return set(self.apis) | used_apis(self.components.values())
 
     def component(self, name: str) -> Component:
         return self.components[name]
@@ -234,3 +236,13 @@ class Ecosystem:
         component = self.components.get(component_of(key))
         found = component.release(version) if component else None
         return found.label if found else str(version)
+
+
+def used_apis(components: Iterable[Component]) -> set[str]:
+    """The APIs some release of `components` provides or consumes."""
+    return {
+        api
+        for component in components
+        for release in component.releases
+        for api in (*release.provides, *release.consumes)
+    }

@@ -185,14 +185,16 @@ def import_publiccode(path: Path) -> Skeleton:
             parse_version(version_text)
         except ValueError as exc:
             lines.fail(lines.get(root, "softwareVersion"), f"softwareVersion: {exc}")
-    date = _date(lines, root)
+    date, undated = _date(lines, root)
     dependencies = list(_dependencies(lines, root))
     features = _features(lines, root)
     description = _short_description(lines, root)
     if lines.problems:
         raise ManifestError(lines.problems)
     assert name is not None and url is not None and version_text is not None
-    return _render(path.name, name, url, version_text, date, description, dependencies, features)
+    return _render(
+        path.name, name, url, version_text, date, description, dependencies, features, undated
+    )
 
 
 def _kind(node: yaml.Node) -> str:
@@ -203,16 +205,20 @@ def _kind(node: yaml.Node) -> str:
     return "mapping"
 
 
-def _date(lines: _Lines, root: yaml.Node) -> dt.date | None:
+def _date(lines: _Lines, root: yaml.Node) -> tuple[dt.date | None, str | None]:
+    """The release date, or why there is none. A releaseDate that is no date (Open
+    Inwoner's `'t.b.d.'`) is skipped with a note: a skeleton is useful without it."""
     node = lines.get(root, "releaseDate")
     if node is None:
-        return None
+        return None, None
     text = str(node.value).strip() if isinstance(node, yaml.ScalarNode) else ""
     try:
-        return dt.date.fromisoformat(text)
+        return dt.date.fromisoformat(text), None
     except ValueError:
-        lines.fail(node, f"releaseDate: expected a date (YYYY-MM-DD), found {text!r}")
-        return None
+        return None, (
+            f"releaseDate {text!r} (line {node.start_mark.line + 1}) is not a date "
+            "(YYYY-MM-DD): skipped, the release has no date"
+        )
 
 
 def _dependencies(lines: _Lines, root: yaml.Node) -> Iterator[_Dependency]:
@@ -305,6 +311,7 @@ def _render(
     description: str | None,
     dependencies: list[_Dependency],
     features: dict[str, str],
+    undated: str | None = None,
 ) -> Skeleton:
     component = slug(name)
     repository = re.sub(r"\.git/?$", "", url.strip())
@@ -323,7 +330,7 @@ def _render(
     if date is not None:
         out.append(f"    date: {date.isoformat()}")
     else:
-        notes.append("no releaseDate: the release has no date")
+        notes.append(undated or "no releaseDate: the release has no date")
     if features:
         listed = ", ".join(f"{api} {v}" for api, v in features.items())
         out += [

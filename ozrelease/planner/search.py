@@ -50,7 +50,10 @@ class Search:
         self.keys = keys
         self.members = set(keys)
         self.T = horizon
-        self.high = high  # keys whose preferred values are the newest (else the oldest)
+        # keys whose preferred values are the newest; the others prefer the oldest release
+        # series that works, at its newest patch (vendors advise the latest patch)
+        self.high = high
+        self.least_change = {k: _least_change_order(space.nodes[k]) for k in keys if k not in high}
         self.nodes: dict[str, Node] = {k: space.nodes[k] for k in keys}
         self.neighbours = {k: [p for p in space.neighbours[k] if p in self.members] for k in keys}
         self.expanded = 0
@@ -266,7 +269,13 @@ class Search:
         node = self.nodes[k]
         suffix = self._suffix(k, masks)
         move = self._move_cost(k)
-        order = bits_desc if k in self.high else bits
+        preferred = self.least_change.get(k)
+
+        def order(mask: int) -> Iterator[int]:
+            if preferred is None:
+                return bits_desc(mask)
+            return (j for j in preferred if mask >> j & 1)
+
         T = self.T
         path = [0]
 
@@ -284,6 +293,17 @@ class Search:
                 path.pop()
 
         yield from walk(1, 0)
+
+
+def _least_change_order(node: Node) -> list[int]:
+    """A node's candidates, oldest release series (major.minor) first and, within one,
+    newest patch first: objecttypes-api 3.4.2 before 3.4.1, 3.4.0, then 3.5.x."""
+
+    def series(i: int) -> tuple[int, ...]:
+        release = node.versions[i].release
+        return (release + (0,))[:2]
+
+    return sorted(range(len(node.versions)), key=lambda i: (series(i), -i))
 
 
 class SearchLimit(Exception):

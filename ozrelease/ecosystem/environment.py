@@ -1,0 +1,196 @@
+"""An Environment document's body, read against the components: deployed, wiring, targets."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from ozrelease.ecosystem.compat import binding_problems
+from ozrelease.ecosystem.document import Doc
+from ozrelease.ecosystem.model import (
+    LATEST,
+    Component,
+    Environment,
+    KeyPath,
+    component_of,
+)
+from ozrelease.ecosystem.source import did_you_mean, field_text, type_name
+from ozrelease.versions import Version
+
+
+def read_environment_body(
+    doc: Doc,
+    data: dict[str, Any],
+    components: Mapping[str, Component],
+    apis: Collection[str],
+    suspects: Collection[str],
+) -> Environment | None:
+    """The Environment `data` describes. `apis`: every API name known; `suspects`: names
+    of components whose files are broken (references to them are not reported again)."""
+    deployed: dict[str, Version] = {}
+    if "deployed" not in data:
+        doc.error((), "no 'deployed' (COMPONENT or COMPONENT@INSTANCE: version)")
+    raw = doc.mapping(data.get("deployed", {}), ("deployed",), "deployed") or {}
+    for key, value in raw.items():
+        path: KeyPath = ("deployed", key)
+        if doc.name(key, path, "deployed", instance=True) is None:
+            continue
+        name = component_of(key)
+        if name not in components and name in suspects:
+            continue  # its own file is broken, and says so
+        if name not in components:
+            doc.error(path, f"deploys unknown component {name!r}{did_you_mean(name, components)}")
+            continue
+        parsed = doc.version(value, path)
+        if parsed is None:
+            continue
+        version, label = parsed
+        if components[name].release(version) is None:
+            doc.error(
+                path,
+                f"deploys {key} {label}, which is not a release listed for {name} "
+                f"({_nearby(components[name], version)})",
+                value=True,
+            )
+            continue
+        deployed[key] = version
+
+    # Keys written but invalid are reported once, above; wiring and targets that name
+    # them are not reported again.
+    written = {key for key in raw if isinstance(key, str)}
+    wiring = _read_wiring(doc, data, deployed, written, components, apis)
+    targets = _read_targets(doc, data, deployed, written, components)
+    env = Environment(
+        name=str(data["name"]),
+        where=doc.where(("name",)),
+        deployed=deployed,
+        title=doc.text(data, "title", ()),
+        wiring=wiring,
+        targets=targets,
+    )
+    if len(deployed) == len(raw):  # bindings are only meaningful once every key is valid
+        for problem_path, message in binding_problems(env, components):
+            doc.error(problem_path, message)
+    return env
+
+
+def _nearby(component: Component, version: Version) -> str:
+    labels = [r.label for r in component.releases]
+    if not labels:
+        return "it lists no releases"
+    older = [r.label for r in component.releases if r.version < version][-2:]
+    newer = [r.label for r in component.releases if r.version > version][:2]
+    near = older + newer
+    return "nearest listed: " + ", ".join(near) if near else "listed: " + ", ".join(labels[:5])
+
+
+def _read_wiring(
+    doc: Doc,
+    data: Mapping[str, Any],
+    deployed: Mapping[str, Version],
+    written: set[str],
+    components: Mapping[str, Component],
+    apis: Collection[str],
+) -> dict[str, dict[str, str]]:
+    wiring: dict[str, dict[str, str]] = {}
+    if "wiring" not in data:
+        return wiring
+    raw = doc.mapping(data["wiring"], ("wiring",), "wiring") or {}
+    for consumer, entries in raw.items():
+        path: KeyPath = ("wiring", consumer)
+        if consumer not in deployed and consumer in written:
+            continue
+        if consumer not in deployed:
+            doc.error(
+                path,
+                f"wiring: {consumer!r} is not deployed in this environment"
+                f"{did_you_mean(consumer, deployed)}",
+            )
+            continue
+        mapping = doc.mapping(entries, path, f"wiring.{consumer}") or {}
+        for api, provider in mapping.items():
+            p = path + (api,)
+            if not isinstance(provider, str):
+                doc.error(
+                    p,
+                    f"{field_text(p)}: expected a deployed component, found {type_name(provider)}",
+                    value=True,
+                )
+                continue
+            if provider not in deployed and provider in written:
+                continue
+            if provider not in deployed:
+                doc.error(
+                    p,
+                    f"{field_text(p)}: {provider!r} is not deployed in this environment"
+                    f"{did_you_mean(provider, deployed)}",
+                    value=True,
+                )
+                continue
+            provider_component = components[component_of(provider)]
+            if api in apis:
+                if not provider_component.provides_ever(api, from_version=deployed[provider]):
+                    doc.error(
+                        p,
+                        f"{field_text(p)}: {provider} does not provide {api} (no release "
+                        f"from {provider_component.release(deployed[provider])} on "
+                        "provides it)",
+                        value=True,
+                    )
+                    continue
+            elif api in components:
+                if component_of(provider) != api:
+                    doc.error(
+                        p, f"{field_text(p)}: {provider} is not an instance of {api}", value=True
+                    )
+                    continue
+            else:
+                doc.error(
+                    p,
+                    f"{field_text(p)}: {api!r} is neither an API nor a component"
+                    f"{did_you_mean(api, [*apis, *components])}",
+                )
+                continue
+            wiring.setdefault(consumer, {})[api] = provider
+    return wiring
+
+
+def _read_targets(
+    doc: Doc,
+    data: Mapping[str, Any],
+    deployed: Mapping[str, Version],
+    written: set[str],
+    components: Mapping[str, Component],
+) -> dict[str, Version | str]:
+    targets: dict[str, Version | str] = {}
+    if "targets" not in data:
+        return targets
+    raw = doc.mapping(data["targets"], ("targets",), "targets") or {}
+    names = {component_of(k) for k in deployed}
+    for key, value in raw.items():
+        path: KeyPath = ("targets", key)
+        if key not in deployed and key not in names:
+            if key in written or key in {component_of(w) for w in written}:
+                continue  # its deployed entry is invalid, and says so
+
+            doc.error(
+                path,
+                f"targets: {key!r} is not deployed in this environment"
+                f"{did_you_mean(key, [*deployed, *names])}",
+            )
+            continue
+        if value == LATEST:
+            targets[key] = LATEST
+            continue
+        parsed = doc.version(value, path)
+        if parsed is None:
+            continue
+        if components[component_of(key)].release(parsed[0]) is None:
+            doc.error(
+                path,
+                f"targets {key} {parsed[1]}, which is not a release listed for {component_of(key)}",
+                value=True,
+            )
+            continue
+        targets[key] = parsed[0]
+    return targets
