@@ -90,3 +90,13 @@ def ozr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result
 
 def run_cli(args: Sequence[str]) -> Result:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def ozr_here() -> Callable[..., Result]:
+    """Run the real CLI in the current directory: `ozr_here("--manifests", "bundled", "graph")`."""
+
+    def _run(*args: str) -> Result:
+        return run_cli(args)
+
+    return _run

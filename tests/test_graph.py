@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
+from click.testing import Result
 from tests_support import SMALL
 
 
@@ -124,12 +124,12 @@ def test_impact_names_what_must_move_with_the_constraint_quoted(small, write, oz
     ]
 
 
-def test_impact_names_what_the_plan_pulls_in_through_a_required_stop() -> None:
+def test_impact_names_what_the_plan_pulls_in_through_a_required_stop(
+    ozr_here: Callable[..., Result],
+) -> None:
     # Open Object 3.5.0 -> 4.3.0 stops at 3.6.2, which requires objecttypes-api >=3.4.0: no
     # neighbour of 4.3.0 breaks, yet planning it moves objecttypes-api. impact says so.
-    from conftest import run_cli
-
-    result = run_cli(["impact", "open-object"])
+    result = ozr_here("impact", "open-object")
     assert result.exit_code == 0, result.output
     assert "Nothing else has to move" not in result.stdout
     assert "open-object 3.5.0 -> 4.3.0: 2 steps, through 3.6.2 (required stops)" in result.stdout
@@ -139,8 +139,8 @@ def test_impact_names_what_the_plan_pulls_in_through_a_required_stop() -> None:
         result.stdout,
         re.M,
     ), result.stdout
-    data = json.loads(run_cli(["impact", "open-object", "--format", "json"]).stdout)
-    planned = json.loads(run_cli(["plan", "--to", "open-object=latest", "--format", "json"]).stdout)
+    data = json.loads(ozr_here("impact", "open-object", "--format", "json").stdout)
+    planned = json.loads(ozr_here("plan", "--to", "open-object=latest", "--format", "json").stdout)
     pulled = {
         (s["component"], s["to"])
         for w in planned["windows"]
@@ -183,10 +183,10 @@ def test_impact_errors(small, ozr, write) -> None:
     assert bad.exit_code == 2 and "open-zaak 9.9.9 is not a listed release" in bad.stderr
 
 
-def test_bundled_ecosystem_graph_has_the_open_zaak_notificaties_cycle() -> None:
-    from conftest import run_cli
-
-    result = run_cli(["graph", "--format", "mermaid"])
+def test_bundled_ecosystem_graph_has_the_open_zaak_notificaties_cycle(
+    ozr_here: Callable[..., Result],
+) -> None:
+    result = ozr_here("graph", "--format", "mermaid")
     assert result.exit_code == 0
     labels = re.findall(r'^\s+(n\d+)\["([^"<]+)[^"]*"\]$', result.stdout, re.M)
     ids = dict(labels)
@@ -198,33 +198,25 @@ def test_bundled_ecosystem_graph_has_the_open_zaak_notificaties_cycle() -> None:
     assert ("open-notificaties", "open-zaak") in edges
 
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "graph"
-REGEN = os.environ.get("OZRELEASE_REGEN_GOLDEN") == "1"
-
-
 @pytest.mark.parametrize("fmt", ["text", "dot", "mermaid", "json"])
-def test_bundled_ecosystem_graph_matches_its_golden(fmt: str) -> None:
-    from conftest import run_cli
-
-    result = run_cli(["--manifests", "bundled", "graph", "--format", fmt])
+def test_bundled_ecosystem_graph_matches_its_golden(
+    ozr_here: Callable[..., Result], golden: Callable[[str, str], None], fmt: str
+) -> None:
+    result = ozr_here("--manifests", "bundled", "graph", "--format", fmt)
     assert result.exit_code == 0, result.output
-    path = GOLDEN / f"bundled.{ {'text': 'txt', 'mermaid': 'mmd'}.get(fmt, fmt) }"
-    if REGEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(result.stdout, encoding="utf-8")
-    assert result.stdout == path.read_text(encoding="utf-8"), f"differs from {path}"
+    golden(f"graph/bundled.{ {'text': 'txt', 'mermaid': 'mmd'}.get(fmt, fmt) }", result.stdout)
 
 
-def test_graph_without_env_shows_the_newest_final_releases_edges() -> None:
-    from conftest import run_cli
-
-    out = run_cli(["--manifests", "bundled", "graph"]).stdout
+def test_graph_without_env_shows_the_newest_final_releases_edges(
+    ozr_here: Callable[..., Result],
+) -> None:
+    out = ozr_here("--manifests", "bundled", "graph").stdout
     # Open Forms lists 4.0.0-beta.0; its newest final release is what the graph shows.
     assert "open-forms (Open Forms), newest 3.5.6\n" in out
     # Open Notificaties 1.16 dropped RabbitMQ: no edge is drawn for older releases' needs.
     section = out.split("open-notificaties (Open Notificaties)")[1].split("\n\n")[0]
     assert "rabbitmq" not in section and "requires redis" in section
-    data = json.loads(run_cli(["--manifests", "bundled", "graph", "--format", "json"]).stdout)
+    data = json.loads(ozr_here("--manifests", "bundled", "graph", "--format", "json").stdout)
     assert not [
         e for e in data["edges"] if e["source"] == "open-notificaties" and e["target"] == "rabbitmq"
     ]
@@ -264,18 +256,18 @@ def test_impact_says_when_a_move_repairs_what_is_broken_now(small, write, ozr) -
     assert "linkStyle 2 stroke:#d00,color:#d00" in mermaid
 
 
-def test_impact_says_which_wiring_points_at_a_provider_the_upgrade_supersedes() -> None:
+def test_impact_says_which_wiring_points_at_a_provider_the_upgrade_supersedes(
+    ozr_here: Callable[..., Result],
+) -> None:
     # Open Object 4.x serves objecttypen itself; example-gemeente wires Open Forms to the
     # standalone objecttypes-api.
-    from conftest import run_cli
-
-    out = run_cli(["impact", "open-object"]).stdout
+    out = ozr_here("impact", "open-object").stdout
     assert (
         "Wiring to re-point:\n  open-forms is wired to objecttypes-api for objecttypen, which "
         "open-object 4.3.0 provides too (2.2.2): re-point open-forms (its service configuration "
         "and the environment's wiring) to retire objecttypes-api if nothing else uses it\n"
     ) in out
-    data = json.loads(run_cli(["impact", "open-object", "--format", "json"]).stdout)
+    data = json.loads(ozr_here("impact", "open-object", "--format", "json").stdout)
     assert len(data["rewire"]) == 1
     # An upgrade that serves nothing new names no wiring.
-    assert json.loads(run_cli(["impact", "open-zaak", "--format", "json"]).stdout)["rewire"] == []
+    assert json.loads(ozr_here("impact", "open-zaak", "--format", "json").stdout)["rewire"] == []

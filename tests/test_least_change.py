@@ -4,8 +4,10 @@ that works, at its newest patch, as vendors advise; through the real CLI."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
+from click.testing import Result
 
 
 def manifests(consumer_requires: str) -> str:
@@ -57,10 +59,10 @@ def test_least_change_takes_the_newest_patch_of_the_oldest_working_series(
     assert pulled(ozr, "--prefer", "latest") == {"b": newest}
 
 
-def test_bundled_open_object_pulls_in_objecttypes_api_at_its_newest_34_patch() -> None:
-    from conftest import run_cli
-
-    result = run_cli(["plan", "--to", "open-object=latest", "--format", "json"])
+def test_bundled_open_object_pulls_in_objecttypes_api_at_its_newest_34_patch(
+    ozr_here: Callable[..., Result],
+) -> None:
+    result = ozr_here("plan", "--to", "open-object=latest", "--format", "json")
     assert result.exit_code == 0, result.output
     steps = [s for w in json.loads(result.stdout)["windows"] for s in w["steps"]]
     moved = {s["component"]: (s["from"], s["to"]) for s in steps}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,9 +14,6 @@ from ozrelease import planner
 from ozrelease.ecosystem import load as manifest
 from ozrelease.ecosystem import status as statuses
 from ozrelease.ecosystem.compat import Deployment
-
-GOLDEN = Path(__file__).resolve().parent / "golden" / "status"
-REGEN = os.environ.get("OZRELEASE_REGEN_GOLDEN") == "1"
 
 ECOSYSTEM = """
 kind: API
@@ -75,20 +71,14 @@ def small(write: Callable[..., Path]) -> Path:
     return write("manifests/all.yaml", ECOSYSTEM)
 
 
-def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if REGEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
-
-
-def test_status_json_shape(small: Path, ozr: Callable[..., Result]) -> None:
+def test_status_json_shape(
+    small: Path, ozr: Callable[..., Result], golden: Callable[[str, str], None]
+) -> None:
     result = ozr("status", "--env", "fleet", "--on", "2026-09-01", "--format", "json")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     data = json.loads(result.stdout)
-    golden("fleet.json", json.dumps(data, indent=2) + "\n")
+    golden("status/fleet.json", json.dumps(data, indent=2) + "\n")
     assert data["format"] == "ozrelease-status/1"
     assert (data["environment"], data["on"]) == ("fleet", "2026-09-01")
     rows = {c["name"]: c for c in data["components"]}
@@ -120,10 +110,12 @@ def test_status_json_shape(small: Path, ozr: Callable[..., Result]) -> None:
         }
 
 
-def test_status_text(small: Path, ozr: Callable[..., Result]) -> None:
+def test_status_text(
+    small: Path, ozr: Callable[..., Result], golden: Callable[[str, str], None]
+) -> None:
     result = ozr("status", "--env", "fleet", "--on", "2026-09-01")
     assert result.exit_code == 0, result.output  # past end of life is reported, not failed
-    golden("fleet.txt", result.stdout)
+    golden("status/fleet.txt", result.stdout)
 
 
 def test_end_of_life_passes_after_its_day(small: Path) -> None:
