@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -35,7 +35,6 @@ class Settings:
     """What the root command knows; loaded lazily so `--help` never reads manifests."""
 
     manifests: Path | str | None = None  # str: "bundled"
-    _cache: dict[str, Any] = field(default_factory=dict)
 
 
 def fail_with(exc: OzReleaseError) -> NoReturn:

@@ -234,5 +234,3 @@ def _verify(deployment: object, path: Path) -> int:
     )
     return 0
 
-
-COMMANDS = [plan]
