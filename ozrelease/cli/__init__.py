@@ -22,6 +22,7 @@ _COMMANDS = {
     "impact": "ozrelease.cli.manifests:impact",
     "plan": "ozrelease.cli.plan:plan",
     "status": "ozrelease.cli.release:status",
+    "env": "ozrelease.cli.env:env",
     "changelog": "ozrelease.cli.changelog:changelog",
     "release": "ozrelease.cli.release:release",
     "manifest": "ozrelease.cli.release:manifest",

@@ -14,9 +14,11 @@ from ozrelease.cli.options import Settings, emit, env_option, output_option
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.errors import UsageError
 from ozrelease.planner.model import PREFERENCES, STRATEGIES, Plan, plan_to_json
-from ozrelease.planner.verify import load_saved, verify_saved
+from ozrelease.planner.verify import load_saved, plan_from_saved, step_facts, verify_saved
 from ozrelease.render import render
-from ozrelease.runbook import exports
+from ozrelease.runbook.ansible import ansible
+from ozrelease.runbook.argocd import argocd
+from ozrelease.runbook.helm import helm_view
 from ozrelease.runbook.view import runbook_view
 
 FORMATS = ("text", "markdown", "html", "json", "helm", "argocd", "ansible")
@@ -85,6 +87,15 @@ USER_TEMPLATES = Path("templates")  # a project's own templates override the bui
     metavar="PLAN.json",
     help="Re-check a saved JSON plan against the manifests and the environment now.",
 )
+@click.option(
+    "--saved",
+    "saved_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="PLAN.json",
+    help="Render a saved (approved) JSON plan in --format, after --verify's checks: a stale "
+    "plan is refused (exit 1).",
+)
 @output_option
 @click.pass_obj
 def plan(
@@ -96,6 +107,7 @@ def plan(
     fmt: str,
     template: Path | None,
     verify_file: Path | None,
+    saved_file: Path | None,
     output: Path | None,
 ) -> int:
     """Plan a coordinated upgrade: which components move in which maintenance window, in
@@ -110,13 +122,20 @@ def plan(
       ozrelease plan --to open-zaak=1.30.0 --to open-notificaties=1.14.0   (pins ON)
       ozrelease plan --format json -o plan.json       save it ...
       ozrelease plan --verify plan.json               ... and re-check it before the window
+      ozrelease plan --saved plan.json --format helm -o upgrade.sh   ... and run what was approved
 
     Exit codes: 0 a safe plan (or a verified one), 1 no safe plan exists (or the saved plan
     fails verification, e.g. because the environment has moved since), 2 bad input.
     """
     deployment = load_deployment(settings, env)
+    if output is not None and str(output) == "-":
+        output = None
+    if verify_file is not None and saved_file is not None:
+        raise UsageError("--verify and --saved: give one of them")
     if verify_file is not None:
         return _verify(deployment, verify_file)
+    if saved_file is not None and targets:
+        raise UsageError("--saved renders the saved plan as it is; --to cannot change it")
     if template is not None and fmt not in TEMPLATES:
         raise UsageError(
             f"--template works with --format {', '.join(TEMPLATES)}; {fmt} is generated as "
@@ -124,9 +143,17 @@ def plan(
         )
     if template is not None and not template.is_file():
         raise UsageError(f"--template {template}: no such file")
-    result = planner.plan(
-        deployment, list(targets) or None, strategy=strategy, prefer=prefer, on=_today()
-    )
+    if saved_file is not None:
+        data = load_saved(saved_file)
+        checked = verify_saved(deployment, data, saved_file)
+        if checked.problems or not data["feasible"]:
+            _report(saved_file, checked.problems or ("the saved plan is infeasible",), stale=True)
+            return 1
+        result = plan_from_saved(deployment, data)
+    else:
+        result = planner.plan(
+            deployment, list(targets) or None, strategy=strategy, prefer=prefer, on=_today()
+        )
     if fmt in EXPORTS and not result.feasible:
         # An engine must not receive half a plan: nothing on stdout, the reasons on stderr.
         click.echo(f"error: no safe plan exists for {result.environment}:", err=True)
@@ -134,7 +161,17 @@ def plan(
             click.echo(f"  {problem.message}", err=True)
         return 1
     emit(_output(deployment, result, fmt, template), output)
+    if fmt == "helm" and output is not None:
+        output.chmod(output.stat().st_mode | 0o111 & ~_umask())  # a script to run: 0755
     return 0 if result.feasible else 1
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _today() -> dt.date:
@@ -144,14 +181,17 @@ def _today() -> dt.date:
 
 def _output(deployment: Deployment, result: Plan, fmt: str, template: Path | None) -> str:
     if fmt == "json":
-        return json.dumps(plan_to_json(result), indent=2, ensure_ascii=False) + "\n"
+        data = plan_to_json(result)
+        for window, raw in zip(result.windows, data["windows"], strict=True):
+            for step, item in zip(window.steps, raw["steps"], strict=True):
+                facts = step_facts(deployment, step.component, step.from_version, step.to_version)
+                item.update({k: v for k, v in facts.items() if v})
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "argocd":
-        return exports.argocd(deployment, result)
+        return argocd(deployment, result)
     if fmt == "ansible":
-        return exports.ansible(deployment, result)
-    view = (
-        exports.helm_view(deployment, result) if fmt == "helm" else runbook_view(deployment, result)
-    )
+        return ansible(deployment, result)
+    view = helm_view(deployment, result) if fmt == "helm" else runbook_view(deployment, result)
     return render(
         TEMPLATES[fmt],
         view,
@@ -165,12 +205,7 @@ def _verify(deployment: object, path: Path) -> int:
     data = load_saved(path)
     checked = verify_saved(deployment, data, path)  # type: ignore[arg-type]
     if checked.problems:
-        for problem in checked.problems:
-            click.echo(f"{path}: {problem}", err=True)
-        if checked.stale:
-            click.echo(
-                f"{path}: refusing a stale plan; make a new one with `ozrelease plan`", err=True
-            )
+        _report(path, checked.problems, stale=checked.stale)
         return 1
     click.echo(
         f"{path}: verified: {checked.windows} windows, {checked.steps} steps; every "
@@ -178,6 +213,13 @@ def _verify(deployment: object, path: Path) -> int:
         "deployed now"
     )
     return 0
+
+
+def _report(path: Path, problems: tuple[str, ...], *, stale: bool) -> None:
+    for problem in problems:
+        click.echo(f"{path}: {problem}", err=True)
+    if stale:
+        click.echo(f"{path}: refusing a stale plan; make a new one with `ozrelease plan`", err=True)
 
 
 COMMANDS = [plan]

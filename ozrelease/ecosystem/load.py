@@ -22,14 +22,17 @@ import yaml_rs
 from ozrelease import gcpause
 from ozrelease.ecosystem.compat import binding_problems
 from ozrelease.ecosystem.model import (
+    ACTION_TIMES,
     LATEST,
     NO_DEPLOY,
+    Action,
     Api,
     Component,
     Deploy,
     Ecosystem,
     Environment,
     KeyPath,
+    Placement,
     Release,
     Where,
     component_of,
@@ -64,13 +67,16 @@ RELEASE_KEYS = frozenset(
         "notes",
         "chart",
         "deploy",
+        "actions",
     }
 )
 DEFAULTS_KEYS = RELEASE_KEYS - {"version", "date"}
 DEPLOY_KEYS = frozenset({"helm", "image", "healthCheck"})
 HELM_KEYS = frozenset({"release", "chart", "repository", "namespace"})
 API_KEYS = frozenset({"kind", "name", "title", "standard", "description", "versions"})
-ENVIRONMENT_KEYS = frozenset({"kind", "name", "title", "deployed", "wiring", "targets"})
+ENVIRONMENT_KEYS = frozenset({"kind", "name", "title", "deployed", "wiring", "targets", "deploy"})
+ACTION_KEYS = frozenset({"when", "run", "manual", "why", "name"})
+PLACEMENT_KEYS = frozenset({"namespace", "kubeContext", "helmRelease", "chart", "values"})
 
 DEFAULT_ENVIRONMENT = "example-gemeente"
 
@@ -448,7 +454,81 @@ _RELEASE_FIELDS: dict[str, tuple[str, Any]] = {
     "notes": ("notes", lambda doc, v, p, refs: _read_notes(doc, v, p)),
     "chart": ("chart", _read_chart),
     "deploy": ("deploy", lambda doc, v, p, refs: _read_deploy(doc, v, p)),
+    "actions": ("actions", lambda doc, v, p, refs: _read_actions(doc, v, p)),
 }
+
+
+def _read_actions(doc: _Doc, value: Any, path: KeyPath) -> tuple[Action, ...] | None:
+    """`actions: [{when: before|after, run: TEXT, manual: BOOL, why: TEXT}]`."""
+    if not isinstance(value, list):
+        doc.error(path, f"{_field(path)}: expected a list, found {_type_name(value)}", value=True)
+        return None
+    found = []
+    for i, item in enumerate(value):
+        p = path + (i,)
+        data = doc.mapping(item, p, "an action")
+        if data is None:
+            continue
+        doc.keys(data, p, ACTION_KEYS, "an action")
+        when = doc.text(data, "when", p, required=True)
+        run = doc.text(data, "run", p, required=True)
+        manual = doc.boolean(data["manual"], p + ("manual",)) if "manual" in data else True
+        if when is not None and when not in ACTION_TIMES:
+            doc.error(
+                p + ("when",), f"{_field(p + ('when',))}: expected before or after", value=True
+            )
+            continue
+        if when is None or run is None or manual is None:
+            continue
+        label = doc.text(data, "name", p)
+        if label is not None and not re.fullmatch(r"[A-Za-z0-9_-]+", label):
+            doc.error(
+                p + ("name",), f"{_field(p + ('name',))}: letters, digits, _ and -", value=True
+            )
+            continue
+        found.append(
+            Action(when=when, run=run, manual=manual, why=doc.text(data, "why", p), label=label)
+        )
+    return tuple(found)
+
+
+def _read_placements(
+    doc: _Doc, data: Mapping[str, Any], deployed: Mapping[str, Version]
+) -> dict[str, Placement]:
+    """An Environment's `deploy`: per deployed key, where it runs."""
+    raw = doc.mapping(data["deploy"], ("deploy",), "deploy") if "deploy" in data else None
+    placements: dict[str, Placement] = {}
+    for key, value in (raw or {}).items():
+        p: KeyPath = ("deploy", key)
+        if key not in deployed:
+            doc.error(
+                p,
+                f"deploy: {key!r} is not deployed in this environment"
+                f"{_did_you_mean(str(key), deployed)}",
+            )
+            continue
+        item = doc.mapping(value, p, f"deploy.{key}")
+        if item is None:
+            continue
+        doc.keys(item, p, PLACEMENT_KEYS, f"deploy.{key}")
+        values = item.get("values", [])
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+            doc.error(
+                p + ("values",),
+                f"deploy.{key}.values: expected a file or a list of files",
+                value=True,
+            )
+            values = []
+        placements[key] = Placement(
+            namespace=doc.text(item, "namespace", p),
+            kube_context=doc.text(item, "kubeContext", p),
+            helm_release=doc.text(item, "helmRelease", p),
+            chart=doc.text(item, "chart", p),
+            values=tuple(values),
+        )
+    return placements
 
 
 def _read_release_fields(
@@ -922,6 +1002,7 @@ def _read_environment_body(
 
     wiring = _read_wiring(doc, data, deployed, components, apis)
     targets = _read_targets(doc, data, deployed, components)
+    placements = _read_placements(doc, data, deployed)
     env = Environment(
         name=str(data["name"]),
         where=doc.where(("name",)),
@@ -929,6 +1010,7 @@ def _read_environment_body(
         title=doc.text(data, "title", ()),
         wiring=wiring,
         targets=targets,
+        deploy=placements,
     )
     if len(deployed) == len(raw):  # bindings are only meaningful once every key is valid
         for problem_path, message in binding_problems(env, components):
