@@ -769,3 +769,176 @@ def test_infeasible_exports_print_nothing_and_exit_1(write, ozr, fmt) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "no safe plan exists" in result.stderr
+
+
+# ------------------------------------------------------------------ approved plans
+
+
+def edit_release(root: Path, component: str, version: str, *lines: str) -> None:
+    """Insert `lines` under release `version` of `component` in a copy of the manifests."""
+    path = root / "components" / f"{component}.yaml"
+    text = path.read_text().split("\n")
+    at = next(i for i, line in enumerate(text) if line.startswith(f'  - version: "{version}"'))
+    text[at + 1 : at + 1] = list(lines)
+    path.write_text("\n".join(text))
+
+
+@pytest.fixture
+def saved(ozr, tmp_path) -> tuple[Path, Path]:
+    root = tmp_path / "manifests-copy"
+    shutil.copytree(MANIFESTS, root)
+    plan = tmp_path / "plan.json"
+    result = ozr("--manifests", str(root), "plan", "--format", "json", "-o", str(plan))
+    assert result.exit_code == 0, result.output
+    return root, plan
+
+
+def test_saved_plan_records_chart_and_actions(saved) -> None:
+    _, plan = saved
+    data = json.loads(plan.read_text())
+    steps = {
+        s["component"]: s
+        for w in data["windows"]
+        for s in w["steps"]
+        if s["to"] in ("4.3.0", "3.4.0")
+    }
+    assert steps["objecttypes-api"]["chart"] == "1.6.1"
+    assert "chart" not in steps["open-object"]  # no published chart ships 4.3.0
+    assert [a["run"].split()[1] for a in steps["open-object"]["actions"][:1]] == [
+        "import_objecttypes"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("component", "version", "lines", "says"),
+    [
+        (
+            "open-zaak",
+            "1.29.0",
+            ["    reversible: false"],
+            "reversible: false (the plan says true)",
+        ),
+        ("open-zaak", "1.29.0", ['    notes: ["Run the new migration by hand."]'], "notes changed"),
+        ("objecttypes-api", "3.4.0", None, "the chart that ships 3.4.0 is now 9.9.9"),
+        (
+            "open-zaak",
+            "1.30.0",
+            ['    actions: [{when: before, run: "src/manage.py new_check"}]'],
+            "vendor actions changed",
+        ),
+    ],
+)
+def test_verify_and_saved_refuse_a_plan_the_manifests_contradict(
+    ozr, saved, component, version, lines, says
+) -> None:
+    root, plan = saved
+    if lines is None:
+        path = root / "components" / f"{component}.yaml"
+        path.write_text(path.read_text().replace('chart: "1.6.1"', 'chart: "9.9.9"'))
+    else:
+        path = root / "components" / f"{component}.yaml"
+        if (
+            "notes" in lines[0]
+            and "notes:" in path.read_text().split(f'"{version}"', 1)[1].split("- version:", 1)[0]
+        ):
+            text = path.read_text().split("\n")
+            at = next(
+                i for i, line in enumerate(text) if line.startswith(f'  - version: "{version}"')
+            )
+            notes = next(i for i in range(at, len(text)) if text[i] == "    notes:")
+            text.insert(notes + 1, '      - "Run the new migration by hand."')
+            path.write_text("\n".join(text))
+        else:
+            edit_release(root, component, version, *lines)
+    assert ozr("--manifests", str(root), "validate").exit_code == 0
+    verified = ozr("--manifests", str(root), "plan", "--verify", str(plan))
+    assert verified.exit_code == 1
+    assert says in verified.stderr and "stale" in verified.stderr
+    rendered = ozr("--manifests", str(root), "plan", "--saved", str(plan), "--format", "helm")
+    assert rendered.exit_code == 1 and rendered.stdout == ""
+    assert says in rendered.stderr
+
+
+def test_saved_plan_renders_what_was_approved(ozr, saved, prod, tmp_path) -> None:
+    root, plan = saved
+    for fmt in ("helm", "ansible", "argocd", "markdown", "html", "text"):
+        now = ozr("--manifests", str(root), "plan", "--format", fmt)
+        approved = ozr("--manifests", str(root), "plan", "--saved", str(plan), "--format", fmt)
+        assert approved.exit_code == 0, approved.output
+        assert approved.stdout == now.stdout, fmt
+    # a plan whose pulledInBy names no target is refused
+    data = json.loads(plan.read_text())
+    data["windows"][0]["steps"][0]["pulledInBy"] = "redis"
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(data))
+    refused = ozr("--manifests", str(root), "plan", "--saved", str(forged), "--format", "helm")
+    assert refused.exit_code == 1 and "pulled in by redis" in refused.stderr
+    usage = ozr("plan", "--saved", str(plan), "--verify", str(plan))
+    assert usage.exit_code == 2
+
+
+# ------------------------------------------------------------------ env import
+
+
+def test_env_import_builds_the_environment_helm_list_shows(ozr, cluster, tmp_path) -> None:
+    listed = cluster.run(["helm", "list", "-A", "--output", "json", "--kube-context", "prod"])
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    rows.append(
+        {"name": "grafana", "namespace": "mon", "chart": "grafana-7.0.0", "app_version": "10.0"}
+    )
+    source = tmp_path / "releases.json"
+    source.write_text(json.dumps(rows))
+    out = tmp_path / "prod.yaml"
+    result = ozr(
+        "--manifests",
+        str(MANIFESTS),
+        "env",
+        "import",
+        "--helm",
+        str(source),
+        "--name",
+        "prod",
+        "-o",
+        str(out),
+    )
+    assert result.exit_code == 1  # grafana is reported, not guessed
+    assert (
+        "release 'grafana' (chart 'grafana-7.0.0'): no component is deployed with that chart"
+        in (result.stderr)
+    )
+    env = yaml.safe_load(out.read_text())
+    assert env["deployed"] == {
+        "objecttypes-api": "3.3.0",
+        "open-forms": "3.0.1",  # app_version is the chart's: the docs say to check it
+        "open-object": "3.5.0",
+        "open-zaak": "1.26.0",
+    }
+    assert env["deploy"]["open-object"] == {
+        "namespace": "zgw",
+        "helmRelease": "objecten",
+        "chart": "2.11.0",
+    }
+    # what helm does not run (databases, brokers, wiring) the team adds; then it plans
+    env["deployed"].update(
+        {"postgresql": "15", "redis": "7", "rabbitmq": "3", "open-notificaties": "1.14.0"}
+    )
+    env["wiring"] = {"open-forms": {"objecttypen": "objecttypes-api"}}
+    out.write_text(yaml.safe_dump(env))
+    planned = ozr(
+        "--manifests",
+        str(MANIFESTS),
+        "plan",
+        "--env",
+        str(out),
+        "--to",
+        "open-zaak=latest",
+        "--format",
+        "helm",
+    )
+    assert planned.exit_code == 0, planned.output
+    assert "expect openzaak openzaak 1.13.1 1.26.0 --namespace zgw" in planned.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    broken = ozr("--manifests", str(MANIFESTS), "env", "import", "--helm", str(bad))
+    assert broken.exit_code == 2 and f"{bad}:1: not JSON" in broken.stderr
