@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from standins import add_chart, add_release, computed, empty_state, install_standins, load, save
 
 from ozrelease.cli import plan as plan_cli
@@ -942,3 +944,42 @@ def test_env_import_builds_the_environment_helm_list_shows(ozr, cluster, tmp_pat
     bad.write_text("{")
     broken = ozr("--manifests", str(MANIFESTS), "env", "import", "--helm", str(bad))
     assert broken.exit_code == 2 and f"{bad}:1: not JSON" in broken.stderr
+
+
+# ------------------------------------------------------------------ any text at all
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(min_size=1, max_size=60).filter(lambda t: t.strip()))
+def test_any_manifest_text_stays_data_in_every_export(write, ozr, tmp_path, text) -> None:
+    """Whatever a note, an action or a health check says, the YAML exports keep their
+    documents and the script keeps its commands."""
+    small = SMALL.read_text().replace(
+        "    reversible: false\n",
+        "    reversible: false\n"
+        "    actions:\n"
+        f"      - {{when: before, manual: false, run: {json.dumps('check ' + text)}, "
+        f"why: {json.dumps(text)}}}\n",
+        1,
+    )
+    write("manifests/all.yaml", small)
+    counts = {}
+    for fmt in ("ansible", "argocd", "helm"):
+        result = ozr("plan", "--format", fmt)
+        assert result.exit_code == 0, result.output
+        out = result.stdout
+        if fmt == "helm":
+            script = tmp_path / "hyp.sh"
+            script.write_text(out)
+            assert subprocess.run(["sh", "-n", str(script)]).returncode == 0
+            # one `kubectl exec` line, whatever the text holds
+            counts[fmt] = out.count("\n  kubectl exec ")
+        else:
+            # YAML: no Unicode line break survives outside an escaped scalar
+            assert not any(c in out for c in "\u2028\u2029\u0085")
+            docs = [d for d in yaml.load_all(out, Loader=_AnsibleLoader) if d]
+            counts[fmt] = len(docs[0]) if fmt == "ansible" else len(docs)
+    assert counts == {"ansible": 2, "argocd": 3, "helm": 1}
