@@ -983,3 +983,35 @@ def test_any_manifest_text_stays_data_in_every_export(write, ozr, tmp_path, text
             docs = [d for d in yaml.load_all(out, Loader=_AnsibleLoader) if d]
             counts[fmt] = len(docs[0]) if fmt == "ansible" else len(docs)
     assert counts == {"ansible": 2, "argocd": 3, "helm": 1}
+
+
+# ------------------------------------------------------------------ honest rollback
+
+
+def test_rollback_is_what_really_undoes_a_step(ozr, tmp_path) -> None:
+    def step(*args: str, env: str | None = None) -> dict[str, Any]:
+        extra = ["--env", env] if env else []
+        result = ozr("--manifests", str(MANIFESTS), "plan", *extra, "--format", "json", *args)
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        return {s["component"]: s for w in data["windows"] for s in w["steps"]}
+
+    # Open Klant 2.5.0 is irreversible only when the step starts on 1.x
+    assert step("--to", "open-klant=2.5.0")["open-klant"]["reversible"] is True
+    old = tmp_path / "old.yaml"
+    old.write_text(
+        "kind: Environment\nname: old\n"
+        'deployed: {open-klant: "1.0.0", postgresql: "15", redis: "7"}\n'
+    )
+    assert step("--to", "open-klant=2.5.0", env=str(old))["open-klant"]["reversible"] is False
+    # a PostgreSQL major upgrade is a point of no return
+    assert step("--to", "postgresql=16")["postgresql"]["reversible"] is False
+    md = ozr("--manifests", str(MANIFESTS), "plan", "--to", "postgresql=16", "--format", "markdown")
+    assert "No rollback: 16 is irreversible, a point of no return" in md.stdout
+    # a step through data migrations is undone by the backup, files included for Open Zaak
+    md = ozr("--manifests", str(MANIFESTS), "plan", "--format", "markdown").stdout
+    assert (
+        "restore the databases of open-zaak, and the file storage of open-zaak from the backup"
+        in md
+    )
+    assert "deploy the previous release again" not in md.split("### Step 1.3")[1].split("### ")[0]

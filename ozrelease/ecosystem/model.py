@@ -138,6 +138,7 @@ class Release:
     requires: Mapping[str, Range] = field(default_factory=dict)
     upgrade_from: Range | None = None  # None: every older release may move here directly
     reversible: bool = True
+    irreversible_from: Range | None = None  # irreversible only when a step starts here
     eol: dt.date | None = None
     notes: tuple[str, ...] = ()
     chart: str | None = None
@@ -156,6 +157,13 @@ class Release:
         release.__dict__.update(fields)
         return release
 
+    def reversible_from(self, version: Version) -> bool:
+        """A step from `version` through this release can be rolled back (Open Klant 2.5.0 is
+        irreversible only from 1.x: `irreversibleFrom: "<2"`)."""
+        if not self.reversible:
+            return False
+        return self.irreversible_from is None or not allows_any(self.irreversible_from, (version,))
+
     def can_upgrade_from(self, version: Version) -> bool:
         """A direct step from `version` to this release is allowed (CONTRACT §2)."""
         if version >= self.version:
@@ -170,6 +178,7 @@ _RELEASE_DEFAULTS: dict[str, Any] = {
     "requires": {},
     "upgrade_from": None,
     "reversible": True,
+    "irreversible_from": None,
     "eol": None,
     "notes": (),
     "chart": None,

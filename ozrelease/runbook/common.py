@@ -396,7 +396,8 @@ def irreversible_releases(deployment: Deployment, step: Step) -> list[str]:
     return [
         r.label
         for r in component.releases
-        if step.from_version < r.version <= step.to_version and not r.reversible
+        if step.from_version < r.version <= step.to_version
+        and not r.reversible_from(step.from_version)
     ]
 
 
