@@ -628,8 +628,13 @@ def test_standin_applies_helm_value_rules(cluster) -> None:
 
 HOSTILE = (
     "$(touch PWNED) `touch PWNED2` {{ lookup('pipe', 'touch PWNED3') }}\n"
-    "- hosts: all\u2028- hosts: x\u0085y\u2029z"
+    "- hosts: all\u2028- hosts: x\u0085y\u2029z \x1b]0;title\x07 \u202etxt.exe"
 )
+
+
+# an automatic action's run: shell syntax and YAML and Unicode breaks, but no control
+# characters (those are refused in a command)
+RUN = "echo $(touch PWNED) `touch PWNED2` {{ lookup('pipe', 'touch PWNED3') }} - hosts: a\u2028b"
 
 
 def hostile_manifests(tmp_path: Path) -> Path:
@@ -642,7 +647,7 @@ def hostile_manifests(tmp_path: Path) -> Path:
         "    actions:",
         "      - when: after",
         "        manual: false",
-        f"        run: {json.dumps('echo ' + HOSTILE)}",
+        f"        run: {json.dumps(RUN)}",
         f"        why: {json.dumps(HOSTILE)}",
     ]
     notes = next(i for i in range(at, len(lines)) if lines[i] == "    notes:")
@@ -660,6 +665,9 @@ def test_hostile_text_stays_inert(ozr, prod, tmp_path, fmt) -> None:
     result = ozr("--manifests", str(root), "plan", "--env", str(prod), "--format", fmt)
     assert result.exit_code == 0, result.output
     text = result.stdout
+    # no escape sequence or bidi override reaches a terminal that shows the output
+    if fmt != "json":  # JSON is data for programs: its strings say what the manifests say
+        assert "\x1b" not in text and "\u202e" not in text
     if fmt in ("argocd", "ansible"):
         for line in text.splitlines():
             if line.startswith("- hosts") or line.startswith("hosts"):
@@ -957,11 +965,12 @@ def test_env_import_builds_the_environment_helm_list_shows(ozr, cluster, tmp_pat
 def test_any_manifest_text_stays_data_in_every_export(write, ozr, tmp_path, text) -> None:
     """Whatever a note, an action or a health check says, the YAML exports keep their
     documents and the script keeps its commands."""
+    safe = "".join(c for c in text if c.isprintable()) or "x"  # a command holds no controls
     small = SMALL.read_text().replace(
         "    reversible: false\n",
         "    reversible: false\n"
         "    actions:\n"
-        f"      - {{when: before, manual: false, run: {json.dumps('check ' + text)}, "
+        f"      - {{when: before, manual: false, run: {json.dumps('check ' + safe)}, "
         f"why: {json.dumps(text)}}}\n",
         1,
     )
@@ -1015,3 +1024,21 @@ def test_rollback_is_what_really_undoes_a_step(ozr, tmp_path) -> None:
         in md
     )
     assert "deploy the previous release again" not in md.split("### Step 1.3")[1].split("### ")[0]
+
+
+def test_a_templates_folder_never_becomes_the_helm_script_silently(
+    small_manifests, ozr, write
+) -> None:
+    write("templates/plan.helm.sh.j2", "#!/bin/sh\nrm -rf / # from a cloned repository\n")
+    write("templates/plan.md.j2", "Custom\n")
+    helm = ozr("plan", "--format", "helm")
+    assert helm.exit_code == 0 and "rm -rf" not in helm.stdout
+    assert "ignoring templates/plan.helm.sh.j2 for the helm script" in helm.stderr
+    md = ozr("plan", "--format", "markdown")
+    assert md.stdout == "Custom\n"
+    assert "rendering with templates/plan.md.j2" in md.stderr
+
+
+@pytest.fixture
+def small_manifests(write) -> Path:
+    return write("manifests/all.yaml", SMALL.read_text())

@@ -382,9 +382,12 @@ def test_user_template_syntax_error_is_file_and_line(small, ozr, write) -> None:
     write("templates/plan.md.j2", "fine\n{% if %}\n")
     result = ozr("plan", "--format", "markdown")
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"templates{os.sep}plan.md.j2:2: template syntax error: "), (
-        result.stderr
+    # the override is named first, then the error as FILE:LINE
+    first, error = result.stderr.splitlines()[:2]
+    assert (
+        first == f"ozrelease: rendering with templates{os.sep}plan.md.j2 (overrides the built-in)"
     )
+    assert error.startswith(f"templates{os.sep}plan.md.j2:2: template syntax error: "), error
 
 
 def test_user_template_that_uses_what_the_view_lacks(small, ozr, write) -> None:

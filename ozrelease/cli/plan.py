@@ -192,11 +192,26 @@ def _output(deployment: Deployment, result: Plan, fmt: str, template: Path | Non
     if fmt == "ansible":
         return ansible(deployment, result)
     view = helm_view(deployment, result) if fmt == "helm" else runbook_view(deployment, result)
+    overrides = USER_TEMPLATES if USER_TEMPLATES.is_dir() else None
+    local = USER_TEMPLATES / TEMPLATES[fmt]
+    if template is None and local.is_file():
+        if fmt == "helm":
+            # an executable export never comes from a template a cloned repository carries
+            click.echo(
+                f"ozrelease: ignoring {local} for the helm script (an executable export); "
+                "give it with --template to use it",
+                err=True,
+            )
+            overrides = None
+        else:
+            click.echo(f"ozrelease: rendering with {local} (overrides the built-in)", err=True)
+    elif fmt == "helm" and template is not None:
+        click.echo(f"ozrelease: the helm script comes from your template {template}", err=True)
     return render(
         TEMPLATES[fmt],
         view,
         template_file=template,
-        overrides=USER_TEMPLATES if USER_TEMPLATES.is_dir() else None,
+        overrides=overrides,
         autoescape=True if fmt == "html" else None,
     )
 

@@ -7,6 +7,7 @@ modules only as values, never inside an expression: the expected start is play `
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -340,7 +341,7 @@ def _health(p: PlannedStep) -> dict[str, Any]:
     t = p.target
     check = t.health_check
     name = _name(f"Health check after step {p.label}: {t.release}")
-    if check and check.startswith(("http://", "https://")) and len(check.split()) == 1:
+    if check and re.match(r"https?://[!-~]+\Z", check):
         return {
             "name": name,
             "ansible.builtin.uri": {"url": u(check), "status_code": 200},

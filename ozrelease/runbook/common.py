@@ -12,6 +12,7 @@ import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.ecosystem.model import Action, Placement, component_of, instance_of
@@ -32,9 +33,31 @@ _WORD = re.compile(r"[A-Za-z0-9_.:/@+=~%][A-Za-z0-9_.:/@+=~%,\-]*\Z")
 
 def one_line(text: str) -> str:
     """`text` on one line: every line break Python knows (\\n, \\r, U+0085, U+2028, U+2029,
-    \\v, \\f, ...) and every other control character becomes a space."""
+    \\v, \\f, ...), every other control character and every bidi override becomes a space."""
     joined = " ".join(part.strip() for part in text.splitlines())
-    return "".join(" " if (ord(c) < 32 or 0x7F <= ord(c) < 0xA0) else c for c in joined).strip()
+    return "".join(" " if _unprintable(c) else c for c in joined).strip()
+
+
+def printable(value: Any) -> Any:
+    """`value` (a view: dicts, lists, strings) with every control character but newline and
+    tab, and every bidi override, replaced by U+FFFD: no escape sequence from the manifests
+    reaches a terminal that shows a runbook."""
+    if isinstance(value, str):
+        if not any(_unprintable(c) for c in value):
+            return value
+        return "".join("\ufffd" if _unprintable(c) and c not in "\n\t" else c for c in value)
+    if isinstance(value, dict):
+        return {k: printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [printable(v) for v in value]
+    return value
+
+
+def _unprintable(c: str) -> bool:
+    """C0 and C1 controls (escape sequences start with them) and the bidi overrides and
+    isolates that make a terminal show text in another order than it runs."""
+    code = ord(c)
+    return code < 32 or 0x7F <= code < 0xA0 or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069
 
 
 def _checked(value: str | None, what: str, where: str, *, label: bool = False) -> str | None:
@@ -168,7 +191,13 @@ class Gate:
         )
 
     def argv(self) -> list[str]:
-        """The command as words (never through a shell)."""
+        """The command as words (never through a shell); control characters are refused,
+        so that no export carries an escape sequence."""
+        if any(_unprintable(c) for c in self.action.run.replace("\n", " ")):
+            raise InputError(
+                f"{self.component} {self.release}: an automatic action's run holds control "
+                f"characters: {self.action.run!r}"
+            )
         try:
             return shlex.split(self.action.run)
         except ValueError:
@@ -515,7 +544,7 @@ def health_commands(target: DeployTarget) -> list[list[str]]:
     with curl), else `helm status` where it runs. A healthCheck that is not a URL is shown
     to people, never run: it is manifest text."""
     check = target.health_check
-    if check and re.match(r"https?://\S+\Z", check):
+    if check and re.match(r"https?://[!-~]+\Z", check):
         return [
             [
                 "curl",

@@ -208,7 +208,7 @@ def _step(p: PlannedStep, *, gates: bool = True) -> list[str]:
         lines += _chart_lines(p)
         lines += _upgrade(p)
         lines += [sh(c) for c in health_commands(t)]
-    if t.health_check and not t.health_check.startswith(("http://", "https://")):
+    if t.health_check and not any(c[0] == "curl" for c in health_commands(t)):
         lines.append("# check by hand (manifest healthCheck): " + one_line(t.health_check))
     if gates:
         lines += _gates(p, "after")

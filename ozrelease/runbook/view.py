@@ -25,6 +25,7 @@ from ozrelease.runbook.common import (
     irreversible_text,
     manual_reason,
     planned_windows,
+    printable,
     rename_reason,
     repositories,
     restores,
@@ -161,30 +162,35 @@ def runbook_view(deployment: Deployment, plan: Plan) -> dict[str, Any]:
         )
         before.append({"text": "You have read every step's notes below", "command": ""})
 
-    return {
-        "environment": plan.environment,
-        "environment_title": env.title or "",
-        "feasible": plan.feasible,
-        "strategy": plan.strategy,
-        "prefer": plan.prefer,
-        "headline": headline,
-        "window_count": len(plan.windows),
-        "step_count": steps_total,
-        "components": components,
-        "changes": changes,
-        "pinned": pinned,
-        "pulled_in": _pulled_in(deployment, plan, pulled),
-        "points_of_no_return": points,
-        "eol": eol,
-        "broken_now": broken_now,
-        "manual": manual,
-        "before_you_start": before,
-        "windows": windows,
-        "problems": [p.message for p in plan.problems],
-        "furthest": [f"{key} {label(key, v)}" for key, v in sorted((plan.furthest or {}).items())],
-        "timeline": _timeline(windows),
-        "graph": _graph(deployment, plan),
-    }
+    view: dict[str, Any] = printable(
+        {
+            "environment": plan.environment,
+            "environment_title": env.title or "",
+            "feasible": plan.feasible,
+            "strategy": plan.strategy,
+            "prefer": plan.prefer,
+            "headline": headline,
+            "window_count": len(plan.windows),
+            "step_count": steps_total,
+            "components": components,
+            "changes": changes,
+            "pinned": pinned,
+            "pulled_in": _pulled_in(deployment, plan, pulled),
+            "points_of_no_return": points,
+            "eol": eol,
+            "broken_now": broken_now,
+            "manual": manual,
+            "before_you_start": before,
+            "windows": windows,
+            "problems": [p.message for p in plan.problems],
+            "furthest": [
+                f"{key} {label(key, v)}" for key, v in sorted((plan.furthest or {}).items())
+            ],
+            "timeline": _timeline(windows),
+            "graph": _graph(deployment, plan),
+        }
+    )
+    return view
 
 
 # --------------------------------------------------------------------------- windows
