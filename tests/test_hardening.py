@@ -308,8 +308,9 @@ def test_a_templates_folder_in_the_working_directory_is_named_on_stderr(
     assert text.stderr.startswith("note: using templates/plan.txt.j2 ")
     helm = run("plan", "--format", "helm")
     assert helm.exit_code == 0
-    assert helm.stderr.startswith("warning: using templates/plan.helm.sh.j2 ")
-    assert "read the script before you run it" in helm.stderr
+    # never taken for an executable export unless given with --template, and said so
+    assert helm.stderr.startswith("warning: ignoring templates/plan.helm.sh.j2 for the helm ")
+    assert "rm -rf /tmp/x" not in helm.stdout and helm.stdout.startswith("#!")
     plain = run("plan", "--format", "markdown")  # no override for this one: nothing said
     assert plain.exit_code == 0 and plain.stderr == ""
 

@@ -151,7 +151,7 @@ def test_markdown_summary_names_every_risk_first(small, ozr) -> None:
         "Window 2, step 2.1: No Helm deploy hints for db in the manifests: upgrade it from 14 "
         "to 16 by hand." in summary
     )
-    assert "`helm repo add --force-update example https://charts.example.org`" in summary
+    assert "`helm repo add --force-update -- example https://charts.example.org`" in summary
 
 
 def test_markdown_windows_have_preflight_steps_health_and_rollback(small, ozr) -> None:
@@ -162,11 +162,14 @@ def test_markdown_windows_have_preflight_steps_health_and_rollback(small, ozr) -
     assert "ok: zaak 1.0.0 consumes notificaties >=1.0,<2: notif 1.0.0 provides" in w1
     # no irreversible step, no migration: a backup is recommended, not required
     assert "Recommended: back up the databases of zaak" in w1
-    # a release no chart ships: warned, and helm runs without --version
-    assert "No chart version in the manifests ships zaak 1.1.0" in w1
-    assert "helm upgrade --install zaak example/zaak --set image.tag=1.1.0 --wait" in w1
-    # rollback to the exact previous release, chart and image
-    assert "helm upgrade --install zaak example/zaak --version 1.0.0 --set image.tag=1.0.0" in w1
+    # a release no chart ships keeps the chart deployed now, pinned, and its own values
+    assert "No chart in the manifests ships zaak 1.1.0: the chart deployed now, example/zaak " in w1
+    assert (
+        "helm upgrade --version 1.0.0 --reset-then-reuse-values --set-string image.tag=1.1.0 "
+        "--wait -- zaak example/zaak" in w1
+    )
+    # nothing migrated: helm's own rollback to the previous revision
+    assert "helm rollback --wait -- zaak" in w1
 
     w2 = section(md, "## Window 2 of 2")
     assert "**Back up the databases of db, notif and zaak and check that the backup restores**" in (
@@ -182,16 +185,17 @@ def test_markdown_windows_have_preflight_steps_health_and_rollback(small, ozr) -
     assert "| Chart | `example/notif 0.2.0` |" in w2
     assert "| Helm release | `notif` in namespace `zgw` |" in w2
     assert (
-        "helm upgrade --install notif example/notif --version 0.2.0 --namespace zgw "
-        "--set image.tag=2.0.0 --wait" in w2
+        "helm upgrade --namespace zgw --version 0.2.0 --reset-then-reuse-values "
+        "--set-string image.tag=2.0.0 --wait -- notif example/notif" in w2
     )
     # health: the manifests' URL, else helm status and the pods
     assert "https://notif.example.org/api/" in w2
-    assert "helm status zaak\nkubectl get pods --selector app.kubernetes.io/instance=zaak" in w2
+    assert "helm status -- zaak\nkubectl get pods --selector app.kubernetes.io/instance=zaak" in w2
     # irreversible: restore the backup, said plainly
     assert (
-        "**Point of no return.** No rollback: 2.0.0 is irreversible. To go back, restore the "
-        "database backup taken before window 2, then deploy notif 1.0.0 again." in w2
+        "**Point of no return.** No rollback: 2.0.0 is irreversible, a point of no return. To "
+        "go back, restore the databases of notif from the backup taken before window 2, then "
+        "deploy notif 1.0.0 on it." in w2
     )
     # a manual step says what to do by hand
     assert "**Manual step:** No Helm deploy hints for db in the manifests" in w2
@@ -295,7 +299,7 @@ def test_html_is_self_contained_balanced_and_escaped(small, ozr) -> None:
     assert "<BASE_DIR>" not in html
     assert "<code>manage.py check_subs</code>" in html
     # commands keep one line each
-    assert "<pre><code>helm status zaak\nkubectl get pods --selector" in html
+    assert "<pre><code>helm status -- zaak\nkubectl get pods --selector" in html
     # the timeline: a box per step, in window columns
     assert html.count('<rect class="step') == 4
     assert 'class="step irreversible"' in html and 'class="step pulled manual"' in html

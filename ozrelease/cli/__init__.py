@@ -37,6 +37,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "ozrelease.cli.changelog:changelog",
         "Changelogs from git history, and their CI check.",
     ),
+    "env": ("ozrelease.cli.env:env", "Environments from what really runs (helm list)."),
     "release": ("ozrelease.cli.release:release", "Release preparation and the backport matrix."),
     "manifest": (
         "ozrelease.cli.manifest:manifest",

@@ -15,9 +15,11 @@ from ozrelease.cli.options import PathType, Settings, emit, env_option, output_o
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.errors import UsageError
 from ozrelease.planner.model import PREFERENCES, STRATEGIES, Plan, plan_to_json
-from ozrelease.planner.verify import load_saved, verify_saved
-from ozrelease.render import render, user_override
-from ozrelease.runbook import exports
+from ozrelease.planner.verify import load_saved, plan_from_saved, step_facts, verify_saved
+from ozrelease.render import render
+from ozrelease.runbook.ansible import ansible
+from ozrelease.runbook.argocd import argocd
+from ozrelease.runbook.helm import helm_view
 from ozrelease.runbook.view import runbook_view
 from ozrelease.versions import Version
 
@@ -87,6 +89,15 @@ USER_TEMPLATES = Path("templates")  # a project's own templates override the bui
     metavar="PLAN.json",
     help="Re-check a saved JSON plan against the manifests and the environment now.",
 )
+@click.option(
+    "--saved",
+    "saved_file",
+    type=PathType(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="PLAN.json",
+    help="Render a saved (approved) JSON plan in --format, after --verify's checks: a stale "
+    "plan is refused (exit 1).",
+)
 @output_option
 @click.pass_obj
 def plan(
@@ -98,6 +109,7 @@ def plan(
     fmt: str,
     template: Path | None,
     verify_file: Path | None,
+    saved_file: Path | None,
     output: Path | None,
 ) -> int:
     """Plan a coordinated upgrade: which components move in which maintenance window, in
@@ -112,6 +124,7 @@ def plan(
       ozrelease plan --to open-zaak=1.30.0 --to open-notificaties=1.14.0   (pins ON)
       ozrelease plan --format json -o plan.json       save it ...
       ozrelease plan --verify plan.json               ... and re-check it before the window
+      ozrelease plan --saved plan.json --format helm -o upgrade.sh   ... and run what was approved
 
     Exit codes: 0 a safe plan (or a verified one), 1 no safe plan exists (or the saved plan
     fails verification, e.g. because the environment has moved since), 2 bad input.
@@ -119,8 +132,14 @@ def plan(
     if verify_file is not None:
         _refuse_with_verify(click.get_current_context())
     deployment = load_deployment(settings, env)
+    if output is not None and str(output) == "-":
+        output = None
+    if verify_file is not None and saved_file is not None:
+        raise UsageError("--verify and --saved: give one of them")
     if verify_file is not None:
         return _verify(deployment, verify_file)
+    if saved_file is not None and targets:
+        raise UsageError("--saved renders the saved plan as it is; --to cannot change it")
     _check_targets(deployment, targets)
     if template is not None and fmt not in TEMPLATES:
         raise UsageError(
@@ -129,9 +148,17 @@ def plan(
         )
     if template is not None and not template.is_file():
         raise UsageError(f"--template {template}: no such file")
-    result = planner.plan(
-        deployment, list(targets) or None, strategy=strategy, prefer=prefer, on=_today()
-    )
+    if saved_file is not None:
+        data = load_saved(saved_file)
+        checked = verify_saved(deployment, data, saved_file)
+        if checked.problems or not data["feasible"]:
+            _report(saved_file, checked.problems or ("the saved plan is infeasible",), stale=True)
+            return 1
+        result = plan_from_saved(deployment, data)
+    else:
+        result = planner.plan(
+            deployment, list(targets) or None, strategy=strategy, prefer=prefer, on=_today()
+        )
     if fmt in EXPORTS and not result.feasible:
         # An engine must not receive half a plan: nothing on stdout, the reasons on stderr.
         click.echo(f"error: no safe plan exists for {result.environment}:", err=True)
@@ -139,7 +166,17 @@ def plan(
             say(f"  {problem.message}")
         return 1
     emit(_output(deployment, result, fmt, template), output, data=fmt in ("json", *EXPORTS))
+    if fmt == "helm" and output is not None and output.is_file():
+        output.chmod(output.stat().st_mode | 0o111 & ~_umask())  # a script to run: 0755
     return 0 if result.feasible else 1
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 # What --verify re-checks is the saved plan itself: options that would make a new plan or
@@ -190,23 +227,35 @@ def _today() -> dt.date:
 
 def _output(deployment: Deployment, result: Plan, fmt: str, template: Path | None) -> str:
     if fmt == "json":
-        return json.dumps(plan_to_json(result), indent=2, ensure_ascii=False) + "\n"
+        data = plan_to_json(result)
+        for window, raw in zip(result.windows, data["windows"], strict=True):
+            for step, item in zip(window.steps, raw["steps"], strict=True):
+                facts = step_facts(deployment, step.component, step.from_version, step.to_version)
+                item.update({k: v for k, v in facts.items() if v})
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "argocd":
-        return exports.argocd(deployment, result)
+        return argocd(deployment, result)
     if fmt == "ansible":
-        return exports.ansible(deployment, result)
-    view = (
-        exports.helm_view(deployment, result) if fmt == "helm" else runbook_view(deployment, result)
-    )
+        return ansible(deployment, result)
+    view = helm_view(deployment, result) if fmt == "helm" else runbook_view(deployment, result)
     overrides = USER_TEMPLATES if USER_TEMPLATES.is_dir() else None
-    used = None if template is not None else user_override(TEMPLATES[fmt], overrides)
-    if used is not None:  # never silently: a cloned repository's ./templates/ can hold one
-        click.echo(
-            f"{'warning' if fmt in EXPORTS else 'note'}: using {used} from the current "
-            f"directory instead of the built-in {TEMPLATES[fmt]}"
-            + ("; read the script before you run it" if fmt in EXPORTS else ""),
-            err=True,
-        )
+    local = USER_TEMPLATES / TEMPLATES[fmt]
+    # Never silently: a cloned repository's ./templates/ can hold a file of that name.
+    if template is None and local.is_file():
+        if fmt == "helm":
+            # an executable export never comes from a template a cloned repository carries
+            say(
+                f"warning: ignoring {local} for the helm script (an executable export); "
+                "give it with --template to use it"
+            )
+            overrides = None
+        else:
+            say(
+                f"note: using {local} from the current directory instead of the built-in "
+                f"{TEMPLATES[fmt]}"
+            )
+    elif fmt == "helm" and template is not None:
+        say(f"note: the helm script comes from your template {template}; read it before you run it")
     return render(
         TEMPLATES[fmt],
         view,
@@ -220,12 +269,7 @@ def _verify(deployment: object, path: Path) -> int:
     data = load_saved(path)
     checked = verify_saved(deployment, data, path)  # type: ignore[arg-type]
     if checked.problems:
-        for problem in checked.problems:
-            say(f"{path}: {problem}")
-        if checked.stale:
-            click.echo(
-                f"{path}: refusing a stale plan; make a new one with `ozrelease plan`", err=True
-            )
+        _report(path, checked.problems, stale=checked.stale)
         return 1
     click.echo(
         f"{path}: verified: {checked.windows} windows, {checked.steps} steps; every "
@@ -234,3 +278,9 @@ def _verify(deployment: object, path: Path) -> int:
     )
     return 0
 
+
+def _report(path: Path, problems: tuple[str, ...], *, stale: bool) -> None:
+    for problem in problems:
+        say(f"{path}: {problem}")
+    if stale:
+        say(f"{path}: refusing a stale plan; make a new one with `ozrelease plan`")

@@ -12,10 +12,13 @@ from ozrelease.ecosystem.model import (
     Component,
     Environment,
     KeyPath,
+    Placement,
     component_of,
 )
 from ozrelease.ecosystem.source import did_you_mean, field_text, type_name
 from ozrelease.versions import Version
+
+PLACEMENT_KEYS = frozenset({"namespace", "kubeContext", "helmRelease", "chart", "values"})
 
 
 def read_environment_body(
@@ -60,6 +63,7 @@ def read_environment_body(
     written = {key for key in raw if isinstance(key, str)}
     wiring = _read_wiring(doc, data, deployed, written, components, apis)
     targets = _read_targets(doc, data, deployed, written, components)
+    placements = _read_placements(doc, data, deployed, written)
     env = Environment(
         name=str(data["name"]),
         where=doc.where(("name",)),
@@ -67,6 +71,7 @@ def read_environment_body(
         title=doc.text(data, "title", ()),
         wiring=wiring,
         targets=targets,
+        deploy=placements,
     )
     if len(deployed) == len(raw):  # bindings are only meaningful once every key is valid
         for problem_path, message in binding_problems(env, components):
@@ -194,3 +199,43 @@ def _read_targets(
             continue
         targets[key] = parsed[0]
     return targets
+
+
+def _read_placements(
+    doc: Doc, data: Mapping[str, Any], deployed: Mapping[str, Version], written: Collection[str]
+) -> dict[str, Placement]:
+    """An Environment's `deploy`: per deployed key, where it runs."""
+    raw = doc.mapping(data["deploy"], ("deploy",), "deploy") if "deploy" in data else None
+    placements: dict[str, Placement] = {}
+    for key, value in (raw or {}).items():
+        p: KeyPath = ("deploy", key)
+        if key not in deployed:
+            if key not in written:  # a key written but invalid is reported once, above
+                doc.error(
+                    p,
+                    f"deploy: {key!r} is not deployed in this environment"
+                    f"{did_you_mean(str(key), deployed)}",
+                )
+            continue
+        item = doc.mapping(value, p, f"deploy.{key}")
+        if item is None:
+            continue
+        doc.keys(item, p, PLACEMENT_KEYS, f"deploy.{key}")
+        values = item.get("values", [])
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+            doc.error(
+                p + ("values",),
+                f"deploy.{key}.values: expected a file or a list of files",
+                value=True,
+            )
+            values = []
+        placements[key] = Placement(
+            namespace=doc.text(item, "namespace", p),
+            kube_context=doc.text(item, "kubeContext", p),
+            helm_release=doc.text(item, "helmRelease", p),
+            chart=doc.text(item, "chart", p),
+            values=tuple(values),
+        )
+    return placements

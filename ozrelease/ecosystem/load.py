@@ -55,7 +55,7 @@ COMPONENT_KEYS = frozenset(
     {"kind", "name", "title", "description", "repository", "defaults", "releases", "deploy"}
 )
 API_KEYS = frozenset({"kind", "name", "title", "standard", "description", "versions"})
-ENVIRONMENT_KEYS = frozenset({"kind", "name", "title", "deployed", "wiring", "targets"})
+ENVIRONMENT_KEYS = frozenset({"kind", "name", "title", "deployed", "wiring", "targets", "deploy"})
 
 DEFAULT_ENVIRONMENT = "example-gemeente"
 

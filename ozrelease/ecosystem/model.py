@@ -75,6 +75,51 @@ class Deploy:
 
 NO_DEPLOY = Deploy()
 
+ACTION_TIMES = ("before", "after")
+_INTERPRETERS = frozenset({"python", "python3", "sh", "bash", "env"})
+
+
+@dataclass(frozen=True)
+class Action:
+    """What must happen around a step that passes a release: a person confirms it (manual)
+    or the export runs it in the component's container (automatic)."""
+
+    when: str  # "before" | "after" the step
+    run: str  # a command line in the component's container, as the vendor documents it
+    manual: bool = True
+    why: str | None = None
+    label: str | None = None  # the manifest's `name`, when it gives one
+
+    @property
+    def name(self) -> str:
+        """What a person types to confirm it: the manifest's `name`, else the management
+        command or script it runs (`import_objecttypes`, `report_invalid_form_logic`), else
+        its first word; only letters, digits, `_` and `-`, so that it is safe in a shell."""
+        words = (self.label or self.run).split()
+        while len(words) > 1 and words[0].rsplit("/", 1)[-1] in _INTERPRETERS:
+            words = words[1:]
+        pick = words[0] if words else "action"
+        for i, word in enumerate(words):
+            if word.rsplit("/", 1)[-1] in ("manage.py", "django-admin") and i + 1 < len(words):
+                pick = words[i + 1]
+                break
+        else:
+            pick = pick.rsplit("/", 1)[-1]
+        pick = pick.rsplit(".", 1)[0] if pick.endswith((".py", ".sh")) else pick
+        cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in pick)
+        return cleaned.strip("_-") or "action"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one deployed key runs (an Environment's `deploy`), for the exports."""
+
+    namespace: str | None = None
+    kube_context: str | None = None
+    helm_release: str | None = None
+    chart: str | None = None  # the chart version deployed now
+    values: tuple[str, ...] = ()  # values files passed with -f on every upgrade
+
 
 @dataclass(frozen=True)
 class Release:
@@ -90,10 +135,12 @@ class Release:
     requires: Mapping[str, Range] = field(default_factory=dict)
     upgrade_from: Range | None = None  # None: every older release may move here directly
     reversible: bool = True
+    irreversible_from: Range | None = None  # irreversible only when a step starts here
     eol: dt.date | None = None
     notes: tuple[str, ...] = ()
     chart: str | None = None
     deploy: Deploy = NO_DEPLOY
+    actions: tuple[Action, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.component} {self.label}"
@@ -106,6 +153,13 @@ class Release:
         release.__dict__.update(_RELEASE_DEFAULTS)
         release.__dict__.update(fields)
         return release
+
+    def reversible_from(self, version: Version) -> bool:
+        """A step from `version` through this release can be rolled back (Open Klant 2.5.0 is
+        irreversible only from 1.x: `irreversibleFrom: "<2"`)."""
+        if not self.reversible:
+            return False
+        return self.irreversible_from is None or not allows_any(self.irreversible_from, (version,))
 
     def can_upgrade_from(self, version: Version) -> bool:
         """A direct step from `version` to this release is allowed (CONTRACT §2)."""
@@ -121,10 +175,12 @@ _RELEASE_DEFAULTS: dict[str, Any] = {
     "requires": {},
     "upgrade_from": None,
     "reversible": True,
+    "irreversible_from": None,
     "eol": None,
     "notes": (),
     "chart": None,
     "deploy": NO_DEPLOY,
+    "actions": (),
 }
 
 
@@ -193,6 +249,7 @@ class Environment:
     title: str | None = None
     wiring: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     targets: Mapping[str, Version | str] = field(default_factory=dict)  # str: LATEST
+    deploy: Mapping[str, Placement] = field(default_factory=dict)  # deployed key -> where
 
     def components(self) -> set[str]:
         return {component_of(key) for key in self.deployed}

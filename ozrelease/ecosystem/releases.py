@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from ozrelease.ecosystem.document import Doc
-from ozrelease.ecosystem.model import NO_DEPLOY, Deploy, KeyPath, Release
+from ozrelease.ecosystem.model import ACTION_TIMES, NO_DEPLOY, Action, Deploy, KeyPath, Release
 from ozrelease.ecosystem.source import field_text, type_name
 from ozrelease.versions import Range, Version, parse_version
 
@@ -20,15 +21,18 @@ RELEASE_KEYS = frozenset(
         "requires",
         "upgradeFrom",
         "reversible",
+        "irreversibleFrom",
         "eol",
         "notes",
         "chart",
         "deploy",
+        "actions",
     }
 )
 DEFAULTS_KEYS = RELEASE_KEYS - {"version", "date"}
 DEPLOY_KEYS = frozenset({"helm", "image", "healthCheck"})
 HELM_KEYS = frozenset({"release", "chart", "repository", "namespace"})
+ACTION_KEYS = frozenset({"when", "run", "manual", "why", "name"})
 
 # --------------------------------------------------------------------------- releases
 
@@ -109,11 +113,49 @@ _RELEASE_FIELDS: dict[str, tuple[str, Any]] = {
     "requires": ("requires", _read_ranges),
     "upgradeFrom": ("upgrade_from", lambda doc, v, p, refs: doc.range(v, p)),
     "reversible": ("reversible", lambda doc, v, p, refs: doc.boolean(v, p)),
+    "irreversibleFrom": ("irreversible_from", lambda doc, v, p, refs: doc.range(v, p)),
     "eol": ("eol", lambda doc, v, p, refs: doc.date(v, p)),
     "notes": ("notes", lambda doc, v, p, refs: _read_notes(doc, v, p)),
     "chart": ("chart", _read_chart),
     "deploy": ("deploy", lambda doc, v, p, refs: read_deploy(doc, v, p)),
+    "actions": ("actions", lambda doc, v, p, refs: _read_actions(doc, v, p)),
 }
+
+
+def _read_actions(doc: Doc, value: Any, path: KeyPath) -> tuple[Action, ...] | None:
+    """`actions: [{when: before|after, run: TEXT, manual: BOOL, why: TEXT, name: ID}]`."""
+    if not isinstance(value, list):
+        doc.error(
+            path, f"{field_text(path)}: expected a list, found {type_name(value)}", value=True
+        )
+        return None
+    found = []
+    for i, item in enumerate(value):
+        p = path + (i,)
+        data = doc.mapping(item, p, "an action")
+        if data is None:
+            continue
+        doc.keys(data, p, ACTION_KEYS, "an action")
+        when = doc.text(data, "when", p, required=True)
+        run = doc.text(data, "run", p, required=True)
+        manual = doc.boolean(data["manual"], p + ("manual",)) if "manual" in data else True
+        if when is not None and when not in ACTION_TIMES:
+            doc.error(
+                p + ("when",), f"{field_text(p + ('when',))}: expected before or after", value=True
+            )
+            continue
+        if when is None or run is None or manual is None:
+            continue
+        label = doc.text(data, "name", p)
+        if label is not None and not re.fullmatch(r"[A-Za-z0-9_-]+", label):
+            doc.error(
+                p + ("name",), f"{field_text(p + ('name',))}: letters, digits, _ and -", value=True
+            )
+            continue
+        found.append(
+            Action(when=when, run=run, manual=manual, why=doc.text(data, "why", p), label=label)
+        )
+    return tuple(found)
 
 
 def read_release_fields(

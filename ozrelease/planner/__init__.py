@@ -311,7 +311,7 @@ def _step(deployment: Deployment, key: str, old: Version, new: Version, pulled: 
         from_label=deployment.label(key, old),
         to_label=deployment.label(key, new),
         pulled_in_by=pulled,
-        reversible=all(r.reversible for r in passed),
+        reversible=all(r.reversible_from(old) for r in passed),
         notes=_notes(passed, new),
         passes=tuple(r.label for r in passed),
     )

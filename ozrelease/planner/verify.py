@@ -12,7 +12,7 @@ from ozrelease.ecosystem.compat import Deployment, Violation
 from ozrelease.ecosystem.model import component_of
 from ozrelease.errors import InputError
 from ozrelease.inputs import MissingInputError, parse_json, read_text
-from ozrelease.planner.model import PLAN_FORMAT, Plan
+from ozrelease.planner.model import PLAN_FORMAT, STRATEGIES, Plan, Step, Together, Window
 from ozrelease.versions import Version, parse_version
 
 
@@ -240,7 +240,16 @@ def verify_saved(deployment: Deployment, data: Mapping[str, Any], path: Path) ->
         raise InputError(f"malformed plan: {exc}", file=str(path)) from None
     except ValueError as exc:
         raise InputError(f"malformed plan: {exc}", file=str(path)) from None
-    return verify(deployment, start, windows, target=target, together=_saved_together(data, path))
+    checked = verify(
+        deployment, start, windows, target=target, together=_saved_together(data, path)
+    )
+    if checked.stale or checked.problems:
+        return checked
+    try:
+        stated = _stated(deployment, data, [w["steps"] for w in data["windows"]])
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise InputError(f"malformed plan: {exc}", file=str(path)) from None
+    return Checked(tuple(stated), bool(stated), checked.windows, checked.steps)
 
 
 def _saved_together(data: Mapping[str, Any], path: Path) -> list[list[list[str]]]:
@@ -260,6 +269,122 @@ def _saved_together(data: Mapping[str, Any], path: Path) -> list[list[list[str]]
             )
         found.append([list(g["components"]) for g in groups])
     return found
+
+
+def step_facts(deployment: Deployment, key: str, old: Version, new: Version) -> dict[str, Any]:
+    """What the manifests say now about a step, beyond its releases: the chart that ships
+    its target and the vendor actions of every release it passes. Saved with the plan
+    (`plan --format json`, each key only when there is something to say) so that `--verify`
+    notices when they change."""
+    component = deployment.ecosystem.components[component_of(key)]
+    target = component.release(new)
+    return {
+        "chart": target.chart if target is not None else None,
+        "actions": [
+            {
+                "release": r.label,
+                "when": a.when,
+                "run": a.run,
+                "manual": a.manual,
+                "why": a.why,
+            }
+            for r in component.releases
+            if old < r.version <= new
+            for a in r.actions
+        ],
+    }
+
+
+def _step_now(deployment: Deployment, key: str, old: Version, new: Version) -> Step:
+    from ozrelease.planner import _step  # the planner's own reading of a step
+
+    return _step(deployment, key, old, new, None)
+
+
+def _stated(
+    deployment: Deployment, data: Mapping[str, Any], steps: Sequence[Sequence[Mapping[str, Any]]]
+) -> list[str]:
+    """Every field the plan states that the manifests now contradict."""
+    problems: list[str] = []
+    strategy = data.get("strategy")
+    if strategy is not None and strategy not in STRATEGIES:
+        problems.append(f"stale plan: unknown strategy {strategy!r}")
+    requested = data.get("requested") or data.get("target") or {}
+    for number, window in enumerate(steps, start=1):
+        for position, raw in enumerate(window, start=1):
+            key = str(raw["component"])
+            where = f"stale plan: window {number}, step {position} ({key})"
+            old, new = _version(str(raw["from"])), _version(str(raw["to"]))
+            now = _step_now(deployment, key, old, new)
+            facts = step_facts(deployment, key, old, new)
+            if "reversible" in raw and bool(raw["reversible"]) != now.reversible:
+                problems.append(
+                    f"{where}: the manifests now say reversible: {str(now.reversible).lower()} "
+                    f"(the plan says {str(bool(raw['reversible'])).lower()})"
+                )
+            if "notes" in raw and list(raw["notes"] or []) != list(now.notes):
+                problems.append(f"{where}: its notes changed in the manifests")
+            if raw.get("chart") != facts["chart"]:
+                problems.append(
+                    f"{where}: the chart that ships {raw['to']} is now {facts['chart']} in the "
+                    f"manifests (the plan says {raw.get('chart')})"
+                )
+            if (raw.get("actions") or []) != facts["actions"]:
+                problems.append(f"{where}: its vendor actions changed in the manifests")
+            pulled = raw.get("pulledInBy")
+            if pulled is not None and (
+                str(pulled) not in requested
+                and str(pulled) not in {component_of(k) for k in requested}
+            ):
+                problems.append(
+                    f"{where}: pulled in by {pulled}, which is not a target of the plan"
+                )
+            if pulled is not None and key in requested:
+                problems.append(f"{where}: a target of the plan cannot be pulled in by {pulled}")
+    return problems
+
+
+def plan_from_saved(deployment: Deployment, data: Mapping[str, Any]) -> Plan:
+    """A verified saved plan as a Plan, its steps read from the manifests as they are now
+    (verification has shown they say the same)."""
+    start = {str(k): _version(str(v)) for k, v in data["start"].items()}
+    target = {str(k): _version(str(v)) for k, v in (data.get("target") or {}).items()}
+    requested = {str(k): _version(str(v)) for k, v in (data.get("requested") or {}).items()}
+    windows = []
+    for window in data["windows"]:
+        steps = []
+        for raw in window["steps"]:
+            key = str(raw["component"])
+            step = _step_now(deployment, key, _version(str(raw["from"])), _version(str(raw["to"])))
+            pulled = raw.get("pulledInBy")
+            steps.append(
+                Step(
+                    **{
+                        **step.__dict__,
+                        "pulled_in_by": str(pulled) if pulled is not None else None,
+                    }
+                )
+            )
+        together = tuple(
+            Together(tuple(str(c) for c in g["components"]), str(g.get("reason", "")))
+            for g in window.get("together", [])
+        )
+        windows.append(Window(tuple(steps), together))
+    labels = {key: {v: deployment.label(key, v)} for key, v in start.items()}
+    for window_ in windows:
+        for step_ in window_.steps:
+            labels.setdefault(step_.component, {})[step_.to_version] = step_.to_label
+    return Plan(
+        environment=str(data["environment"]),
+        feasible=True,
+        strategy=str(data.get("strategy") or STRATEGIES[0]),
+        prefer=str(data.get("prefer") or "least-change"),
+        start=start,
+        target=target or dict(start),
+        requested=requested,
+        windows=tuple(windows),
+        labels=labels,
+    )
 
 
 def _version(label: str) -> Version:

@@ -15,22 +15,24 @@ from ozrelease.ecosystem.compat import Deployment, Violation, provided_text
 from ozrelease.ecosystem.graph import deployment_graph
 from ozrelease.planner.model import Plan, Together
 from ozrelease.runbook import svg as svg
-from ozrelease.runbook.exports import (
+from ozrelease.runbook.common import (
     LONG_MIGRATION,
     PlannedStep,
     and_list,
     backup_reasons,
     health_commands,
-    helm_namespace_args,
-    helm_upgrade,
     irreversible_releases,
     irreversible_text,
     manual_reason,
-    planned_steps,
+    planned_windows,
+    printable,
     rename_reason,
     repositories,
+    restores,
+    rollback_text,
     sh,
     unpinned_reason,
+    upgrade_argv,
 )
 from ozrelease.versions import Version
 
@@ -69,7 +71,8 @@ def runbook_view(deployment: Deployment, plan: Plan) -> dict[str, Any]:
     ```
     """
     env = deployment.environment
-    planned = planned_steps(deployment, plan)
+    planned_w = planned_windows(deployment, plan)
+    planned = [w.steps for w in planned_w]
     moved = {s.component for s in plan.steps}
     pulled = {s.component: s.pulled_in_by for s in plan.steps if s.pulled_in_by}
     label = plan.label
@@ -146,11 +149,11 @@ def runbook_view(deployment: Deployment, plan: Plan) -> dict[str, Any]:
         )
 
     before = []
-    for alias, url in repositories(planned):
+    for alias, url in repositories(planned_w):
         before.append(
             {
                 "text": f"The Helm chart repository {alias} is known to helm and up to date",
-                "command": sh(["helm", "repo", "add", "--force-update", alias, url]),
+                "command": sh(["helm", "repo", "add", "--force-update", "--", alias, url]),
             }
         )
     if plan.windows:
@@ -163,30 +166,35 @@ def runbook_view(deployment: Deployment, plan: Plan) -> dict[str, Any]:
         )
         before.append({"text": "You have read every step's notes below", "command": ""})
 
-    return {
-        "environment": plan.environment,
-        "environment_title": env.title or "",
-        "feasible": plan.feasible,
-        "strategy": plan.strategy,
-        "prefer": plan.prefer,
-        "headline": headline,
-        "window_count": len(plan.windows),
-        "step_count": steps_total,
-        "components": components,
-        "changes": changes,
-        "pinned": pinned,
-        "pulled_in": _pulled_in(deployment, plan, pulled),
-        "points_of_no_return": points,
-        "eol": eol,
-        "broken_now": broken_now,
-        "manual": manual,
-        "before_you_start": before,
-        "windows": windows,
-        "problems": [p.message for p in plan.problems],
-        "furthest": [f"{key} {label(key, v)}" for key, v in sorted((plan.furthest or {}).items())],
-        "timeline": _timeline(windows),
-        "graph": _graph(deployment, plan),
-    }
+    view: dict[str, Any] = printable(
+        {
+            "environment": plan.environment,
+            "environment_title": env.title or "",
+            "feasible": plan.feasible,
+            "strategy": plan.strategy,
+            "prefer": plan.prefer,
+            "headline": headline,
+            "window_count": len(plan.windows),
+            "step_count": steps_total,
+            "components": components,
+            "changes": changes,
+            "pinned": pinned,
+            "pulled_in": _pulled_in(deployment, plan, pulled),
+            "points_of_no_return": points,
+            "eol": eol,
+            "broken_now": broken_now,
+            "manual": manual,
+            "before_you_start": before,
+            "windows": windows,
+            "problems": [p.message for p in plan.problems],
+            "furthest": [
+                f"{key} {label(key, v)}" for key, v in sorted((plan.furthest or {}).items())
+            ],
+            "timeline": _timeline(windows),
+            "graph": _graph(deployment, plan),
+        }
+    )
+    return view
 
 
 # --------------------------------------------------------------------------- windows
@@ -341,8 +349,28 @@ def _step(deployment: Deployment, p: PlannedStep) -> dict[str, Any]:
         warnings.append(_sentence(rename_reason(p)))
 
     # deploy
-    if t.helm:
-        command = sh(helm_upgrade(t))
+    if t.helm and t.release and t.chart_ref:
+        chart = p.chart or "CHART_VERSION_NOW"
+        command = sh(
+            [*upgrade_argv(p, chart=chart, reuse=not p.renamed), "--", t.release, t.chart_ref]
+        )
+        if p.renamed and prev.release:
+            command = (
+                sh(
+                    [
+                        "helm",
+                        "get",
+                        "values",
+                        "--output",
+                        "yaml",
+                        *prev.where_args(),
+                        "--",
+                        prev.release,
+                    ]
+                )
+                + " >values.yaml && "
+                + command.replace(" --set-string ", " --values values.yaml --set-string ", 1)
+            )
         manual_text = ""
     else:
         command = ""
@@ -353,13 +381,19 @@ def _step(deployment: Deployment, p: PlannedStep) -> dict[str, Any]:
     if t.health_check and re.match(r"https?://", t.health_check):
         health_text = f"{t.health_check} answers (the health check of the manifests)"
     elif t.health_check:
-        health_text = "The health check of the manifests passes"
+        health_text = f"The health check of the manifests passes: {t.health_check}"
     elif t.helm and t.release:
-        ns = " ".join(helm_namespace_args(t))
         pods = sh(
-            ["kubectl", "get", "pods", "--selector", f"app.kubernetes.io/instance={t.release}"]
+            [
+                "kubectl",
+                "get",
+                "pods",
+                *t.kubectl_where(),
+                "--selector",
+                f"app.kubernetes.io/instance={t.release}",
+            ]
         )
-        checks.append(pods + (f" {ns}" if ns else ""))
+        checks.append(pods)
         health_text = (
             f"helm reports the release {t.release} deployed, all its pods are Running and "
             f"Ready, and the API root of {s.component} answers over HTTPS"
@@ -370,33 +404,40 @@ def _step(deployment: Deployment, p: PlannedStep) -> dict[str, Any]:
             "their logs"
         )
 
-    # rollback
-    if s.reversible:
-        if prev.helm and prev.chart_version:
-            back = [sh(helm_upgrade(prev))]
-        elif prev.helm and prev.release and not p.renamed:
-            back = [sh(["helm", "rollback", prev.release, *helm_namespace_args(prev)])]
-        elif prev.helm:
-            back = [sh(helm_upgrade(prev))]
-        else:
-            back = []
-        if p.renamed and t.release:
-            back.insert(0, sh(["helm", "uninstall", t.release, *helm_namespace_args(t)]))
-        rollback_text = f"Back to {s.from_label}: deploy the previous release again" + (
-            "" if back else " by hand"
+    # rollback: a step through migrations or an irreversible release is undone by the backup
+    back: list[str] = []
+    if p.renamed and t.release and prev.release:
+        back.append(sh(["helm", "uninstall", *t.where_args(), "--", t.release]))
+        back.append(
+            sh(
+                [
+                    "kubectl",
+                    "scale",
+                    "deployment",
+                    *prev.kubectl_where(),
+                    "--selector",
+                    f"app.kubernetes.io/instance={prev.release}",
+                    "--replicas=1",
+                ]
+            )
         )
-        rollback = {"reversible": True, "text": rollback_text, "commands": back}
-    else:
-        redeploy = [sh(helm_upgrade(prev))] if prev.helm else []
-        if p.renamed and t.release:
-            redeploy.insert(0, sh(["helm", "uninstall", t.release, *helm_namespace_args(t)]))
-        rollback = {
-            "reversible": False,
-            "text": f"No rollback: {irreversible_text(stops)}. To go back, restore the "
-            f"database backup taken before window {p.window}, then deploy {s.component} "
-            f"{s.from_label} again" + ("" if redeploy else " by hand"),
-            "commands": redeploy,
+    elif prev.helm and prev.release and not restores(p):
+        back.append(sh(["helm", "rollback", *prev.where_args(), "--wait", "--", prev.release]))
+    rollback = {
+        "reversible": s.reversible,
+        "text": rollback_text(deployment, p),
+        "commands": back,
+    }
+    gates = [
+        {
+            "name": g.name,
+            "when": g.action.when,
+            "manual": g.action.manual,
+            "text": _sentence(g.text),
+            "run": g.action.run,
         }
+        for g in p.gates
+    ]
 
     tags = []
     if s.pulled_in_by:
@@ -433,6 +474,9 @@ def _step(deployment: Deployment, p: PlannedStep) -> dict[str, Any]:
         "command": command,
         "health": {"text": health_text, "commands": checks},
         "rollback": rollback,
+        "gates": gates,
+        "before": [g for g in gates if g["when"] == "before"],
+        "after": [g for g in gates if g["when"] == "after"],
         "notes": [_code_parts(n) for n in s.notes],
         "notes_plain": list(s.notes),
     }

@@ -10,6 +10,7 @@ from typing import Any
 from ozrelease.atomic import write_atomic
 from ozrelease.ecosystem.refresh.model import Change, DerivedRelease, Refresh, printable
 from ozrelease.errors import InputError
+from ozrelease.inputs import read_text
 from ozrelease.versions import Version, parse_version
 
 # Kinds of change --write applies; `differs` (an inference against the manifest),
@@ -33,10 +34,7 @@ def write(result: Refresh, path: Path) -> int:
     """Apply `result`'s changes to the manifest file at `path`, atomically; the number of
     facts written (0: the file is left untouched)."""
     yaml = _yaml()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=str(path)) from None
+    text = read_text(path, newline="")  # a regular file only; line endings as written
     documents = _load(yaml, text, path)
     present = [d for d in documents if d is not None]
     if result.doc >= len(present):
@@ -71,7 +69,7 @@ def write(result: Refresh, path: Path) -> int:
             written += _set(item, change, release)
     out = io.StringIO()
     yaml.dump_all(documents, out)
-    write_atomic(path, _ended(out.getvalue()))
+    write_atomic(path, _ended(out.getvalue()), expect=text)  # refused if changed meanwhile
     return written
 
 
@@ -226,10 +224,7 @@ def _node(key: str, value: Any) -> Any:
 def write_api(result: Any, path: Path) -> int:
     """Add the new published versions of a standard to its API document's `versions`."""
     yaml = _yaml()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=str(path)) from None
+    text = read_text(path, newline="")  # a regular file only; line endings as written
     documents = _load(yaml, text, path)
     present = [d for d in documents if d is not None]
     if result.doc >= len(present):
@@ -257,5 +252,5 @@ def write_api(result: Any, path: Path) -> int:
             _comment(versions, position, f"# source: {result.origin} git tag {tag}", slot=0)
     out = io.StringIO()
     yaml.dump_all(documents, out)
-    write_atomic(path, _ended(out.getvalue()))
+    write_atomic(path, _ended(out.getvalue()), expect=text)  # refused if changed meanwhile
     return len(result.new)
