@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
+from time import monotonic
 
 from ozrelease.planner.space import INF, Node, Space, bits, bits_desc
 
@@ -45,6 +46,7 @@ class Search:
         *,
         high: set[str],
         budget_nodes: int = 200_000,
+        deadline: float | None = None,
     ):
         self.space = space
         self.keys = keys
@@ -55,6 +57,7 @@ class Search:
         self.neighbours = {k: [p for p in space.neighbours[k] if p in self.members] for k in keys}
         self.expanded = 0
         self.budget_nodes = budget_nodes
+        self.deadline = deadline  # a monotonic() value, or None
 
     # ------------------------------------------------------------------ domains
 
@@ -166,6 +169,8 @@ class Search:
     ) -> Solution | None:
         self.expanded += 1
         if self.expanded > self.budget_nodes:
+            raise SearchLimit
+        if self.deadline is not None and not self.expanded & 255 and monotonic() > self.deadline:
             raise SearchLimit
         decided = [k for k in keys if self._decided(dom[k])]
         cost = 0

@@ -1,0 +1,307 @@
+"""The constraint-solver engine: one group of keys planned by OR-Tools CP-SAT, where the
+bitmask search (search.py) would take too long. Imported only when a plan needs it.
+
+The model is a schedule, not a time-expanded grid, so its size does not grow with the
+number of windows. Every candidate release i of key k is a *stop*: visited or not
+(`v[k][i]`), and if visited, occupied over the states [S, E) (the state after window t is
+t; the deployed release is left at E, a release stepped to is reached at S). The visited
+stops form a chain of allowed steps from the deployed release (`arc` booleans), each
+newer stop reached one window or more after the previous one (one step per key per
+window). Two releases that are incompatible must never be occupied at the same time:
+a no-overlap of their optional intervals, from state 1 on (the deployed state may be
+broken; the states after windows may not). The windows used are the makespan M.
+
+Objectives, lexicographic (CONTRACT §2), solved one after the other, each fixing the
+optimum of the one before and starting from its solution:
+
+1. fewest windows (M);
+2. fewest steps, then fewest steps of keys nobody asked to move (weighted into one);
+3. the newest stops for targets (and with `--prefer latest` everyone), the oldest
+   releases for the others.
+
+`--max-steps N` adds a cumulative constraint: at most N steps end in the same window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ozrelease.planner.space import INF, Space, bits
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
+# A model larger than this (variables plus constraint terms) would take more memory than a
+# planner should (several GB inside the solver); refuse it with a clear message instead.
+MODEL_CAP = 3_000_000
+
+
+class ModelTooLarge(Exception):
+    """The model would exceed MODEL_CAP terms."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the solver found for a set of keys."""
+
+    # key -> value index after each window 0..horizon; None: proven that no plan exists
+    trajectories: dict[str, list[int]] | None
+    windows: int  # the makespan of the plan found (0 when infeasible)
+    optimal: bool  # every objective proven optimal (False: a time limit was hit)
+    decided: bool = True  # False: the time ran out before a plan or a proof was found
+
+
+class _Stops:
+    """The variables of one key."""
+
+    def __init__(self, key: str, values: list[int]):
+        self.key = key
+        self.values = values  # candidate indices, ascending; values[0] == 0 (deployed)
+        self.visit: dict[int, cp_model.IntVar] = {}
+        self.start: dict[int, cp_model.IntVar] = {}
+        self.end: dict[int, cp_model.IntVar] = {}
+        self.interval: dict[int, cp_model.IntervalVar] = {}
+
+
+class Model:
+    """A CP-SAT model of planning `keys` over `space` (see the module docstring)."""
+
+    def __init__(
+        self,
+        space: Space,
+        keys: Sequence[str],
+        *,
+        high: set[str],
+        max_steps: int | None,
+        horizon: int,
+    ):
+        from ortools.sat.python import cp_model
+
+        self.space = space
+        self.keys = list(keys)
+        self.high = high
+        self.H = horizon
+        self.model = cp_model.CpModel()
+        self.stops: dict[str, _Stops] = {}
+        self._size = 0
+        m = self.model
+        H = horizon
+        self.makespan = m.new_int_var(0, H, "windows")
+        for k in self.keys:
+            node = space.nodes[k]
+            values = [0] + [i for i in bits(node.valid & ~1) if node.from_start[i] < INF]
+            if node.target is not None:
+                values = [i for i in values if i == 0 or node.to_target[i] < INF]
+            s = _Stops(k, values)
+            self.stops[k] = s
+            last = {}
+            for i in values:
+                s.visit[i] = m.new_constant(1) if i == 0 else m.new_bool_var(f"v[{k},{i}]")
+                last[i] = m.new_bool_var(f"last[{k},{i}]")
+                m.add_implication(last[i], s.visit[i])
+                if i == 0:
+                    s.start[i] = m.new_constant(0)
+                    s.end[i] = m.new_int_var(1, H + 1, f"E[{k},{i}]")
+                    # Still there after window 1 (no interval of size zero: leaving in
+                    # window 1 means it is never occupied in a state that must hold).
+                    stays = m.new_bool_var(f"stay[{k}]")
+                    m.add(s.end[i] >= 2).only_enforce_if(stays)
+                    m.add(s.end[i] == 1).only_enforce_if(~stays)
+                    size = m.new_int_var(1, H, f"d[{k},{i}]")
+                    s.interval[i] = m.new_optional_interval_var(
+                        m.new_constant(1), size, s.end[i], stays, f"iv[{k},{i}]"
+                    )
+                    if not node.valid & 1:  # broken now: must move in the first window
+                        m.add(stays == 0)
+                else:
+                    low = max(1, node.from_start[i])
+                    s.start[i] = m.new_int_var(low, H, f"S[{k},{i}]")
+                    s.end[i] = m.new_int_var(low + 1, H + 1, f"E[{k},{i}]")
+                    size = m.new_int_var(1, H, f"d[{k},{i}]")
+                    s.interval[i] = m.new_optional_interval_var(
+                        s.start[i], size, s.end[i], s.visit[i], f"iv[{k},{i}]"
+                    )
+                    m.add(s.start[i] <= self.makespan).only_enforce_if(s.visit[i])
+                m.add(s.end[i] == H + 1).only_enforce_if(last[i])
+            m.add_exactly_one(last.values())
+            incoming: dict[int, list[cp_model.IntVar]] = {i: [] for i in values}
+            for i in values:
+                outgoing = []
+                for j in bits(node.succ[i] & ~((2 << i) - 1)):
+                    if j not in s.visit:
+                        continue
+                    arc = m.new_bool_var(f"a[{k},{i},{j}]")
+                    m.add(s.start[j] == s.end[i]).only_enforce_if(arc)
+                    outgoing.append(arc)
+                    incoming[j].append(arc)
+                    self._size += 3
+                m.add(sum(outgoing) + last[i] == s.visit[i])
+            for i in values[1:]:
+                m.add(sum(incoming[i]) == s.visit[i])
+            if node.target is not None:
+                m.add(s.visit[node.target] == 1)
+            self._size += 8 * len(values)
+            self._check_size()
+        members = set(self.keys)
+        for k in self.keys:
+            for p in space.neighbours[k]:
+                if p not in members or p < k:
+                    continue
+                table = space.sup[(k, p)]
+                mine, theirs = self.stops[k], self.stops[p]
+                for i in mine.values:
+                    bad = [j for j in theirs.values if not table[i] >> j & 1]
+                    if bad:
+                        m.add_no_overlap([mine.interval[i]] + [theirs.interval[j] for j in bad])
+                        self._size += 1 + len(bad)
+                self._check_size()
+        if max_steps is not None:
+            moves = [
+                m.new_optional_fixed_size_interval_var(s.start[i], 1, s.visit[i], f"mv[{k},{i}]")
+                for k, s in self.stops.items()
+                for i in s.values[1:]
+            ]
+            m.add_cumulative(moves, [1] * len(moves), max_steps)
+        linear = cp_model.LinearExpr
+        moved = [(k, i, v) for k, s in self.stops.items() for i, v in s.visit.items() if i]
+        self.steps = linear.sum([v for _, _, v in moved])
+        self.nontarget_steps = linear.sum([v for k, _, v in moved if space.nodes[k].target is None])
+        # Newest stops for high keys, oldest releases for the others.
+        self.preference = linear.weighted_sum(
+            [v for _, _, v in moved], [-i if k in self.high else i for k, i, _ in moved]
+        )
+
+    def _check_size(self) -> None:
+        if self._size > MODEL_CAP:
+            raise ModelTooLarge
+
+    def solve(self, deadline: float | None, *, first: int = 0, workers: int = 1) -> Outcome:
+        """Solve the objectives in turn (fewest windows, steps, preference) from stage
+        `first` on, within the deadline (a time.monotonic() value)."""
+        from ortools.sat.python import cp_model
+
+        m = self.model
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = workers
+        solver.parameters.random_seed = 0
+        optimal = True
+        best: dict[str, dict[int, tuple[int, int]]] | None = None  # key -> value -> (S, E)
+        values = sum(len(s.values) for s in self.stops.values())
+        stages = [
+            self.makespan,
+            # nontarget_steps <= steps < values: fewest steps first, then fewest non-target
+            self.steps * (values + 1) + self.nontarget_steps,
+            self.preference,
+        ][first:]
+        for number, objective in enumerate(stages):
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0.01:
+                    if best is None:
+                        return Outcome(None, 0, False, decided=False)
+                    optimal = False
+                    break
+                solver.parameters.max_time_in_seconds = left
+            m.minimize(objective)
+            status = solver.solve(m)
+            if status == cp_model.INFEASIBLE and number == 0:
+                return Outcome(None, 0, True)
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                if best is None:
+                    return Outcome(None, 0, False, decided=False)
+                optimal = False
+                break
+            best = self._read(solver)
+            value = int(solver.value(objective))
+            if status != cp_model.OPTIMAL:
+                optimal = False
+            # Later stages keep this stage at least as good as what was found.
+            m.add(objective <= value)
+            self._hint(best)
+        assert best is not None
+        return self._outcome(best, optimal)
+
+    def hint_trajectories(self, trajectories: dict[str, list[int]]) -> None:
+        """Start the solver from a known plan."""
+        stops: dict[str, dict[int, tuple[int, int]]] = {}
+        for k, trajectory in trajectories.items():
+            horizon = len(trajectory) - 1
+            found: dict[int, tuple[int, int]] = {}
+            for t, i in enumerate(trajectory):
+                if i not in found:
+                    found[i] = (t, self.H + 1)
+                if t and trajectory[t - 1] != i:
+                    previous = trajectory[t - 1]
+                    found[previous] = (found[previous][0], t)
+            del horizon
+            stops[k] = found
+        self._hint(stops)
+
+    def _read(self, solver: cp_model.CpSolver) -> dict[str, dict[int, tuple[int, int]]]:
+        found: dict[str, dict[int, tuple[int, int]]] = {}
+        for k, s in self.stops.items():
+            found[k] = {
+                i: (solver.value(s.start[i]), solver.value(s.end[i]))
+                for i in s.values
+                if solver.value(s.visit[i])
+            }
+        return found
+
+    def _hint(self, best: dict[str, dict[int, tuple[int, int]]]) -> None:
+        m = self.model
+        m.clear_hints()  # type: ignore[no-untyped-call]
+        for k, s in self.stops.items():
+            chosen = best[k]
+            for i in s.values:
+                if i:
+                    m.add_hint(s.visit[i], i in chosen)
+                if i in chosen:
+                    if i:
+                        m.add_hint(s.start[i], chosen[i][0])
+                    m.add_hint(s.end[i], chosen[i][1])
+
+    def _outcome(self, best: dict[str, dict[int, tuple[int, int]]], optimal: bool) -> Outcome:
+        # Windows are renumbered 1..W over the windows where something moves.
+        used = sorted({start for stops in best.values() for i, (start, _) in stops.items() if i})
+        number = {w: n for n, w in enumerate(used, start=1)}
+        horizon = len(used)
+        trajectories: dict[str, list[int]] = {}
+        for k, stops in best.items():
+            trajectory = [0] * (horizon + 1)
+            for i, (start, _) in sorted(stops.items()):
+                if i:
+                    for t in range(number[start], horizon + 1):
+                        trajectory[t] = i
+            trajectories[k] = trajectory
+        return Outcome(trajectories, horizon, optimal)
+
+
+def horizon_bound(space: Space, keys: Sequence[str]) -> int:
+    """No plan needs more windows than all its steps one by one: every window moves
+    something, and a key steps at most once per newer candidate."""
+    return max(1, sum(bin(space.nodes[k].valid | 1).count("1") - 1 for k in keys))
+
+
+def plan_keys(
+    space: Space,
+    keys: Sequence[str],
+    *,
+    high: set[str],
+    max_steps: int | None,
+    deadline: float | None,
+    windows: int | None = None,
+    hint: dict[str, list[int]] | None = None,
+    workers: int = 1,
+) -> Outcome:
+    """Plan `keys` with CP-SAT; `windows`: use at most that many (a common horizon);
+    `hint`: a plan to start from (key -> value after each window, as the search gives)."""
+    bound = horizon_bound(space, keys) if windows is None else windows
+    model = Model(space, keys, high=high, max_steps=max_steps, horizon=bound)
+    if windows is not None:
+        model.model.add(model.makespan <= windows)
+    if hint is not None:
+        model.hint_trajectories(hint)
+    return model.solve(deadline, first=0 if windows is None else 1, workers=workers)
