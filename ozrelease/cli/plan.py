@@ -59,6 +59,23 @@ USER_TEMPLATES = Path("templates")  # a project's own templates override the bui
     help="For components pulled in (not targets): the oldest release that works, or the newest.",
 )
 @click.option(
+    "--max-steps",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="At most N steps (components moving) per window; still fewest windows, then "
+    "fewest steps, under that bound.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=planner.TIME_LIMIT,
+    show_default=True,
+    metavar="SECONDS",
+    help="When the planner needs longer to prove the best plan, it answers with the best "
+    "safe plan found so far and says it is not proven optimal.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
@@ -93,6 +110,8 @@ def plan(
     targets: tuple[str, ...],
     strategy: str,
     prefer: str,
+    max_steps: int | None,
+    time_limit: float,
     fmt: str,
     template: Path | None,
     verify_file: Path | None,
@@ -125,7 +144,13 @@ def plan(
     if template is not None and not template.is_file():
         raise UsageError(f"--template {template}: no such file")
     result = planner.plan(
-        deployment, list(targets) or None, strategy=strategy, prefer=prefer, on=_today()
+        deployment,
+        list(targets) or None,
+        strategy=strategy,
+        prefer=prefer,
+        on=_today(),
+        max_steps=max_steps,
+        time_limit=time_limit,
     )
     if fmt in EXPORTS and not result.feasible:
         # An engine must not receive half a plan: nothing on stdout, the reasons on stderr.

@@ -82,7 +82,8 @@ def solve(
     outcome = solver.cp(keys, max_steps=max_steps)
     if outcome.trajectories is None:
         raise BoundInfeasible
-    return Solved(outcome.trajectories, outcome.windows, outcome.optimal, ("cp-sat",))
+    trajectories = cpsat.prefer_stops(space, outcome.trajectories, high)
+    return Solved(trajectories, outcome.windows, outcome.optimal, ("cp-sat",))
 
 
 def _within(solved: Solved, max_steps: int) -> bool:
@@ -170,6 +171,8 @@ class _Solver:
             assert outcome is not None and outcome.trajectories is not None
             for k, trajectory in outcome.trajectories.items():
                 trajectories[k] = trajectory + [trajectory[-1]] * (horizon - outcome.windows)
+        if "cp-sat" in engines:
+            trajectories = cpsat.prefer_stops(self.space, trajectories, self.high)
         return Solved(trajectories, horizon, optimal, tuple(engines))
 
     def _expired(self) -> bool:
