@@ -7,12 +7,18 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from ozrelease import planner
 from ozrelease.ecosystem import load as manifest
+from ozrelease.ecosystem import steps
 from ozrelease.ecosystem.compat import Deployment
+from ozrelease.ecosystem.graph import stop_path
+from ozrelease.planner import space
 from ozrelease.planner.model import Plan
 from ozrelease.planner.verify import verify_plan
+from ozrelease.versions import parse_range, parse_version
 
 
 def deployment_of(folder: Path, env: str | None = None) -> Deployment:
@@ -589,3 +595,69 @@ def test_a_required_stop_blocked_by_a_pinned_neighbour_is_explained(folder) -> N
         "objecttypes 3.3.0->3.4.0, objects 3.5.0->3.6.1",
         "objects 3.6.1->4.0.0",
     ]
+
+
+# ------------------------------------------------------------------ many releases
+
+
+VERSION_TEXTS = st.builds(
+    lambda major, minor, patch, suffix: f"{major}.{minor}.{patch}{suffix}",
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.sampled_from(["", "", "", "rc1", "a2", ".post1", ".dev0"]),
+)
+SPECIFIERS = st.lists(
+    st.builds(
+        lambda op, version, star: f"{op}{version}{'.*' if star and op in ('==', '!=') else ''}",
+        st.sampled_from([">=", ">", "<=", "<", "==", "!=", "~="]),
+        st.sampled_from(["1", "1.2", "1.2.0", "2.0", "1.3.1", "2.1rc1", "1.2.post1", "0.3"]),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=3,
+).map(",".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(VERSION_TEXTS, min_size=1, max_size=150, unique=True), SPECIFIERS)
+def test_upgrade_sources_by_binary_search_equal_a_check_per_release(
+    texts: list[str], specifier: str
+) -> None:
+    """The intervals found with a few binary searches (what lets a component have
+    thousands of releases) are exactly the releases a check per pair admits."""
+    versions = sorted({parse_version(t) for t in texts})
+    try:
+        wanted = parse_range(specifier)
+    except ValueError:
+        assume(False)  # e.g. `==2.1rc1.*`: not PEP 440
+        return
+    for index in range(len(versions)):
+        expected = [i for i in range(index) if wanted.allows(versions[i])]
+        found = [i for a, b in steps.sources(versions, index, wanted) for i in range(a, b)]
+        assert found == expected, (index, specifier)
+
+
+def test_a_component_with_thousands_of_releases(folder) -> None:
+    """Stops are found over 3,000 releases without a check per pair (the step tables are
+    built from intervals): the required stops every 1,000 releases, newest patch each."""
+    releases = []
+    for r in range(3000):
+        version = f"{1 + r // 1000}.{r % 1000}.0"
+        gate = f" upgradeFrom: '>={r // 1000}.999.0'" if r >= 1000 else ""
+        releases.append(version + gate)
+    f = folder(component("big", *releases), env("{big: 1.0.0}", "{big: latest}"))
+    result = make_plan(f)
+    assert summary(result) == ["big 1.0.0->1.999.0", "big 1.999.0->2.999.0", "big 2.999.0->3.999.0"]
+    deployment = deployment_of(f)
+    big = deployment.ecosystem.components["big"]
+    path = stop_path(big, parse_version("1.0.0"), parse_version("3.999.0"))
+    assert path is not None and [r.label for r in path] == ["1.999.0", "2.999.0", "3.999.0"]
+
+
+def test_too_many_candidates_is_refused_before_any_memory_is_taken(folder, ozr) -> None:
+    releases = [f"1.{r}.0" for r in range(space.CANDIDATE_CAP + 1)]
+    folder(component("big", *releases), env("{big: 1.0.0}", "{big: latest}"))
+    result = ozr("plan")
+    assert result.exit_code == 2
+    assert "big has 20,001 releases between the deployed one and its target" in result.stderr

@@ -287,6 +287,22 @@ class Model:
         return Outcome(trajectories, horizon, optimal)
 
 
+# Horizons above the lower bound tried with the time-indexed model before the schedule
+# model is asked for the fewest windows.
+DEEPEN = 2
+
+
+def lower_bound(space: Space, keys: Sequence[str], max_steps: int | None) -> int:
+    """No plan takes fewer windows than its longest chain of required stops, nor (with
+    --max-steps) fewer than its fewest steps spread N to a window."""
+    nodes = [space.nodes[k] for k in keys]
+    needed = [n.from_start[n.target] for n in nodes if n.target is not None]
+    lower = max([*needed, 1])
+    if max_steps is not None:
+        lower = max(lower, -(-sum(needed) // max_steps))
+    return lower
+
+
 def horizon_bound(space: Space, keys: Sequence[str]) -> int:
     """No plan needs more windows than all its steps one by one: every window moves
     something, and a key steps at most once per newer candidate."""
@@ -440,7 +456,22 @@ def plan_keys(
     optimal = True
     if windows is None:
         bound = horizon_bound(space, keys)
+        lower = lower_bound(space, keys, max_steps)
+        # Most plans take as many windows as the longest chain of stops demands, or one or
+        # two more: try those horizons with the tight model first (the first that has a
+        # plan is the fewest windows, and its plan the fewest steps).
+        for horizon in range(lower, min(bound, lower + DEEPEN) + 1):
+            try:
+                attempt = Steps(space, keys, horizon=horizon, max_steps=max_steps)
+            except _NoPlan:
+                continue
+            found = attempt.solve(deadline, workers=workers)
+            if found.trajectories is not None or not found.decided:
+                return found
+        if bound <= lower + DEEPEN:
+            return Outcome(None, 0, True)
         schedule = Model(space, keys, high=high, max_steps=max_steps, horizon=bound)
+        schedule.model.add(schedule.makespan >= lower + DEEPEN + 1)
         first = schedule.solve(deadline, last=0, workers=workers)
         if first.trajectories is None:
             return first
