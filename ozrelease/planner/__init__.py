@@ -18,6 +18,7 @@ from ozrelease import gcpause
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.ecosystem.model import LATEST, Component, Release, component_of
 from ozrelease.errors import UsageError
+from ozrelease.planner.engine import ENGINES, BoundInfeasible, Infeasible, solve
 from ozrelease.planner.explain import explain_infeasible
 from ozrelease.planner.model import (
     PREFERENCES,
@@ -28,7 +29,6 @@ from ozrelease.planner.model import (
     Window,
 )
 from ozrelease.planner.order import providers_first
-from ozrelease.planner.solve import ENGINES, BoundInfeasible, Infeasible, solve
 from ozrelease.planner.space import Space, build, groups, tighten
 from ozrelease.planner.verify import verify_plan
 from ozrelease.versions import Version, parse_version
@@ -37,7 +37,7 @@ __all__ = ["TIME_LIMIT", "Plan", "plan", "resolve_targets"]
 
 # Seconds the planner may take by default before it answers with the best plan found so
 # far (marked "not proven optimal"); a hostile or huge input never hangs it.
-TIME_LIMIT = 120.0
+TIME_LIMIT = 60.0
 
 
 def resolve_targets(deployment: Deployment, requests: Sequence[str] | None) -> dict[str, Version]:
@@ -227,11 +227,18 @@ def _plan(
         return infeasible(_bound_problems(deployment, space, work, max_steps), None)
     trajectories, horizon = solved.trajectories, solved.horizon
     if not solved.optimal:
+        limit = f"{time_limit:g} s" if time_limit is not None else "none"
+        how_far = (
+            f"the windows are the fewest possible, and at most {solved.steps_gap} "
+            f"step{'s' if solved.steps_gap != 1 else ''} fewer could do"
+            if solved.steps_gap is not None
+            else "a plan with fewer windows or steps may exist"
+        )
         warnings.append(
             PlanProblem(
-                f"not proven optimal: the time limit ({time_limit:g} s) ran out before the "
-                "solver proved that no plan takes fewer windows or steps; this plan is safe "
-                "and verified (give more time with --time-limit SECONDS)",
+                f"not proven optimal: the time limit ({limit}) ran out before the solver "
+                f"proved this plan the best; it is safe and verified, {how_far} (give more "
+                "time with --time-limit SECONDS)",
                 (),
             )
         )

@@ -52,6 +52,8 @@ class Outcome:
     windows: int  # the makespan of the plan found (0 when infeasible)
     optimal: bool  # every objective proven optimal (False: a time limit was hit)
     decided: bool = True  # False: the time ran out before a plan or a proof was found
+    # not optimal: no plan over these windows takes fewer steps than this (the solver's bound)
+    steps_bound: int | None = None
 
 
 class _Stops:
@@ -397,6 +399,7 @@ class Steps:
         nontarget = linear.sum([arc for k, _, arc in moves if space.nodes[k].target is None])
         # nontarget <= steps <= total: fewest steps first, then fewest non-target steps
         m.minimize(steps * (total + 1) + nontarget)
+        self.weight = total + 1
 
     def hint(self, trajectories: dict[str, list[int]]) -> None:
         for k, rows in self.at.items():
@@ -431,7 +434,9 @@ class Steps:
             k: [next(i for i, var in row.items() if solver.value(var)) for row in rows]
             for k, rows in self.at.items()
         }
-        return Outcome(trajectories, self.T, status == cp_model.OPTIMAL)
+        optimal = status == cp_model.OPTIMAL
+        bound = None if optimal else int(solver.best_objective_bound) // self.weight
+        return Outcome(trajectories, self.T, optimal, steps_bound=bound)
 
 
 class _NoPlan(Exception):
@@ -486,7 +491,13 @@ def plan_keys(
     if found.trajectories is None and hint is not None and not found.decided:
         # Out of time: the plan in hand is safe, only not proven to take the fewest steps.
         return Outcome(_pad(hint, windows), windows, False)
-    return Outcome(found.trajectories, found.windows, found.optimal and optimal, found.decided)
+    return Outcome(
+        found.trajectories,
+        found.windows,
+        found.optimal and optimal,
+        found.decided,
+        found.steps_bound if optimal else None,
+    )
 
 
 def _pad(trajectories: dict[str, list[int]], horizon: int) -> dict[str, list[int]]:

@@ -145,6 +145,20 @@ class Search:
             suffix[t] = row
         return suffix
 
+    def _ends(self, k: str, masks: list[int]) -> list[dict[int, int]]:
+        """Like _suffix without costs: 0 for each value from which the end is reachable
+        inside the domains."""
+        node = self.nodes[k]
+        T = self.T
+        ends: list[dict[int, int]] = [{} for _ in range(T + 1)]
+        ends[T] = dict.fromkeys(bits(masks[T]), 0)
+        for t in range(T - 1, -1, -1):
+            reachable = 0
+            for j in ends[t + 1]:
+                reachable |= 1 << j
+            ends[t] = {i: 0 for i in bits(masks[t]) if node.succ[i] & reachable}
+        return ends
+
     def lower_bound(self, k: str, masks: list[int]) -> int:
         return self._suffix(k, masks)[0].get(0, INF)
 
@@ -185,7 +199,11 @@ class Search:
         if not rest:
             return Solution(cost, trajectories)
         parts = self._split(rest, dom)
-        bounds = [sum(self.lower_bound(k, dom[k]) for k in part) for part in parts]
+        # Bounds only prune a costed search; looking for any plan, they are wasted work
+        # (n keys bounded at every level: n^2 per expansion).
+        bounds = [
+            sum(self.lower_bound(k, dom[k]) for k in part) if optimize else 0 for part in parts
+        ]
         if cost + sum(bounds) > budget:
             return None
         for index, part in enumerate(parts):
@@ -232,9 +250,11 @@ class Search:
     ) -> Solution | None:
         k = self._choose(part, dom)
         others = [x for x in part if x != k]
-        others_bound = sum(self.lower_bound(x, dom[x]) for x in others)
+        others_bound = sum(self.lower_bound(x, dom[x]) for x in others) if optimize else 0
         best: Solution | None = None
-        for trajectory, own in self._trajectories(k, dom[k], budget - others_bound):
+        for trajectory, own in self._trajectories(
+            k, dom[k], budget - others_bound, costed=optimize
+        ):
             if own + others_bound > budget:
                 continue
             child = {x: list(dom[x]) for x in part}
@@ -264,12 +284,13 @@ class Search:
         return min(part, key=weight)
 
     def _trajectories(
-        self, k: str, masks: list[int], budget: int
+        self, k: str, masks: list[int], budget: int, *, costed: bool = True
     ) -> Iterator[tuple[list[int], int]]:
         """Every trajectory of k inside its domains, preferred first, with its cost;
-        those that cannot fit the budget are cut early."""
+        those that cannot fit the budget are cut early (`costed`), or, looking for any
+        plan, those that cannot reach the end."""
         node = self.nodes[k]
-        suffix = self._suffix(k, masks)
+        suffix = self._suffix(k, masks) if costed else self._ends(k, masks)
         move = self._move_cost(k)
         order = bits_desc if k in self.high else bits
         T = self.T

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from ozrelease.errors import OzReleaseError
 from ozrelease.planner import cpsat
@@ -21,15 +22,19 @@ from ozrelease.planner.search import Search, SearchLimit
 from ozrelease.planner.space import INF, Space
 
 # Expansions the bitmask search may spend on one question before CP-SAT takes the group
-# over, as key-expansions (an expansion of a group of n keys costs about n): enough for
-# every uniform fleet and the bundled ecosystem (they need a handful), small enough to cost
-# about half a second where the search is the wrong tool. Counted, not timed, so that the
-# same inputs always take the same engine and give the same plan.
-FAST_BUDGET = 40_000
+# over, divided by the square of the group's size (an expansion of n keys bounds each of
+# them, about n^2 work): enough for every uniform fleet and the bundled ecosystem (they
+# need a handful), small enough to cost well under a second where the search is the wrong
+# tool. Counted, not timed, so that the same inputs always take the same engine and give
+# the same plan.
+FAST_BUDGET = 1_000_000
 # "auto": the search first, CP-SAT where it gives up; "search" or "cp-sat" alone (for the
 # benchmark that compares them, and the tests that hold each to the brute-force optimum).
 ENGINES = ("auto", "search", "cp-sat")
 SEARCH_ALONE_BUDGET = 200_000  # the search's own limit when it plans alone
+# Horizons the search deepens through before CP-SAT's schedule model is asked (each
+# costs a propagation over every key and window, and the bound can be thousands).
+SEARCH_HORIZONS = 4
 
 
 class Infeasible(Exception):
@@ -58,6 +63,9 @@ class Solved:
     horizon: int
     optimal: bool  # False: a time limit ran out before the optimum was proven
     engines: tuple[str, ...]  # per group, the engine that answered ("search" or "cp-sat")
+    # not optimal, but the windows are the fewest: fewer steps than the plan's minus this
+    # are impossible (the solver's bound); None: unknown
+    steps_gap: int | None = None
 
 
 def solve(
@@ -83,7 +91,18 @@ def solve(
     if outcome.trajectories is None:
         raise BoundInfeasible
     trajectories = cpsat.prefer_stops(space, outcome.trajectories, high)
-    return Solved(trajectories, outcome.windows, outcome.optimal, ("cp-sat",))
+    gap = None if outcome.optimal else _gap(outcome, 0)
+    return Solved(trajectories, outcome.windows, outcome.optimal, ("cp-sat",), gap)
+
+
+def _gap(outcome: cpsat.Outcome, gap: int | None) -> int | None:
+    """The steps a plan may have above the fewest possible, summed over groups."""
+    if outcome.optimal or gap is None:
+        return gap
+    if outcome.steps_bound is None or outcome.trajectories is None:
+        return None
+    steps = sum(sum(1 for a, b in pairwise(t) if a != b) for t in outcome.trajectories.values())
+    return gap + max(0, steps - outcome.steps_bound)
 
 
 def _within(solved: Solved, max_steps: int) -> bool:
@@ -110,10 +129,16 @@ class _Solver:
         self.engine = engine
         self.budget = {"auto": FAST_BUDGET, "search": 0, "cp-sat": 0}[engine]
 
-    def fast_budget(self, group: list[str]) -> int:
+    def fast_budget(self, group: list[str], *, optimize: bool = True) -> int:
+        """Looking for the fewest steps an expansion bounds every key (n^2 work); looking
+        for any plan it does not (n)."""
         if self.engine == "search":
             return SEARCH_ALONE_BUDGET
-        return max(50, self.budget // len(group)) if self.budget else 0
+        if not self.budget:
+            return 0
+        if optimize:
+            return max(10, self.budget // len(group) ** 2)
+        return max(50, 2 * self.budget // len(group))
 
     def unbounded(self, work: list[list[str]]) -> Solved:
         horizons: list[int] = []
@@ -121,6 +146,7 @@ class _Solver:
         first: dict[int, dict[str, list[int]]] = {}  # the search's first plan, as a fallback
         engines: list[str] = []
         optimal = True
+        gap: int | None = 0
         for index, group in enumerate(work):
             try:
                 windows, plan = self._fewest_windows(group)
@@ -133,6 +159,7 @@ class _Solver:
                     raise Infeasible(group) from None
                 found[index] = answer
                 optimal &= answer.optimal
+                gap = _gap(answer, gap)
                 windows = answer.windows
                 engines.append("cp-sat")
             if windows is None:
@@ -168,12 +195,13 @@ class _Solver:
                         raise
                 assert outcome is not None and outcome.trajectories is not None
                 optimal &= outcome.optimal
+                gap = _gap(outcome, gap)
             assert outcome is not None and outcome.trajectories is not None
             for k, trajectory in outcome.trajectories.items():
                 trajectories[k] = trajectory + [trajectory[-1]] * (horizon - outcome.windows)
         if "cp-sat" in engines:
             trajectories = cpsat.prefer_stops(self.space, trajectories, self.high)
-        return Solved(trajectories, horizon, optimal, tuple(engines))
+        return Solved(trajectories, horizon, optimal, tuple(engines), None if optimal else gap)
 
     def _expired(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
@@ -199,19 +227,22 @@ class _Solver:
         # Without empty windows a plan has at most this many: every window moves something.
         upper = max(lower, cpsat.horizon_bound(self.space, group))
         spent = 0
-        for horizon in range(lower, upper + 1):
+        last = upper if self.engine == "search" else min(upper, lower + SEARCH_HORIZONS - 1)
+        for horizon in range(lower, last + 1):
             search = Search(
                 self.space,
                 group,
                 horizon,
                 high=self.high,
-                budget_nodes=self.fast_budget(group) - spent,
+                budget_nodes=self.fast_budget(group, optimize=False) - spent,
                 deadline=self.deadline,
             )
             solution = search.solve(optimize=False)
             if solution is not None:
                 return horizon, solution.trajectories
-            spent += search.expanded
+            spent += max(1, search.expanded)  # a horizon refuted by propagation alone too
+        if last < upper:
+            raise SearchLimit  # many more windows than the lower bound: CP-SAT's to find
         return None, None
 
     def cp(
