@@ -489,8 +489,12 @@ def plan_keys(
         steps.hint(hint)
     found = steps.solve(deadline, workers=workers)
     if found.trajectories is None and hint is not None and not found.decided:
-        # Out of time: the plan in hand is safe, only not proven to take the fewest steps.
-        return Outcome(_pad(hint, windows), windows, False)
+        # Out of time: the plan in hand is safe, only not proven to take the fewest steps
+        # (no fewer than each key's own fewest steps to its target, at least).
+        bound = sum(
+            n.from_start[n.target] for k in keys if (n := space.nodes[k]).target is not None
+        )
+        return Outcome(_pad(hint, windows), windows, False, steps_bound=bound if optimal else None)
     return Outcome(
         found.trajectories,
         found.windows,

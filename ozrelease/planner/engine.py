@@ -190,7 +190,7 @@ class _Solver:
                 except Undecided:
                     # Out of time: the plan found at the group's fewest windows is safe,
                     # only not proven to take the fewest steps.
-                    outcome = self._fallback(first.get(index), found.get(index))
+                    outcome = self._fallback(self.space, first.get(index), found.get(index))
                     if outcome is None:
                         raise
                 assert outcome is not None and outcome.trajectories is not None
@@ -208,13 +208,20 @@ class _Solver:
 
     @staticmethod
     def _fallback(
-        plan: dict[str, list[int]] | None, outcome: cpsat.Outcome | None
+        space: Space, plan: dict[str, list[int]] | None, outcome: cpsat.Outcome | None
     ) -> cpsat.Outcome | None:
         if outcome is not None:
             return cpsat.Outcome(outcome.trajectories, outcome.windows, False)
         if plan is not None:
+            # The search deepened to these windows, so they are the fewest; the steps are
+            # bounded below by each key's own fewest steps to its target.
             windows = len(next(iter(plan.values()))) - 1
-            return cpsat.Outcome(plan, windows, False)
+            bound = sum(
+                node.from_start[node.target]
+                for k in plan
+                if (node := space.nodes[k]).target is not None
+            )
+            return cpsat.Outcome(plan, windows, False, steps_bound=bound)
         return None
 
     def _fewest_windows(self, group: list[str]) -> tuple[int | None, dict[str, list[int]] | None]:
