@@ -718,6 +718,12 @@ def test_max_steps_in_json_and_the_plan_verifies(folder, ozr, tmp_path: Path) ->
     assert data["maxSteps"] == 2 and data["optimal"] is True
     assert [len(w["steps"]) for w in data["windows"]] == [2, 1]
     assert ozr("plan", "--verify", str(out)).exit_code == 0
+    # A saved plan whose windows were merged past its own bound is refused.
+    data["windows"] = [{"steps": [s for w in data["windows"] for s in w["steps"]]}]
+    out.write_text(json.dumps(data), encoding="utf-8")
+    merged = ozr("plan", "--verify", str(out))
+    assert merged.exit_code == 1
+    assert "window 1: 3 steps, more than the plan's --max-steps 2" in merged.stderr
     bad = ozr("plan", "--max-steps", "0")
     assert bad.exit_code == 2
 

@@ -39,6 +39,7 @@ def verify(
     *,
     target: Mapping[str, str] | None = None,
     requested: Mapping[str, str] | None = None,
+    max_steps: int | None = None,
 ) -> Checked:
     """Every step allowed, every state after a window compatible, providers first inside a
     window, the targets reached, and the plan starting from what is deployed now."""
@@ -107,6 +108,11 @@ def verify(
             state[move.component] = new
         for violation in deployment.violations(state):
             problems.append(f"after window {number}: {deployment.explain(violation)}")
+        if max_steps is not None and len(window) > max_steps:
+            problems.append(
+                f"window {number}: {len(window)} steps, more than the plan's --max-steps "
+                f"{max_steps}"
+            )
         keys = [m.component for m in window if m.component in state]
         for consumer, provider in order_violations(deployment, keys):
             problems.append(
@@ -131,6 +137,7 @@ def verify_plan(deployment: Deployment, plan: Plan) -> Checked:
         [[Move(s.component, s.from_label, s.to_label) for s in w.steps] for w in plan.windows],
         target={k: plan.label(k, v) for k, v in plan.target.items()},
         requested={k: plan.label(k, v) for k, v in plan.requested.items()},
+        max_steps=plan.max_steps,
     )
 
 
@@ -185,7 +192,10 @@ def verify_saved(deployment: Deployment, data: Mapping[str, Any], path: Path) ->
         raise InputError(f"malformed plan: {exc}", file=str(path)) from None
     except ValueError as exc:
         raise InputError(f"malformed plan: {exc}", file=str(path)) from None
-    return verify(deployment, start, windows, target=target)
+    max_steps = data.get("maxSteps")
+    if max_steps is not None and (not isinstance(max_steps, int) or isinstance(max_steps, bool)):
+        raise InputError("malformed plan: maxSteps is not a number", file=str(path))
+    return verify(deployment, start, windows, target=target, max_steps=max_steps)
 
 
 def _version(label: str) -> Version:
