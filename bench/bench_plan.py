@@ -143,9 +143,9 @@ def mixed_section(sizes: list[int], seeds: list[int], compare: bool, tmp: Path) 
 def releases_section(counts: list[int], tmp: Path) -> None:
     for count in counts:
         folder = many_releases(tmp / f"releases-{count}", count)
-        # In a child process, so that its peak memory is its own.
+        # In a child process, so that its peak memory is its own (Linux).
         code = (
-            "import pathlib, resource, sys, time; from ozrelease import planner; "
+            "import pathlib, time; from ozrelease import planner; "
             "from ozrelease.ecosystem import load; from ozrelease.ecosystem.compat import "
             "Deployment; from ozrelease.ecosystem.graph import stop_path; "
             f"eco = load.load(pathlib.Path({str(folder)!r})); "
@@ -154,8 +154,9 @@ def releases_section(counts: list[int], tmp: Path) -> None:
             "c = eco.components['big']; t = time.perf_counter(); "
             "stop_path(c, c.releases[0].version, c.releases[-1].version); "
             "s = time.perf_counter() - t; "
-            "print(f'{p:.2f} {s:.2f} {len(r.steps)} "
-            "{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}')"
+            # VmHWM: this process's peak (ru_maxrss would carry the parent's over exec)
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')]; "
+            "print(f'{p:.2f} {s:.2f} {len(r.steps)} {int(hwm[0].split()[1]) // 1024}')"
         )
         out = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
