@@ -1,25 +1,29 @@
-"""The constraint-solver engine: one group of keys planned by OR-Tools CP-SAT, where the
-bitmask search (search.py) would take too long. Imported only when a plan needs it.
+"""The constraint-solver engine: a group of keys planned by OR-Tools CP-SAT, where the
+bitmask search (search.py) gives up. ortools is imported only when a plan needs it.
 
-The model is a schedule, not a time-expanded grid, so its size does not grow with the
-number of windows. Every candidate release i of key k is a *stop*: visited or not
-(`v[k][i]`), and if visited, occupied over the states [S, E) (the state after window t is
-t; the deployed release is left at E, a release stepped to is reached at S). The visited
-stops form a chain of allowed steps from the deployed release (`arc` booleans), each
-newer stop reached one window or more after the previous one (one step per key per
-window). Two releases that are incompatible must never be occupied at the same time:
-a no-overlap of their optional intervals, from state 1 on (the deployed state may be
-broken; the states after windows may not). The windows used are the makespan M.
+Two models (docs/planner.md, "Step 3b"):
 
-Objectives, lexicographic (CONTRACT §2), solved one after the other, the second keeping
-the optimum of the first and starting from its solution: (1) fewest windows (M); (2)
-fewest steps, then fewest steps of keys nobody asked to move (weighted into one). The
-third, the newest stops that keep the plan that short, is not a solver objective: proving
-a sum over every stop optimal took the solver minutes on 50 components, while moving each
-stop to the newest release that keeps the plan as it is (`prefer_stops`) is exact for the
-contract's sentence and takes milliseconds.
+- `Steps`, time-indexed, over a known horizon of T windows: one unit of flow per key
+  through its releases after each window (an arc steps or stays); a release and the
+  neighbour's releases it rules out are at most one per window; minimise steps, then
+  steps of keys nobody asked to move. Its relaxation is tight, so it proves the fewest
+  steps; tried first at the lower bound of windows and the two horizons after it (the
+  first horizon with a plan is the fewest windows).
+- `Model`, a schedule, for the fewest windows beyond that: every candidate release i of
+  key k is a *stop*, visited or not (`v[k][i]`), occupied over the states [S, E) (the
+  state after window t is t); the visited stops form a chain of allowed steps from the
+  deployed release, each reached at least one window after the previous one; two
+  incompatible releases are never occupied at once (a no-overlap of their optional
+  intervals, from state 1 on: the deployed state may be broken, the states after windows
+  may not). The windows used are the makespan, so its size does not grow with the number
+  of windows (the horizon bound can be thousands).
 
-`--max-steps N` adds a cumulative constraint: at most N steps end in the same window.
+The newest stops that keep the plan that short are not a solver objective: proving a sum
+over every stop optimal took the solver minutes on 50 components, while moving each stop
+to the newest release that keeps the plan as it is (`prefer_stops`) is what the contract
+asks and takes milliseconds.
+
+`--max-steps N`: at most N arcs that step per window (Steps), a cumulative (Model).
 """
 
 from __future__ import annotations
