@@ -439,7 +439,13 @@ class Steps:
             for k, rows in self.at.items()
         }
         optimal = status == cp_model.OPTIMAL
-        bound = None if optimal else int(solver.best_objective_bound) // self.weight
+        # The solver's bound, or each key's own fewest steps to its target if that is more.
+        own = sum(
+            n.from_start[n.target]
+            for k in self.keys
+            if (n := self.space.nodes[k]).target is not None
+        )
+        bound = None if optimal else max(own, int(solver.best_objective_bound) // self.weight)
         return Outcome(trajectories, self.T, optimal, steps_bound=bound)
 
 
