@@ -29,10 +29,12 @@ asks and takes milliseconds.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
+from ozrelease.planner.search import Search
 from ozrelease.planner.space import INF, Node, Space, bits
 
 if TYPE_CHECKING:
@@ -333,6 +335,7 @@ class Steps:
         *,
         horizon: int,
         max_steps: int | None,
+        domains: Mapping[str, list[int]] | None = None,
     ):
         from ortools.sat.python import cp_model
 
@@ -348,7 +351,7 @@ class Steps:
             rows: list[dict[int, cp_model.IntVar]] = [{0: m.new_constant(1)}]
             for t in range(1, T + 1):
                 row = {}
-                for i in bits(node.valid):
+                for i in bits(node.valid if domains is None else domains[k][t]):
                     if node.from_start[i] <= t and (
                         node.target is None or node.to_target[i] <= T - t
                     ):
@@ -449,6 +452,86 @@ class Steps:
         return Outcome(trajectories, self.T, optimal, steps_bound=bound)
 
 
+def _fewest_steps(
+    space: Space,
+    keys: Sequence[str],
+    horizon: int,
+    *,
+    high: set[str],
+    max_steps: int | None,
+    deadline: float | None,
+    hint: dict[str, list[int]] | None = None,
+) -> Outcome:
+    """The fewest steps over `horizon` windows. The search's arc consistency runs first:
+    keys it leaves one trajectory are decided, and the rest falls apart into parts that no
+    longer constrain each other (on layered ecosystems, components that must step in every
+    window cut the layers apart), each a much smaller model. With --max-steps the windows
+    couple every key, so the model stays whole."""
+    if max_steps is not None:
+        return _steps_model(space, keys, horizon, max_steps, None, deadline, hint)
+    search = Search(space, list(keys), horizon, high=high)
+    domains = search.initial()
+    if domains is None:
+        return Outcome(None, 0, True)  # propagation alone refutes this horizon
+    decided = {
+        k: [m.bit_length() - 1 for m in domains[k]]
+        for k in keys
+        if all(m & (m - 1) == 0 for m in domains[k])
+    }
+    rest = [k for k in keys if k not in decided]
+    trajectories = dict(decided)
+    optimal = True
+    bound = _count(decided)
+    for part in search._split(rest, domains) if rest else []:
+        found = _steps_model(space, part, horizon, None, domains, deadline, hint)
+        if found.trajectories is None and not found.decided and hint is not None:
+            # Out of time for this part: the plan in hand is valid for it (parts are
+            # independent given the domains, and a plan's values survive propagation).
+            own = {k: hint[k] for k in part}
+            found = Outcome(
+                _pad(own, horizon), horizon, False, steps_bound=_fewest_own(space, part)
+            )
+        if found.trajectories is None:
+            return found  # no plan (or out of time before one)
+        trajectories.update(found.trajectories)
+        optimal &= found.optimal
+        if found.optimal:
+            bound += sum(
+                sum(1 for a, b in pairwise(t) if a != b) for t in found.trajectories.values()
+            )
+        else:
+            bound += found.steps_bound or 0
+    return Outcome(trajectories, horizon, optimal, steps_bound=None if optimal else bound)
+
+
+def _fewest_own(space: Space, keys: Sequence[str]) -> int:
+    """No plan takes fewer steps than each key's own fewest to its target."""
+    return sum(n.from_start[n.target] for k in keys if (n := space.nodes[k]).target is not None)
+
+
+def _count(trajectories: Mapping[str, list[int]]) -> int:
+    """The steps of a plan."""
+    return sum(sum(1 for a, b in pairwise(t) if a != b) for t in trajectories.values())
+
+
+def _steps_model(
+    space: Space,
+    keys: Sequence[str],
+    horizon: int,
+    max_steps: int | None,
+    domains: Mapping[str, list[int]] | None,
+    deadline: float | None,
+    hint: dict[str, list[int]] | None,
+) -> Outcome:
+    try:
+        model = Steps(space, keys, horizon=horizon, max_steps=max_steps, domains=domains)
+    except _NoPlan:
+        return Outcome(None, 0, True)
+    if hint is not None:
+        model.hint(hint)
+    return model.solve(deadline)
+
+
 class _NoPlan(Exception):
     """A key has no value it can be at in some window: no plan at this horizon."""
 
@@ -476,11 +559,9 @@ def plan_keys(
         # two more: try those horizons with the tight model first (the first that has a
         # plan is the fewest windows, and its plan the fewest steps).
         for horizon in range(lower, min(bound, lower + DEEPEN) + 1):
-            try:
-                attempt = Steps(space, keys, horizon=horizon, max_steps=max_steps)
-            except _NoPlan:
-                continue
-            found = attempt.solve(deadline, workers=workers)
+            found = _fewest_steps(
+                space, keys, horizon, high=high, max_steps=max_steps, deadline=deadline
+            )
             if found.trajectories is not None or not found.decided:
                 return found
         if bound <= lower + DEEPEN:
@@ -491,13 +572,9 @@ def plan_keys(
         if first.trajectories is None:
             return first
         windows, hint, optimal = first.windows, first.trajectories, first.optimal
-    try:
-        steps = Steps(space, keys, horizon=windows, max_steps=max_steps)
-    except _NoPlan:
-        return Outcome(None, 0, True)
-    if hint is not None:
-        steps.hint(hint)
-    found = steps.solve(deadline, workers=workers)
+    found = _fewest_steps(
+        space, keys, windows, high=high, max_steps=max_steps, deadline=deadline, hint=hint
+    )
     if found.trajectories is None and hint is not None and not found.decided:
         # Out of time: the plan in hand is safe, only not proven to take the fewest steps
         # (no fewer than each key's own fewest steps to its target, at least).
