@@ -344,6 +344,7 @@ class Steps:
         self.T = T = horizon
         self.model = m = cp_model.CpModel()
         self.at: dict[str, list[dict[int, cp_model.IntVar]]] = {}
+        self.arcs: list[tuple[str, int, int, int, cp_model.IntVar]] = []  # k, t, from, to
         size = 0
         moves: list[tuple[str, int, cp_model.IntVar]] = []  # (key, window, arc that steps)
         for k in self.keys:
@@ -366,6 +367,7 @@ class Steps:
                     for j in row:
                         if j >= i and node.succ[i] >> j & 1:
                             arc = m.new_bool_var(f"f[{k},{t},{i},{j}]")
+                            self.arcs.append((k, t, i, j, arc))
                             out.append(arc)
                             into[j].append(arc)
                             if j != i:
@@ -417,6 +419,14 @@ class Steps:
                 here = trajectory[min(t, len(trajectory) - 1)]
                 for i, var in rows[t].items():
                     self.model.add_hint(var, i == here)
+        # The arcs too: a complete hint is a solution the solver starts from at once.
+        for k, t, i, j, arc in self.arcs:
+            trajectory = trajectories.get(k)
+            if trajectory is not None:
+                last = len(trajectory) - 1
+                self.model.add_hint(
+                    arc, trajectory[min(t - 1, last)] == i and trajectory[min(t, last)] == j
+                )
 
     def solve(self, deadline: float | None, *, workers: int = 1) -> Outcome:
         from ortools.sat.python import cp_model
