@@ -46,3 +46,9 @@ def one_line(text: str) -> str:
     """`text` on one line: line breaks too become visible escapes (error messages: one line
     per problem, whatever a file name or value holds)."""
     return inert(text).replace("\n", "\\n").replace("\t", " ")
+
+
+def is_control(character: str) -> bool:
+    """Whether a terminal acts on `character` instead of showing it (tab and newline too
+    count here: callers that keep them check for them first)."""
+    return character in "\t\n" or _CONTROL.fullmatch(character) is not None

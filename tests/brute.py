@@ -14,12 +14,17 @@ State = tuple[Version, ...]
 
 
 def brute_force(
-    deployment: Deployment, targets: Mapping[str, Version], max_layers: int = 60
+    deployment: Deployment,
+    targets: Mapping[str, Version],
+    max_layers: int = 60,
+    *,
+    max_steps: int | None = None,
 ) -> tuple[int, int] | None:
     """(fewest windows, fewest steps with that many windows), or None when no plan exists.
 
     A window moves any set of keys one allowed step each (v -> w, w newer, v inside w's
-    upgradeFrom) and must leave a compatible state; targets are reached at the end."""
+    upgradeFrom), at most `max_steps` of them when given, and must leave a compatible
+    state; targets are reached at the end."""
     keys = list(deployment.keys)
     env = deployment.environment
     start: State = tuple(env.deployed[k] for k in keys)
@@ -49,6 +54,8 @@ def brute_force(
             choices = [[state[i], *options[i][state[i]]] for i in range(len(keys))]
             for successor in itertools.product(*choices):
                 moved = sum(1 for a, b in zip(state, successor, strict=True) if a != b)
+                if max_steps is not None and moved > max_steps:
+                    continue
                 if not compatible(successor):
                     continue
                 cost = steps + moved

@@ -68,7 +68,9 @@ deploy:
 EXPECTED = {
     "openzaak": ("openzaak", "1.13.1", "1.30.0"),
     "openforms": ("openforms", "1.9.0", "3.5.6"),
-    "objecttypen": ("objecttypen", "1.6.1", "3.4.0"),
+    # least-change: the newest patch of the oldest working minor, 3.4.2; no chart in the
+    # manifests ships it, so the chart deployed now stays and only the image moves
+    "objecttypen": ("objecttypen", "1.5.0", "3.4.2"),
     "openobject": ("openobject", "1.1.1", "4.3.0"),
 }
 START = {
@@ -797,6 +799,9 @@ def edit_release(root: Path, component: str, version: str, *lines: str) -> None:
 def saved(ozr, tmp_path) -> tuple[Path, Path]:
     root = tmp_path / "manifests-copy"
     shutil.copytree(MANIFESTS, root)
+    # a chart that ships objecttypes-api 3.4.2 (the bundled manifests know none), so the plan
+    # has a step with a chart to record
+    edit_release(root, "objecttypes-api", "3.4.2", '    chart: "1.6.2"')
     plan = tmp_path / "plan.json"
     result = ozr("--manifests", str(root), "plan", "--format", "json", "-o", str(plan))
     assert result.exit_code == 0, result.output
@@ -810,9 +815,9 @@ def test_saved_plan_records_chart_and_actions(saved) -> None:
         s["component"]: s
         for w in data["windows"]
         for s in w["steps"]
-        if s["to"] in ("4.3.0", "3.4.0")
+        if s["to"] in ("4.3.0", "3.4.2")
     }
-    assert steps["objecttypes-api"]["chart"] == "1.6.1"
+    assert steps["objecttypes-api"]["chart"] == "1.6.2"
     assert "chart" not in steps["open-object"]  # no published chart ships 4.3.0
     assert [a["run"].split()[1] for a in steps["open-object"]["actions"][:1]] == [
         "import_objecttypes"
@@ -829,7 +834,7 @@ def test_saved_plan_records_chart_and_actions(saved) -> None:
             "reversible: false (the plan says true)",
         ),
         ("open-zaak", "1.29.0", ['    notes: ["Run the new migration by hand."]'], "notes changed"),
-        ("objecttypes-api", "3.4.0", None, "the chart that ships 3.4.0 is now 9.9.9"),
+        ("objecttypes-api", "3.4.2", None, "the chart that ships 3.4.2 is now 9.9.9"),
         (
             "open-zaak",
             "1.30.0",
@@ -844,7 +849,7 @@ def test_verify_and_saved_refuse_a_plan_the_manifests_contradict(
     root, plan = saved
     if lines is None:
         path = root / "components" / f"{component}.yaml"
-        path.write_text(path.read_text().replace('chart: "1.6.1"', 'chart: "9.9.9"'))
+        path.write_text(path.read_text().replace('chart: "1.6.2"', 'chart: "9.9.9"'))
     else:
         path = root / "components" / f"{component}.yaml"
         if (
@@ -1036,7 +1041,7 @@ def test_a_templates_folder_never_becomes_the_helm_script_silently(
     assert "ignoring templates/plan.helm.sh.j2 for the helm script" in helm.stderr
     md = ozr("plan", "--format", "markdown")
     assert md.stdout == "Custom\n"
-    assert "rendering with templates/plan.md.j2" in md.stderr
+    assert "note: using templates/plan.md.j2" in md.stderr
 
 
 @pytest.fixture

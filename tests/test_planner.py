@@ -3,16 +3,26 @@ every plan is also replayed by the verifier."""
 
 from __future__ import annotations
 
+import ast
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from ozrelease import planner
 from ozrelease.ecosystem import load as manifest
+from ozrelease.ecosystem import steps
 from ozrelease.ecosystem.compat import Deployment
+from ozrelease.ecosystem.graph import stop_path
+from ozrelease.errors import OzReleaseError
+from ozrelease.planner import space
 from ozrelease.planner.model import Plan
 from ozrelease.planner.verify import verify_plan
+from ozrelease.versions import parse_range, parse_version
 
 
 def deployment_of(folder: Path, env: str | None = None) -> Deployment:
@@ -592,3 +602,207 @@ def test_a_required_stop_blocked_by_a_pinned_neighbour_is_explained(folder) -> N
         "objecttypes 3.3.0->3.4.0, objects 3.5.0->3.6.1",
         "objects 3.6.1->4.0.0",
     ]
+
+
+# ------------------------------------------------------------------ many releases
+
+
+VERSION_TEXTS = st.builds(
+    lambda major, minor, patch, suffix: f"{major}.{minor}.{patch}{suffix}",
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.sampled_from(["", "", "", "rc1", "a2", ".post1", ".dev0"]),
+)
+SPECIFIERS = st.lists(
+    st.builds(
+        lambda op, version, star: f"{op}{version}{'.*' if star and op in ('==', '!=') else ''}",
+        st.sampled_from([">=", ">", "<=", "<", "==", "!=", "~="]),
+        st.sampled_from(["1", "1.2", "1.2.0", "2.0", "1.3.1", "2.1rc1", "1.2.post1", "0.3"]),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=3,
+).map(",".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(VERSION_TEXTS, min_size=1, max_size=150, unique=True), SPECIFIERS)
+def test_upgrade_sources_by_binary_search_equal_a_check_per_release(
+    texts: list[str], specifier: str
+) -> None:
+    """The intervals found with a few binary searches (what lets a component have
+    thousands of releases) are exactly the releases a check per pair admits."""
+    versions = sorted({parse_version(t) for t in texts})
+    try:
+        wanted = parse_range(specifier)
+    except ValueError:
+        assume(False)  # e.g. `==2.1rc1.*`: not PEP 440
+        return
+    for index in range(len(versions)):
+        expected = [i for i in range(index) if wanted.allows(versions[i])]
+        found = [i for a, b in steps.sources(versions, index, wanted) for i in range(a, b)]
+        assert found == expected, (index, specifier)
+
+
+def test_a_component_with_thousands_of_releases(folder) -> None:
+    """Stops are found over 3,000 releases without a check per pair (the step tables are
+    built from intervals): the required stops every 1,000 releases, newest patch each."""
+    releases = []
+    for r in range(3000):
+        version = f"{1 + r // 1000}.{r % 1000}.0"
+        gate = f" upgradeFrom: '>={r // 1000}.999.0'" if r >= 1000 else ""
+        releases.append(version + gate)
+    f = folder(component("big", *releases), env("{big: 1.0.0}", "{big: latest}"))
+    result = make_plan(f)
+    assert summary(result) == ["big 1.0.0->1.999.0", "big 1.999.0->2.999.0", "big 2.999.0->3.999.0"]
+    deployment = deployment_of(f)
+    big = deployment.ecosystem.components["big"]
+    path = stop_path(big, parse_version("1.0.0"), parse_version("3.999.0"))
+    assert path is not None and [r.label for r in path] == ["1.999.0", "2.999.0", "3.999.0"]
+
+
+def test_too_many_candidates_is_refused_before_any_memory_is_taken(folder, ozr) -> None:
+    releases = [f"1.{r}.0" for r in range(space.CANDIDATE_CAP + 1)]
+    folder(component("big", *releases), env("{big: 1.0.0}", "{big: latest}"))
+    result = ozr("plan")
+    assert result.exit_code == 2
+    assert "big has 20,001 releases between the deployed one and its target" in result.stderr
+
+
+# ------------------------------------------------------------------ --max-steps, time limit
+
+
+def independent(folder, count: int = 3) -> Path:
+    """`count` components that may all move at once, each one release to go."""
+    return folder(
+        *(component(f"c{i}", "1.0.0", "1.1.0") for i in range(count)),
+        env("{" + ", ".join(f"c{i}: 1.0.0" for i in range(count)) + "}", "{}"),
+    )
+
+
+def test_max_steps_bounds_every_window_and_stays_fewest_windows(folder) -> None:
+    f = independent(folder, 3)
+    to = ("c0=latest", "c1=latest", "c2=latest")
+    assert summary(make_plan(f, *to)) == ["c0 1.0.0->1.1.0, c1 1.0.0->1.1.0, c2 1.0.0->1.1.0"]
+    two = make_plan(f, *to, max_steps=2)  # type: ignore[arg-type]
+    assert [len(w.steps) for w in two.windows] == [2, 1] and two.max_steps == 2
+    assert len(make_plan(f, *to, max_steps=1).windows) == 3  # type: ignore[arg-type]
+
+
+def test_max_steps_that_no_plan_can_keep_names_what_must_move_together(folder, ozr) -> None:
+    folder(
+        api("a-api", "b-api"),
+        component(
+            "a",
+            "1.0.0 provides: {a-api: 1.0.0}; consumes: {b-api: '<2'}",
+            "2.0.0 provides: {a-api: 2.0.0}; consumes: {b-api: '>=2'}",
+        ),
+        component(
+            "b",
+            "1.0.0 provides: {b-api: 1.0.0}; consumes: {a-api: '<2'}",
+            "2.0.0 provides: {b-api: 2.0.0}; consumes: {a-api: '>=2'}",
+        ),
+        env("{a: 1.0.0, b: 1.0.0}", "{a: 2.0.0}"),
+    )
+    result = ozr("plan", "--max-steps", "1")
+    assert result.exit_code == 1
+    assert "no safe plan moves at most 1 component per window (--max-steps 1)" in result.stdout
+    assert "a, b must move together" in result.stdout
+    assert ozr("plan", "--max-steps", "2").exit_code == 0
+
+
+def test_max_steps_in_json_and_the_plan_verifies(folder, ozr, tmp_path: Path) -> None:
+    independent(folder, 3)
+    out = tmp_path / "plan.json"
+    args = ("--to", "c0=latest", "--to", "c1=latest", "--to", "c2=latest")
+    assert ozr("plan", *args, "--max-steps", "2", "--format", "json", "-o", str(out)).exit_code == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["maxSteps"] == 2 and data["optimal"] is True
+    assert [len(w["steps"]) for w in data["windows"]] == [2, 1]
+    assert ozr("plan", "--verify", str(out)).exit_code == 0
+    # A saved plan whose windows were merged past its own bound is refused.
+    data["windows"] = [{"steps": [s for w in data["windows"] for s in w["steps"]]}]
+    out.write_text(json.dumps(data), encoding="utf-8")
+    merged = ozr("plan", "--verify", str(out))
+    assert merged.exit_code == 1
+    assert "window 1: 3 steps, more than the plan's --max-steps 2" in merged.stderr
+    bad = ozr("plan", "--max-steps", "0")
+    assert bad.exit_code == 2
+
+
+def mixed_ecosystem(tmp_path: Path, size: int, seed: int) -> Path:
+    """The benchmark's layered ecosystems with mixed upgrade paths (bench/ecosystems.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    try:
+        from ecosystems import mixed  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    return mixed(tmp_path / "manifests", size, seed=seed)  # type: ignore[no-any-return]
+
+
+def test_a_layered_ecosystem_with_mixed_upgrade_paths_is_answered_optimally(
+    tmp_path: Path,
+) -> None:
+    # 20 components with mixed upgrade paths: the bitmask search finds the fewest windows
+    # at once but runs out of its fast budget proving the fewest steps; CP-SAT proves them.
+    folder = mixed_ecosystem(tmp_path, 20, 1)
+    deployment = deployment_of(folder, "mixed")
+    result = planner.plan(deployment)
+    assert result.feasible and result.optimal
+    assert verify_plan(deployment, result).problems == ()
+    alone = planner.plan(deployment, engine="cp-sat")
+    assert (len(result.windows), len(result.steps)) == (len(alone.windows), len(alone.steps))
+    assert planner.plan(deployment) == result  # same inputs, same plan
+
+
+def test_time_limit_gives_the_best_plan_so_far_marked_not_proven_optimal(
+    tmp_path: Path, ozr
+) -> None:
+    mixed_ecosystem(tmp_path, 20, 1)
+    result = ozr("plan", "--env", "mixed", "--time-limit", "0.05", "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["feasible"] is True and data["optimal"] is False
+    assert any(w["message"].startswith("not proven optimal") for w in data["warnings"])
+    text = ozr("plan", "--env", "mixed", "--time-limit", "0.05")
+    assert "warning: not proven optimal: the time limit (0.05 s) ran out" in text.stdout
+    assert "it is safe and verified" in text.stdout
+
+
+def test_time_limit_without_a_plan_is_could_not_answer(tmp_path: Path) -> None:
+    folder = mixed_ecosystem(tmp_path, 20, 1)
+    deployment = deployment_of(folder, "mixed")
+    with pytest.raises(OzReleaseError, match="ran out before a plan was found") as caught:
+        planner.plan(deployment, engine="cp-sat", time_limit=1e-9)
+    assert caught.value.exit_code == 2
+
+
+def test_ortools_is_imported_only_by_the_solver_module_and_only_when_needed() -> None:
+    package = Path(planner.__file__).resolve().parent.parent
+
+    def imports_ortools(path: Path) -> bool:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import) and any(
+                a.name.startswith("ortools") for a in node.names
+            ):
+                return True
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ortools"):
+                return True
+        return False
+
+    users = [
+        p.relative_to(package).as_posix()
+        for p in sorted(package.rglob("*.py"))
+        if imports_ortools(p)
+    ]
+    assert users == ["planner/cpsat.py"]
+    code = (
+        "import sys; from click.testing import CliRunner; from ozrelease.cli import cli; "
+        "r = CliRunner(); "
+        "[r.invoke(cli, a) for a in (['--help'], ['validate'], ['changelog', '--help'], "
+        "['plan'])]; "
+        "print('ortools' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -63,6 +63,23 @@ USER_TEMPLATES = Path("templates")  # a project's own templates override the bui
     help="For components pulled in (not targets): the oldest release that works, or the newest.",
 )
 @click.option(
+    "--max-steps",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="At most N steps (components moving) per window; still fewest windows, then "
+    "fewest steps, under that bound.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=planner.TIME_LIMIT,
+    show_default=True,
+    metavar="SECONDS",
+    help="When the planner needs longer to prove the best plan, it answers with the best "
+    "safe plan found so far and says it is not proven optimal.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
@@ -106,6 +123,8 @@ def plan(
     targets: tuple[str, ...],
     strategy: str,
     prefer: str,
+    max_steps: int | None,
+    time_limit: float,
     fmt: str,
     template: Path | None,
     verify_file: Path | None,
@@ -157,7 +176,13 @@ def plan(
         result = plan_from_saved(deployment, data)
     else:
         result = planner.plan(
-            deployment, list(targets) or None, strategy=strategy, prefer=prefer, on=_today()
+            deployment,
+            list(targets) or None,
+            strategy=strategy,
+            prefer=prefer,
+            on=_today(),
+            max_steps=max_steps,
+            time_limit=time_limit,
         )
     if fmt in EXPORTS and not result.feasible:
         # An engine must not receive half a plan: nothing on stdout, the reasons on stderr.
@@ -181,7 +206,7 @@ def _umask() -> int:
 
 # What --verify re-checks is the saved plan itself: options that would make a new plan or
 # shape its output are refused rather than silently ignored.
-_NOT_WITH_VERIFY = ("targets", "strategy", "prefer", "fmt", "template")
+_NOT_WITH_VERIFY = ("targets", "strategy", "prefer", "fmt", "template", "max_steps", "time_limit")
 
 
 def _refuse_with_verify(ctx: click.Context) -> None:

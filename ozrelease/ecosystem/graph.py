@@ -14,6 +14,7 @@ import networkx as nx
 
 from ozrelease.ecosystem.compat import Deployment, Violation
 from ozrelease.ecosystem.model import Component, Ecosystem, Release, component_of
+from ozrelease.ecosystem.steps import fewest_steps
 from ozrelease.versions import Version, parse_version
 
 # --------------------------------------------------------------------------- the graph
@@ -197,41 +198,7 @@ def strip_id(node_id: str) -> str:
 def stop_path(component: Component, start: Version, goal: Version) -> list[Release] | None:
     """The fewest steps from `start` to `goal` allowed by `upgradeFrom`, taking the newest
     release at each stop (vendors advise the latest patch of a stop). None: no path."""
-    if goal == start:
-        return []
-    if goal < start:
-        return None
-    graph = step_graph(component, start)
-    if goal not in graph:
-        return None
-    try:
-        lengths = nx.single_source_shortest_path_length(graph.reverse(copy=False), goal)
-    except nx.NetworkXError:
-        return None
-    if start not in lengths:
-        return None
-    path: list[Release] = []
-    current = start
-    while current != goal:
-        # Among the successors one step closer to the goal, the newest.
-        nxt = max(v for v in graph.successors(current) if lengths.get(v) == lengths[current] - 1)
-        found = component.release(nxt)
-        assert found is not None
-        path.append(found)
-        current = nxt
-    return path
-
-
-def step_graph(component: Component, start: Version) -> nx.DiGraph:
-    """Releases from `start` on, with an edge v -> w wherever w's `upgradeFrom` admits v."""
-    graph = nx.DiGraph()
-    releases = [r for r in component.releases if r.version >= start]
-    graph.add_nodes_from(r.version for r in releases)
-    for target in releases:
-        for source in releases:
-            if target.can_upgrade_from(source.version):
-                graph.add_edge(source.version, target.version)
-    return graph
+    return fewest_steps(component, start, goal)
 
 
 def as_json(view: GraphView) -> dict[str, Any]:

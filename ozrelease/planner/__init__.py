@@ -12,6 +12,7 @@ so that every state between them is compatible, or grouped where they must happe
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 
@@ -19,6 +20,7 @@ from ozrelease import gcpause
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.ecosystem.model import LATEST, Component, Release, component_of
 from ozrelease.errors import OzReleaseError, UsageError
+from ozrelease.planner.engine import ENGINES, BoundInfeasible, Infeasible, solve
 from ozrelease.planner.explain import explain_infeasible
 from ozrelease.planner.model import (
     PREFERENCES,
@@ -30,11 +32,15 @@ from ozrelease.planner.model import (
     Window,
 )
 from ozrelease.planner.order import safe_order
-from ozrelease.planner.search import Search, SearchLimit
-from ozrelease.planner.space import INF, Space, build, groups, tighten
+from ozrelease.planner.space import Space, build, groups, tighten
+from ozrelease.planner.verify import verify_plan
 from ozrelease.versions import Version, parse_version
 
-__all__ = ["Plan", "plan", "resolve_targets"]
+__all__ = ["TIME_LIMIT", "Plan", "plan", "resolve_targets"]
+
+# Seconds the planner may take by default before it answers with the best plan found so
+# far (marked "not proven optimal"); a hostile or huge input never hangs it.
+TIME_LIMIT = 60.0
 
 
 def resolve_targets(deployment: Deployment, requests: Sequence[str] | None) -> dict[str, Version]:
@@ -113,10 +119,34 @@ def plan(
     strategy: str = "fewest-windows",
     prefer: str = "least-change",
     on: dt.date | None = None,
+    max_steps: int | None = None,
+    time_limit: float | None = TIME_LIMIT,
+    engine: str = "auto",
 ) -> Plan:
-    """Plan the upgrade of `deployment` to the requested targets (CONTRACT §2)."""
+    """Plan the upgrade of `deployment` to the requested targets (CONTRACT §2).
+
+    `max_steps`: at most that many steps (components moving) per window, still fewest
+    windows then fewest steps under that bound. `time_limit` (seconds, None: none): when it
+    runs out, the best plan found so far, marked `optimal=False`; without one, an error.
+    `engine`: "auto" (the bitmask search first, CP-SAT where it gives up), or one alone
+    (for the benchmark and the tests)."""
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r} (one of {', '.join(ENGINES)})")
+    if max_steps is not None and max_steps < 1:
+        raise UsageError(f"--max-steps {max_steps}: give at least 1")
+    if time_limit is not None and not time_limit > 0:
+        raise UsageError(f"--time-limit {time_limit:g}: give a number of seconds above 0")
     with gcpause.paused():
-        return _plan(deployment, requests, strategy=strategy, prefer=prefer, on=on)
+        return _plan(
+            deployment,
+            requests,
+            strategy=strategy,
+            prefer=prefer,
+            on=on,
+            max_steps=max_steps,
+            time_limit=time_limit,
+            engine=engine,
+        )
 
 
 def _plan(
@@ -126,6 +156,9 @@ def _plan(
     strategy: str,
     prefer: str,
     on: dt.date | None,
+    max_steps: int | None,
+    time_limit: float | None,
+    engine: str,
 ) -> Plan:
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r} (one of {', '.join(STRATEGIES)})")
@@ -179,26 +212,39 @@ def _plan(
     work = [g for g in groups(space, domains) if _needs_work(space, g)]
     high = {k for k, node in space.nodes.items() if node.is_target or prefer == "latest"}
 
-    horizons: dict[tuple[str, ...], int] = {}
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     try:
-        for group in work:
-            found = _fewest_windows(space, group, high)
-            if found is None:
-                problems, furthest = explain_infeasible(space, group, targets)
-                return infeasible(problems, furthest)
-            horizons[tuple(group)] = found
-        horizon = max(horizons.values(), default=0)
-        trajectories: dict[str, list[int]] = {}
-        for group in work:
-            solution = Search(space, group, horizon, high=high).solve(optimize=True)
-            assert solution is not None  # feasible at its own horizon, so at a longer one
-            trajectories.update(solution.trajectories)
-    except SearchLimit:
-        raise OzReleaseError(
-            "the search for a plan reached its limit before it could prove the best plan; "
-            "plan fewer components at a time (several --to) or pin some (--to NAME=VERSION)"
-        ) from None
-
+        solved = solve(
+            space,
+            work,
+            high=high,
+            max_steps=max_steps,
+            deadline=deadline,
+            time_limit=time_limit,
+            engine=engine,
+        )
+    except Infeasible as exc:
+        problems, furthest = explain_infeasible(space, exc.group, targets)
+        return infeasible(problems, furthest)
+    except BoundInfeasible:
+        return infeasible(_bound_problems(deployment, space, work, max_steps, deadline), None)
+    trajectories, horizon = solved.trajectories, solved.horizon
+    if not solved.optimal:
+        limit = f"{time_limit:g} s" if time_limit is not None else "none"
+        how_far = (
+            f"the windows are the fewest possible, and at most {solved.steps_gap} "
+            f"step{'s' if solved.steps_gap != 1 else ''} fewer could do"
+            if solved.steps_gap is not None
+            else "a plan with fewer windows or steps may exist"
+        )
+        warnings.append(
+            PlanProblem(
+                f"not proven optimal: the time limit ({limit}) ran out before the solver "
+                f"proved this plan the best; it is safe and verified, {how_far} (give more "
+                "time with --time-limit SECONDS)",
+                (),
+            )
+        )
     windows = _windows(space, trajectories, horizon, targets)
     if strategy == "one-at-a-time":
         windows = _one_at_a_time(deployment, start, windows)
@@ -206,7 +252,7 @@ def _plan(
     for window in windows:
         for step in window.steps:
             final[step.component] = step.to_version
-    return Plan(
+    result = Plan(
         env.name,
         True,
         strategy,
@@ -219,7 +265,59 @@ def _plan(
         tuple(warnings),
         labels,
         None,
+        optimal=solved.optimal,
+        max_steps=max_steps,
     )
+    if "cp-sat" in solved.engines:
+        # The solver's plans pass the planner's own verifier, which only replays the steps,
+        # before anyone sees them. (The search's plans are held to it by the tests and the
+        # benchmarks; replaying a 2,000-component window here would double the fleet's time.)
+        checked = verify_plan(deployment, result)
+        if checked.problems:
+            raise AssertionError(f"the solver made a plan the verifier refuses: {checked.problems}")
+    return result
+
+
+def _bound_problems(
+    deployment: Deployment,
+    space: Space,
+    work: list[list[str]],
+    max_steps: int | None,
+    deadline: float | None,
+) -> list[PlanProblem]:
+    """Plans exist, but none keeps to --max-steps: say so, and name a set of components
+    that must move in one window when a plan without the bound shows one."""
+    assert max_steps is not None
+    keys = sorted(k for group in work for k in group)
+    bound = (
+        f"no safe plan moves at most {max_steps} component{'s' if max_steps != 1 else ''} "
+        f"per window (--max-steps {max_steps})"
+    )
+    try:
+        solved = solve(space, work, high=set(), max_steps=None, deadline=deadline, time_limit=None)
+    except OzReleaseError:  # out of time for the illustration: the proof stands alone
+        return [PlanProblem(bound, tuple(keys))]
+    windows = _windows(space, solved.trajectories, solved.horizon, {})
+    largest = max((len(w.steps) for w in windows), default=0)
+    problems = [
+        PlanProblem(
+            f"{bound}; without the bound a plan exists whose largest window moves {largest}",
+            tuple(keys),
+        )
+    ]
+    state = dict(deployment.environment.deployed)
+    for window in _one_at_a_time(deployment, state, windows):
+        if len(window.steps) > max_steps:
+            names = [s.component for s in window.steps]
+            problems.append(
+                PlanProblem(
+                    f"{', '.join(names)} must move together: no order of their steps keeps "
+                    "every state in between compatible",
+                    tuple(sorted(names)),
+                )
+            )
+            break
+    return problems
 
 
 def _labels(deployment: Deployment) -> dict[str, dict[Version, str]]:
@@ -260,19 +358,6 @@ def _needs_work(space: Space, group: list[str]) -> bool:
             if not space.compatible(k, 0, p, 0):
                 return True
     return False
-
-
-def _fewest_windows(space: Space, group: list[str], high: set[str]) -> int | None:
-    nodes = [space.nodes[k] for k in group]
-    lower = max([n.from_start[n.target] for n in nodes if n.target is not None] + [1])
-    if lower >= INF or any(not n.valid for n in nodes):
-        return None  # a target out of reach, or a key with nowhere safe to be
-    # Without empty windows a plan has at most this many: every window moves something.
-    upper = max(lower, sum(n.longest() for n in nodes))
-    for horizon in range(lower, upper + 1):
-        if Search(space, group, horizon, high=high).solve(optimize=False) is not None:
-            return horizon
-    return None
 
 
 def _windows(

@@ -63,6 +63,10 @@ class Plan:
     warnings: tuple[PlanProblem, ...] = ()  # e.g. constraints broken now, targets past EOL
     labels: Mapping[str, Mapping[Version, str]] = field(default_factory=dict)
     furthest: Mapping[str, Version] | None = None  # infeasible: the furthest safe state found
+    # False: a time limit ran out before the solver proved this plan the best (it is still
+    # safe and verified; a plan with fewer windows or steps may exist)
+    optimal: bool = True
+    max_steps: int | None = None  # --max-steps: at most this many steps per window
 
     def label(self, key: str, version: Version) -> str:
         return self.labels.get(key, {}).get(version, str(version))
@@ -83,7 +87,9 @@ class Plan:
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
-    """CONTRACT §3 `ozrelease-plan/1`, plus `requested`, `warnings` and `furthest`."""
+    """CONTRACT §3 `ozrelease-plan/1`, plus `prefer`, `optimal` (false: a time limit ran
+    out before the plan was proven the best), `maxSteps`, `requested`, `warnings` and
+    `furthest`."""
 
     def state(values: Mapping[str, Version]) -> dict[str, str]:
         return {key: plan.label(key, values[key]) for key in sorted(values)}
@@ -94,6 +100,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "feasible": plan.feasible,
         "strategy": plan.strategy,
         "prefer": plan.prefer,
+        "optimal": plan.optimal,
+        "maxSteps": plan.max_steps,
         "start": state(plan.start),
         "target": state(plan.target),
         "requested": state(plan.requested),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
+from time import monotonic
 
 from ozrelease.planner.space import INF, Node, Space, bits, bits_desc
 
@@ -45,6 +46,7 @@ class Search:
         *,
         high: set[str],
         budget_nodes: int = 200_000,
+        deadline: float | None = None,
     ):
         self.space = space
         self.keys = keys
@@ -58,6 +60,7 @@ class Search:
         self.neighbours = {k: [p for p in space.neighbours[k] if p in self.members] for k in keys}
         self.expanded = 0
         self.budget_nodes = budget_nodes
+        self.deadline = deadline  # a monotonic() value, or None
 
     # ------------------------------------------------------------------ domains
 
@@ -145,6 +148,20 @@ class Search:
             suffix[t] = row
         return suffix
 
+    def _ends(self, k: str, masks: list[int]) -> list[dict[int, int]]:
+        """Like _suffix without costs: 0 for each value from which the end is reachable
+        inside the domains."""
+        node = self.nodes[k]
+        T = self.T
+        ends: list[dict[int, int]] = [{} for _ in range(T + 1)]
+        ends[T] = dict.fromkeys(bits(masks[T]), 0)
+        for t in range(T - 1, -1, -1):
+            reachable = 0
+            for j in ends[t + 1]:
+                reachable |= 1 << j
+            ends[t] = {i: 0 for i in bits(masks[t]) if node.succ[i] & reachable}
+        return ends
+
     def lower_bound(self, k: str, masks: list[int]) -> int:
         return self._suffix(k, masks)[0].get(0, INF)
 
@@ -170,6 +187,8 @@ class Search:
         self.expanded += 1
         if self.expanded > self.budget_nodes:
             raise SearchLimit
+        if self.deadline is not None and not self.expanded & 255 and monotonic() > self.deadline:
+            raise SearchLimit
         decided = [k for k in keys if self._decided(dom[k])]
         cost = 0
         trajectories: dict[str, list[int]] = {}
@@ -183,7 +202,11 @@ class Search:
         if not rest:
             return Solution(cost, trajectories)
         parts = self._split(rest, dom)
-        bounds = [sum(self.lower_bound(k, dom[k]) for k in part) for part in parts]
+        # Bounds only prune a costed search; looking for any plan, they are wasted work
+        # (n keys bounded at every level: n^2 per expansion).
+        bounds = [
+            sum(self.lower_bound(k, dom[k]) for k in part) if optimize else 0 for part in parts
+        ]
         if cost + sum(bounds) > budget:
             return None
         for index, part in enumerate(parts):
@@ -230,9 +253,11 @@ class Search:
     ) -> Solution | None:
         k = self._choose(part, dom)
         others = [x for x in part if x != k]
-        others_bound = sum(self.lower_bound(x, dom[x]) for x in others)
+        others_bound = sum(self.lower_bound(x, dom[x]) for x in others) if optimize else 0
         best: Solution | None = None
-        for trajectory, own in self._trajectories(k, dom[k], budget - others_bound):
+        for trajectory, own in self._trajectories(
+            k, dom[k], budget - others_bound, costed=optimize
+        ):
             if own + others_bound > budget:
                 continue
             child = {x: list(dom[x]) for x in part}
@@ -262,12 +287,13 @@ class Search:
         return min(part, key=weight)
 
     def _trajectories(
-        self, k: str, masks: list[int], budget: int
+        self, k: str, masks: list[int], budget: int, *, costed: bool = True
     ) -> Iterator[tuple[list[int], int]]:
         """Every trajectory of k inside its domains, preferred first, with its cost;
-        those that cannot fit the budget are cut early."""
+        those that cannot fit the budget are cut early (`costed`), or, looking for any
+        plan, those that cannot reach the end."""
         node = self.nodes[k]
-        suffix = self._suffix(k, masks)
+        suffix = self._suffix(k, masks) if costed else self._ends(k, masks)
         move = self._move_cost(k)
         preferred = self.least_change.get(k)
 

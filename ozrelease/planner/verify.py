@@ -39,6 +39,7 @@ def verify(
     target: Mapping[str, str] | None = None,
     requested: Mapping[str, str] | None = None,
     together: Sequence[Sequence[Sequence[str]]] | None = None,
+    max_steps: int | None = None,
 ) -> Checked:
     """Every step allowed, every state after a window compatible, every state between two
     steps of a window too (except inside a `together` group: per window, lists of keys that
@@ -110,6 +111,11 @@ def verify(
             state[move.component] = new
         for violation in deployment.violations(state):
             problems.append(f"after window {number}: {deployment.explain(violation)}")
+        if max_steps is not None and len(window) > max_steps:
+            problems.append(
+                f"window {number}: {len(window)} steps, more than the plan's --max-steps "
+                f"{max_steps}"
+            )
         groups = together[number - 1] if together and number <= len(together) else ()
         problems += _between_steps(deployment, number, window, groups, before, state)
     for source, wanted in (("target", target), ("requested", requested)):
@@ -131,6 +137,7 @@ def verify_plan(deployment: Deployment, plan: Plan) -> Checked:
         target={k: plan.label(k, v) for k, v in plan.target.items()},
         requested={k: plan.label(k, v) for k, v in plan.requested.items()},
         together=[[g.components for g in w.together] for w in plan.windows],
+        max_steps=plan.max_steps,
     )
 
 
@@ -240,8 +247,16 @@ def verify_saved(deployment: Deployment, data: Mapping[str, Any], path: Path) ->
         raise InputError(f"malformed plan: {exc}", file=str(path)) from None
     except ValueError as exc:
         raise InputError(f"malformed plan: {exc}", file=str(path)) from None
+    max_steps = data.get("maxSteps")
+    if max_steps is not None and (not isinstance(max_steps, int) or isinstance(max_steps, bool)):
+        raise InputError("malformed plan: maxSteps is not a number", file=str(path))
     checked = verify(
-        deployment, start, windows, target=target, together=_saved_together(data, path)
+        deployment,
+        start,
+        windows,
+        target=target,
+        together=_saved_together(data, path),
+        max_steps=max_steps,
     )
     if checked.stale or checked.problems:
         return checked
@@ -384,6 +399,8 @@ def plan_from_saved(deployment: Deployment, data: Mapping[str, Any]) -> Plan:
         requested=requested,
         windows=tuple(windows),
         labels=labels,
+        optimal=data.get("optimal") is not False,
+        max_steps=data.get("maxSteps") if isinstance(data.get("maxSteps"), int) else None,
     )
 
 

@@ -18,6 +18,7 @@ from ozrelease.ecosystem.compat import Deployment
 from ozrelease.ecosystem.model import Action, Placement, component_of, instance_of
 from ozrelease.errors import InputError
 from ozrelease.planner.model import Plan, Step, Together
+from ozrelease.terminal import inert, is_control
 from ozrelease.versions import Version
 
 # Components whose uploaded files live outside the database: restoring them is part of
@@ -40,12 +41,10 @@ def one_line(text: str) -> str:
 
 def printable(value: Any) -> Any:
     """`value` (a view: dicts, lists, strings) with every control character but newline and
-    tab, and every bidi override, replaced by U+FFFD: no escape sequence from the manifests
-    reaches a terminal that shows a runbook."""
+    tab, and every bidi override, shown as its `\\uXXXX` escape (`terminal.inert`): no escape
+    sequence from the manifests reaches a terminal that shows a runbook."""
     if isinstance(value, str):
-        if not any(_unprintable(c) for c in value):
-            return value
-        return "".join("\ufffd" if _unprintable(c) and c not in "\n\t" else c for c in value)
+        return inert(value)
     if isinstance(value, dict):
         return {k: printable(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -56,8 +55,7 @@ def printable(value: Any) -> Any:
 def _unprintable(c: str) -> bool:
     """C0 and C1 controls (escape sequences start with them) and the bidi overrides and
     isolates that make a terminal show text in another order than it runs."""
-    code = ord(c)
-    return code < 32 or 0x7F <= code < 0xA0 or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069
+    return is_control(c)
 
 
 def _checked(value: str | None, what: str, where: str, *, label: bool = False) -> str | None:
@@ -193,7 +191,9 @@ class Gate:
     def argv(self) -> list[str]:
         """The command as words (never through a shell); control characters are refused,
         so that no export carries an escape sequence."""
-        if any(_unprintable(c) for c in self.action.run.replace("\n", " ")):
+        # (Unicode line separators are only words' separators here; shell quoting and the
+        # YAML emitter keep them data.)
+        if any(_unprintable(c) and c not in "\n\u2028\u2029" for c in self.action.run):
             raise InputError(
                 f"{self.component} {self.release}: an automatic action's run holds control "
                 f"characters: {self.action.run!r}"
