@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from ozrelease.errors import GitError
 from ozrelease.versions import Version, parse_version
 
 if TYPE_CHECKING:
-    from ozrelease.changelog.commits import Trailer
+    from ozrelease.changelog.messages import Trailer
 
 __all__ = [
     "SHALLOW_HINT",
@@ -28,7 +28,6 @@ __all__ = [
     "History",
     "Person",
     "Progress",
-    "Record",
     "Scan",
     "ScanProgress",
     "Tag",
@@ -54,9 +53,6 @@ SHALLOW_HINT = (
 _FIELDS = ("%H", "%P", "%e", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%B")
 _FORMAT = "%x1e" + "%x00".join(_FIELDS)
 _HEADER = len(_FIELDS)
-# `History.records`: \x1e SHA \0 PARENTS \0 ENCODING \0 MESSAGE \0 [\n PATH \0 [PATH \0] ...]
-# (`--name-only`: the path of each change, a rename's new one, as FileChange.path has it).
-_RECORD_FORMAT = "%x1e%H%x00%P%x00%e%x00%B"
 _RECORD = b"\x00\x1e"
 _CHUNK = 1 << 20
 _PIPE_SIZE = 1 << 20
@@ -113,29 +109,16 @@ class Commit:
     @cached_property
     def trailers(self) -> tuple[Trailer, ...]:
         """`Key: value` trailers of the message's last paragraph (keys in lower case)."""
-        from ozrelease.changelog.commits import parse_trailers  # (not needed to read the history)
+        from ozrelease.changelog.messages import parse_trailers  # (not needed to read the history)
 
         return parse_trailers(self.body)
 
     @property
     def cherry_picked_from(self) -> tuple[str, ...]:
         """The commits named by `(cherry picked from commit X)` lines (`git cherry-pick -x`)."""
-        from ozrelease.changelog.commits import cherry_picks
+        from ozrelease.changelog.messages import cherry_picks
 
         return cherry_picks(self.body)
-
-
-class Record(NamedTuple):
-    """A commit as changelog grouping reads it (`History.records`): a `Commit` without
-    people, dates and file statuses, so much cheaper to read."""
-
-    sha: str
-    parents: tuple[str, ...]
-    subject: str
-    body: str
-    paths: tuple[str, ...]
-    """The path of each file change (`FileChange.path`: a rename's new path); empty for
-    merges."""
 
 
 @dataclass(frozen=True)
@@ -397,19 +380,6 @@ class History:
         if first_parent:
             options.append("--first-parent")
         return self._log(to, since, progress, _FORMAT, options, _parse_record, paths)
-
-    def records(
-        self,
-        to: str = "HEAD",
-        *,
-        since: str | None = None,
-        progress: Progress | None = None,
-    ) -> Scan[Record]:
-        """What `commits(to, since=since)` reads, as lean `Record`s (sha, parents, subject,
-        body, changed paths), in the same order: one streamed `git log --name-only` pass that
-        leaves out what changelogs do not need. Raises GitError as `commits` does."""
-        options = ["--name-only", "-M", "--diff-merges=off", "--no-relative"]
-        return self._log(to, since, progress, _RECORD_FORMAT, options, _parse_lean)
 
     def _log(
         self,
@@ -882,41 +852,6 @@ def _parse_record(record: bytes) -> Commit:
 
 def _path(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
-
-
-def _parse_lean(record: bytes) -> Record:
-    if record.startswith(b"\x1e"):
-        record = record[1:]
-    parts = record.split(b"\x00")
-    if len(parts) < 4:
-        raise GitError("could not read the output of `git log` (unexpected format)")
-    raw = parts[3]
-    try:
-        message = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        message = _decode(raw, parts[2].decode("ascii", "replace") or None)
-    subject, body = _split_message(message)
-    paths: tuple[str, ...] = ()
-    if len(parts) > 4:
-        names = parts[4:]
-        if not names[-1]:
-            names.pop()  # the NUL that ends git's output
-        if names:
-            first = names[0]
-            if first.startswith(b"\n"):
-                names[0] = first[1:]
-            try:
-                paths = tuple(map(bytes.decode, names))  # UTF-8, as _path reads it
-            except UnicodeDecodeError:
-                paths = tuple([_path(name) for name in names])
-    sha = parts[0].decode("ascii")
-    parents = parts[1]
-    if len(parents) in (40, 64):  # one parent (sha-1 or sha-256), no spaces to split at
-        return _new_record(Record, (sha, (parents.decode("ascii"),), subject, body, paths))
-    return _new_record(Record, (sha, tuple(parents.decode("ascii").split()), subject, body, paths))
-
-
-_new_record = tuple.__new__  # Record(...) without its Python-level __new__
 
 
 def _split_message(message: str) -> tuple[str, str]:

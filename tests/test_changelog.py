@@ -6,8 +6,10 @@ import io
 import json
 import os
 import subprocess
+import tempfile
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -15,10 +17,11 @@ from docutils import nodes
 from docutils.core import publish_doctree
 from docutils.parsers.rst import roles
 from gitrepo import GitRepo, fresh
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests_support import installed_ozrelease
 
+from ozrelease.changelog import files
 from ozrelease.changelog import generate as changelogs
 from ozrelease.changelog.config import load_config, sphinx_issue_roles
 from ozrelease.changelog.generate import Changelog, Entry, Section
@@ -296,7 +299,7 @@ def test_empty_range_and_no_tags(gitrepo: GitRepo) -> None:
 # -- --write ----------------------------------------------------------------------------------
 
 
-def test_write_rst_inserts_at_the_right_place_and_is_idempotent(gitrepo: GitRepo) -> None:
+def test_write_rst_inserts_at_the_right_place_and_refuses_to_overwrite(gitrepo: GitRepo) -> None:
     open_zaak_repo(gitrepo)
     path = gitrepo.path / "CHANGELOG.rst"
     args = ["changelog", "generate", "--repo", str(gitrepo.path), "--version", "1.1.0", "--write"]
@@ -305,7 +308,14 @@ def test_write_rst_inserts_at_the_right_place_and_is_idempotent(gitrepo: GitRepo
     first = path.read_text(encoding="utf-8")
     golden("open-zaak-written.rst", first)
     assert rst_problems(first) == ""
-    assert run(*args).exit_code == 0
+    again = run(*args)  # the section is there now, and people may have edited it
+    assert again.exit_code == 2 and path.read_text(encoding="utf-8") == first
+    assert again.stderr.splitlines() == [
+        f"{path}:4: the changelog already has a section for 1.1.0 (24 lines); "
+        "pass --replace to overwrite it"
+    ]
+    replaced = run(*args, "--replace")
+    assert replaced.exit_code == 0 and "replaced 24 lines of 1.1.0" in replaced.stderr
     assert path.read_text(encoding="utf-8") == first
     # An older patch release goes below, a newer one above.
     assert (
@@ -328,7 +338,7 @@ def test_write_rst_inserts_at_the_right_place_and_is_idempotent(gitrepo: GitRepo
         line for line in path.read_text(encoding="utf-8").splitlines() if line[:1].isdigit()
     ]
     assert headings == ["1.1.0 (2024-01-01)", "1.0.1 (2024-01-01)", "1.0.0 (2024-01-01)"]
-    parsed = changelogs.read_changelog(
+    parsed = files.read_changelog(
         path, roles=sphinx_issue_roles(gitrepo.path), own_repo="open-zaak/open-zaak"
     )
     assert parsed.underline == "-"
@@ -361,7 +371,8 @@ def test_write_markdown_keeps_unreleased_on_top_and_link_definitions(gitrepo: Gi
     assert run(*args).exit_code == 0
     first = path.read_text(encoding="utf-8")
     golden("conventional-written.md", first)
-    assert run(*args).exit_code == 0
+    assert run(*args).exit_code == 2
+    assert run(*args, "--replace").exit_code == 0
     assert path.read_text(encoding="utf-8") == first
     assert first.index("## [Unreleased]") < first.index("## [0.2.0]") < first.index("## [0.1.0]")
     assert first.endswith("[0.1.0]: https://github.com/acme/widget/releases/tag/v0.1.0\n")
@@ -382,10 +393,12 @@ def test_write_creates_the_file_and_rejects_json(gitrepo: GitRepo) -> None:
 
 def test_update_text_replaces_only_its_own_section() -> None:
     text = "# Changelog\n\n## [1.1.0] - x\n\n- new\n\n## [1.0.0] - y\n\n- old\n"
-    updated = changelogs.update_text(text, "## [1.0.0] - y\n\n- changed\n", "1.0.0", "markdown")
-    assert updated == "# Changelog\n\n## [1.1.0] - x\n\n- new\n\n## [1.0.0] - y\n\n- changed\n"
-    crlf = changelogs.update_text(text.replace("\n", "\r\n"), "## [1.2.0]\n", "1.2.0", "markdown")
-    assert crlf.startswith("# Changelog\r\n\r\n## [1.2.0]\r\n\r\n## [1.1.0]")
+    updated = files.update_text(text, "## [1.0.0] - y\n\n- changed\n", "1.0.0", "markdown")
+    assert updated.text == "# Changelog\n\n## [1.1.0] - x\n\n- new\n\n## [1.0.0] - y\n\n- changed\n"
+    assert (updated.line, updated.replaced) == (7, 3)
+    crlf = files.update_text(text.replace("\n", "\r\n"), "## [1.2.0]\n", "1.2.0", "markdown")
+    assert crlf.text.startswith("# Changelog\r\n\r\n## [1.2.0]\r\n\r\n## [1.1.0]")
+    assert (crlf.line, crlf.replaced) == (3, None)
 
 
 def test_named_rst_releases_are_read_and_replaced() -> None:
@@ -394,19 +407,19 @@ def test_named_rst_releases_are_read_and_replaced() -> None:
         '3.5.0 "Kjeld" (2026-04-15)\n--------------------------\n\n* Old entry\n\n'
         "3.4.0 (2026-01-10)\n------------------\n\n* Older entry\n"
     )
-    parsed = changelogs.parse_changelog(text, "rst")
+    parsed = files.parse_changelog(text, "rst")
     assert [(s.version, s.date, s.start) for s in parsed.sections] == [
         ("3.5.0", "2026-04-15", 4),
         ("3.4.0", "2026-01-10", 9),
     ]
     new = '3.5.0 "Kjeld" (2026-04-16)\n--------------------------\n\n* New entry\n'
-    updated = changelogs.update_text(text, new, "3.5.0", "rst")
+    updated = files.update_text(text, new, "3.5.0", "rst").text
     assert "Old entry" not in updated and updated.count("3.5.0") == 1
     assert updated.index("New entry") < updated.index("3.4.0")
 
 
 def test_read_markdown_sections_and_entries() -> None:
-    parsed = changelogs.parse_changelog(
+    parsed = files.parse_changelog(
         KAC + "\n## [0.0.1]\n\n- Fix #3\n  continued\n", "markdown", own_repo="acme/widget"
     )
     assert [(s.version, s.start, s.end) for s in parsed.sections] == [
@@ -641,4 +654,105 @@ def test_json_in_pieces_is_json_dumps_character_for_character(
 )
 def test_the_underline_alone_is_read_as_the_whole_file_reads_it(text: str) -> None:
     """resolve_style reads only the version headings' adornment, without the entries."""
-    assert changelogs._rst_underline(text) == changelogs.parse_changelog(text, "rst").underline
+    assert files.rst_underline(text) == files.parse_changelog(text, "rst").underline
+
+
+# -- generate, write, commit, check: the two read commits the same way ----------------------
+
+_PREFIXES = st.sampled_from(
+    [
+        ":sparkles: ", ":bug: ", ":lock: ", ":memo: ", ":arrow_up: ", ":recycle: ",
+        "\u2728 ", "\U0001f41b ", ":bug: Fix: ", "feat: ", "fix(api): ", "feat!: ",
+        "docs: ", "refactor: ", "revert: ", "", ":white_check_mark: ",
+    ]
+)  # fmt: skip
+_REFS = st.sampled_from(
+    [
+        "", "[#{n}] ", "[open-api-workflows#{n}] ", "[org/other#{n}] ", "[#{n}, #{m}] ",
+        "#{n} ", "[open-api-workflows#{n} / #{m}] ",
+    ]
+)  # fmt: skip
+_BODIES = st.sampled_from(
+    ["", "Fixes #{m}", "Refs: org/other#{m}", "See #{m} for the details", "Long text only."]
+)
+_WORDS = st.lists(
+    st.sampled_from(["Fix", "the", "thing", "Add", "zaak", "`code`", "api", "objects"]),
+    min_size=1,
+    max_size=4,
+)
+
+
+@st.composite
+def _commit_message(draw: st.DrawFn) -> tuple[str, bool]:
+    n, m = draw(st.integers(1, 40)), draw(st.integers(41, 80))
+    subject = draw(_PREFIXES) + draw(_REFS).format(n=n, m=m) + " ".join(draw(_WORDS))
+    if draw(st.booleans()):
+        subject += f" (#{draw(st.integers(81, 99))})"  # a squash merge's pull request
+    body = draw(_BODIES).format(m=m)
+    return (f"{subject}\n\n{body}" if body else subject), draw(st.booleans())
+
+
+@pytest.mark.slow  # (a few seconds per history on a busy 2-core machine)
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    steps=st.lists(
+        st.one_of(
+            _commit_message(),
+            st.tuples(st.integers(100, 120), st.lists(_commit_message(), min_size=1, max_size=3)),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    fmt=st.sampled_from(["CHANGELOG.rst", "CHANGELOG.md"]),
+)
+def test_a_written_section_passes_the_check(
+    steps: list[Any], fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random histories: generate, write the section, commit it; `changelog check` then finds
+    nothing about the changes the section lists."""
+    repo = fresh(Path(tempfile.mkdtemp(dir=tmp_path)), monkeypatch)
+    repo.commit(":tada: Start", {fmt: "", "src/app.py": "0"})
+    repo.tag("1.0.0")
+    for index, step in enumerate(steps):
+        if isinstance(step[0], int):
+            number, messages = step
+            repo.checkout("main")
+            repo.git("checkout", "--quiet", "-b", f"feature/{number}-{index}")
+            for message, internal in messages:
+                repo.commit(message, {"tests/t.py" if internal else f"src/{index}.py": message})
+            repo.checkout("main")
+            title = messages[0][0].split("\n")[0]
+            branch = f"feature/{number}-{index}"
+            repo.merge(branch, message=f"Merge pull request #{number} from org/{branch}\n\n{title}")
+        else:
+            message, internal = step
+            repo.commit(message, {"tests/t.py" if internal else f"src/{index}.py": message})
+    args = ["--repo", str(repo.path)]
+    written = run("changelog", "generate", *args, "--version", "1.1.0", "--write")
+    assert written.exit_code == 0, written.stderr
+    generated = json.loads(
+        run("changelog", "generate", *args, "--version", "1.1.0", "--format", "json").stdout
+    )
+    listed = {sha for s in generated["sections"] for e in s["entries"] for sha in e["commits"]}
+    repo.commit(":memo: Changelog for 1.1.0", {fmt: (repo.path / fmt).read_text("utf-8")})
+    checked = run("changelog", "check", *args, "--from", "1.0.0", "--format", "json")
+    assert checked.exit_code in (0, 1), checked.stderr
+    findings = json.loads(checked.stdout)["findings"]
+    about_written = [f for f in findings if set(f["commits"]) & listed]
+    assert about_written == [], (repo.path / fmt).read_text("utf-8")
+
+
+def test_a_repository_named_without_its_owner_is_written_and_checked_as_one_issue(
+    gitrepo: GitRepo,
+) -> None:
+    """The case that made generate and check disagree (issue 13)."""
+    gitrepo.commit(":tada: Start", {"src/a.py": "0"})
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(":bug: [open-api-workflows#30] Fix the thing", {"src/a.py": "1"})
+    args = ["--repo", str(gitrepo.path)]
+    assert run("changelog", "generate", *args, "--version", "1.1.0", "--write").exit_code == 0
+    text = (gitrepo.path / "CHANGELOG.rst").read_text("utf-8")
+    assert "* [open-api-workflows#30] Fix the thing\n" in text
+    gitrepo.commit(":memo: Changelog", {"CHANGELOG.rst": text})
+    checked = run("changelog", "check", *args, "--from", "1.0.0")
+    assert checked.exit_code == 0, checked.stdout

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from ozrelease.changelog.commits import find_issue_refs
-from ozrelease.changelog.generate import DocEntry
+from ozrelease.changelog.files import DocEntry
+from ozrelease.changelog.messages import find_issue_refs
 
 _ROLE_REF = re.compile(r":(?P<role>[\w.+-]+):`(?:[^`<]*<)?#?(?P<n>\d+)>?`")
 ADVISORY = re.compile(r"\b(?:GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|CVE-\d{4}-\d{4,})\b", re.I)
