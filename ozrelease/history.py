@@ -1,8 +1,17 @@
-"""Git history: the only module that runs git; streams `git log` into Commit and Tag dataclasses."""
+"""Git history through GitPython, the only git user: commits (one streamed `git log`), tags, refs.
+
+GitPython finds the repository (work trees, bare repositories, GIT_DIR, a path inside .git)
+and reads refs, tags and their objects, remotes and configuration. The bulk history read is
+one `git log` started through GitPython's command interface (`Git.execute(as_process=True)`)
+and parsed as it streams: a GitPython object per commit costs hundreds of times more.
+GitPython is imported when a History is made, so commands that never read git never load it.
+"""
 
 from __future__ import annotations
 
 import codecs
+import datetime as dt
+import fnmatch
 import io
 import os
 import re
@@ -55,7 +64,6 @@ _FORMAT = "%x1e" + "%x00".join(_FIELDS)
 _HEADER = len(_FIELDS)
 _RECORD = b"\x00\x1e"
 _CHUNK = 1 << 20
-_PIPE_SIZE = 1 << 20
 _PROGRESS_EVERY = 500
 _STATUS = re.compile(rb"^[ACDMRTUXB]\d*$")
 # The empty tree's id: the base of a diff over the whole history.
@@ -153,25 +161,24 @@ class History:
         self.path = Path(path)
         if not self.path.is_dir():
             raise GitError(f"no such directory: {self.path}")
-        # One rev-parse finds the repository from anywhere inside it, as git itself would
-        # (GIT_DIR, worktrees, .git files, bare repositories), and whether it is shallow.
+        git = _gitpython()
         try:
-            out = _git(
-                ["rev-parse", "--absolute-git-dir", "--is-bare-repository"]
-                + ["--is-shallow-repository", "--is-inside-work-tree", "--show-cdup"],
-                cwd=self.path,
-            )
+            if os.environ.get("GIT_DIR") and self.path == Path():
+                repo = git.Repo()  # (GIT_DIR and GIT_WORK_TREE, as git itself reads them)
+            else:
+                repo = git.Repo(self.path, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise GitError(f"not a git repository: {self.path}") from None
+        self._repo = repo
+        self.root: Path = Path(repo.working_tree_dir or repo.git_dir)
+        """The top of the work tree (the git directory of a bare repository)."""
+        # GitPython reads the files itself; git may still refuse the repository (dubious
+        # ownership in a CI container), and this asks git once, so that it says why now.
+        try:
+            shallow = self._git(["rev-parse", "--is-shallow-repository"])
         except _Failed as failed:
             raise GitError(failed.unreadable(self.path)) from None
-        git_dir, bare, shallow, inside, *cdup = out.split("\n")
-        self._shallow = shallow == "true"
-        if inside == "true":
-            self.root: Path = (self.path / cdup[0]).resolve()
-        elif bare == "true":
-            self.root = Path(git_dir)
-        else:  # inside the .git directory of a work tree
-            self.root = Path(git_dir).parent
-        """The top of the work tree (the git directory of a bare repository)."""
+        self._shallow = shallow.strip() == "true"
         self._verified: set[str] = set()
         """Full commit shas `resolve` has returned: each names itself (an object never
         changes), so resolving one again needs no git."""
@@ -180,7 +187,7 @@ class History:
 
     def _run(self, *args: str) -> str:
         try:
-            return _git(list(args), cwd=self.root)
+            return self._git(list(args))
         except _Failed as failed:
             raise GitError(failed.describe(args)) from None
 
@@ -192,7 +199,7 @@ class History:
         if not ref or ref.startswith("-") or "\0" in ref:
             raise GitError(f"unknown ref {ref!r}")
         try:
-            out = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=self.root)
+            out = self._git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
         except _Failed:
             hint = ""
             if self._has_no_commits():
@@ -206,7 +213,7 @@ class History:
 
     def _has_no_commits(self) -> bool:
         try:
-            _git(["rev-parse", "--verify", "--quiet", "HEAD"], cwd=self.root)
+            self._git(["rev-parse", "--verify", "--quiet", "HEAD"])
         except _Failed:
             return True
         return False
@@ -229,22 +236,25 @@ class History:
 
     def remote_url(self, name: str = "origin") -> str | None:
         """The URL of a remote, or None when there is no such remote."""
-        try:
-            out = _git(["remote", "get-url", name], cwd=self.root)
-        except _Failed:
+        remote = next((r for r in self._repo.remotes if r.name == name), None)
+        if remote is None:
             return None
-        return out.strip() or None
+        try:
+            urls = list(remote.urls)  # (`git remote get-url`: insteadOf rules applied)
+        except Exception:  # GitPython raises its own errors for a remote without a URL
+            return None
+        return urls[0] if urls else None
 
     def branches(self, pattern: str = "*", *, remote: bool = False) -> tuple[str, ...]:
-        """Branch names matching a `git for-each-ref` pattern (`stable/*`), sorted."""
-        base = "refs/remotes" if remote else "refs/heads"
-        out = self._run(
-            "for-each-ref",
-            "--format=%(refname:lstrip=2)",
-            f"{base}/{pattern}",
-            f"{base}/{pattern}/**",
-        )
-        return tuple(sorted(set(out.split())))
+        """Branch names matching a glob (`stable/*`), sorted; `remote`: remote-tracking
+        branches (`origin/stable/1.28.x`)."""
+        prefix = "refs/remotes/" if remote else "refs/heads/"
+        names = {
+            ref.path.removeprefix(prefix)
+            for ref in self._repo.references
+            if ref.path.startswith(prefix) and not ref.path.endswith("/HEAD")
+        }
+        return tuple(sorted(n for n in names if fnmatch.fnmatchcase(n, pattern)))
 
     def commit_date(self, ref: str) -> datetime:
         """The committer date of `ref`'s commit, in the committer's time zone."""
@@ -268,44 +278,39 @@ class History:
 
         `merged_into`: only the tags reachable from that ref.
         """
-        fmt = "%00".join(
-            [
-                "%(refname:strip=2)",
-                "%(objecttype)",
-                "%(objectname)",
-                "%(*objectname)",
-                "%(creatordate:iso-strict)",
-                "%(*objecttype)",
-            ]
-        )
-        args = ["for-each-ref", f"--format={fmt}"]
+        wanted: set[str] | None = None
         if merged_into is not None:
-            args.append(f"--merged={self.resolve(merged_into)}")
-        args.append("refs/tags")
+            out = self._run(
+                "for-each-ref", "--format=%(refname)", f"--merged={self.resolve(merged_into)}",
+                "refs/tags",
+            )  # fmt: skip
+            wanted = set(out.split())
         found = []
-        for line in self._run(*args).splitlines():
-            parts = line.split("\0")
-            if len(parts) != 6:
-                continue
-            name, objtype, objname, peeled, created, peeled_type = parts
-            annotated = objtype == "tag"
-            if annotated and peeled_type != "commit":
-                continue  # a tag of a tree or blob, or of another tag
-            if not annotated and objtype != "commit":
+        for ref in self._repo.tags:
+            if wanted is not None and ref.path not in wanted:
                 continue
             try:
-                version: Version | None = parse_version(name)
+                target = ref.object
+            except ValueError:  # a tag that points nowhere readable
+                continue
+            annotated = target.type == "tag"
+            if annotated:
+                peeled = target.object
+                if peeled.type != "commit":
+                    continue  # a tag of a tree or blob, or of another tag
+                sha = peeled.hexsha
+                zone = dt.timezone(dt.timedelta(seconds=-target.tagger_tz_offset))
+                date = datetime.fromtimestamp(target.tagged_date, zone)
+            elif target.type == "commit":
+                sha = target.hexsha
+                date = target.committed_datetime
+            else:
+                continue
+            try:
+                version: Version | None = parse_version(ref.name)
             except ValueError:
                 version = None
-            found.append(
-                Tag(
-                    name=name,
-                    sha=peeled if annotated else objname,
-                    version=version,
-                    date=datetime.fromisoformat(created),
-                    annotated=annotated,
-                )
-            )
+            found.append(Tag(ref.name, sha, version, date, annotated))
         return tuple(sorted(found, key=_tag_order))
 
     def newest_tag(
@@ -476,10 +481,31 @@ class History:
             _stop(process)
 
     def _start(self, args: list[str], stdin: IO[bytes] | None = None) -> _Process:
-        """git started with its output in a pipe, to be read as it comes."""
-        process = _popen(args, cwd=self.root, stdin=stdin)
-        _grow_pipe(process)
+        """git started through GitPython with its output in a pipe, to be read as it comes."""
+        try:
+            handle = self._repo.git.execute(["git", *args], as_process=True, istream=stdin)
+        except _gitpython().GitCommandNotFound:
+            raise GitError(_NO_GIT) from None
+        process: _Process = handle.proc
+        handle.proc = None  # the process is ours to stop and reap (Scan, _finish, _stop)
         return process
+
+    def _git(self, args: list[str]) -> str:
+        """git's whole output (undecodable bytes kept as surrogates, so that a path read here
+        can be handed back to git). Raises _Failed when git fails, GitError without git."""
+        try:
+            status, stdout, stderr = self._repo.git.execute(
+                ["git", *args],
+                with_extended_output=True,
+                with_exceptions=False,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
+            )
+        except _gitpython().GitCommandNotFound:
+            raise GitError(_NO_GIT) from None
+        if status != 0:
+            raise _Failed(status, stderr if isinstance(stderr, bytes) else stderr.encode())
+        return bytes(stdout).decode("utf-8", "surrogateescape")
 
     def _finish(self, process: _Process, args: list[str]) -> None:
         stderr = process.stderr.read() if process.stderr else b""
@@ -540,11 +566,10 @@ class History:
 
     def head_branch(self) -> str | None:
         """The branch HEAD is on (`main`), None when HEAD is detached."""
-        try:
-            out = self._run("symbolic-ref", "--quiet", "--short", "HEAD")
-        except GitError:
+        head = self._repo.head
+        if head.is_detached:
             return None
-        return out.strip() or None
+        return str(head.reference.name) or None
 
     def dirty_paths(self) -> tuple[str, ...]:
         """Tracked files with changes, staged or not (untracked files do not count: a release
@@ -570,7 +595,7 @@ class History:
         commit's sha. The repository's hooks and signing settings apply as for any commit.
         Nothing is ever pushed."""
         self._run("add", "--", *paths)
-        self._run("commit", "--quiet", "-m", message)
+        self._run("commit", "--quiet", "-m", message)  # (`git commit`: hooks and signing run)
         return self.resolve("HEAD")
 
     def unstage(self, paths: Sequence[str]) -> None:
@@ -673,17 +698,6 @@ class Scan(Generic[T]):
 _SHAS_PER_CALL = 2000  # 82 KB of arguments: far below any system's limit
 
 
-def _grow_pipe(process: _Process) -> None:
-    """Let git run up to a megabyte ahead of the parser (Linux; elsewhere the default)."""
-    try:
-        import fcntl
-
-        assert process.stdout is not None
-        fcntl.fcntl(process.stdout.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
-    except (ImportError, AttributeError, OSError, ValueError):
-        pass
-
-
 def _range(tip: str, base: str | None) -> list[str]:
     return [tip] if base is None else [tip, f"^{base}"]
 
@@ -708,10 +722,16 @@ else:
     _Process = subprocess.Popen
 
 
-def _no_git(exc: FileNotFoundError) -> str:
-    if exc.filename == "git":
-        return "git is not installed (or not on PATH)"
-    return f"no such directory: {exc.filename}"  # (the repository went away meanwhile)
+_NO_GIT = "git is not installed (or not on PATH)"
+
+
+def _gitpython() -> Any:
+    """GitPython, imported on first use. Its import-time check for a git executable is
+    silenced: a missing git is reported when a command runs, as one clear line."""
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    import git
+
+    return git
 
 
 class _Failed(Exception):
@@ -742,37 +762,6 @@ class _Failed(Exception):
             return f"not a git repository: {path}"
         reason = lines[0].removeprefix("fatal: ")
         return f"{path}: {reason}" + (f"; {lines[-1]}" if len(lines) > 1 else "")
-
-
-def _environment() -> dict[str, str]:
-    # English messages whatever the user's locale, as the ones matched here are.
-    return {**os.environ, "LANGUAGE": "C", "LC_ALL": "C"}
-
-
-def _popen(args: list[str], *, cwd: Path, stdin: IO[bytes] | None = None) -> _Process:
-    """git started in `cwd` with its output and errors in pipes: the one place git starts.
-    Raises GitError when there is no git."""
-    try:
-        return subprocess.Popen(
-            ["git", *args],
-            cwd=cwd,
-            env=_environment(),
-            stdin=stdin if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-    except FileNotFoundError as exc:
-        raise GitError(_no_git(exc)) from None
-
-
-def _git(args: list[str], *, cwd: Path) -> str:
-    """git's whole output (undecodable bytes kept as surrogates, so that a path read here can
-    be handed back to git). Raises _Failed when git fails, GitError when there is no git."""
-    process = _popen(args, cwd=cwd)
-    stdout, stderr = process.communicate()
-    if process.returncode != 0:
-        raise _Failed(process.returncode, stderr)
-    return stdout.decode("utf-8", "surrogateescape")
 
 
 def _tag_order(tag: Tag) -> tuple[int, Version | None, datetime, str]:
