@@ -756,3 +756,34 @@ def test_a_repository_named_without_its_owner_is_written_and_checked_as_one_issu
     gitrepo.commit(":memo: Changelog", {"CHANGELOG.rst": text})
     checked = run("changelog", "check", *args, "--from", "1.0.0")
     assert checked.exit_code == 0, checked.stdout
+
+
+def test_sections_are_named_ordered_and_chosen_as_the_released_sections_did(
+    gitrepo: GitRepo,
+) -> None:
+    """The project's headings win (`Bugfixes/QOL`, `Maintenance`), in its order, and a gitmoji
+    its released sections put under another heading than the built-in one goes there too."""
+    released = (
+        "Changelog\n=========\n\n1.0.0 (2024-01-01)\n------------------\n\n"
+        "**Maintenance**\n\n* [#1] Upgrade django to 4.2\n* [#2] Upgrade celery to 5.3\n\n"
+        "**Bugfixes/QOL**\n\n* [#3] Fix the zaak list\n"
+    )
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": released, "src/a.py": "0"})
+    gitrepo.tag("0.9.0")
+    gitrepo.commit(":arrow_up: [#1] Upgrade django to 4.2", {"requirements/base.txt": "1"})
+    gitrepo.commit(":arrow_up: [#2] Upgrade celery to 5.3", {"requirements/base.txt": "2"})
+    gitrepo.commit(":bug: [#3] Fix the zaak list", {"src/a.py": "1"})
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(":bug: [#4] Fix the besluit list", {"src/a.py": "2"})
+    gitrepo.commit(":arrow_up: [#5] Upgrade kombu to 5.4", {"requirements/base.txt": "3"})
+    gitrepo.commit(":sparkles: [#6] Add zaak notes", {"src/a.py": "3"})
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--format", "json")
+    sections = [
+        (s["title"], [e["issues"] for e in s["entries"]])
+        for s in json.loads(result.stdout)["sections"]
+    ]
+    assert sections == [
+        ("Maintenance", [["5"]]),
+        ("Bugfixes/QOL", [["4"]]),
+        ("New features", [["6"]]),  # no heading of its own yet: the built-in one, after
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date as Date
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,13 @@ from ozrelease.changelog.files import (
     CANDIDATES,
     SUFFIXES,
     Update,
+    read_changelog,
     read_text,
     rst_underline,
     update_text,
 )
 from ozrelease.changelog.grouping import Change, Classifier, group_changes
+from ozrelease.changelog.learned import learn_sections
 from ozrelease.changelog.messages import parse_message
 from ozrelease.errors import InputError, OzReleaseError, UsageError
 from ozrelease.history import History, ScanProgress
@@ -136,6 +138,8 @@ def generate(
     if date is None and version is not None:
         date = history.commit_date(tip).date().isoformat()
     style = resolve_style(history, config, fmt, tip=tip)
+    if config.changelog.sections is None:  # (configured sections are the user's word)
+        style = _learned_style(history, style, tip)
     classifier = Classifier(config.changelog, style.sections, style.default_section)
     with history.commits(tip, since=since, progress=history.progress(progress, tip, since)) as scan:
         changes = group_changes(
@@ -148,6 +152,21 @@ def generate(
         to=to,
         commits_scanned=scan.read,
     )
+
+
+def _learned_style(history: History, style: Style, tip: str) -> Style:
+    """The style with the sections the project's released sections use, when it has any."""
+    path = style.path if style.path.is_absolute() else history.root / style.path
+    try:
+        doc = read_changelog(path, fmt=style.format, roles=style.roles, own_repo=style.own_repo)
+    except InputError:
+        return style
+    learned = learn_sections(
+        history, doc, style.sections, style.default_section, tip=tip, own_repo=style.own_repo
+    )
+    if learned is None:
+        return style
+    return replace(style, sections=learned.sections, default_section=learned.default)
 
 
 def _sections(changes: list[Change], style: Style) -> tuple[Section, ...]:
