@@ -787,3 +787,85 @@ def test_sections_are_named_ordered_and_chosen_as_the_released_sections_did(
         ("Bugfixes/QOL", [["4"]]),
         ("New features", [["6"]]),  # no heading of its own yet: the built-in one, after
     ]
+
+
+def _entries(gitrepo: GitRepo, *extra: str) -> dict[str, list[str]]:
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--format", "json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return {
+        s["title"]: [e["text"] for e in s["entries"]] for s in json.loads(result.stdout)["sections"]
+    }
+
+
+def test_what_a_release_manager_would_otherwise_fix_by_hand(gitrepo: GitRepo) -> None:
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": "", "src/a.py": "0"})
+    gitrepo.tag("1.0.0")
+    # a type inside a gitmoji subject is read as a type, and the gitmoji decides the section
+    gitrepo.commit(":bug: Fix: inhoud file is not removed", {"src/a.py": "1"})
+    gitrepo.commit(":sparkles: fix: the gitmoji wins", {"src/a.py": "2"})
+    # dependency upgrades: one entry per ecosystem, a package's bumps collapsed into one item
+    gitrepo.commit(":arrow_up: Upgrade django to 5.2.7", {"requirements/base.txt": "d1"})
+    gitrepo.commit(":arrow_up: Bump django from 5.2.7 to 5.2.8", {"requirements/base.txt": "d2"})
+    gitrepo.commit(":arrow_up: Upgrade pip to 25.3", {"requirements/base.txt": "p"})
+    gitrepo.commit(":arrow_up: Upgrade js-yaml to 4.1.1", {"package-lock.json": "j"})
+    # release housekeeping is left out
+    gitrepo.commit(":bookmark: Release 1.1.0", {"src/version.py": "1"})
+    gitrepo.commit("fixup! :bug: Fix: inhoud file is not removed", {"src/a.py": "3"})
+    gitrepo.commit("bump: version 1.0.0 \u2192 1.1.0", {"src/version.py": "2"})
+    # a pull request title GitHub cut off, or a free-form description, is not the entry text
+    gitrepo.pull_request(
+        7, "feature/7-long", [":sparkles: [#7] Add the zaak notes endpoint"],
+        title=":sparkles: Add the zaak notes endpoint for case handlers who want to leave\u2026",
+    )  # fmt: skip
+    gitrepo.pull_request(
+        8, "fix-tests", [":bug: [#8] Run the tests that never ran"],
+        title="Came to fix pyproject.toml, found 2 tests that never ran.",
+    )  # fmt: skip
+    # a release branch merged as a pull request keeps its changes apart
+    gitrepo.checkout("main")
+    gitrepo.git("checkout", "--quiet", "-b", "release/1.1")
+    gitrepo.commit(":sparkles: [#9] Add besluit export", {"src/b.py": "1"})
+    gitrepo.commit(":bug: [#10] Fix besluit dates", {"src/b.py": "2"})
+    gitrepo.checkout("main")
+    gitrepo.merge(
+        "release/1.1", message="Merge pull request #11 from org/release/1.1\n\nRelease v3"
+    )
+    entries = _entries(gitrepo)
+    assert entries["Bugfixes"] == [
+        "Inhoud file is not removed",
+        "Run the tests that never ran",
+        "Fix besluit dates",
+    ]
+    assert entries["New features"] == [
+        "The gitmoji wins",
+        "Add the zaak notes endpoint",
+        "Add besluit export",
+    ]
+    assert entries["Project maintenance"] == [
+        "Upgrade python dependencies: `django` to 5.2.8; `pip` to 25.3",
+        "Upgrade nodejs dependencies: `js-yaml` to 4.1.1",
+    ]
+    rst = run("changelog", "generate", "--repo", str(gitrepo.path), "--version", "1.1.0").stdout
+    assert (
+        "* Upgrade python dependencies\n\n  * ``django`` to 5.2.8\n  * ``pip`` to 25.3\n\n" in rst
+    )
+    assert rst_problems(rst) == ""
+
+
+def test_breaking_footers_reverts_and_shipping_fixes(gitrepo: GitRepo) -> None:
+    gitrepo.commit("chore: start", {"CHANGELOG.md": "", "src/a.py": "0"})
+    gitrepo.tag("v1.0.0")
+    gitrepo.commit(
+        "feat(api)!: new zaak list\n\n"
+        "BREAKING CHANGE: the `page` parameter is gone;\nuse `cursor`.",
+        {"src/a.py": "1"},
+    )
+    gitrepo.commit("revert: feat add notes", {"src/a.py": "2"})
+    gitrepo.commit("fix(cd): publish musl wheels", {".github/workflows/release.yml": "x"})
+    gitrepo.commit("ci: cache pip", {".github/workflows/ci.yml": "x"})
+    gitrepo.commit("fix: flaky test", {"tests/test_a.py": "x"})
+    entries = _entries(gitrepo)
+    assert entries == {
+        "Added": ["The `page` parameter is gone; use `cursor`."],
+        "Fixed": ["Revert feat add notes", "Publish musl wheels"],
+    }

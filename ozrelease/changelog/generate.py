@@ -63,6 +63,17 @@ class Entry:
     """Issue ids as CONTRACT §3 writes them: `2426`, `open-zaak/security-issues#12`."""
     commits: tuple[str, ...]
     breaking: bool
+    items: tuple[Entry, ...] = ()
+    """Nested entries: the packages of one "Upgrade python dependencies" entry."""
+    scope: str | None = None
+    """The Conventional Commits scope (`config`), shown where the project's entries show it."""
+
+    @property
+    def plain(self) -> str:
+        """The text with its items, on one line (the JSON document's `text`)."""
+        if not self.items:
+            return self.text
+        return f"{self.text}: " + "; ".join(item.text for item in self.items)
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,10 @@ class Style:
     """URL of an issue of any repository on the same forge, with {repo} and {number}."""
     own_issue_url: str | None = None
     underline: str = "="
+    scopes: bool = False
+    """Entries start with their scope in bold (`**config**: ...`), as the project's do."""
+    heading: str | None = None
+    """The project's version heading, with {version} and {date} (`v{version} ({date})`)."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +155,13 @@ def generate(
     style = resolve_style(history, config, fmt, tip=tip)
     if config.changelog.sections is None:  # (configured sections are the user's word)
         style = _learned_style(history, style, tip)
-    classifier = Classifier(config.changelog, style.sections, style.default_section)
+    # Translation files alone are no change to write about (the check says the same).
+    classifier = Classifier(
+        config.changelog,
+        style.sections,
+        style.default_section,
+        also_internal=config.check.translation_paths,
+    )
     with history.commits(tip, since=since, progress=history.progress(progress, tip, since)) as scan:
         changes = group_changes(
             scan, tip=tip, classifier=classifier, own_repo=style.own_repo, internal=False
@@ -170,18 +191,63 @@ def _learned_style(history: History, style: Style, tip: str) -> Style:
 
 
 def _sections(changes: list[Change], style: Style) -> tuple[Section, ...]:
-    """Changes (oldest landed first) into the style's sections, breaking ones first."""
+    """Changes (oldest landed first) into the style's sections, breaking ones first; the
+    dependency upgrades of a section as one entry per ecosystem, one item per package."""
     buckets: list[list[Entry]] = [[] for _ in style.sections]
+    upgrades: list[dict[str | None, dict[str, Entry]]] = [{} for _ in style.sections]
     for change in changes:
-        if change.section is not None:
-            buckets[change.section].append(
-                Entry(change.text, change.issues, change.commits, change.breaking)
+        if change.section is None:
+            continue
+        entry = Entry(
+            change.text, change.issues, change.commits, change.breaking, scope=change.scope
+        )
+        package = _UPGRADE.match(change.text) if change.dependency else None
+        if package is None or change.breaking:
+            buckets[change.section].append(entry)
+            continue
+        name = package.group("name").strip("`")
+        item = replace(entry, text=f"`{name}` to {package.group('version')}", scope=None)
+        by_name = upgrades[change.section].setdefault(change.ecosystem, {})
+        if len(by_name) == 0:
+            buckets[change.section].append(Entry("", (), (), False))  # (its place)
+        earlier = by_name.pop(name.lower(), None)
+        if earlier is not None:  # a newer bump of the same package: one item
+            item = replace(
+                item,
+                issues=tuple(dict.fromkeys(earlier.issues + item.issues)),
+                commits=earlier.commits + item.commits,
             )
-    return tuple(
-        Section(rule.title, tuple(sorted(entries, key=lambda e: not e.breaking)))
-        for rule, entries in zip(style.sections, buckets, strict=True)
-        if entries
-    )
+        by_name[name.lower()] = item
+    sections = []
+    for index, (rule, entries) in enumerate(zip(style.sections, buckets, strict=True)):
+        groups = iter(upgrades[index].items())
+        out = []
+        for entry in entries:
+            if entry.text:
+                out.append(entry)
+                continue
+            ecosystem, items = next(groups)
+            members = tuple(items.values())
+            out.append(
+                Entry(
+                    f"Upgrade {ecosystem + ' ' if ecosystem else ''}dependencies",
+                    tuple(dict.fromkeys(i for m in members for i in m.issues)),
+                    tuple(c for m in members for c in m.commits),
+                    False,
+                    items=members,
+                )
+            )
+        if out:
+            sections.append(Section(rule.title, tuple(sorted(out, key=lambda e: not e.breaking))))
+    return tuple(sections)
+
+
+_UPGRADE = re.compile(
+    r"^(?:upgrade|update|bump|pin|downgrade)[sd]?\s+(?:the\s+)?(?:python\s+|npm\s+)?"
+    r"(?P<name>`?@?[A-Za-z0-9][\w.\-/@\[\]]*`?)(?:\s+(?:requirement|dependency|package))?"
+    r"(?:\s+from\s+\S+)?\s+to\s+(?P<version>(?:v?\d|[<>=~^]).*)$",
+    re.I,
+)
 
 
 def _check_version(version: str | None) -> Version | None:
@@ -288,7 +354,7 @@ def as_json(changelog: Changelog) -> dict[str, Any]:
                 "title": section.title,
                 "entries": [
                     {
-                        "text": entry.text,
+                        "text": entry.plain,
                         "issues": list(entry.issues),
                         "commits": list(entry.commits),
                         "breaking": entry.breaking,
@@ -312,7 +378,7 @@ def json_pieces(changelog: Changelog, *, entries_per_piece: int = 1000) -> Itera
         parts.append(f'{", " if i else ""}{{"title": {encode(section.title)}, "entries": [')
         for j, entry in enumerate(section.entries):
             item = {
-                "text": entry.text,
+                "text": entry.plain,
                 "issues": list(entry.issues),
                 "commits": list(entry.commits),
                 "breaking": entry.breaking,
@@ -392,8 +458,13 @@ def _rst_entry(entry: Entry, style: Style) -> str:
             # inside `[...]`: nothing starts a line, only inline markup needs escaping
             refs.append(_rst_plain(f"#{number}" if repo == style.own_repo else issue))
     text = _rst_escape(entry.text) or "\\-"
+    if entry.scope and style.scopes:
+        text = f"**{_rst_plain(entry.scope)}**: {text}"
     if entry.breaking:
         text = f"**{_BREAKING}** {text}"
+    if entry.items:  # the item carries its own references
+        nested = "".join(f"\n  * {_rst_entry(item, style)}" for item in entry.items)
+        return f"{text}\n{nested}\n"
     return f"[{' / '.join(refs)}] {text}" if refs else text
 
 
@@ -413,8 +484,12 @@ def _md_entry(entry: Entry, style: Style) -> str:
         else:
             refs.append(label)
     text = _md_escape(entry.text)
+    if entry.scope and style.scopes:
+        text = f"**{_md_plain(entry.scope)}**: {text}"
     if entry.breaking:
         text = f"**{_BREAKING}** {text}"
+    if entry.items:
+        return text + "".join(f"\n  - {_md_entry(item, style)}" for item in entry.items)
     return f"{text} ({', '.join(refs)})" if refs else text
 
 

@@ -28,13 +28,22 @@ __all__ = ["Change", "Classifier", "group_changes"]
 class Classifier:
     """Which section a message feeds and whether it is internal, per the configuration."""
 
-    def __init__(self, config: ChangelogConfig, sections: Sequence[SectionRule], default: int):
+    def __init__(
+        self,
+        config: ChangelogConfig,
+        sections: Sequence[SectionRule],
+        default: int,
+        *,
+        also_internal: Sequence[str] = (),
+    ):
+        """`also_internal`: more globs of paths that alone make a commit internal."""
         self.sections = tuple(sections)
         self.default = default
         self.internal_gitmoji = config.internal_gitmoji
         self.internal_types = config.internal_types
         self.types = frozenset(t for s in self.sections for t in s.types) | config.internal_types
-        patterns = [translate(p, classes=False) + r"\Z" for p in config.internal_paths]
+        globs = (*config.internal_paths, *also_internal)
+        patterns = [translate(p, classes=False) + r"\Z" for p in globs]
         internal = re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
         # Remembered per path: a history changes the same files again and again.
         self._internal_path: Callable[[str], bool] = lru_cache(maxsize=1 << 14)(
@@ -107,6 +116,8 @@ class Change:
     """The Conventional Commits scope of the commit the text comes from (`config`)."""
     dependency: bool = False
     """A dependency upgrade (`:arrow_up:`, `deps`, `build(deps)`, a bot's bump)."""
+    ecosystem: str | None = None
+    """What a dependency upgrade upgrades: `python`, `nodejs`, `docker`; None: unknown."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,7 @@ class _Best:
     text: str
     scope: str | None
     dependency: bool
+    ecosystem: str | None = None
 
 
 @dataclass
@@ -160,6 +172,7 @@ class _Filed:
     breaking: bool
     scope: str | None
     dependency: bool
+    ecosystem: str | None
 
 
 # -- grouping ------------------------------------------------------------------------------
@@ -283,7 +296,11 @@ class _Walk:
             unit.issues.setdefault(issue)
             unit.counts[issue] = unit.counts.get(issue, 0) + 1
         classifier = self.classifier
-        internal = classifier.is_internal(message) or classifier.internal_paths(paths)
+        internal = classifier.is_internal(message) or _housekeeping(message)
+        if not internal and classifier.internal_paths(paths):
+            # tests or CI files only: internal, unless the message calls it a fix or feature
+            # of how the project is built and shipped (`fix(cd): publish musl wheels`)
+            internal = not (message.type in _SHIPPED_TYPES and message.scope in _SHIPPING)
         if internal:
             return
         unit.public = True
@@ -296,8 +313,14 @@ class _Walk:
         priority = classifier.priority(section)
         best = unit.best
         if best is None or priority <= best.priority:  # the oldest (read last) of the best
+            dependency = _is_dependency(message)
             unit.best = _Best(
-                priority, section, message.description, message.scope, _is_dependency(message)
+                priority,
+                section,
+                _text(message),
+                message.scope,
+                dependency,
+                _ecosystem(paths) if dependency else None,
             )
 
     def finish(self, unit: _Unit) -> None:
@@ -317,6 +340,42 @@ class _Walk:
         return self.filed
 
 
+_SHIPPED_TYPES = frozenset({"fix", "feat", "feature", "perf", "security"})
+_SHIPPING = frozenset({"cd", "build", "packaging", "package", "release", "docker", "wheels"})
+_FIXUP = ("fixup!", "squash!", "amend!")
+_ECOSYSTEMS = (
+    (
+        "python",
+        re.compile(
+            r"(^|/)requirements[\w.-]*(/[\w.-]+\.(txt|in))?$"
+            r"|(^|/)(pyproject\.toml|setup\.(py|cfg)|poetry\.lock|uv\.lock|Pipfile(\.lock)?)$"
+        ),
+    ),
+    ("nodejs", re.compile(r"(^|/)(package(-lock)?\.json|yarn\.lock|pnpm-lock\.yaml)$")),
+    ("docker", re.compile(r"(^|/)Dockerfile[^/]*$")),
+)
+
+
+def _housekeeping(message: ParsedMessage) -> bool:
+    """`fixup!` commits and merges of release branches: no entry of their own."""
+    return message.description.lower().startswith(_FIXUP) or message.type == "bump"
+
+
+def _text(message: ParsedMessage) -> str:
+    """An entry's text from a commit: a revert says so."""
+    text = message.description
+    if message.type == "revert" and not text.lower().startswith("revert"):
+        return f"Revert {text[:1].lower()}{text[1:]}" if text else "Revert"
+    return text
+
+
+def _ecosystem(paths: Sequence[str]) -> str | None:
+    for name, pattern in _ECOSYSTEMS:
+        if any(pattern.search(path) for path in paths):
+            return name
+    return None
+
+
 def _is_dependency(message: ParsedMessage) -> bool:
     return (
         message.gitmoji in DEPENDENCY_GITMOJI
@@ -325,7 +384,21 @@ def _is_dependency(message: ParsedMessage) -> bool:
     )
 
 
+_RELEASE_BRANCH = re.compile(
+    r"(^|/)(release|releases|main|master|develop|stable)([/-]v?\d[\w.-]*)?$|(^|/)v?\d+\.\d+[\w.-]*$",
+    re.I,
+)
+_RELEASE_TITLE = re.compile(r"^(:bookmark:\s*)?(release|bump version|prepare release)\b", re.I)
+
+
 def _opens_change(merge: MergeInfo) -> bool:
+    """Whether a merge's commits make one change: a pull request does, unless it merges a
+    release or long-lived branch (`release/1.2`, `main`, "Release v3"), whose many changes
+    each stay their own."""
+    if (merge.branch and _RELEASE_BRANCH.search(merge.branch)) or (
+        merge.title and _RELEASE_TITLE.match(merge.title)
+    ):
+        return False
     if merge.kind in ("pull-request", "merge-request", "fork"):
         return True
     if merge.title:
@@ -343,6 +416,8 @@ def _weak_title(title: str, branch: str | None) -> bool:
     subject says more."""
     if not title or _WEAK_TITLE.match(title) or title.endswith(("…", "...")):
         return True
+    if title.endswith(".") and (", " in title or len(title) > 72):
+        return True  # a description ("Came to fix x, found 2 tests that never ran.")
     if branch is None:
         return False
     squash = _NOT_ALNUM.sub(" ", title.lower()).strip()
@@ -398,6 +473,7 @@ def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
         breaking=breaking and not internal,
         scope=best.scope if best is not None else (title.scope if title else None),
         dependency=best.dependency if best is not None else False,
+        ecosystem=best.ecosystem if best is not None else None,
     )
 
 
@@ -433,6 +509,7 @@ def _change(done: _Filed) -> Change:
         done.landed,
         done.scope,
         done.dependency,
+        done.ecosystem,
     )
 
 
@@ -463,4 +540,5 @@ def _merge_units(
         public[0].landed,
         lead.scope,
         lead.dependency,
+        lead.ecosystem,
     )

@@ -428,8 +428,13 @@ def parse_message(subject: str, body: str = "", *, types: Iterable[str] = ()) ->
         merge=merge,
         requests=_requests(text, merge),
         revert=ctype == "revert" or gitmoji == "rewind" or text.startswith('Revert "'),
-        breaking_note=" ".join(note.group("text").split()) if note is not None else None,
+        breaking_note=_sentence(note.group("text")) if note is not None else None,
     )
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text[:1].upper() + text[1:]
 
 
 def _issues(
