@@ -136,6 +136,16 @@ def measure(repo: Path, since: str, to: str) -> dict[str, object]:
             )
             if not matched:
                 extra.append(f"{section.title}: {entry.text}")
+    our_words = [words(e.text) for s in ours.changelog.sections for e in s.entries]
+    our_words += [
+        words(i.text) for s in ours.changelog.sections for e in s.entries for i in e.items
+    ]
+    entry_hits = sum(
+        1
+        for keys, _, theirs_words in their_entries
+        if keys & set(our_keys)
+        or any(len(w & theirs_words) >= max(2, 0.5 * len(theirs_words)) for w in our_words)
+    )
     found = their_keys & set(our_keys)
     same = [k for k in found if our_keys[k] == heading_of[k]]
     return {
@@ -144,6 +154,8 @@ def measure(repo: Path, since: str, to: str) -> dict[str, object]:
         "theirIssues": len(their_keys),
         "recalled": len(found),
         "recall": round(len(found) / len(their_keys), 3) if their_keys else None,
+        "theirEntries": len(their_entries),
+        "entryRecall": round(entry_hits / len(their_entries), 3) if their_entries else None,
         "sameSection": round(len(same) / len(found), 3) if found else None,
         "entries": total,
         "extra": len(extra),
@@ -174,6 +186,7 @@ def main() -> None:
         print(
             f"{result['range']:>22}  recall {result['recalled']}/{result['theirIssues']}"
             f" ({'-' if recall is None else f'{recall:.0%}'})"
+            f"  entries {result['entryRecall']:.0%} of {result['theirEntries']}"
             f"  same section {'-' if same is None else f'{same:.0%}'}"
             f"  extra {result['extra']}/{result['entries']} ({result['extraShare']:.0%})"
         )

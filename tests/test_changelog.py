@@ -869,3 +869,31 @@ def test_breaking_footers_reverts_and_shipping_fixes(gitrepo: GitRepo) -> None:
         "Added": ["The `page` parameter is gone; use `cursor`."],
         "Fixed": ["Revert feat add notes", "Publish musl wheels"],
     }
+
+
+def test_the_heading_form_scopes_and_left_out_types_follow_the_released_sections(
+    gitrepo: GitRepo,
+) -> None:
+    """commitizen's own style: `## v4.12.1 (2026-01-22)`, `### Feat`, `**scope**:`, and no
+    docs or build entries, because its released sections never have any."""
+    released = (
+        "## v1.0.0 (2024-01-01)\n\n### Feat\n\n- **bump**: add --files-only (#3)\n\n"
+        "### Fix\n\n- **config**: read empty files (#4)\n- keep the header (#5)\n"
+    )
+    gitrepo.commit("chore: start", {"CHANGELOG.md": released, "src/a.py": "0"})
+    gitrepo.tag("v0.9.0")
+    gitrepo.commit("feat(bump): add --files-only (#3)", {"src/a.py": "1"})
+    gitrepo.commit("fix(config): read empty files (#4)", {"src/a.py": "2"})
+    gitrepo.commit("fix: keep the header (#5)", {"src/a.py": "3"})
+    for n in range(3):
+        gitrepo.commit(f"docs: explain option {n}", {f"docs/{n}.md": "x"})
+        gitrepo.commit(f"build: pin tool {n}", {"uv.lock": str(n)})
+    gitrepo.tag("v1.0.0")
+    gitrepo.commit("feat(changelog): add --allow-no-commit (#6)", {"src/a.py": "4"})
+    gitrepo.commit("docs: explain --allow-no-commit", {"docs/x.md": "y"})
+    gitrepo.commit("build: pin tool 9", {"uv.lock": "9"})
+    args = ["--repo", str(gitrepo.path), "--version", "1.1.0", "--date", "2024-02-01"]
+    text = run("changelog", "generate", *args).stdout
+    assert text == (
+        "## v1.1.0 (2024-02-01)\n\n### Feat\n\n- **changelog**: Add --allow-no-commit (#6)\n"
+    )

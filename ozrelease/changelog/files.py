@@ -18,6 +18,7 @@ __all__ = [
     "DocEntry",
     "DocSection",
     "Update",
+    "heading_template",
     "heading_version",
     "parse_changelog",
     "read_changelog",
@@ -97,6 +98,26 @@ _LOOSE_VERSION = re.compile(
     r"^\[?v?(\d+(?:\.\d+)+(?:[-.]?(?:a|b|rc|alpha|beta|dev|post)[.\d]*)?)(?![\w.])"
 )
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def heading_template(doc: ChangelogFile) -> str | None:
+    """How the changelog writes a release heading, from its newest dated one, with {version}
+    and {date} (`v{version} ({date})`, `[{version}] - {date}`); None without one."""
+    for section in doc.sections:
+        if section.version is None or section.date is None:
+            continue
+        version = section.version
+        bare = version[1:] if version[:1] in "vV" else version
+        title = section.title.replace(section.date, "{date}", 1)
+        title = title.replace(version, version[: len(version) - len(bare)] + "{version}", 1)
+        if (
+            "{version}" in title
+            and "{date}" in title
+            and "{" not in title.replace("{version}", "").replace("{date}", "")
+        ):
+            return title
+        return None
+    return None
 
 
 def heading_version(title: str) -> str | None:

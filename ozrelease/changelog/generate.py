@@ -21,6 +21,7 @@ from ozrelease.changelog.files import (
     CANDIDATES,
     SUFFIXES,
     Update,
+    heading_template,
     read_changelog,
     read_text,
     rst_underline,
@@ -67,6 +68,8 @@ class Entry:
     """Nested entries: the packages of one "Upgrade python dependencies" entry."""
     scope: str | None = None
     """The Conventional Commits scope (`config`), shown where the project's entries show it."""
+    requests: tuple[int, ...] = ()
+    """The pull requests that landed it, shown where the project's entries show them."""
 
     @property
     def plain(self) -> str:
@@ -109,8 +112,14 @@ class Style:
     underline: str = "="
     scopes: bool = False
     """Entries start with their scope in bold (`**config**: ...`), as the project's do."""
+    requests: bool = False
+    """Entries end with their pull request (`(#1879)`), as the project's do."""
     heading: str | None = None
     """The project's version heading, with {version} and {date} (`v{version} ({date})`)."""
+    heading_level: int = 2
+    """Markdown: the `#` count of version headings."""
+    hidden: frozenset[str] = frozenset()
+    """Gitmoji and types the project's sections leave out (learned.Learned.hidden)."""
 
 
 @dataclass(frozen=True)
@@ -153,14 +162,15 @@ def generate(
     if date is None and version is not None:
         date = history.commit_date(tip).date().isoformat()
     style = resolve_style(history, config, fmt, tip=tip)
-    if config.changelog.sections is None:  # (configured sections are the user's word)
-        style = _learned_style(history, style, tip)
+    # (configured sections are the user's word)
+    style = _learned_style(history, style, tip, sections=config.changelog.sections is None)
     # Translation files alone are no change to write about (the check says the same).
     classifier = Classifier(
         config.changelog,
         style.sections,
         style.default_section,
         also_internal=config.check.translation_paths,
+        hidden=style.hidden,
     )
     with history.commits(tip, since=since, progress=history.progress(progress, tip, since)) as scan:
         changes = group_changes(
@@ -175,19 +185,41 @@ def generate(
     )
 
 
-def _learned_style(history: History, style: Style, tip: str) -> Style:
-    """The style with the sections the project's released sections use, when it has any."""
+def _learned_style(history: History, style: Style, tip: str, *, sections: bool) -> Style:
+    """The style as the project's released sections write it: their heading form, scopes
+    in bold where they show them, and (with `sections`) their section names and mapping."""
     path = style.path if style.path.is_absolute() else history.root / style.path
     try:
         doc = read_changelog(path, fmt=style.format, roles=style.roles, own_repo=style.own_repo)
     except InputError:
         return style
-    learned = learn_sections(
-        history, doc, style.sections, style.default_section, tip=tip, own_repo=style.own_repo
+    released = [s for s in doc.sections if s.version is not None][:3]
+    entries = [e.text for s in released for e in s.entries]
+    scoped = sum(1 for text in entries if _BOLD_SCOPE.match(text))
+    requested = sum(1 for text in entries if _REQUEST_AT_END.search(text))
+    style = replace(
+        style,
+        heading=heading_template(doc),
+        heading_level=doc.heading_level,
+        scopes=bool(entries) and scoped >= 0.3 * len(entries),
+        requests=bool(entries) and requested >= 0.3 * len(entries),
+    )
+    learned = (
+        learn_sections(
+            history, doc, style.sections, style.default_section, tip=tip, own_repo=style.own_repo
+        )
+        if sections
+        else None
     )
     if learned is None:
         return style
-    return replace(style, sections=learned.sections, default_section=learned.default)
+    return replace(
+        style, sections=learned.sections, default_section=learned.default, hidden=learned.hidden
+    )
+
+
+_BOLD_SCOPE = re.compile(r"^\*\*[\w./-]+\*\*:\s")
+_REQUEST_AT_END = re.compile(r"\(#\d+\)$")
 
 
 def _sections(changes: list[Change], style: Style) -> tuple[Section, ...]:
@@ -199,7 +231,12 @@ def _sections(changes: list[Change], style: Style) -> tuple[Section, ...]:
         if change.section is None:
             continue
         entry = Entry(
-            change.text, change.issues, change.commits, change.breaking, scope=change.scope
+            change.text,
+            change.issues,
+            change.commits,
+            change.breaking,
+            scope=change.scope,
+            requests=change.requests,
         )
         package = _UPGRADE.match(change.text) if change.dependency else None
         if package is None or change.breaking:
@@ -398,7 +435,7 @@ def render_section(changelog: Changelog, style: Style, fmt: str | None = None) -
 
     fmt = fmt or style.format
     if fmt == "rst":
-        heading = _rst_heading(changelog)
+        heading = _rst_heading(changelog, style)
         view = {
             "heading": heading,
             "underline": style.underline * len(heading),
@@ -412,7 +449,7 @@ def render_section(changelog: Changelog, style: Style, fmt: str | None = None) -
         }
         return render("changelog.rst.j2", view)
     view = {
-        "heading": _md_heading(changelog),
+        "heading": _md_heading(changelog, style),
         "sections": [
             {"title": s.title, "entries": [_md_entry(e, style) for e in s.entries]}
             for s in changelog.sections
@@ -421,13 +458,29 @@ def render_section(changelog: Changelog, style: Style, fmt: str | None = None) -
     return render("changelog.md.j2", view)
 
 
-def _rst_heading(changelog: Changelog) -> str:
+def _own_heading(changelog: Changelog, style: Style) -> str | None:
+    """The heading in the project's own form, when it has one and the section a date."""
+    if style.heading is None or changelog.version is None or changelog.date is None:
+        return None
+    version = changelog.version
+    if "v{version}" in style.heading.lower() and version[:1] in "vV":
+        version = version[1:]
+    return style.heading.replace("{version}", version).replace("{date}", changelog.date)
+
+
+def _rst_heading(changelog: Changelog, style: Style) -> str:
+    own = _own_heading(changelog, style)
+    if own is not None:
+        return own
     if changelog.version is None:
         return "Unreleased"
     return f"{changelog.version} ({changelog.date})" if changelog.date else changelog.version
 
 
-def _md_heading(changelog: Changelog) -> str:
+def _md_heading(changelog: Changelog, style: Style) -> str:
+    own = _own_heading(changelog, style)
+    if own is not None:
+        return f"{'#' * style.heading_level} {own}"
     if changelog.version is None:
         return "## [Unreleased]"
     suffix = f" - {changelog.date}" if changelog.date else ""
@@ -462,6 +515,8 @@ def _rst_entry(entry: Entry, style: Style) -> str:
         text = f"**{_rst_plain(entry.scope)}**: {text}"
     if entry.breaking:
         text = f"**{_BREAKING}** {text}"
+    if style.requests and entry.requests and not entry.items:
+        text += " " + " ".join(f"(#{n})" for n in entry.requests)
     if entry.items:  # the item carries its own references
         nested = "".join(f"\n  * {_rst_entry(item, style)}" for item in entry.items)
         return f"{text}\n{nested}\n"
@@ -490,6 +545,8 @@ def _md_entry(entry: Entry, style: Style) -> str:
         text = f"**{_BREAKING}** {text}"
     if entry.items:
         return text + "".join(f"\n  - {_md_entry(item, style)}" for item in entry.items)
+    if style.requests and entry.requests:
+        text += " " + " ".join(f"(#{n})" for n in entry.requests)
     return f"{text} ({', '.join(refs)})" if refs else text
 
 

@@ -35,9 +35,13 @@ class Classifier:
         default: int,
         *,
         also_internal: Sequence[str] = (),
+        hidden: frozenset[str] = frozenset(),
     ):
-        """`also_internal`: more globs of paths that alone make a commit internal."""
+        """`also_internal`: more globs of paths that alone make a commit internal. `hidden`:
+        `gitmoji:NAME` / `type:NAME` the project's sections leave out (when no issue is
+        named)."""
         self.sections = tuple(sections)
+        self.hidden = hidden
         self.default = default
         self.internal_gitmoji = config.internal_gitmoji
         self.internal_types = config.internal_types
@@ -70,6 +74,13 @@ class Classifier:
             if scope is not None and f"{ctype}({scope.lower()})" in self.internal_types:
                 return True
         return False
+
+    def is_hidden(self, message: ParsedMessage) -> bool:
+        """Whether the project's released sections leave such commits out."""
+        if not self.hidden or message.issues:
+            return False
+        key = f"gitmoji:{message.gitmoji}" if message.gitmoji else f"type:{message.type}"
+        return key in self.hidden
 
     def section(self, message: ParsedMessage) -> int | None:
         """The section the message names by gitmoji (first: `:bug: feat: x` is a fix) or by
@@ -118,6 +129,8 @@ class Change:
     """A dependency upgrade (`:arrow_up:`, `deps`, `build(deps)`, a bot's bump)."""
     ecosystem: str | None = None
     """What a dependency upgrade upgrades: `python`, `nodejs`, `docker`; None: unknown."""
+    requests: tuple[int, ...] = ()
+    """The pull (merge) requests that landed it."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +168,7 @@ class _Unit:
     breaking: bool = False
     note: str | None = None
     public: bool = False
+    requests: dict[int, None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -173,6 +187,7 @@ class _Filed:
     scope: str | None
     dependency: bool
     ecosystem: str | None
+    requests: tuple[int, ...]
 
 
 # -- grouping ------------------------------------------------------------------------------
@@ -269,6 +284,8 @@ class _Walk:
             else:
                 unit = inherited
         unit.shas.append(sha)
+        if opens:
+            unit.requests.update(dict.fromkeys(message.requests))
         if not is_merge:
             self._read(unit, message, ids, [f.path for f in commit.files])
         replaced: list[_Unit] = []
@@ -292,11 +309,16 @@ class _Walk:
     ) -> None:
         """What one non-merge commit adds to its unit."""
         unit.fallback = message.description  # read newest first: ends as the oldest's
+        unit.requests.update(dict.fromkeys(message.requests))
         for issue in ids:
             unit.issues.setdefault(issue)
             unit.counts[issue] = unit.counts.get(issue, 0) + 1
         classifier = self.classifier
-        internal = classifier.is_internal(message) or _housekeeping(message)
+        internal = (
+            classifier.is_internal(message)
+            or _housekeeping(message)
+            or classifier.is_hidden(message)
+        )
         if not internal and classifier.internal_paths(paths):
             # tests or CI files only: internal, unless the message calls it a fix or feature
             # of how the project is built and shipped (`fix(cd): publish musl wheels`)
@@ -474,6 +496,7 @@ def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
         scope=best.scope if best is not None else (title.scope if title else None),
         dependency=best.dependency if best is not None else False,
         ecosystem=best.ecosystem if best is not None else None,
+        requests=tuple(sorted(unit.requests)),
     )
 
 
@@ -510,6 +533,7 @@ def _change(done: _Filed) -> Change:
         done.scope,
         done.dependency,
         done.ecosystem,
+        done.requests,
     )
 
 
@@ -528,7 +552,7 @@ def _merge_units(
     issues = tuple(dict.fromkeys(i for m in members for i in m.issues))
     if not public:
         first = members[0]
-        return Change(None, first.text, issues, shas, False, first.landed, first.scope)
+        return Change(None, first.text, issues, shas, False, first.landed, first.scope)  # internal
     lead = min(public, key=lambda m: (classifier.priority(m.section or 0), m.landed))
     breaking = any(m.breaking for m in members)
     return Change(
@@ -541,4 +565,5 @@ def _merge_units(
         lead.scope,
         lead.dependency,
         lead.ecosystem,
+        tuple(sorted({n for m in members for n in m.requests})),
     )

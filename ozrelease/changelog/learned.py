@@ -16,14 +16,26 @@ from dataclasses import dataclass, replace
 from ozrelease.changelog.config import SectionRule
 from ozrelease.changelog.files import ChangelogFile, DocSection
 from ozrelease.changelog.messages import known_types, parse_message
+from ozrelease.changelog.vocabulary import (
+    FEATURE_GITMOJI,
+    FEATURE_TYPES,
+    FIX_GITMOJI,
+    FIX_TYPES,
+    INTERNAL_GITMOJI,
+    INTERNAL_TYPES,
+    SECURITY_GITMOJI,
+    SECURITY_TYPES,
+)
 from ozrelease.errors import OzReleaseError
 from ozrelease.history import History, Tag
 from ozrelease.versions import Version, parse_version
 
 __all__ = ["Learned", "learn_sections"]
 
-_RELEASES = 3
-"""How many of the newest released sections the mapping is learned from."""
+_RELEASES = 10
+"""At most how many of the newest released sections the names and mapping come from."""
+_ENOUGH = 40
+"""Commits matched to entries after which no older section is read."""
 _WORD = re.compile(r"[a-z]+")
 _SCOPE = re.compile(r"^\*\*[^*]+\*\*:\s*")
 _REQUEST = re.compile(r"\(#(\d+)\)|PR#(\d+)")
@@ -35,10 +47,25 @@ class Learned:
     default: int
     votes: int
     """How many commits of released sections the mapping was learned from (0: names only)."""
+    hidden: frozenset[str] = frozenset()
+    """`gitmoji:NAME` / `type:NAME` whose commits the released sections never listed."""
+
+
+# Words of headings that name one kind of change (`Feat` and `Added`, `Fix` and `Bugfixes`).
+_KINDS = {
+    "feat": "feat", "feature": "feat", "features": "feat", "added": "feat",
+    "fix": "fix", "fixed": "fix", "fixes": "fix", "bugfix": "fix", "bugfixes": "fix",
+    "bug": "fix", "bugs": "fix", "doc": "docs", "docs": "docs", "documentation": "docs",
+    "removed": "remov", "remove": "remov", "deprecated": "depre", "deprecations": "depre",
+}  # fmt: skip
 
 
 def _stems(title: str) -> set[str]:
-    return {w[:5] for w in _WORD.findall(title.lower()) if len(w) >= 3 and w != "project"}
+    return {
+        _KINDS.get(w, w[:5])
+        for w in _WORD.findall(title.lower())
+        if len(w) >= 3 and w not in ("project", "new")
+    }
 
 
 def _headings(doc: ChangelogFile) -> list[str]:
@@ -51,7 +78,7 @@ def _headings(doc: ChangelogFile) -> list[str]:
         if s.version is not None
     ]
     released = [names for names in released if names][:_RELEASES]
-    if not released or max(len(n) for n in released) < 2:
+    if len({_key(n) for names in released for n in names}) < 2:
         return []
     newest: dict[frozenset[str], str] = {}
     for names in released:  # newest first: the first name seen for a set of words wins
@@ -89,7 +116,12 @@ def learn_sections(
         best = max(headings, key=lambda h: (len(stems & _stems(h)), -headings.index(h)))
         if stems & _stems(best):
             mapped[index] = best
-    votes = _votes(history, doc, tip, own_repo, defaults)
+    votes, unmatched = _votes(history, doc, tip, own_repo, defaults)
+    named = {_key(h): h for h in headings}
+    votes = {
+        key: Counter({named.get(_key(h), h): n for h, n in counts.items()})
+        for key, counts in votes.items()
+    }
     learned: dict[str, str] = {}
     for key, counts in votes.items():
         heading, count = counts.most_common(1)[0]
@@ -112,13 +144,29 @@ def learn_sections(
     # Built-in sections the project has no heading for yet (a first security release) stay.
     claimed = {g for r in rules for g in r.gitmoji} | {t for r in rules for t in r.types}
     for index, rule in enumerate(defaults):
-        if index not in mapped and (rule.gitmoji | rule.types) - claimed:
+        if index not in mapped and ((rule.gitmoji | rule.types) - claimed or index == default):
             extra = replace(rule, gitmoji=rule.gitmoji - claimed, types=rule.types - claimed)
             rules.insert(0, extra) if rule.priority == 0 else rules.append(extra)
-    catch_all = mapped.get(default)
+    catch_all = mapped.get(default, defaults[default].title)
     titles = [r.title for r in rules]
     chosen = titles.index(catch_all) if catch_all in titles else len(rules) - 1
-    return Learned(tuple(rules), chosen, sum(sum(c.values()) for c in votes.values()))
+    hidden = frozenset(
+        key
+        for key, count in unmatched.items()
+        if count >= 3 and key not in votes and key.partition(":")[2] not in _NEVER_HIDDEN
+    )
+    return Learned(tuple(rules), chosen, sum(sum(c.values()) for c in votes.values()), hidden)
+
+
+# What a project's sections may leave out by habit, never these: fixes, features, security.
+_NEVER_HIDDEN = (
+    FIX_GITMOJI
+    | FIX_TYPES
+    | FEATURE_GITMOJI
+    | FEATURE_TYPES
+    | {"boom"}
+    | (SECURITY_GITMOJI | SECURITY_TYPES)
+)
 
 
 def _votes(
@@ -127,19 +175,21 @@ def _votes(
     tip: str,
     own_repo: str | None,
     defaults: Sequence[SectionRule],
-) -> dict[str, Counter[str]]:
+) -> tuple[dict[str, Counter[str]], Counter[str]]:
     """(`gitmoji:NAME` or `type:NAME`) -> how often its commits stood under each heading in
-    the newest released sections whose versions are tags reachable from `tip`."""
+    the newest released sections whose versions are tags reachable from `tip`; and how many
+    of its commits with no issue no entry names."""
     types = known_types(frozenset(t for r in defaults for t in r.types))
     try:
         tags = [t for t in history.tags(merged_into=tip) if t.version is not None]
     except OzReleaseError:
-        return {}
+        return {}, Counter()
     by_version = {t.version: t for t in tags if t.version is not None}
     votes: dict[str, Counter[str]] = {}
+    unmatched: Counter[str] = Counter()
     used = 0
     for section in doc.sections:
-        if used >= _RELEASES:
+        if used >= _RELEASES or sum(sum(c.values()) for c in votes.values()) >= _ENOUGH:
             break
         tag = _tag_of(section, by_version)
         if tag is None or not any(e.category for e in section.entries):
@@ -148,8 +198,8 @@ def _votes(
         older = [t for t in tags if t.version is not None and t.version < tag.version]
         since = older[-1].name if older else None
         used += 1
-        _vote(history, section, tag.name, since, types, own_repo, votes)
-    return votes
+        _vote(history, section, tag.name, since, types, own_repo, defaults, votes, unmatched)
+    return votes, unmatched
 
 
 def _tag_of(section: DocSection, by_version: dict[Version, Tag]) -> Tag | None:
@@ -168,29 +218,42 @@ def _vote(
     since: str | None,
     types: frozenset[str],
     own_repo: str | None,
+    defaults: Sequence[SectionRule],
     votes: dict[str, Counter[str]],
+    unmatched: Counter[str],
 ) -> None:
-    by_issue: dict[str, str] = {}
-    by_request: dict[int, str] = {}
-    by_text: dict[str, str] = {}
-    for entry in section.entries:
-        if entry.category is None:
+    """One vote per entry of `section`: the gitmoji or type of the commit behind it that the
+    built-in sections rank highest (as grouping picks an entry's lead commit) -> its heading."""
+    by_issue: dict[str, int] = {}
+    by_request: dict[int, int] = {}
+    by_text: dict[str, int] = {}
+    for index, doc_entry in enumerate(section.entries):
+        if doc_entry.category is None:
             continue
-        for issue in entry.issues:
-            by_issue.setdefault(issue.rsplit("/", 1)[-1].lower(), entry.category)
-        for match in _REQUEST.finditer(entry.text):
-            by_request.setdefault(int(match.group(1) or match.group(2)), entry.category)
-        text = _REQUEST.sub("", _SCOPE.sub("", entry.text)).strip(" .").lower()
-        by_text.setdefault(text, entry.category)
+        for issue in doc_entry.issues:
+            by_issue.setdefault(issue.rsplit("/", 1)[-1].lower(), index)
+        for match in _REQUEST.finditer(doc_entry.text):
+            by_request.setdefault(int(match.group(1) or match.group(2)), index)
+        text = _REQUEST.sub("", _SCOPE.sub("", doc_entry.text)).strip(" .").lower()
+        by_text.setdefault(text, index)
+    rank: dict[str, int] = {}
+    for rule in defaults:
+        for name in rule.gitmoji:
+            rank.setdefault(f"gitmoji:{name}", rule.priority)
+        for name in rule.types:
+            rank.setdefault(f"type:{name}", rule.priority)
+    leads: dict[int, str] = {}
     for commit in history.commits(to, since=since, files=False):
         if commit.is_merge:
             continue
         message = parse_message(commit.subject, commit.body, types=types)
+        if message.gitmoji in INTERNAL_GITMOJI or message.type in INTERNAL_TYPES:
+            continue
         key = f"gitmoji:{message.gitmoji}" if message.gitmoji else None
         key = key or (f"type:{message.type}" if message.type else None)
         if key is None:
             continue
-        heading = next(
+        entry = next(
             (
                 by_issue[i.rsplit("/", 1)[-1].lower()]
                 for i in message.ids(own_repo)
@@ -198,9 +261,18 @@ def _vote(
             ),
             None,
         )
-        heading = heading or next(
-            (by_request[n] for n in message.requests if n in by_request), None
-        )
-        heading = heading or by_text.get(message.description.strip(" .").lower())
-        if heading is not None:
-            votes.setdefault(key, Counter())[heading] += 1
+        if entry is None:
+            entry = next((by_request[n] for n in message.requests if n in by_request), None)
+        if entry is None:
+            entry = by_text.get(message.description.strip(" .").lower())
+        if entry is None:
+            if not message.issues:
+                unmatched[key] += 1
+            continue
+        lead = leads.get(entry)
+        if lead is None or rank.get(key, 99) <= rank.get(lead, 99):
+            leads[entry] = key  # (read newest first: ends as the oldest of the best)
+    for entry, key in leads.items():
+        category = section.entries[entry].category
+        assert category is not None
+        votes.setdefault(key, Counter())[category] += 1
