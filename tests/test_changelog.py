@@ -897,3 +897,29 @@ def test_the_heading_form_scopes_and_left_out_types_follow_the_released_sections
     assert text == (
         "## v1.1.0 (2024-02-01)\n\n### Feat\n\n- **changelog**: Add --allow-no-commit (#6)\n"
     )
+
+
+def test_changes_shipped_in_patch_releases_of_maintenance_branches_are_left_out(
+    gitrepo: GitRepo,
+) -> None:
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": "Changelog\n=========\n", "src/a.py": "0"})
+    gitrepo.tag("1.0.0")
+    picked = gitrepo.commit(":bug: [#2] Fix the zaak list", {"src/a.py": "1"})
+    copied = gitrepo.commit(":bug: Fix the besluit list", {"src/b.py": "1"})
+    named = gitrepo.commit(":lock: [#4] Check permissions", {"src/c.py": "1"})
+    gitrepo.commit(":sparkles: [#3] Add notes", {"src/d.py": "1"})
+    gitrepo.branch("stable/1.0.x", "1.0.0")
+    gitrepo.checkout("stable/1.0.x")
+    gitrepo.cherry_pick(picked)  # -x: `(cherry picked from commit ...)`
+    gitrepo.cherry_pick(copied, record=False)  # the same subject
+    gitrepo.tag("1.0.1")
+    gitrepo.checkout("main")
+    gitrepo.commit(
+        ":memo: Changelog of 1.0.1",
+        {
+            "CHANGELOG.rst": "Changelog\n=========\n\n1.0.1 (2024-01-01)\n------------------\n\n"
+            "**Security patches**\n\n* [#4] Check permissions\n"
+        },
+    )
+    entries = _entries(gitrepo, "--from", "1.0.0")
+    assert entries == {"New features": ["Add notes"]}, named

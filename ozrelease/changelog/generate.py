@@ -27,7 +27,7 @@ from ozrelease.changelog.files import (
     rst_underline,
     update_text,
 )
-from ozrelease.changelog.grouping import Change, Classifier, group_changes
+from ozrelease.changelog.grouping import Change, Classifier, Shipped, group_changes
 from ozrelease.changelog.learned import learn_sections
 from ozrelease.changelog.messages import parse_message
 from ozrelease.errors import InputError, OzReleaseError, UsageError
@@ -174,7 +174,12 @@ def generate(
     )
     with history.commits(tip, since=since, progress=history.progress(progress, tip, since)) as scan:
         changes = group_changes(
-            scan, tip=tip, classifier=classifier, own_repo=style.own_repo, internal=False
+            scan,
+            tip=tip,
+            classifier=classifier,
+            own_repo=style.own_repo,
+            internal=False,
+            shipped=_shipped(history, style, tip, since, version),
         )
     return Generated(
         changelog=Changelog(version=version, date=date, sections=_sections(changes, style)),
@@ -183,6 +188,48 @@ def generate(
         to=to,
         commits_scanned=scan.read,
     )
+
+
+def _shipped(
+    history: History, style: Style, tip: str, since: str | None, version: str | None
+) -> Shipped | None:
+    """What patch releases cut inside the range shipped already: the tags dated inside it that
+    `tip` does not contain (maintenance branches), and the changelog's sections dated inside
+    it (other than this version's)."""
+    if since is None:
+        return None
+    start = history.commit_date(since)
+    end = history.commit_date(tip)
+    inside = {t.name for t in history.tags(merged_into=tip)}
+    base = history.resolve(since)  # (the release the range starts at is no patch release)
+    shas: set[str] = set()
+    subjects: set[str] = set()
+    for tag in history.tags():
+        if tag.version is None or tag.name in inside or tag.sha == base:
+            continue
+        if not start < tag.date <= end:
+            continue
+        for commit in history.commits(tag.sha, since=tip, files=False):
+            if not commit.is_merge:
+                shas.update(commit.cherry_picked_from)
+                subjects.add(commit.subject)
+    path = style.path if style.path.is_absolute() else history.root / style.path
+    try:
+        doc = read_changelog(path, fmt=style.format, roles=style.roles, own_repo=style.own_repo)
+    except InputError:
+        doc = None
+    issues: set[str] = set()
+    for section in doc.sections if doc is not None else ():
+        day = section.date
+        if day is None or section.version is None:
+            continue
+        if section.matches(version) or section.matches(since):
+            continue
+        if start.date().isoformat() <= day <= end.date().isoformat():
+            issues.update(i.rsplit("/", 1)[-1].lower() for e in section.entries for i in e.issues)
+    if not (shas or subjects or issues):
+        return None
+    return Shipped(frozenset(shas), frozenset(subjects), frozenset(issues))
 
 
 def _learned_style(history: History, style: Style, tip: str, *, sections: bool) -> Style:
@@ -227,9 +274,16 @@ def _sections(changes: list[Change], style: Style) -> tuple[Section, ...]:
     dependency upgrades of a section as one entry per ecosystem, one item per package."""
     buckets: list[list[Entry]] = [[] for _ in style.sections]
     upgrades: list[dict[str | None, dict[str, Entry]]] = [{} for _ in style.sections]
+    # A project with a heading for breaking changes (`💥 Breaking changes`) lists them there.
+    breaking_at = next(
+        (i for i, rule in enumerate(style.sections) if "breaking" in rule.title.lower()), None
+    )
     for change in changes:
-        if change.section is None:
+        index = change.section
+        if index is None:
             continue
+        if change.breaking and breaking_at is not None:
+            index = breaking_at
         entry = Entry(
             change.text,
             change.issues,
@@ -240,13 +294,13 @@ def _sections(changes: list[Change], style: Style) -> tuple[Section, ...]:
         )
         package = _UPGRADE.match(change.text) if change.dependency else None
         if package is None or change.breaking:
-            buckets[change.section].append(entry)
+            buckets[index].append(entry)
             continue
         name = package.group("name").strip("`")
         item = replace(entry, text=f"`{name}` to {package.group('version')}", scope=None)
-        by_name = upgrades[change.section].setdefault(change.ecosystem, {})
+        by_name = upgrades[index].setdefault(change.ecosystem, {})
         if len(by_name) == 0:
-            buckets[change.section].append(Entry("", (), (), False))  # (its place)
+            buckets[index].append(Entry("", (), (), False))  # (its place)
         earlier = by_name.pop(name.lower(), None)
         if earlier is not None:  # a newer bump of the same package: one item
             item = replace(

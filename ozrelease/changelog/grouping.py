@@ -19,7 +19,7 @@ from ozrelease.changelog.messages import (
 from ozrelease.changelog.vocabulary import DEPENDENCY_GITMOJI, DEPENDENCY_TYPES
 from ozrelease.history import Commit
 
-__all__ = ["Change", "Classifier", "group_changes"]
+__all__ = ["Change", "Classifier", "Shipped", "group_changes"]
 
 
 # -- classification ------------------------------------------------------------------------
@@ -107,6 +107,21 @@ class Classifier:
 
 
 # -- the data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """What patch releases of maintenance branches, cut inside the range, already shipped:
+    the commits they cherry-picked (`git cherry-pick -x`), their subjects, and the issues
+    their changelog sections name. Such changes are left out of the release's section."""
+
+    shas: frozenset[str] = frozenset()
+    subjects: frozenset[str] = frozenset()
+    issues: frozenset[str] = frozenset()
+    """As `issue_key` compares them: `2426`, `open-api-framework#12`."""
+
+    def has(self, commit: Commit) -> bool:
+        return commit.sha in self.shas or commit.subject in self.subjects
 
 
 @dataclass(frozen=True)
@@ -200,6 +215,7 @@ def group_changes(
     classifier: Classifier,
     own_repo: str | None = None,
     internal: bool = True,
+    shipped: Shipped | None = None,
 ) -> list[Change]:
     """Group commits (children before parents, as `git log --topo-order` gives them) into
     changes, oldest landed first.
@@ -209,17 +225,26 @@ def group_changes(
     without request or title keeps its commits apart. Changes that share their main issue
     then become one. `internal=False` leaves internal changes (section None) out.
     """
-    walk = _Walk(classifier, own_repo)
+    walk = _Walk(classifier, own_repo, shipped or Shipped())
     for commit in commits:
         walk.add(commit, tip)
-    return _merge_by_issue(walk.finish_all(), classifier, internal)
+    changes = _merge_by_issue(walk.finish_all(), classifier, internal)
+    if shipped is None or not shipped.issues:
+        return changes
+    return [c for c in changes if not (c.issues and set(map(_loose, c.issues)) <= shipped.issues)]
+
+
+def _loose(issue: str) -> str:
+    """An issue id compared loosely: `owner/name#12` as `name#12`."""
+    return issue.rsplit("/", 1)[-1].lower()
 
 
 class _Walk:
     """The open frontier of the commit graph while the log is read."""
 
-    def __init__(self, classifier: Classifier, own_repo: str | None) -> None:
+    def __init__(self, classifier: Classifier, own_repo: str | None, shipped: Shipped) -> None:
         self.classifier = classifier
+        self.shipped = shipped
         self.types = known_types(classifier.types)
         self.own = own_repo
         self.created = 0
@@ -286,7 +311,7 @@ class _Walk:
         unit.shas.append(sha)
         if opens:
             unit.requests.update(dict.fromkeys(message.requests))
-        if not is_merge:
+        if not is_merge and not self.shipped.has(commit):
             self._read(unit, message, ids, [f.path for f in commit.files])
         replaced: list[_Unit] = []
         targets = [carry] if not is_merge else [carry] + [side] * (len(parents) - 1)
