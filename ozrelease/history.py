@@ -311,6 +311,9 @@ class History:
             except ValueError:
                 version = None
             found.append(Tag(ref.name, sha, version, date, annotated))
+        # GitPython read the objects through a `git cat-file --batch` it keeps running; stop
+        # it now rather than leave it to the garbage collector.
+        self._repo.git.clear_cache()
         return tuple(sorted(found, key=_tag_order))
 
     def newest_tag(
