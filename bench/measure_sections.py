@@ -117,7 +117,10 @@ def measure(repo: Path, since: str, to: str) -> dict[str, object]:
         keys |= {key(r.id(style.own_repo)) for r in find_issue_refs(entry.text)}
         their_entries.append((keys, kind(entry.category or ""), words(entry.text)))
     their_keys = {k for keys, _, _ in their_entries for k in keys}
-    heading_of = {k: heading for keys, heading, _ in their_entries for k in keys}
+    heading_of: dict[str, set[str]] = {}
+    for keys, heading, _ in their_entries:
+        for k in keys:
+            heading_of.setdefault(k, set()).add(heading)  # (listed under several: any counts)
     our_keys: dict[str, str] = {}
     extra = []
     total = 0
@@ -147,7 +150,7 @@ def measure(repo: Path, since: str, to: str) -> dict[str, object]:
         or any(len(w & theirs_words) >= max(2, 0.5 * len(theirs_words)) for w in our_words)
     )
     found = their_keys & set(our_keys)
-    same = [k for k in found if our_keys[k] == heading_of[k]]
+    same = [k for k in found if our_keys[k] in heading_of[k]]
     return {
         "release": to,
         "range": f"{since}..{to}",
@@ -162,7 +165,9 @@ def measure(repo: Path, since: str, to: str) -> dict[str, object]:
         "extraShare": round(len(extra) / total, 3) if total else 0.0,
         "missed": sorted(their_keys - set(our_keys)),
         "otherSection": sorted(
-            f"{k}: theirs {heading_of[k]!r}, ours {our_keys[k]!r}" for k in found if k not in same
+            f"{k}: theirs {sorted(heading_of[k])}, ours {our_keys[k]!r}"
+            for k in found
+            if k not in same
         ),
         "extraEntries": extra,
     }

@@ -923,3 +923,26 @@ def test_changes_shipped_in_patch_releases_of_maintenance_branches_are_left_out(
     )
     entries = _entries(gitrepo, "--from", "1.0.0")
     assert entries == {"New features": ["Add notes"]}, named
+
+
+def test_security_fixes_from_private_forks_are_written_with_their_advisory(
+    gitrepo: GitRepo,
+) -> None:
+    gitrepo.commit(":tada: Start", {"CHANGELOG.md": "", "src/a.py": "0"})
+    gitrepo.git("remote", "add", "origin", "https://github.com/open-zaak/open-zaak.git")
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(
+        ":lock: [open-zaak/security-issues#9] Check permissions of expanded objects\n\n"
+        "GHSA-2g4q-9r2x-5x8m",
+        {"src/a.py": "1"},
+    )
+    gitrepo.commit(":lock: [open-zaak/security-issues#10] Hide exception info", {"src/b.py": "1"})
+    gitrepo.pull_request(
+        12, "dependabot/pip/security", [":arrow_up: Bump django from 5.2.7 to 5.2.8"],
+        title=":lock: Security updates",
+    )  # fmt: skip
+    text = run("changelog", "generate", "--repo", str(gitrepo.path), "--from", "1.0.0").stdout
+    assert "### Security\n\n- Check permissions of expanded objects ([GHSA-2g4q-9r2x-5x8m](" in text
+    assert "security-issues#9" not in text
+    assert "- Hide exception info (open-zaak/security-issues#10)\n" in text  # no link, no 404
+    assert "### Changed\n\n- Upgrade dependencies\n  - `django` to 5.2.8\n" in text  # (src/ files)

@@ -16,7 +16,12 @@ from ozrelease.changelog.messages import (
     known_types,
     parse_message,
 )
-from ozrelease.changelog.vocabulary import DEPENDENCY_GITMOJI, DEPENDENCY_TYPES
+from ozrelease.changelog.vocabulary import (
+    DEPENDENCY_GITMOJI,
+    DEPENDENCY_TYPES,
+    SECURITY_GITMOJI,
+    ecosystem_of,
+)
 from ozrelease.history import Commit
 
 __all__ = ["Change", "Classifier", "Shipped", "group_changes"]
@@ -146,6 +151,8 @@ class Change:
     """What a dependency upgrade upgrades: `python`, `nodejs`, `docker`; None: unknown."""
     requests: tuple[int, ...] = ()
     """The pull (merge) requests that landed it."""
+    advisories: tuple[str, ...] = ()
+    """Security advisories its commits or merge name (`GHSA-...`, `CVE-...`)."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,7 @@ class _Unit:
     note: str | None = None
     public: bool = False
     requests: dict[int, None] = field(default_factory=dict)
+    advisories: dict[str, None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -203,6 +211,7 @@ class _Filed:
     dependency: bool
     ecosystem: str | None
     requests: tuple[int, ...]
+    advisories: tuple[str, ...]
 
 
 # -- grouping ------------------------------------------------------------------------------
@@ -309,6 +318,7 @@ class _Walk:
             else:
                 unit = inherited
         unit.shas.append(sha)
+        unit.advisories.update(dict.fromkeys(message.advisories))
         if opens:
             unit.requests.update(dict.fromkeys(message.requests))
         if not is_merge and not self.shipped.has(commit):
@@ -367,7 +377,7 @@ class _Walk:
                 _text(message),
                 message.scope,
                 dependency,
-                _ecosystem(paths) if dependency else None,
+                ecosystem_of(paths) if dependency else None,
             )
 
     def finish(self, unit: _Unit) -> None:
@@ -390,22 +400,13 @@ class _Walk:
 _SHIPPED_TYPES = frozenset({"fix", "feat", "feature", "perf", "security"})
 _SHIPPING = frozenset({"cd", "build", "packaging", "package", "release", "docker", "wheels"})
 _FIXUP = ("fixup!", "squash!", "amend!")
-_ECOSYSTEMS = (
-    (
-        "python",
-        re.compile(
-            r"(^|/)requirements[\w.-]*(/[\w.-]+\.(txt|in))?$"
-            r"|(^|/)(pyproject\.toml|setup\.(py|cfg)|poetry\.lock|uv\.lock|Pipfile(\.lock)?)$"
-        ),
-    ),
-    ("nodejs", re.compile(r"(^|/)(package(-lock)?\.json|yarn\.lock|pnpm-lock\.yaml)$")),
-    ("docker", re.compile(r"(^|/)Dockerfile[^/]*$")),
-)
+_BARE_VERSION = re.compile(r"^(release\s+)?v?\d+(\.\d+)+\S*$")  # a release commit: "10.3.0"
 
 
 def _housekeeping(message: ParsedMessage) -> bool:
     """`fixup!` commits and merges of release branches: no entry of their own."""
-    return message.description.lower().startswith(_FIXUP) or message.type == "bump"
+    text = message.description.lower()
+    return text.startswith(_FIXUP) or message.type == "bump" or bool(_BARE_VERSION.match(text))
 
 
 def _text(message: ParsedMessage) -> str:
@@ -414,13 +415,6 @@ def _text(message: ParsedMessage) -> str:
     if message.type == "revert" and not text.lower().startswith("revert"):
         return f"Revert {text[:1].lower()}{text[1:]}" if text else "Revert"
     return text
-
-
-def _ecosystem(paths: Sequence[str]) -> str | None:
-    for name, pattern in _ECOSYSTEMS:
-        if any(pattern.search(path) for path in paths):
-            return name
-    return None
 
 
 def _is_dependency(message: ParsedMessage) -> bool:
@@ -474,6 +468,7 @@ def _weak_title(title: str, branch: str | None) -> bool:
 def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
     """A unit's section (None when internal), text, main issue and issues."""
     title = unit.title
+    best = unit.best
     section: int | None = None
     text = ""
     internal = not unit.public
@@ -483,9 +478,11 @@ def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
         if not internal:
             section = classifier.section(title)
             breaking = breaking or title.breaking
-        if not _weak_title(title.description, unit.branch):
+        upgrades = best is not None and best.dependency and title.gitmoji in SECURITY_GITMOJI
+        if upgrades:
+            section = None  # ":lock: Security updates" of dependencies: maintenance
+        elif not _weak_title(title.description, unit.branch):
             text = title.description
-    best = unit.best
     if section is None:
         section = best.section if best is not None else classifier.default
     if not text and best is not None:
@@ -522,6 +519,7 @@ def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
         dependency=best.dependency if best is not None else False,
         ecosystem=best.ecosystem if best is not None else None,
         requests=tuple(sorted(unit.requests)),
+        advisories=tuple(unit.advisories),
     )
 
 
@@ -559,6 +557,7 @@ def _change(done: _Filed) -> Change:
         done.dependency,
         done.ecosystem,
         done.requests,
+        done.advisories,
     )
 
 
@@ -591,4 +590,5 @@ def _merge_units(
         lead.dependency,
         lead.ecosystem,
         tuple(sorted({n for m in members for n in m.requests})),
+        tuple(dict.fromkeys(a for m in members for a in m.advisories)),
     )

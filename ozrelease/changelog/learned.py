@@ -32,10 +32,8 @@ from ozrelease.versions import Version, parse_version
 
 __all__ = ["Learned", "learn_sections"]
 
-_RELEASES = 10
+_RELEASES = 4
 """At most how many of the newest released sections the names and mapping come from."""
-_ENOUGH = 40
-"""Commits matched to entries after which no older section is read."""
 _WORD = re.compile(r"[a-z]+")
 _SCOPE = re.compile(r"^\*\*[^*]+\*\*:\s*")
 _REQUEST = re.compile(r"\(#(\d+)\)|PR#(\d+)")
@@ -187,18 +185,22 @@ def _votes(
     by_version = {t.version: t for t in tags if t.version is not None}
     votes: dict[str, Counter[str]] = {}
     unmatched: Counter[str] = Counter()
-    used = 0
+    used: list[tuple[DocSection, Tag]] = []
     for section in doc.sections:
-        if used >= _RELEASES or sum(sum(c.values()) for c in votes.values()) >= _ENOUGH:
-            break
         tag = _tag_of(section, by_version)
-        if tag is None or not any(e.category for e in section.entries):
-            continue
-        assert tag.version is not None
-        older = [t for t in tags if t.version is not None and t.version < tag.version]
-        since = older[-1].name if older else None
-        used += 1
-        _vote(history, section, tag.name, since, types, own_repo, defaults, votes, unmatched)
+        if tag is not None and any(e.category for e in section.entries):
+            used.append((section, tag))
+        if len(used) >= _RELEASES:
+            break
+    if not used:
+        return votes, unmatched
+    # One scan from the newest of those releases back to the one before the oldest.
+    oldest = used[-1][1].version
+    assert oldest is not None
+    older = [t for t in tags if t.version is not None and t.version < oldest]
+    since = older[-1].name if older else None
+    sections = [section for section, _ in used]
+    _vote(history, sections, used[0][1].name, since, types, own_repo, defaults, votes, unmatched)
     return votes, unmatched
 
 
@@ -213,7 +215,7 @@ def _tag_of(section: DocSection, by_version: dict[Version, Tag]) -> Tag | None:
 
 def _vote(
     history: History,
-    section: DocSection,
+    sections: Sequence[DocSection],
     to: str,
     since: str | None,
     types: frozenset[str],
@@ -222,12 +224,13 @@ def _vote(
     votes: dict[str, Counter[str]],
     unmatched: Counter[str],
 ) -> None:
-    """One vote per entry of `section`: the gitmoji or type of the commit behind it that the
+    """One vote per entry of `sections`: the gitmoji or type of the commit behind it that the
     built-in sections rank highest (as grouping picks an entry's lead commit) -> its heading."""
     by_issue: dict[str, int] = {}
     by_request: dict[int, int] = {}
     by_text: dict[str, int] = {}
-    for index, doc_entry in enumerate(section.entries):
+    entries = [e for section in sections for e in section.entries]
+    for index, doc_entry in enumerate(entries):
         if doc_entry.category is None:
             continue
         for issue in doc_entry.issues:
@@ -273,6 +276,6 @@ def _vote(
         if lead is None or rank.get(key, 99) <= rank.get(lead, 99):
             leads[entry] = key  # (read newest first: ends as the oldest of the best)
     for entry, key in leads.items():
-        category = section.entries[entry].category
+        category = entries[entry].category
         assert category is not None
         votes.setdefault(key, Counter())[category] += 1

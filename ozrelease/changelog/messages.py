@@ -14,6 +14,7 @@ from functools import lru_cache
 from ozrelease.changelog.vocabulary import CONVENTIONAL_TYPES, GITMOJIS, gitmoji_name
 
 __all__ = [
+    "ADVISORY",
     "SQUASHED",
     "IssueRef",
     "MergeInfo",
@@ -90,6 +91,8 @@ class ParsedMessage:
     """`Revert "..."` (git revert) or a `revert` type or `:rewind:`."""
     breaking_note: str | None = None
     """The text of a `BREAKING CHANGE:` footer, when there is one."""
+    advisories: tuple[str, ...] = ()
+    """Security advisories the message names (`GHSA-...`, `CVE-2025-1234`), upper case."""
 
     @property
     def co_authors(self) -> tuple[str, ...]:
@@ -378,6 +381,7 @@ _LEADING = re.compile(
 # backports name the request they port: "Fix x (#155 backport)", "(backport of #155)".
 SQUASHED = re.compile(r"\s\((?:backport of\s+)?#(?P<n>\d+)(?:\s+backport)?\)\s*$", re.I)
 _REVERTED = re.compile(r'\bRevert\s+"(?P<quoted>.*)"')
+ADVISORY = re.compile(r"\b(?:GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|CVE-\d{4}-\d{4,})\b", re.I)
 _BREAKING_NOTE = re.compile(r"^BREAKING[ -]CHANGE\s*:\s*(?P<text>.+(?:\n(?!\s*\n).+)*)", re.M)
 
 
@@ -429,7 +433,16 @@ def parse_message(subject: str, body: str = "", *, types: Iterable[str] = ()) ->
         requests=_requests(text, merge),
         revert=ctype == "revert" or gitmoji == "rewind" or text.startswith('Revert "'),
         breaking_note=_sentence(note.group("text")) if note is not None else None,
+        advisories=tuple(
+            dict.fromkeys(_advisory(m.group(0)) for m in ADVISORY.finditer(f"{text}\n{body}"))
+        ),
     )
+
+
+def _advisory(name: str) -> str:
+    """`GHSA-2g4q-9r2x-5x8m` and `CVE-2025-1234` as their databases write them."""
+    upper = name.upper()
+    return "GHSA" + name[4:].lower() if upper.startswith("GHSA") else upper
 
 
 def _sentence(text: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Final
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "INTERNAL_TYPES",
     "SECURITY_GITMOJI",
     "SECURITY_TYPES",
+    "ecosystem_of",
     "gitmoji_name",
     "is_feature",
     "is_fix",
@@ -201,3 +204,24 @@ def gitmoji_name(text: str) -> str | None:
     if bare in ALIASES:
         return ALIASES[bare]
     return _EMOJI_NAMES.get(bare.replace("\ufe0f", ""))
+
+
+_ECOSYSTEMS = (
+    (
+        "python",
+        re.compile(
+            r"(^|/)requirements[\w.-]*(/[\w.-]+\.(txt|in))?$"
+            r"|(^|/)(pyproject\.toml|setup\.(py|cfg)|poetry\.lock|uv\.lock|Pipfile(\.lock)?)$"
+        ),
+    ),
+    ("nodejs", re.compile(r"(^|/)(package(-lock)?\.json|yarn\.lock|pnpm-lock\.yaml)$")),
+    ("docker", re.compile(r"(^|/)Dockerfile[^/]*$")),
+)
+
+
+def ecosystem_of(paths: Sequence[str]) -> str | None:
+    """What a dependency upgrade touching `paths` upgrades: `python`, `nodejs`, `docker`."""
+    for name, pattern in _ECOSYSTEMS:
+        if any(pattern.search(path) for path in paths):
+            return name
+    return None
