@@ -32,8 +32,11 @@ from ozrelease.versions import Version, parse_version
 
 __all__ = ["Learned", "learn_sections"]
 
-_RELEASES = 4
+_RELEASES = 10
 """At most how many of the newest released sections the names and mapping come from."""
+_ENOUGH = 40
+"""Entries after which no older released section is read (Open Zaak: two releases;
+commitizen, whose patch releases list one or two entries each: ten)."""
 _WORD = re.compile(r"[a-z]+")
 _SCOPE = re.compile(r"^\*\*[^*]+\*\*:\s*")
 _REQUEST = re.compile(r"\(#(\d+)\)|PR#(\d+)")
@@ -190,7 +193,7 @@ def _votes(
         tag = _tag_of(section, by_version)
         if tag is not None and any(e.category for e in section.entries):
             used.append((section, tag))
-        if len(used) >= _RELEASES:
+        if len(used) >= _RELEASES or sum(len(s.entries) for s, _ in used) >= _ENOUGH:
             break
     if not used:
         return votes, unmatched
