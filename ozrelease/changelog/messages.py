@@ -433,10 +433,15 @@ def parse_message(subject: str, body: str = "", *, types: Iterable[str] = ()) ->
         requests=_requests(text, merge),
         revert=ctype == "revert" or gitmoji == "rewind" or text.startswith('Revert "'),
         breaking_note=_sentence(note.group("text")) if note is not None else None,
-        advisories=tuple(
-            dict.fromkeys(_advisory(m.group(0)) for m in ADVISORY.finditer(f"{text}\n{body}"))
-        ),
+        advisories=_advisories(f"{text}\n{body}"),
     )
+
+
+def _advisories(text: str) -> tuple[str, ...]:
+    lower = text.lower()
+    if "ghsa" not in lower and "cve-" not in lower:
+        return ()  # (most messages: no regular expression over them)
+    return tuple(dict.fromkeys(_advisory(m.group(0)) for m in ADVISORY.finditer(text)))
 
 
 def _advisory(name: str) -> str:

@@ -235,6 +235,8 @@ def _rst_entry(entry: Entry, style: Style) -> str:
             continue  # a private tracker is a 404 for readers: its advisory says it
         repo, number = _split_id(issue, style.own_repo)
         role = by_repo.get(repo.lower()) if repo else None
+        if role is None and repo and "/" not in repo and repo in style.roles:
+            role = repo  # `[open-api-framework#188]`: a repository named as its role names it
         if role is not None and _RST_ROLE.match(role):
             refs.append(f":{role}:`{number}`")
         else:
