@@ -93,7 +93,7 @@ def measure(repo: Path, since: str, to: str) -> dict[str, object]:
     if theirs is None:
         raise SystemExit(f"{changelog} at {to} has no section for {to}")
     with tempfile.TemporaryDirectory(prefix="measure-") as tmp:
-        tree = Path(tmp) / "tree"
+        tree = Path(tmp) / repo.name  # (named as the clone: a local clone knows itself so)
         git(repo, "worktree", "add", "--quiet", "--detach", str(tree), to)
         try:
             lines = text_at_to.splitlines(keepends=True)
