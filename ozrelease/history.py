@@ -279,17 +279,21 @@ class History:
         files: bool = True,
         first_parent: bool = False,
         progress: Progress | None = None,
+        also: Sequence[str] = (),
     ) -> Scan[Commit]:
         """The commits reachable from `to` and not from `since`, children before parents
         (`--topo-order`), read in one streamed `git log --name-status` pass. git starts at
         once (see Scan).
 
-        Raises GitError for unknown refs, and while reading when the range reaches the boundary
-        of a shallow clone (its history is incomplete there), saying how to fetch the rest.
+        `also`: more refs whose commits (not reachable from `since` either) are read in the
+        same pass. Raises GitError for unknown refs, and while reading when the range reaches
+        the boundary of a shallow clone (its history is incomplete there), saying how to fetch
+        the rest.
         """
         options = ["--name-status", "-M", "--diff-merges=off", "--no-relative"] if files else []
         if first_parent:
             options.append("--first-parent")
+        options += [self.resolve(ref) for ref in also]
         return self._log(to, since, progress, LOG_FORMAT, options, parse_record, paths)
 
     def _log(

@@ -17,6 +17,7 @@ from ozrelease.changelog.files import (
     CANDIDATES,
     SUFFIXES,
     ChangelogFile,
+    DocSection,
     Update,
     heading_template,
     read_changelog,
@@ -149,16 +150,22 @@ def _shipped(
         return None
     start = history.commit_date(since)
     end = history.commit_date(tip)
-    inside = {t.name for t in history.tags(merged_into=tip)}
+    contained = history.tags(merged_into=tip)
+    inside = {t.name for t in contained}
+    released = {t.version for t in contained if t.version is not None}
     base = history.resolve(since)  # (the release the range starts at is no patch release)
     shas: set[str] = set()
     subjects: set[str] = set()
-    for tag in history.tags():
-        if tag.version is None or tag.name in inside or tag.sha == base:
-            continue
-        if not start < tag.date <= end:
-            continue
-        for commit in history.commits(tag.sha, since=tip, files=False):
+    patches = [
+        tag.sha
+        for tag in history.tags()
+        if tag.version is not None
+        and tag.name not in inside
+        and tag.sha != base
+        and start < tag.date <= end
+    ]
+    if patches:  # one log over all of them
+        for commit in history.commits(patches[0], since=tip, files=False, also=patches[1:]):
             if not commit.is_merge:
                 shas.update(commit.cherry_picked_from)
                 subjects.add(commit.subject)
@@ -167,13 +174,20 @@ def _shipped(
         day = section.date
         if day is None or section.version is None:
             continue
-        if section.matches(version) or section.matches(since):
-            continue
+        if section.matches(version) or section.matches(since) or _version(section) in released:
+            continue  # (a release the range contains is no patch release of another line)
         if start.date().isoformat() <= day <= end.date().isoformat():
             issues.update(i.rsplit("/", 1)[-1].lower() for e in section.entries for i in e.issues)
     if not (shas or subjects or issues):
         return None
     return Shipped(frozenset(shas), frozenset(subjects), frozenset(issues))
+
+
+def _version(section: DocSection) -> Version | None:
+    try:
+        return parse_version(section.version) if section.version else None
+    except ValueError:
+        return None
 
 
 def _learned_style(
