@@ -95,25 +95,27 @@ def generate(
         _check_date(date)
     prereleases = parsed_version is None or parsed_version.is_prerelease
     tip, since = history.release_range(to, since, prereleases=prereleases)
-    config = config if config is not None else load_config(history.root)
-    if date is None and version is not None:
-        date = history.commit_date(tip).date().isoformat()
-    style = replace(
-        resolve_style(history, config, fmt, tip=tip),
-        private_trackers=config.check.private_trackers,
-    )
-    # (configured sections are the user's word)
-    doc = _read_doc(history, style)
-    style = _learned_style(history, doc, style, tip, sections=config.changelog.sections is None)
-    # Translation files alone are no change to write about (the check says the same).
-    classifier = Classifier(
-        config.changelog,
-        style.sections,
-        style.default_section,
-        also_internal=config.check.translation_paths,
-        hidden=style.hidden,
-    )
+    # git reads the range on its own core while the rest gets ready (configuration, style,
+    # what the released sections teach, patch releases inside the range).
     with history.commits(tip, since=since, progress=history.progress(progress, tip, since)) as scan:
+        config = config if config is not None else load_config(history.root)
+        if date is None and version is not None:
+            date = history.commit_date(tip).date().isoformat()
+        style = replace(
+            resolve_style(history, config, fmt, tip=tip),
+            private_trackers=config.check.private_trackers,
+        )
+        doc = _read_doc(history, style)
+        # (configured sections are the user's word)
+        style = _learned_style(history, doc, style, tip, sections=config.changelog.sections is None)
+        # Translation files alone are no change to write about (the check says the same).
+        classifier = Classifier(
+            config.changelog,
+            style.sections,
+            style.default_section,
+            also_internal=config.check.translation_paths,
+            hidden=style.hidden,
+        )
         changes = group_changes(
             scan,
             tip=tip,
