@@ -217,6 +217,7 @@ class History:
             sha = peeled if annotated else objname
             found.append(Tag(name, sha, version, datetime.fromisoformat(created), annotated))
         self._tags[key] = tuple(sorted(found, key=tag_order))
+        self._verified.update(tag.sha for tag in found)  # (peeled: full shas of commits)
         return self._tags[key]
 
     def newest_tag(
