@@ -946,3 +946,20 @@ def test_security_fixes_from_private_forks_are_written_with_their_advisory(
     assert "security-issues#9" not in text
     assert "- Hide exception info (open-zaak/security-issues#10)\n" in text  # no link, no 404
     assert "### Changed\n\n- Upgrade dependencies\n  - `django` to 5.2.8\n" in text  # (src/ files)
+
+
+def test_link_definitions_are_added_where_the_headings_link() -> None:
+    text = (
+        "# Changelog\n\n## [Unreleased]\n\n## [1.2.0] - 2024-01-01\n\n- x\n\n"
+        "[Unreleased]: https://github.com/o/r/compare/v1.2.0...HEAD\n"
+        "[1.2.0]: https://github.com/o/r/compare/v1.1.0...v1.2.0\n"
+    )
+    update = files.update_text(text, "## [1.3.0] - 2024-02-01\n\n- y\n", "1.3.0", "markdown")
+    added = files.add_link_definition(update.text, "1.3.0")
+    assert added.endswith(
+        "[Unreleased]: https://github.com/o/r/compare/v1.3.0...HEAD\n"
+        "[1.3.0]: https://github.com/o/r/compare/v1.2.0...v1.3.0\n"
+        "[1.2.0]: https://github.com/o/r/compare/v1.1.0...v1.2.0\n"
+    )
+    assert files.add_link_definition(added, "1.3.0") == added
+    assert files.add_link_definition("# Changelog\n", "1.3.0") == "# Changelog\n"

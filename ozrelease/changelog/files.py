@@ -18,6 +18,7 @@ __all__ = [
     "DocEntry",
     "DocSection",
     "Update",
+    "add_link_definition",
     "heading_template",
     "heading_version",
     "parse_changelog",
@@ -450,3 +451,41 @@ def _insert_at(parsed: ChangelogFile, version: str | None) -> int | None:
         except ValueError:
             continue
     return None
+
+
+_LINK_DEFINITION = re.compile(r"^\[(?P<label>[^\]]+)\]:[ \t]*(?P<url>\S+)[ \t]*$", re.M)
+
+
+def add_link_definition(text: str, version: str) -> str:
+    """A Markdown changelog whose version headings link (`## [1.2.0]` with `[1.2.0]: URL`
+    below) with the definition for `version` added, made from the newest one the way it is
+    written (`.../releases/tag/v1.1.0` -> `.../tag/v1.2.0`; `compare/v1.0.0...v1.1.0` ->
+    `compare/v1.1.0...v1.2.0`), and an `[Unreleased]` compare link moved on. Unchanged
+    when the file has no such definitions or already has one for `version`."""
+    found = list(_LINK_DEFINITION.finditer(text))
+    labels = {m.group("label").lower() for m in found}
+    if version.lower() in labels:
+        return text
+    for match in found:
+        old = match.group("label")
+        if heading_version(old) != old:
+            continue  # not a version's definition
+        url = match.group("url")
+        bare_old, bare_new = old.lstrip("vV"), version.lstrip("vV")
+        head, sep, tail = url.rpartition("...")
+        if sep:  # a compare link: from the release before to this one
+            new_url = f"{head.rsplit('/', 1)[0]}/{tail}...{tail.replace(bare_old, bare_new)}"
+        else:
+            new_url = url.replace(bare_old, bare_new)
+        if new_url == url:
+            return text
+        line = f"[{version}]: {new_url}\n"
+        result = text[: match.start()] + line + text[match.start() :]
+        for other in _LINK_DEFINITION.finditer(result):
+            base, dots, end = other.group("url").rpartition("...")
+            if other.group("label").lower() == "unreleased" and dots and bare_old in base:
+                moved = f"{base.replace(bare_old, bare_new)}...{end}"  # (compare/v1.2.0...HEAD)
+                result = result[: other.start("url")] + moved + result[other.end("url") :]
+                break
+        return result
+    return text

@@ -19,6 +19,7 @@ from ozrelease.changelog.files import (
     ChangelogFile,
     DocSection,
     Update,
+    add_link_definition,
     heading_template,
     read_changelog,
     read_text,
@@ -430,6 +431,8 @@ def write_section(
             file=str(path),
             line=update.line,
         )
+    if file_fmt == "markdown" and version and f"[{version}]" in section.split("\n", 1)[0]:
+        update = Update(add_link_definition(update.text, version), update.line, update.replaced)
     if update.text != existing:
         from ozrelease.atomic import write_atomic  # (tempfile and shutil: only to write)
 
