@@ -6,8 +6,10 @@ import io
 import json
 import os
 import subprocess
+import tempfile
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -15,10 +17,11 @@ from docutils import nodes
 from docutils.core import publish_doctree
 from docutils.parsers.rst import roles
 from gitrepo import GitRepo, fresh
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests_support import installed_ozrelease
 
+from ozrelease.changelog import files
 from ozrelease.changelog import generate as changelogs
 from ozrelease.changelog.config import load_config, sphinx_issue_roles
 from ozrelease.changelog.generate import Changelog, Entry, Section
@@ -296,7 +299,7 @@ def test_empty_range_and_no_tags(gitrepo: GitRepo) -> None:
 # -- --write ----------------------------------------------------------------------------------
 
 
-def test_write_rst_inserts_at_the_right_place_and_is_idempotent(gitrepo: GitRepo) -> None:
+def test_write_rst_inserts_at_the_right_place_and_refuses_to_overwrite(gitrepo: GitRepo) -> None:
     open_zaak_repo(gitrepo)
     path = gitrepo.path / "CHANGELOG.rst"
     args = ["changelog", "generate", "--repo", str(gitrepo.path), "--version", "1.1.0", "--write"]
@@ -305,7 +308,14 @@ def test_write_rst_inserts_at_the_right_place_and_is_idempotent(gitrepo: GitRepo
     first = path.read_text(encoding="utf-8")
     golden("open-zaak-written.rst", first)
     assert rst_problems(first) == ""
-    assert run(*args).exit_code == 0
+    again = run(*args)  # the section is there now, and people may have edited it
+    assert again.exit_code == 2 and path.read_text(encoding="utf-8") == first
+    assert again.stderr.splitlines() == [
+        f"{path}:4: the changelog already has a section for 1.1.0 (24 lines); "
+        "pass --replace to overwrite it"
+    ]
+    replaced = run(*args, "--replace")
+    assert replaced.exit_code == 0 and "replaced 24 lines of 1.1.0" in replaced.stderr
     assert path.read_text(encoding="utf-8") == first
     # An older patch release goes below, a newer one above.
     assert (
@@ -328,7 +338,7 @@ def test_write_rst_inserts_at_the_right_place_and_is_idempotent(gitrepo: GitRepo
         line for line in path.read_text(encoding="utf-8").splitlines() if line[:1].isdigit()
     ]
     assert headings == ["1.1.0 (2024-01-01)", "1.0.1 (2024-01-01)", "1.0.0 (2024-01-01)"]
-    parsed = changelogs.read_changelog(
+    parsed = files.read_changelog(
         path, roles=sphinx_issue_roles(gitrepo.path), own_repo="open-zaak/open-zaak"
     )
     assert parsed.underline == "-"
@@ -361,7 +371,8 @@ def test_write_markdown_keeps_unreleased_on_top_and_link_definitions(gitrepo: Gi
     assert run(*args).exit_code == 0
     first = path.read_text(encoding="utf-8")
     golden("conventional-written.md", first)
-    assert run(*args).exit_code == 0
+    assert run(*args).exit_code == 2
+    assert run(*args, "--replace").exit_code == 0
     assert path.read_text(encoding="utf-8") == first
     assert first.index("## [Unreleased]") < first.index("## [0.2.0]") < first.index("## [0.1.0]")
     assert first.endswith("[0.1.0]: https://github.com/acme/widget/releases/tag/v0.1.0\n")
@@ -382,10 +393,12 @@ def test_write_creates_the_file_and_rejects_json(gitrepo: GitRepo) -> None:
 
 def test_update_text_replaces_only_its_own_section() -> None:
     text = "# Changelog\n\n## [1.1.0] - x\n\n- new\n\n## [1.0.0] - y\n\n- old\n"
-    updated = changelogs.update_text(text, "## [1.0.0] - y\n\n- changed\n", "1.0.0", "markdown")
-    assert updated == "# Changelog\n\n## [1.1.0] - x\n\n- new\n\n## [1.0.0] - y\n\n- changed\n"
-    crlf = changelogs.update_text(text.replace("\n", "\r\n"), "## [1.2.0]\n", "1.2.0", "markdown")
-    assert crlf.startswith("# Changelog\r\n\r\n## [1.2.0]\r\n\r\n## [1.1.0]")
+    updated = files.update_text(text, "## [1.0.0] - y\n\n- changed\n", "1.0.0", "markdown")
+    assert updated.text == "# Changelog\n\n## [1.1.0] - x\n\n- new\n\n## [1.0.0] - y\n\n- changed\n"
+    assert (updated.line, updated.replaced) == (7, 3)
+    crlf = files.update_text(text.replace("\n", "\r\n"), "## [1.2.0]\n", "1.2.0", "markdown")
+    assert crlf.text.startswith("# Changelog\r\n\r\n## [1.2.0]\r\n\r\n## [1.1.0]")
+    assert (crlf.line, crlf.replaced) == (3, None)
 
 
 def test_named_rst_releases_are_read_and_replaced() -> None:
@@ -394,19 +407,19 @@ def test_named_rst_releases_are_read_and_replaced() -> None:
         '3.5.0 "Kjeld" (2026-04-15)\n--------------------------\n\n* Old entry\n\n'
         "3.4.0 (2026-01-10)\n------------------\n\n* Older entry\n"
     )
-    parsed = changelogs.parse_changelog(text, "rst")
+    parsed = files.parse_changelog(text, "rst")
     assert [(s.version, s.date, s.start) for s in parsed.sections] == [
         ("3.5.0", "2026-04-15", 4),
         ("3.4.0", "2026-01-10", 9),
     ]
     new = '3.5.0 "Kjeld" (2026-04-16)\n--------------------------\n\n* New entry\n'
-    updated = changelogs.update_text(text, new, "3.5.0", "rst")
+    updated = files.update_text(text, new, "3.5.0", "rst").text
     assert "Old entry" not in updated and updated.count("3.5.0") == 1
     assert updated.index("New entry") < updated.index("3.4.0")
 
 
 def test_read_markdown_sections_and_entries() -> None:
-    parsed = changelogs.parse_changelog(
+    parsed = files.parse_changelog(
         KAC + "\n## [0.0.1]\n\n- Fix #3\n  continued\n", "markdown", own_repo="acme/widget"
     )
     assert [(s.version, s.start, s.end) for s in parsed.sections] == [
@@ -641,4 +654,312 @@ def test_json_in_pieces_is_json_dumps_character_for_character(
 )
 def test_the_underline_alone_is_read_as_the_whole_file_reads_it(text: str) -> None:
     """resolve_style reads only the version headings' adornment, without the entries."""
-    assert changelogs._rst_underline(text) == changelogs.parse_changelog(text, "rst").underline
+    assert files.rst_underline(text) == files.parse_changelog(text, "rst").underline
+
+
+# -- generate, write, commit, check: the two read commits the same way ----------------------
+
+_PREFIXES = st.sampled_from(
+    [
+        ":sparkles: ", ":bug: ", ":lock: ", ":memo: ", ":arrow_up: ", ":recycle: ",
+        "\u2728 ", "\U0001f41b ", ":bug: Fix: ", "feat: ", "fix(api): ", "feat!: ",
+        "docs: ", "refactor: ", "revert: ", "", ":white_check_mark: ",
+    ]
+)  # fmt: skip
+_REFS = st.sampled_from(
+    [
+        "", "[#{n}] ", "[open-api-workflows#{n}] ", "[org/other#{n}] ", "[#{n}, #{m}] ",
+        "#{n} ", "[open-api-workflows#{n} / #{m}] ",
+    ]
+)  # fmt: skip
+_BODIES = st.sampled_from(
+    ["", "Fixes #{m}", "Refs: org/other#{m}", "See #{m} for the details", "Long text only."]
+)
+_WORDS = st.lists(
+    st.sampled_from(["Fix", "the", "thing", "Add", "zaak", "`code`", "api", "objects"]),
+    min_size=1,
+    max_size=4,
+)
+
+
+@st.composite
+def _commit_message(draw: st.DrawFn) -> tuple[str, bool]:
+    n, m = draw(st.integers(1, 40)), draw(st.integers(41, 80))
+    subject = draw(_PREFIXES) + draw(_REFS).format(n=n, m=m) + " ".join(draw(_WORDS))
+    if draw(st.booleans()):
+        subject += f" (#{draw(st.integers(81, 99))})"  # a squash merge's pull request
+    body = draw(_BODIES).format(m=m)
+    return (f"{subject}\n\n{body}" if body else subject), draw(st.booleans())
+
+
+@pytest.mark.slow  # (a few seconds per history on a busy 2-core machine)
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    steps=st.lists(
+        st.one_of(
+            _commit_message(),
+            st.tuples(st.integers(100, 120), st.lists(_commit_message(), min_size=1, max_size=3)),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    fmt=st.sampled_from(["CHANGELOG.rst", "CHANGELOG.md"]),
+)
+def test_a_written_section_passes_the_check(
+    steps: list[Any], fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random histories: generate, write the section, commit it; `changelog check` then finds
+    nothing about the changes the section lists."""
+    repo = fresh(Path(tempfile.mkdtemp(dir=tmp_path)), monkeypatch)
+    repo.commit(":tada: Start", {fmt: "", "src/app.py": "0"})
+    repo.tag("1.0.0")
+    for index, step in enumerate(steps):
+        if isinstance(step[0], int):
+            number, messages = step
+            repo.checkout("main")
+            repo.git("checkout", "--quiet", "-b", f"feature/{number}-{index}")
+            for message, internal in messages:
+                repo.commit(message, {"tests/t.py" if internal else f"src/{index}.py": message})
+            repo.checkout("main")
+            title = messages[0][0].split("\n")[0]
+            branch = f"feature/{number}-{index}"
+            repo.merge(branch, message=f"Merge pull request #{number} from org/{branch}\n\n{title}")
+        else:
+            message, internal = step
+            repo.commit(message, {"tests/t.py" if internal else f"src/{index}.py": message})
+    args = ["--repo", str(repo.path)]
+    written = run("changelog", "generate", *args, "--version", "1.1.0", "--write")
+    assert written.exit_code == 0, written.stderr
+    generated = json.loads(
+        run("changelog", "generate", *args, "--version", "1.1.0", "--format", "json").stdout
+    )
+    listed = {sha for s in generated["sections"] for e in s["entries"] for sha in e["commits"]}
+    repo.commit(":memo: Changelog for 1.1.0", {fmt: (repo.path / fmt).read_text("utf-8")})
+    checked = run("changelog", "check", *args, "--from", "1.0.0", "--format", "json")
+    assert checked.exit_code in (0, 1), checked.stderr
+    findings = json.loads(checked.stdout)["findings"]
+    about_written = [f for f in findings if set(f["commits"]) & listed]
+    assert about_written == [], (repo.path / fmt).read_text("utf-8")
+
+
+def test_a_repository_named_without_its_owner_is_written_and_checked_as_one_issue(
+    gitrepo: GitRepo,
+) -> None:
+    """The case that made generate and check disagree (issue 13)."""
+    gitrepo.commit(":tada: Start", {"src/a.py": "0"})
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(":bug: [open-api-workflows#30] Fix the thing", {"src/a.py": "1"})
+    args = ["--repo", str(gitrepo.path)]
+    assert run("changelog", "generate", *args, "--version", "1.1.0", "--write").exit_code == 0
+    text = (gitrepo.path / "CHANGELOG.rst").read_text("utf-8")
+    assert "* [open-api-workflows#30] Fix the thing\n" in text
+    gitrepo.commit(":memo: Changelog", {"CHANGELOG.rst": text})
+    checked = run("changelog", "check", *args, "--from", "1.0.0")
+    assert checked.exit_code == 0, checked.stdout
+
+
+def test_sections_are_named_ordered_and_chosen_as_the_released_sections_did(
+    gitrepo: GitRepo,
+) -> None:
+    """The project's headings win (`Bugfixes/QOL`, `Maintenance`), in its order, and a gitmoji
+    its released sections put under another heading than the built-in one goes there too."""
+    released = (
+        "Changelog\n=========\n\n1.0.0 (2024-01-01)\n------------------\n\n"
+        "**Maintenance**\n\n* [#1] Upgrade django to 4.2\n* [#2] Upgrade celery to 5.3\n\n"
+        "**Bugfixes/QOL**\n\n* [#3] Fix the zaak list\n"
+    )
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": released, "src/a.py": "0"})
+    gitrepo.tag("0.9.0")
+    gitrepo.commit(":arrow_up: [#1] Upgrade django to 4.2", {"requirements/base.txt": "1"})
+    gitrepo.commit(":arrow_up: [#2] Upgrade celery to 5.3", {"requirements/base.txt": "2"})
+    gitrepo.commit(":bug: [#3] Fix the zaak list", {"src/a.py": "1"})
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(":bug: [#4] Fix the besluit list", {"src/a.py": "2"})
+    gitrepo.commit(":arrow_up: [#5] Upgrade kombu to 5.4", {"requirements/base.txt": "3"})
+    gitrepo.commit(":sparkles: [#6] Add zaak notes", {"src/a.py": "3"})
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--format", "json")
+    sections = [
+        (s["title"], [e["issues"] for e in s["entries"]])
+        for s in json.loads(result.stdout)["sections"]
+    ]
+    assert sections == [
+        ("Maintenance", [["5"]]),
+        ("Bugfixes/QOL", [["4"]]),
+        ("New features", [["6"]]),  # no heading of its own yet: the built-in one, after
+    ]
+
+
+def _entries(gitrepo: GitRepo, *extra: str) -> dict[str, list[str]]:
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--format", "json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return {
+        s["title"]: [e["text"] for e in s["entries"]] for s in json.loads(result.stdout)["sections"]
+    }
+
+
+def test_what_a_release_manager_would_otherwise_fix_by_hand(gitrepo: GitRepo) -> None:
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": "", "src/a.py": "0"})
+    gitrepo.tag("1.0.0")
+    # a type inside a gitmoji subject is read as a type, and the gitmoji decides the section
+    gitrepo.commit(":bug: Fix: inhoud file is not removed", {"src/a.py": "1"})
+    gitrepo.commit(":sparkles: fix: the gitmoji wins", {"src/a.py": "2"})
+    # dependency upgrades: one entry per ecosystem, a package's bumps collapsed into one item
+    gitrepo.commit(":arrow_up: Upgrade django to 5.2.7", {"requirements/base.txt": "d1"})
+    gitrepo.commit(":arrow_up: Bump django from 5.2.7 to 5.2.8", {"requirements/base.txt": "d2"})
+    gitrepo.commit(":arrow_up: Upgrade pip to 25.3", {"requirements/base.txt": "p"})
+    gitrepo.commit(":arrow_up: Upgrade js-yaml to 4.1.1", {"package-lock.json": "j"})
+    # release housekeeping is left out
+    gitrepo.commit(":bookmark: Release 1.1.0", {"src/version.py": "1"})
+    gitrepo.commit("fixup! :bug: Fix: inhoud file is not removed", {"src/a.py": "3"})
+    gitrepo.commit("bump: version 1.0.0 \u2192 1.1.0", {"src/version.py": "2"})
+    # a pull request title GitHub cut off, or a free-form description, is not the entry text
+    gitrepo.pull_request(
+        7, "feature/7-long", [":sparkles: [#7] Add the zaak notes endpoint"],
+        title=":sparkles: Add the zaak notes endpoint for case handlers who want to leave\u2026",
+    )  # fmt: skip
+    gitrepo.pull_request(
+        8, "fix-tests", [":bug: [#8] Run the tests that never ran"],
+        title="Came to fix pyproject.toml, found 2 tests that never ran.",
+    )  # fmt: skip
+    # a release branch merged as a pull request keeps its changes apart
+    gitrepo.checkout("main")
+    gitrepo.git("checkout", "--quiet", "-b", "release/1.1")
+    gitrepo.commit(":sparkles: [#9] Add besluit export", {"src/b.py": "1"})
+    gitrepo.commit(":bug: [#10] Fix besluit dates", {"src/b.py": "2"})
+    gitrepo.checkout("main")
+    gitrepo.merge(
+        "release/1.1", message="Merge pull request #11 from org/release/1.1\n\nRelease v3"
+    )
+    entries = _entries(gitrepo)
+    assert entries["Bugfixes"] == [
+        "Inhoud file is not removed",
+        "Run the tests that never ran",
+        "Fix besluit dates",
+    ]
+    assert entries["New features"] == [
+        "The gitmoji wins",
+        "Add the zaak notes endpoint",
+        "Add besluit export",
+    ]
+    assert entries["Project maintenance"] == [
+        "Upgrade python dependencies: `django` to 5.2.8; `pip` to 25.3",
+        "Upgrade nodejs dependencies: `js-yaml` to 4.1.1",
+    ]
+    rst = run("changelog", "generate", "--repo", str(gitrepo.path), "--version", "1.1.0").stdout
+    assert (
+        "* Upgrade python dependencies\n\n  * ``django`` to 5.2.8\n  * ``pip`` to 25.3\n\n" in rst
+    )
+    assert rst_problems(rst) == ""
+
+
+def test_breaking_footers_reverts_and_shipping_fixes(gitrepo: GitRepo) -> None:
+    gitrepo.commit("chore: start", {"CHANGELOG.md": "", "src/a.py": "0"})
+    gitrepo.tag("v1.0.0")
+    gitrepo.commit(
+        "feat(api)!: new zaak list\n\n"
+        "BREAKING CHANGE: the `page` parameter is gone;\nuse `cursor`.",
+        {"src/a.py": "1"},
+    )
+    gitrepo.commit("revert: feat add notes", {"src/a.py": "2"})
+    gitrepo.commit("fix(cd): publish musl wheels", {".github/workflows/release.yml": "x"})
+    gitrepo.commit("ci: cache pip", {".github/workflows/ci.yml": "x"})
+    gitrepo.commit("fix: flaky test", {"tests/test_a.py": "x"})
+    entries = _entries(gitrepo)
+    assert entries == {
+        "Added": ["The `page` parameter is gone; use `cursor`."],
+        "Fixed": ["Revert feat add notes", "Publish musl wheels"],
+    }
+
+
+def test_the_heading_form_scopes_and_left_out_types_follow_the_released_sections(
+    gitrepo: GitRepo,
+) -> None:
+    """commitizen's own style: `## v4.12.1 (2026-01-22)`, `### Feat`, `**scope**:`, and no
+    docs or build entries, because its released sections never have any."""
+    released = (
+        "## v1.0.0 (2024-01-01)\n\n### Feat\n\n- **bump**: add --files-only (#3)\n\n"
+        "### Fix\n\n- **config**: read empty files (#4)\n- keep the header (#5)\n"
+    )
+    gitrepo.commit("chore: start", {"CHANGELOG.md": released, "src/a.py": "0"})
+    gitrepo.tag("v0.9.0")
+    gitrepo.commit("feat(bump): add --files-only (#3)", {"src/a.py": "1"})
+    gitrepo.commit("fix(config): read empty files (#4)", {"src/a.py": "2"})
+    gitrepo.commit("fix: keep the header (#5)", {"src/a.py": "3"})
+    for n in range(3):
+        gitrepo.commit(f"docs: explain option {n}", {f"docs/{n}.md": "x"})
+        gitrepo.commit(f"build: pin tool {n}", {"uv.lock": str(n)})
+    gitrepo.tag("v1.0.0")
+    gitrepo.commit("feat(changelog): add --allow-no-commit (#6)", {"src/a.py": "4"})
+    gitrepo.commit("docs: explain --allow-no-commit", {"docs/x.md": "y"})
+    gitrepo.commit("build: pin tool 9", {"uv.lock": "9"})
+    args = ["--repo", str(gitrepo.path), "--version", "1.1.0", "--date", "2024-02-01"]
+    text = run("changelog", "generate", *args).stdout
+    assert text == (
+        "## v1.1.0 (2024-02-01)\n\n### Feat\n\n- **changelog**: Add --allow-no-commit (#6)\n"
+    )
+
+
+def test_changes_shipped_in_patch_releases_of_maintenance_branches_are_left_out(
+    gitrepo: GitRepo,
+) -> None:
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": "Changelog\n=========\n", "src/a.py": "0"})
+    gitrepo.tag("1.0.0")
+    picked = gitrepo.commit(":bug: [#2] Fix the zaak list", {"src/a.py": "1"})
+    copied = gitrepo.commit(":bug: Fix the besluit list", {"src/b.py": "1"})
+    named = gitrepo.commit(":lock: [#4] Check permissions", {"src/c.py": "1"})
+    gitrepo.commit(":sparkles: [#3] Add notes", {"src/d.py": "1"})
+    gitrepo.branch("stable/1.0.x", "1.0.0")
+    gitrepo.checkout("stable/1.0.x")
+    gitrepo.cherry_pick(picked)  # -x: `(cherry picked from commit ...)`
+    gitrepo.cherry_pick(copied, record=False)  # the same subject
+    gitrepo.tag("1.0.1")
+    gitrepo.checkout("main")
+    gitrepo.commit(
+        ":memo: Changelog of 1.0.1",
+        {
+            "CHANGELOG.rst": "Changelog\n=========\n\n1.0.1 (2024-01-01)\n------------------\n\n"
+            "**Security patches**\n\n* [#4] Check permissions\n"
+        },
+    )
+    entries = _entries(gitrepo, "--from", "1.0.0")
+    assert entries == {"New features": ["Add notes"]}, named
+
+
+def test_security_fixes_from_private_forks_are_written_with_their_advisory(
+    gitrepo: GitRepo,
+) -> None:
+    gitrepo.commit(":tada: Start", {"CHANGELOG.md": "", "src/a.py": "0"})
+    gitrepo.git("remote", "add", "origin", "https://github.com/open-zaak/open-zaak.git")
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(
+        ":lock: [open-zaak/security-issues#9] Check permissions of expanded objects\n\n"
+        "GHSA-2g4q-9r2x-5x8m",
+        {"src/a.py": "1"},
+    )
+    gitrepo.commit(":lock: [open-zaak/security-issues#10] Hide exception info", {"src/b.py": "1"})
+    gitrepo.pull_request(
+        12, "dependabot/pip/security", [":arrow_up: Bump django from 5.2.7 to 5.2.8"],
+        title=":lock: Security updates",
+    )  # fmt: skip
+    text = run("changelog", "generate", "--repo", str(gitrepo.path), "--from", "1.0.0").stdout
+    assert "### Security\n\n- Check permissions of expanded objects ([GHSA-2g4q-9r2x-5x8m](" in text
+    assert "security-issues#9" not in text
+    assert "- Hide exception info (open-zaak/security-issues#10)\n" in text  # no link, no 404
+    assert "### Changed\n\n- Upgrade dependencies\n  - `django` to 5.2.8\n" in text  # (src/ files)
+
+
+def test_link_definitions_are_added_where_the_headings_link() -> None:
+    text = (
+        "# Changelog\n\n## [Unreleased]\n\n## [1.2.0] - 2024-01-01\n\n- x\n\n"
+        "[Unreleased]: https://github.com/o/r/compare/v1.2.0...HEAD\n"
+        "[1.2.0]: https://github.com/o/r/compare/v1.1.0...v1.2.0\n"
+    )
+    update = files.update_text(text, "## [1.3.0] - 2024-02-01\n\n- y\n", "1.3.0", "markdown")
+    added = files.add_link_definition(update.text, "1.3.0")
+    assert added.endswith(
+        "[Unreleased]: https://github.com/o/r/compare/v1.3.0...HEAD\n"
+        "[1.3.0]: https://github.com/o/r/compare/v1.2.0...v1.3.0\n"
+        "[1.2.0]: https://github.com/o/r/compare/v1.1.0...v1.2.0\n"
+    )
+    assert files.add_link_definition(added, "1.3.0") == added
+    assert files.add_link_definition("# Changelog\n", "1.3.0") == "# Changelog\n"

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ozrelease.changelog.commits import Classifier
 from ozrelease.changelog.config import ChangelogConfig
 from ozrelease.changelog.globs import Globs, translate
+from ozrelease.changelog.grouping import Classifier
 
 
 def matches(pattern: str, path: str, *, classes: bool = True) -> bool:

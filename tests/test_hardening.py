@@ -664,7 +664,8 @@ def test_changelog_write_through_a_symlinked_changelog(gitrepo: GitRepo) -> None
     (gitrepo.path / "CHANGELOG.md").symlink_to(Path("docs") / "CHANGES.md")
     gitrepo.git("add", "-A")
     gitrepo.commit(":sparkles: [#2] Add y", {"y.txt": "1\n"})
-    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--write")
+    # (the changelog has an Unreleased section already: --replace says to overwrite it)
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--write", "--replace")
     assert result.exit_code == 0, result.output
     assert (gitrepo.path / "CHANGELOG.md").is_symlink()
     assert "Add y" in real.read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ from gitrepo import GitRepo, fresh
 from tests_support import fast_import_history
 
 from ozrelease.errors import GitError
-from ozrelease.history import Commit, FileChange, History, Record
+from ozrelease.history import Commit, FileChange, History
 from ozrelease.versions import parse_version
 
 
@@ -108,32 +108,6 @@ def test_range_detached_head_and_count(gitrepo: GitRepo) -> None:
     assert list(history.commits("v1.0.0", since="v1.0.0")) == []
 
 
-def test_records_are_commits_without_people_dates_and_statuses(gitrepo: GitRepo) -> None:
-    odd = {"\nlead.txt": "x", "odd\nname.txt": "y", "tab\there.txt": "z", "caf\u00e9.txt": "c"}
-    gitrepo.commit("Add", {"old/name.py": "print('hello world')\n" * 20, **odd})
-    gitrepo.tag("v1.0.0")
-    gitrepo.rename("old/name.py", "new/name.py", "Move it")
-    gitrepo.commit("Delete and change", {"caf\u00e9.txt": None, "odd\nname.txt": "yy"})
-    gitrepo.commit("Empty\n\nwith a body")
-    gitrepo.commit_raw("Caf\u00e9 cr\u00e8me\n".encode("iso-8859-1"), encoding="ISO-8859-1")
-    gitrepo.commit_raw(b"Broken \xff\xfe bytes\n\nbody \xe9\n")
-    gitrepo.pull_request(3, "feature/3-x", ["Code"])
-    history = History(gitrepo.path)
-    for since in (None, "v1.0.0"):
-        records = list(history.records(since=since))
-        assert records == [
-            Record(c.sha, c.parents, c.subject, c.body, tuple(f.path for f in c.files))
-            for c in history.commits(since=since)
-        ]
-    paths = {r.subject: r.paths for r in history.records()}
-    assert set(paths["Add"]) == {"old/name.py", *odd}
-    assert paths["Move it"] == ("new/name.py",)
-    assert set(paths["Delete and change"]) == {"caf\u00e9.txt", "odd\nname.txt"}
-    assert paths["Empty"] == paths["Merge pull request #3 from org/feature/3-x"] == ()
-    seen: list[int] = []
-    assert len(list(history.records(progress=seen.append))) == seen[-1] == 8
-
-
 def test_progress_is_reported(gitrepo: GitRepo) -> None:
     gitrepo.commits(*[f"Commit {i}" for i in range(3)])
     seen: list[int] = []
@@ -146,9 +120,6 @@ def test_stopping_early_ends_the_git_process(gitrepo: GitRepo) -> None:
     stream = History(gitrepo.path).commits()
     assert next(stream).subject == "Three"
     stream.close()  # must not hang or leave git running
-    records = History(gitrepo.path).records()
-    assert next(records).subject == "Three"
-    records.close()  # type: ignore[attr-defined]
 
 
 def test_resolving_a_full_sha_again_asks_git_once(
@@ -195,7 +166,7 @@ def test_scans_let_go_of_stop_and_reap_git(gitrepo: GitRepo) -> None:
     fast_import_history(gitrepo, 3000)  # more than fits in the pipe: git waits on us
     history = History(gitrepo.path)
     before = _git_children()
-    unread = history.records()  # git started, nothing read
+    unread = history.commits()  # git started, nothing read
     assert len(_git_children()) == len(before) + 1
     del unread
     gc.collect()
@@ -349,7 +320,7 @@ def test_no_git_on_path(gitrepo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(GitError, match="git is not installed"):
         History(gitrepo.path)
     with pytest.raises(GitError, match="git is not installed"):
-        list(history.records())
+        list(history.commits())
 
 
 def test_branches_and_remote(gitrepo: GitRepo) -> None:
@@ -378,9 +349,6 @@ def test_shallow_clone_is_detected_where_the_range_reaches_its_boundary(
     assert [c.subject for c in history.commits(since="HEAD~1")] == ["Five"]
     with pytest.raises(GitError, match=r"shallow.*git fetch --unshallow --tags.*fetch-depth: 0"):
         list(history.commits())
-    assert [r.subject for r in history.records(since="HEAD~1")] == ["Five"]
-    with pytest.raises(GitError, match=r"shallow.*git fetch --unshallow --tags.*fetch-depth: 0"):
-        list(history.records())
     with pytest.raises(GitError, match=r"unknown ref '1.0.0' .*shallow.*--unshallow"):
         history.resolve("1.0.0")
     assert not History(gitrepo.path).is_shallow()
@@ -431,16 +399,16 @@ def test_a_scan_starts_git_when_it_is_made(gitrepo: GitRepo) -> None:
     gitrepo.commit("One", {"a": "1"})
     history = History(gitrepo.path)
     with pytest.raises(GitError, match="unknown ref 'nope'"):
-        history.records("nope")  # (not iterated: the refs are resolved and git started here)
+        history.commits("nope")  # (not iterated: the refs are resolved and git started here)
 
 
 def test_a_scan_closed_early_stops_git_and_counts_what_it_read(gitrepo: GitRepo) -> None:
     gitrepo.commit("Initial", {"README": "x"})
     fast_import_history(gitrepo, 3000)  # more than a pipe holds: git waits for the reader
     history = History(gitrepo.path)
-    with history.records() as scan:
+    with history.commits() as scan:
         first = next(scan)
         assert first.subject == ":bug: [#3000] Fix number 3000"
     assert list(scan) == []  # closed: nothing more comes
-    whole = history.records()
+    whole = history.commits()
     assert sum(1 for _ in whole) == 3001 and whole.read == 3001

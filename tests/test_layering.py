@@ -37,7 +37,7 @@ def test_only_the_cli_imports_click() -> None:
 
 
 def test_only_history_runs_git() -> None:
-    # git runs as a subprocess, and history.py is the only module that starts one.
+    # history.py is the only git user: GitPython, and the subprocesses it starts.
     offenders = [
         p.relative_to(PACKAGE)
         for p in modules()
@@ -68,8 +68,8 @@ def test_commands_are_imported_only_when_they_run() -> None:
     code = (
         "import sys; from click.testing import CliRunner; from ozrelease.cli import cli; "
         "r = CliRunner().invoke(cli, ['changelog', '--help']); assert r.exit_code == 0; "
-        "print(sorted(m for m in ('networkx', 'ozrelease.planner', 'ozrelease.ecosystem.graph') "
-        "if m in sys.modules))"
+        "print(sorted(m for m in ('networkx', 'ozrelease.planner', 'ozrelease.ecosystem.graph', "
+        "'git') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -107,6 +107,7 @@ def test_generating_a_changelog_loads_only_what_it_uses(
 ) -> None:
     # Start-up is most of a short `changelog generate`: what only writing files, reading
     # configuration files or checking specifiers needs stays unloaded when none is done.
+    # (tempfile is not on the list: GitPython, the git layer, imports it.)
     repo = fresh(tmp_path, monkeypatch)
     repo.commit(":sparkles: [#12] Add X", {"src/x.py": "x = 1\n"})
     repo.tag("1.0.0")
@@ -114,8 +115,8 @@ def test_generating_a_changelog_loads_only_what_it_uses(
     code = (
         "import sys, atexit; from ozrelease.cli import main; "
         "atexit.register(lambda: print(sorted(m for m in ("
-        "'packaging.specifiers', 'tomllib', 'ozrelease.atomic', 'tempfile', 'jinja2', "
-        "'networkx', 'ozrelease.planner', 'git') if m in sys.modules))); "
+        "'packaging.specifiers', 'tomllib', 'ozrelease.atomic', 'jinja2', "
+        "'networkx', 'ozrelease.planner') if m in sys.modules))); "
         "sys.argv = ['ozrelease', 'changelog', 'generate', '--format', 'json']; main()"
     )
     out = subprocess.run(
@@ -124,3 +125,16 @@ def test_generating_a_changelog_loads_only_what_it_uses(
     json_line, loaded = out.stdout.strip().splitlines()
     assert '"Fix y"' in json_line
     assert loaded == "[]"
+
+
+@pytest.mark.parametrize(
+    "args", [["plan"], ["validate"], ["--help"], ["graph", "--format", "json"], ["schema"]]
+)
+def test_commands_that_read_no_git_never_load_gitpython(args: list[str]) -> None:
+    code = (
+        "import sys, atexit; from ozrelease.cli import main; "
+        "atexit.register(lambda: print('git' in sys.modules)); "
+        f"sys.argv = ['ozrelease', *{args!r}]; main()"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr

@@ -10,7 +10,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ozrelease.changelog.gitmoji import ALIASES, GITMOJIS
+from ozrelease.changelog.vocabulary import (
+    DOCS_GITMOJI,
+    DOCS_TYPES,
+    FEATURE_GITMOJI,
+    FEATURE_TYPES,
+    FIX_GITMOJI,
+    FIX_TYPES,
+    GITMOJIS,
+    INTERNAL_GITMOJI,
+    INTERNAL_TYPES,
+    SECURITY_GITMOJI,
+    SECURITY_TYPES,
+    gitmoji_name,
+)
 from ozrelease.errors import InputError
 from ozrelease.inputs import parse_toml, read_bytes, read_text
 
@@ -23,7 +36,6 @@ __all__ = [
     "ReleaseConfig",
     "SectionRule",
     "default_sections",
-    "gitmoji_name",
     "load_config",
     "repo_from_url",
     "sphinx_issue_roles",
@@ -43,58 +55,23 @@ class SectionRule:
     priority: int = 0
 
 
-# What feeds the fixes section of both built-in styles, and their new features section (to
-# which each style adds a few gitmoji of its own).
-_FIX_GITMOJI = frozenset(
-    {
-        "bug",
-        "ambulance",
-        "adhesive_bandage",
-        "goal_net",
-        "pencil2",
-        "rewind",
-        "alien",
-        "safety_vest",
-        "t-rex",
-    }
-)
-_FIX_TYPES = frozenset({"fix", "bugfix", "hotfix", "revert"})
-_FEATURE_GITMOJI = frozenset(
-    {
-        "sparkles",
-        "tada",
-        "wheelchair",
-        "iphone",
-        "egg",
-        "chart_with_upwards_trend",
-        "triangular_flag_on_post",
-        "stethoscope",
-        "airplane",
-        "dizzy",
-        "passport_control",
-    }
-)
-_FEATURE_TYPES = frozenset({"feat", "feature"})
-
 # Open Zaak style (CHANGELOG.rst): the sub-headings its release managers write.
 _OPEN_ZAAK = (
-    SectionRule("Security patches", frozenset({"lock"}), frozenset({"security"}), 0),
+    SectionRule("Security patches", SECURITY_GITMOJI, SECURITY_TYPES, 0),
     SectionRule(
         "New features",
-        _FEATURE_GITMOJI | {"necktie", "lipstick", "children_crossing", "globe_with_meridians"},
-        _FEATURE_TYPES,
+        FEATURE_GITMOJI | {"necktie", "lipstick", "children_crossing", "globe_with_meridians"},
+        FEATURE_TYPES,
         1,
     ),
-    SectionRule("Bugfixes", _FIX_GITMOJI, _FIX_TYPES, 2),
+    SectionRule("Bugfixes", FIX_GITMOJI, FIX_TYPES, 2),
     SectionRule("Project maintenance", frozenset(), frozenset(), 3),
-    SectionRule(
-        "Documentation", frozenset({"memo", "page_facing_up"}), frozenset({"docs", "doc"}), 4
-    ),
+    SectionRule("Documentation", DOCS_GITMOJI, DOCS_TYPES, 4),
 )
 
 # Keep a Changelog (CHANGELOG.md): its six kinds of change, in its order.
 _KEEP_A_CHANGELOG = (
-    SectionRule("Added", _FEATURE_GITMOJI | {"heavy_plus_sign"}, _FEATURE_TYPES, 1),
+    SectionRule("Added", FEATURE_GITMOJI | {"heavy_plus_sign"}, FEATURE_TYPES, 1),
     SectionRule("Changed", frozenset(), frozenset(), 5),
     SectionRule(
         "Deprecated", frozenset({"wastebasket"}), frozenset({"deprecate", "deprecated"}), 4
@@ -105,8 +82,8 @@ _KEEP_A_CHANGELOG = (
         frozenset({"remove", "removed"}),
         3,
     ),
-    SectionRule("Fixed", _FIX_GITMOJI, _FIX_TYPES, 2),
-    SectionRule("Security", frozenset({"lock"}), frozenset({"security"}), 0),
+    SectionRule("Fixed", FIX_GITMOJI, FIX_TYPES, 2),
+    SectionRule("Security", SECURITY_GITMOJI, SECURITY_TYPES, 0),
 )
 
 _DEFAULT_SECTION = {"rst": "Project maintenance", "markdown": "Changed"}
@@ -129,20 +106,8 @@ DEFAULT_INTERNAL_PATHS = (
     "HISTORY*",
     "docs/changelog*",
 )
-DEFAULT_INTERNAL_GITMOJI = frozenset(
-    {
-        "white_check_mark",
-        "test_tube",
-        "camera_flash",
-        "clown_face",
-        "bookmark",
-        "green_heart",
-        "construction_worker",
-        "twisted_rightwards_arrows",
-        "rotating_light",
-    }
-)
-DEFAULT_INTERNAL_TYPES = frozenset({"test", "tests", "ci", "release", "chore(release)", "wip"})
+DEFAULT_INTERNAL_GITMOJI = INTERNAL_GITMOJI
+DEFAULT_INTERNAL_TYPES = INTERNAL_TYPES
 
 
 @dataclass(frozen=True)
@@ -343,20 +308,6 @@ def default_sections(fmt: str) -> tuple[SectionRule, ...]:
     return _OPEN_ZAAK if fmt == "rst" else _KEEP_A_CHANGELOG
 
 
-_GITMOJI_NAMES = {name for name, *_ in GITMOJIS}
-_EMOJI_NAMES = {emoji.replace("\ufe0f", ""): name for name, emoji, *_ in GITMOJIS}
-
-
-def gitmoji_name(text: str) -> str | None:
-    """The canonical gitmoji name of `sparkles`, `:sparkles:` or `✨`; None if unknown."""
-    bare = text.strip().strip(":")
-    if bare in _GITMOJI_NAMES:
-        return bare
-    if bare in ALIASES:
-        return ALIASES[bare]
-    return _EMOJI_NAMES.get(bare.replace("\ufe0f", ""))
-
-
 # -- loading -------------------------------------------------------------------------------
 
 
@@ -487,7 +438,8 @@ class _Reader:
         for i, item in enumerate(self.strings(value, where)):
             name = gitmoji_name(item)
             if name is None:
-                close = difflib.get_close_matches(item.strip(":"), sorted(_GITMOJI_NAMES), n=1)
+                choices = sorted(code for code, *_ in GITMOJIS)
+                close = difflib.get_close_matches(item.strip(":"), choices, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise self.fail((*where, i), f"{item!r} is not a gitmoji{hint}")
             names.add(name)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ozrelease.changelog.commits import Classifier, group_changes
 from ozrelease.changelog.config import Config, load_config
-from ozrelease.changelog.generate import read_changelog, resolve_style
+from ozrelease.changelog.files import read_changelog
+from ozrelease.changelog.generate import resolve_style
+from ozrelease.changelog.grouping import Classifier, group_changes
 from ozrelease.checks.context import Context, by_change
 from ozrelease.checks.files import FileVersions as FileVersions
 from ozrelease.checks.issues import check_issues

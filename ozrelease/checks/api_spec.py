@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ozrelease.changelog.commits import Change
+from ozrelease.changelog.grouping import Change
 from ozrelease.checks import openapi as openapi
 from ozrelease.checks.context import Context
 from ozrelease.checks.files import FileVersions, Watched

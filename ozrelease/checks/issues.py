@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from ozrelease.changelog.commits import Change, parse_message
 from ozrelease.changelog.config import CHECK_RULES
+from ozrelease.changelog.grouping import Change
+from ozrelease.changelog.messages import ADVISORY, SQUASHED, parse_message
 from ozrelease.checks.context import Context, RangeCommit, by_change, show_issue
-from ozrelease.checks.reading import SQUASHED, is_dependency_commit, package_names, user_visible
+from ozrelease.checks.reading import is_dependency_commit, package_names, user_visible
 from ozrelease.checks.report import Finding
-from ozrelease.checks.section_text import ADVISORY, SectionText
+from ozrelease.checks.section_text import SectionText
 
 _ENV_NAME = re.compile(r"(?<![\w.])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w])")
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from ozrelease.changelog.commits import find_issue_refs
-from ozrelease.changelog.generate import DocEntry
+from ozrelease.changelog.files import DocEntry
+from ozrelease.changelog.messages import ADVISORY, find_issue_refs
 
 _ROLE_REF = re.compile(r":(?P<role>[\w.+-]+):`(?:[^`<]*<)?#?(?P<n>\d+)>?`")
-ADVISORY = re.compile(r"\b(?:GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|CVE-\d{4}-\d{4,})\b", re.I)
 _BREAKING_WORDS = re.compile(
     r"\bbreaking\b|\bbreaks?\b|backwards?[- ]incompatib|not backwards?[- ]compatible|"
     r"\bincompatib|\bremoved\b.*\bapi\b|\bupgrade notes?\b",

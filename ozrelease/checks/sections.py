@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date as Date
 from pathlib import Path
 
-from ozrelease.changelog.generate import ChangelogFile, DocSection
+from ozrelease.changelog.files import ChangelogFile, DocSection, heading_version
 from ozrelease.history import Tag
 from ozrelease.versions import Version, parse_version
 
@@ -50,10 +50,7 @@ def display_path(path: Path, root: Path) -> str:
 def version_in(section: DocSection) -> str | None:
     """The section's version, also where the heading carries a name (`3.5.0 "Kjeld"
     (2026-04-15)`)."""
-    if section.version is not None:
-        return section.version
-    match = _TITLE_VERSION.match(section.title)
-    return match.group(1) if match else None
+    return section.version or heading_version(section.title)
 
 
 def date_in(section: DocSection) -> Date | None:
@@ -61,11 +58,6 @@ def date_in(section: DocSection) -> Date | None:
         return _day(section.date)
     match = re.search(r"\d{4}-\d{2}-\d{2}", section.title)
     return _day(match.group(0)) if match else None
-
-
-_TITLE_VERSION = re.compile(
-    r"^\[?v?(\d+(?:\.\d+)+(?:[-.]?(?:a|b|rc|alpha|beta|dev|post)[.\d]*)?)(?![\w.])"
-)
 
 
 def _same_version(section: DocSection, version: str) -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ozrelease.changelog.commits import Change
 from ozrelease.changelog.config import CHECK_RULES
 from ozrelease.changelog.globs import Globs
+from ozrelease.changelog.grouping import Change
 from ozrelease.checks.api_spec import check_specs
 from ozrelease.checks.context import Context, RangeCommit, by_change, show_issue
 from ozrelease.checks.dependencies import check_dependencies

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ozrelease.cli.options import PathType, emit, range_options, repo_option
-from ozrelease.history import History, Record, Scan, ScanProgress
-from ozrelease.versions import parse_version
+from ozrelease.cli.options import PathType, emit, emit_pieces, range_options, repo_option, say
+from ozrelease.history import History, ScanProgress
 
 if TYPE_CHECKING:
     from ozrelease.changelog.generate import Generated
@@ -53,8 +52,14 @@ def changelog() -> None:
 @click.option(
     "--write",
     is_flag=True,
-    help="Insert the section into the changelog file (or replace this version's "
-    "section) instead of printing it. Atomic; running it again changes nothing.",
+    help="Insert the section into the changelog file instead of printing it. Refuses "
+    "(exit 2) when the file already has a section for this version, unless --replace.",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="With --write: replace this version's section when the changelog already has "
+    "one (people may have edited it), and say how many lines it replaced.",
 )
 def generate(
     *,
@@ -65,6 +70,7 @@ def generate(
     date: str | None,
     fmt: str | None,
     write: bool,
+    replace: bool,
 ) -> None:
     """Generate a changelog section from git history, in the project's own style.
 
@@ -92,15 +98,12 @@ def generate(
     chosen = None if fmt in (None, "json") else fmt
     if write and fmt == "json":
         raise click.UsageError("--write writes the changelog file; it cannot take --format json")
-    history = History(repo)
-    with _progress_bar() as progress, ExitStack() as stack:
-        scan, since = _start_scan(history, to, since, version, progress)
-        if scan is not None:
-            stack.enter_context(scan)  # (stopped on any error before it is read)
-        # Loaded while git already reads the range (on its own core): the parsing modules
-        # are a good part of the start-up.
-        from ozrelease.changelog import generate as changelogs
+    if replace and not write:
+        raise click.UsageError("--replace only goes with --write")
+    from ozrelease.changelog import generate as changelogs
 
+    history = History(repo)
+    with _progress_bar() as progress:
         generated = changelogs.generate(
             history,
             to=to,
@@ -109,41 +112,27 @@ def generate(
             date=date,
             fmt=chosen,
             progress=progress,
-            scan=scan,
         )
     if write:
-        path = changelogs.write_section(generated, history.root, chosen)
-        click.echo(
-            f"{path}: wrote {generated.changelog.version or 'Unreleased'} "
-            f"({_count(generated)} from {generated.commits_scanned} commits)",
-            err=True,
+        written = changelogs.write_section(generated, history.root, chosen, replace=replace)
+        what = generated.changelog.version or "Unreleased"
+        done = (
+            f"replaced {_lines(written.replaced)} of {what}"
+            if written.replaced
+            else f"wrote {what}"
+        )
+        say(
+            f"{written.path}: {done} ({_count(generated)} from {generated.commits_scanned} commits)"
         )
     elif fmt == "json":
-        # One line, written in pieces (json's C encoder; indent=2 would fall back to pure
-        # Python, several times slower on a long history); pipe through `jq .` to read it.
-        for piece in changelogs.json_pieces(generated.changelog):
-            click.echo(piece, nl=False)
-        click.echo()
+        # One line, written in pieces; pipe through `jq .` to read it.
+        emit_pieces(changelogs.json_pieces(generated.changelog))
     else:
         emit(changelogs.render_section(generated.changelog, generated.style, chosen))
 
 
-def _start_scan(
-    history: History,
-    to: str,
-    since: str | None,
-    version: str | None,
-    progress: ScanProgress | None,
-) -> tuple[Scan[Record] | None, str | None]:
-    """(git reading the release's range, where the range starts); no scan when --version is
-    not a version (generate says so)."""
-    try:
-        parsed = parse_version(version) if version is not None else None
-    except ValueError:
-        return None, since
-    prereleases = parsed is None or parsed.is_prerelease
-    tip, since = history.release_range(to, since, prereleases=prereleases)
-    return history.records(tip, since=since, progress=history.progress(progress, tip, since)), since
+def _lines(count: int | None) -> str:
+    return f"{count} line{'' if count == 1 else 's'}"
 
 
 def _count(generated: Generated) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -131,6 +131,15 @@ def emit(text: str, output: Path | None = None, *, data: bool = False) -> None:
         from ozrelease.atomic import write_atomic  # (tempfile and shutil: only when writing)
 
         write_atomic(output, text)
+
+
+def emit_pieces(pieces: Iterable[str]) -> None:
+    """Print data (JSON) written in pieces, ending in one newline; made inert only when it
+    is printed on a terminal, as `emit(data=True)` does."""
+    tty = _on_terminal()
+    for piece in pieces:
+        click.echo(inert(piece) if tty else piece, nl=False)
+    click.echo()
 
 
 def _on_terminal() -> bool:

@@ -24,9 +24,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ozrelease.changelog.commits import Classifier, parse_message
 from ozrelease.changelog.config import Config, SectionRule, load_config, repo_from_url
 from ozrelease.changelog.generate import resolve_style
+from ozrelease.changelog.grouping import Classifier
+from ozrelease.changelog.messages import parse_message
+from ozrelease.changelog.vocabulary import FIX_GITMOJI, FIX_TYPES, SECURITY_GITMOJI, SECURITY_TYPES
 from ozrelease.ecosystem.model import Component, Ecosystem
 from ozrelease.errors import UsageError
 from ozrelease.history import History
@@ -49,8 +51,6 @@ JSON_FORMAT = "ozrelease-backports/1"
 PRESENT, MISSING = "present", "missing"
 # How a fix was found on a line, strongest first.
 EVIDENCE = ("contained", "cherry-pick", "patch-id", "issue")
-_FIX_TYPES = frozenset({"fix", "bugfix", "hotfix", "security"})
-_FIX_GITMOJI = frozenset({"bug", "ambulance", "adhesive_bandage", "lock"})
 _DEFAULT_BRANCHES = ("main", "master", "develop")
 
 
@@ -208,7 +208,8 @@ def fix_sections(sections: Sequence[SectionRule]) -> frozenset[int]:
     return frozenset(
         index
         for index, rule in enumerate(sections)
-        if rule.types & _FIX_TYPES or rule.gitmoji & _FIX_GITMOJI
+        if rule.types & (FIX_TYPES | SECURITY_TYPES)
+        or rule.gitmoji & (FIX_GITMOJI | SECURITY_GITMOJI)
     )
 
 

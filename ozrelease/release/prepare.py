@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from ozrelease.atomic import write_atomic
-from ozrelease.changelog.commits import parse_message
 from ozrelease.changelog.config import Config, SectionRule, load_config
-from ozrelease.changelog.generate import Changelog, Generated, generate, render_section, update_text
+from ozrelease.changelog.files import update_text
+from ozrelease.changelog.generate import Changelog, Generated, generate, render_section
+from ozrelease.changelog.messages import parse_message
+from ozrelease.changelog.vocabulary import FEATURE_GITMOJI, FEATURE_TYPES
 from ozrelease.ecosystem.publiccode import PUBLICCODE_FILES, set_release
 from ozrelease.errors import GitError, InputError, OzReleaseError, UsageError
 from ozrelease.history import History, Tag, tag_name_problem
@@ -41,8 +43,6 @@ __all__ = [
 ]
 
 BUMPS = ("auto", "major", "minor", "patch")
-_FEATURE_TYPES = frozenset({"feat", "feature"})
-_FEATURE_GITMOJI = frozenset({"sparkles"})
 _SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".rst": "rst", ".txt": "rst"}
 # bump-my-version's configuration files, in its own search order.
 _BUMPVERSION_FILES = (".bumpversion.cfg", ".bumpversion.toml", "setup.cfg", "pyproject.toml")
@@ -139,7 +139,7 @@ def _level(generated: Generated, base: Version) -> tuple[str, str]:
 
 
 def _is_feature(rule: SectionRule) -> bool:
-    return bool(rule.types & _FEATURE_TYPES or rule.gitmoji & _FEATURE_GITMOJI)
+    return bool(rule.types & FEATURE_TYPES or rule.gitmoji & FEATURE_GITMOJI)
 
 
 def _count(n: int, word: str) -> str:
@@ -219,7 +219,7 @@ def prepare(
     path = _relative(root, generated.style.path)
     fmt = _SUFFIXES.get(Path(path).suffix.lower(), generated.style.format)
     section = render_section(changelog, generated.style, fmt)
-    edit(path, update_text(current(path), section, label, fmt))
+    edit(path, update_text(current(path), section, label, fmt).text)
     # 2. the version wherever bump-my-version is told it lives, and PEP 621 project.version
     if bumpversion is not None:
         for name, after in bumpversion.edits(history, label, current, since, notes):

@@ -1,8 +1,35 @@
-"""The full gitmoji list (gitmoji.dev), as data: shortcode, emoji, meaning, semver effect."""
+"""The commit vocabulary, defined once: gitmoji, Conventional Commits types, and their kinds."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Final
+
+__all__ = [
+    "ALIASES",
+    "CONVENTIONAL_TYPES",
+    "DEPENDENCY_GITMOJI",
+    "DEPENDENCY_TYPES",
+    "DOCS_GITMOJI",
+    "DOCS_TYPES",
+    "FEATURE_GITMOJI",
+    "FEATURE_TYPES",
+    "FIX_GITMOJI",
+    "FIX_TYPES",
+    "GITMOJIS",
+    "HOUSEKEEPING_GITMOJI",
+    "INTERNAL_GITMOJI",
+    "INTERNAL_TYPES",
+    "SECURITY_GITMOJI",
+    "SECURITY_TYPES",
+    "ecosystem_of",
+    "gitmoji_name",
+    "is_feature",
+    "is_fix",
+    "is_user_visible",
+]
+
 
 # Copied from carloscuesta/gitmoji packages/gitmojis/src/gitmojis.json (75 entries, MIT).
 # (shortcode without colons, emoji as written there, description, semver)
@@ -94,3 +121,107 @@ ALIASES: Final[dict[str, str]] = {
     "pencil": "memo",
     "collision": "boom",
 }
+
+
+# The types of the Conventional Commits spec and of @commitlint/config-conventional, and a
+# few that changelog tools accept. A word before a colon that is none of these is free form
+# ("Note: ..."), unless the configuration names it.
+CONVENTIONAL_TYPES: Final = frozenset(
+    {
+        "feat", "feature", "fix", "bugfix", "hotfix", "docs", "doc", "style", "refactor",
+        "perf", "test", "tests", "build", "ci", "chore", "revert", "security", "deps",
+        "release", "bump", "deprecate", "deprecated", "remove", "removed", "wip", "i18n",
+        "l10n",
+    }
+)  # fmt: skip
+
+# What each kind of change is written as. A revert undoes a change users saw: it is a fix
+# (and so a backport candidate), as `:rewind:` is. Security fixes are fixes too.
+FEATURE_GITMOJI: Final = frozenset(
+    {
+        "sparkles", "tada", "wheelchair", "iphone", "egg", "chart_with_upwards_trend",
+        "triangular_flag_on_post", "stethoscope", "airplane", "dizzy", "passport_control",
+    }
+)  # fmt: skip
+FEATURE_TYPES: Final = frozenset({"feat", "feature"})
+FIX_GITMOJI: Final = frozenset(
+    {
+        "bug", "ambulance", "adhesive_bandage", "goal_net", "pencil2", "rewind", "alien",
+        "safety_vest", "t-rex",
+    }
+)  # fmt: skip
+FIX_TYPES: Final = frozenset({"fix", "bugfix", "hotfix", "revert"})
+SECURITY_GITMOJI: Final = frozenset({"lock"})
+SECURITY_TYPES: Final = frozenset({"security"})
+DOCS_GITMOJI: Final = frozenset({"memo", "page_facing_up"})
+DOCS_TYPES: Final = frozenset({"docs", "doc"})
+DEPENDENCY_GITMOJI: Final = frozenset(
+    {"arrow_up", "arrow_down", "pushpin", "heavy_plus_sign", "heavy_minus_sign"}
+)
+DEPENDENCY_TYPES: Final = frozenset({"deps"})
+HOUSEKEEPING_GITMOJI: Final = frozenset({"bookmark", "twisted_rightwards_arrows"})
+"""Release commits and merges of release branches: never an entry of their own."""
+# Internal work, left out of a changelog by default: tests, CI, release housekeeping.
+INTERNAL_GITMOJI: Final = frozenset(
+    {
+        "white_check_mark", "test_tube", "camera_flash", "clown_face", "green_heart",
+        "construction_worker", "rotating_light",
+    }
+) | HOUSEKEEPING_GITMOJI  # fmt: skip
+INTERNAL_TYPES: Final = frozenset(
+    {"test", "tests", "ci", "release", "bump", "chore(release)", "wip"}
+)
+
+_VISIBLE_GITMOJI = SECURITY_GITMOJI | {"sparkles", "bug", "ambulance", "boom"} | {
+    "adhesive_bandage", "zap", "lipstick"
+}  # fmt: skip
+_VISIBLE_TYPES = FEATURE_TYPES | FIX_TYPES | SECURITY_TYPES | {"perf"}
+
+
+def is_fix(gitmoji: str | None, ctype: str | None) -> bool:
+    """A bug or security fix (or a revert), by gitmoji or type."""
+    return gitmoji in FIX_GITMOJI | SECURITY_GITMOJI or ctype in FIX_TYPES | SECURITY_TYPES
+
+
+def is_feature(gitmoji: str | None, ctype: str | None) -> bool:
+    return gitmoji in FEATURE_GITMOJI or ctype in FEATURE_TYPES
+
+
+def is_user_visible(gitmoji: str | None, ctype: str | None) -> bool:
+    """A feature, fix or security change (by gitmoji or type), as opposed to an adaptation."""
+    return gitmoji in _VISIBLE_GITMOJI or ctype in _VISIBLE_TYPES
+
+
+_GITMOJI_NAMES = {name for name, *_ in GITMOJIS}
+_EMOJI_NAMES = {emoji.replace("\ufe0f", ""): name for name, emoji, *_ in GITMOJIS}
+
+
+def gitmoji_name(text: str) -> str | None:
+    """The canonical gitmoji name of `sparkles`, `:sparkles:` or `✨`; None if unknown."""
+    bare = text.strip().strip(":")
+    if bare in _GITMOJI_NAMES:
+        return bare
+    if bare in ALIASES:
+        return ALIASES[bare]
+    return _EMOJI_NAMES.get(bare.replace("\ufe0f", ""))
+
+
+_ECOSYSTEMS = (
+    (
+        "python",
+        re.compile(
+            r"(^|/)requirements[\w.-]*(/[\w.-]+\.(txt|in))?$"
+            r"|(^|/)(pyproject\.toml|setup\.(py|cfg)|poetry\.lock|uv\.lock|Pipfile(\.lock)?)$"
+        ),
+    ),
+    ("nodejs", re.compile(r"(^|/)(package(-lock)?\.json|yarn\.lock|pnpm-lock\.yaml)$")),
+    ("docker", re.compile(r"(^|/)Dockerfile[^/]*$")),
+)
+
+
+def ecosystem_of(paths: Sequence[str]) -> str | None:
+    """What a dependency upgrade touching `paths` upgrades: `python`, `nodejs`, `docker`."""
+    for name, pattern in _ECOSYSTEMS:
+        if any(pattern.search(path) for path in paths):
+            return name
+    return None

@@ -1,0 +1,594 @@
+"""Commits -> changes: one per pull request or issue, classified into the changelog's sections."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from ozrelease.changelog.config import ChangelogConfig, SectionRule
+from ozrelease.changelog.globs import translate
+from ozrelease.changelog.messages import (
+    MergeInfo,
+    ParsedMessage,
+    branch_issue,
+    known_types,
+    parse_message,
+)
+from ozrelease.changelog.vocabulary import (
+    DEPENDENCY_GITMOJI,
+    DEPENDENCY_TYPES,
+    SECURITY_GITMOJI,
+    ecosystem_of,
+)
+from ozrelease.history import Commit
+
+__all__ = ["Change", "Classifier", "Shipped", "group_changes"]
+
+
+# -- classification ------------------------------------------------------------------------
+
+
+class Classifier:
+    """Which section a message feeds and whether it is internal, per the configuration."""
+
+    def __init__(
+        self,
+        config: ChangelogConfig,
+        sections: Sequence[SectionRule],
+        default: int,
+        *,
+        also_internal: Sequence[str] = (),
+        hidden: frozenset[str] = frozenset(),
+    ):
+        """`also_internal`: more globs of paths that alone make a commit internal. `hidden`:
+        `gitmoji:NAME` / `type:NAME` the project's sections leave out (when no issue is
+        named)."""
+        self.sections = tuple(sections)
+        self.hidden = hidden
+        self.default = default
+        self.internal_gitmoji = config.internal_gitmoji
+        self.internal_types = config.internal_types
+        self.types = frozenset(t for s in self.sections for t in s.types) | config.internal_types
+        globs = (*config.internal_paths, *also_internal)
+        patterns = [translate(p, classes=False) + r"\Z" for p in globs]
+        internal = re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
+        # Remembered per path: a history changes the same files again and again.
+        self._internal_path: Callable[[str], bool] = lru_cache(maxsize=1 << 14)(
+            lambda path: internal.match(path) is not None
+        )
+        self._by_gitmoji: dict[str, int] = {}
+        self._by_type: dict[str, int] = {}
+        for index, section in enumerate(self.sections):
+            for name in section.gitmoji:
+                self._by_gitmoji.setdefault(name, index)
+            for name in section.types:
+                self._by_type.setdefault(name, index)
+
+    def priority(self, index: int) -> int:
+        return self.sections[index].priority
+
+    def is_internal(self, message: ParsedMessage) -> bool:
+        if message.gitmoji is not None and message.gitmoji in self.internal_gitmoji:
+            return True
+        ctype, scope = message.type, message.scope
+        if ctype is not None:
+            if ctype in self.internal_types:
+                return True
+            if scope is not None and f"{ctype}({scope.lower()})" in self.internal_types:
+                return True
+        return False
+
+    def is_hidden(self, message: ParsedMessage) -> bool:
+        """Whether the project's released sections leave such commits out."""
+        if not self.hidden or message.issues:
+            return False
+        key = f"gitmoji:{message.gitmoji}" if message.gitmoji else f"type:{message.type}"
+        return key in self.hidden
+
+    def section(self, message: ParsedMessage) -> int | None:
+        """The section the message names by gitmoji (first: `:bug: feat: x` is a fix) or by
+        type; None: none named."""
+        if message.gitmoji is not None and message.gitmoji in self._by_gitmoji:
+            return self._by_gitmoji[message.gitmoji]
+        ctype, scope = message.type, message.scope
+        if ctype is not None:
+            if scope is not None:
+                scoped = self._by_type.get(f"{ctype}({scope.lower()})")
+                if scoped is not None:
+                    return scoped
+            return self._by_type.get(ctype)
+        return None
+
+    def internal_paths(self, paths: Iterable[str]) -> bool:
+        """Whether every path is internal (tests, CI, changelog); False for no paths."""
+        seen = False
+        for path in paths:
+            seen = True
+            if not self._internal_path(path):
+                return False
+        return seen
+
+
+# -- the data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """What patch releases of maintenance branches, cut inside the range, already shipped:
+    the commits they cherry-picked (`git cherry-pick -x`), their subjects, and the issues
+    their changelog sections name. Such changes are left out of the release's section."""
+
+    shas: frozenset[str] = frozenset()
+    subjects: frozenset[str] = frozenset()
+    issues: frozenset[str] = frozenset()
+    """As `issue_key` compares them: `2426`, `open-api-framework#12`."""
+
+    def has(self, commit: Commit) -> bool:
+        return commit.sha in self.shas or commit.subject in self.subjects
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changelog entry's worth of history: the commits of one pull request, or of one
+    issue, or one commit."""
+
+    section: int | None
+    """Index into the classifier's sections; None: internal, left out."""
+    text: str
+    issues: tuple[str, ...]
+    commits: tuple[str, ...]
+    """Full shas, oldest first (merge commits included)."""
+    breaking: bool
+    landed: int
+    """Position on the first-parent line where it landed (0 = the oldest change)."""
+    scope: str | None = None
+    """The Conventional Commits scope of the commit the text comes from (`config`)."""
+    dependency: bool = False
+    """A dependency upgrade (`:arrow_up:`, `deps`, `build(deps)`, a bot's bump)."""
+    ecosystem: str | None = None
+    """What a dependency upgrade upgrades: `python`, `nodejs`, `docker`; None: unknown."""
+    requests: tuple[int, ...] = ()
+    """The pull (merge) requests that landed it."""
+    advisories: tuple[str, ...] = ()
+    """Security advisories its commits or merge name (`GHSA-...`, `CVE-...`)."""
+
+
+@dataclass(frozen=True)
+class _Best:
+    """The commit whose section and text a unit takes: the most important section, and in
+    it the oldest commit."""
+
+    priority: int
+    section: int
+    text: str
+    scope: str | None
+    dependency: bool
+    ecosystem: str | None = None
+
+
+@dataclass
+class _Unit:
+    """The commits that came in through one merge (or one commit on the first-parent line),
+    while commits may still join it (`refs`: how many unread commits lead to it)."""
+
+    id: int
+    """Creation order: the newest unit reaching a commit owns it."""
+    landed: int
+    transparent: bool = False
+    """A placeholder for the side of a plain merge: each commit under it is a unit."""
+    refs: int = 0
+    title: ParsedMessage | None = None
+    branch: str | None = None
+    branch_issue: str | None = None
+    shas: list[str] = field(default_factory=list)
+    issues: dict[str, None] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    fallback: str = ""
+    best: _Best | None = None
+    breaking: bool = False
+    note: str | None = None
+    public: bool = False
+    requests: dict[int, None] = field(default_factory=dict)
+    advisories: dict[str, None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Filed:
+    """A finished unit."""
+
+    landed: int
+    id: int
+    section: int | None
+    text: str
+    main: str | None
+    issues: tuple[str, ...]
+    shas: tuple[str, ...]
+    """Oldest first."""
+    breaking: bool
+    scope: str | None
+    dependency: bool
+    ecosystem: str | None
+    requests: tuple[int, ...]
+    advisories: tuple[str, ...]
+
+
+# -- grouping ------------------------------------------------------------------------------
+
+
+def group_changes(
+    commits: Iterable[Commit],
+    *,
+    tip: str,
+    classifier: Classifier,
+    own_repo: str | None = None,
+    internal: bool = True,
+    shipped: Shipped | None = None,
+) -> list[Change]:
+    """Group commits (children before parents, as `git log --topo-order` gives them) into
+    changes, oldest landed first.
+
+    Each commit belongs to the merge on the first-parent line of `tip` that brought it in
+    (nested pull-request merges start their own change); a plain `git merge` of a branch
+    without request or title keeps its commits apart. Changes that share their main issue
+    then become one. `internal=False` leaves internal changes (section None) out.
+    """
+    walk = _Walk(classifier, own_repo, shipped or Shipped())
+    for commit in commits:
+        walk.add(commit, tip)
+    changes = _merge_by_issue(walk.finish_all(), classifier, internal)
+    if shipped is None or not shipped.issues:
+        return changes
+    return [c for c in changes if not (c.issues and set(map(_loose, c.issues)) <= shipped.issues)]
+
+
+def _loose(issue: str) -> str:
+    """An issue id compared loosely: `owner/name#12` as `name#12`."""
+    return issue.rsplit("/", 1)[-1].lower()
+
+
+class _Walk:
+    """The open frontier of the commit graph while the log is read."""
+
+    def __init__(self, classifier: Classifier, own_repo: str | None, shipped: Shipped) -> None:
+        self.classifier = classifier
+        self.shipped = shipped
+        self.types = known_types(classifier.types)
+        self.own = own_repo
+        self.created = 0
+        self.filed: list[_Filed] = []
+        self.pending: dict[str, _Unit] = {}  # sha not read yet -> the unit reaching it
+        self.mainline: str | None = None
+        self.position = 0
+
+    def new_unit(
+        self, landed: int, merge: MergeInfo | None = None, refs: Sequence[str] = ()
+    ) -> _Unit:
+        self.created += 1
+        unit = _Unit(self.created, landed)
+        if merge is not None:
+            if merge.title:
+                unit.title = parse_message(merge.title, "", types=self.types)
+            if merge.branch:
+                unit.branch = merge.branch
+                number = branch_issue(merge.branch)
+                if number is not None:
+                    unit.branch_issue = str(number)
+            for issue in refs:
+                unit.issues.setdefault(issue)
+        return unit
+
+    def transparent(self, landed: int) -> _Unit:
+        self.created += 1
+        return _Unit(self.created, landed, transparent=True)
+
+    def add(self, commit: Commit, tip: str) -> None:
+        if self.mainline is None:
+            self.mainline = tip
+        message = parse_message(commit.subject, commit.body, types=self.types)
+        ids = message.ids(self.own)
+        merge = message.merge
+        sha, parents = commit.sha, commit.parents
+        inherited = self.pending.pop(sha, None)
+        if inherited is not None:
+            inherited.refs -= 1
+        is_merge = len(parents) > 1
+        opens = is_merge and merge is not None and _opens_change(merge)
+        carry: _Unit | None
+        side: _Unit | None
+        if sha == self.mainline:
+            self.mainline = parents[0] if parents else ""
+            self.position += 1
+            carry = None  # the first parent is the next commit of the line: a unit of its own
+            if opens:
+                unit = side = self.new_unit(-self.position, merge, ids)
+            else:
+                unit = self.new_unit(-self.position)
+                side = self.transparent(-self.position) if is_merge else None
+        else:
+            if inherited is None:  # cannot happen for a --topo-order scan from `tip`
+                inherited = self.transparent(-self.position)
+            carry = side = inherited
+            if opens:
+                # A pull request merged into a branch that is merged itself: its own change.
+                unit = side = self.new_unit(inherited.landed, merge, ids)
+            elif inherited.transparent:
+                unit = self.new_unit(inherited.landed)
+            else:
+                unit = inherited
+        unit.shas.append(sha)
+        unit.advisories.update(dict.fromkeys(message.advisories))
+        if opens:
+            unit.requests.update(dict.fromkeys(message.requests))
+        if not is_merge and not self.shipped.has(commit):
+            self._read(unit, message, ids, [f.path for f in commit.files])
+        replaced: list[_Unit] = []
+        targets = [carry] if not is_merge else [carry] + [side] * (len(parents) - 1)
+        for parent, target in zip(parents, targets, strict=False):
+            if target is None:
+                continue
+            previous = self.pending.get(parent)
+            if previous is None or target.id > previous.id:
+                self.pending[parent] = target
+                target.refs += 1
+                if previous is not None:
+                    previous.refs -= 1
+                    replaced.append(previous)
+        for done in (unit, inherited, *replaced):
+            if done is not None and done.refs == 0:
+                self.finish(done)
+
+    def _read(
+        self, unit: _Unit, message: ParsedMessage, ids: Sequence[str], paths: list[str]
+    ) -> None:
+        """What one non-merge commit adds to its unit."""
+        unit.fallback = message.description  # read newest first: ends as the oldest's
+        unit.requests.update(dict.fromkeys(message.requests))
+        for issue in ids:
+            unit.issues.setdefault(issue)
+            unit.counts[issue] = unit.counts.get(issue, 0) + 1
+        classifier = self.classifier
+        internal = (
+            classifier.is_internal(message)
+            or _housekeeping(message)
+            or classifier.is_hidden(message)
+        )
+        if not internal and classifier.internal_paths(paths):
+            # tests or CI files only: internal, unless the message calls it a fix or feature
+            # of how the project is built and shipped (`fix(cd): publish musl wheels`)
+            internal = not (message.type in _SHIPPED_TYPES and message.scope in _SHIPPING)
+        if internal:
+            return
+        unit.public = True
+        if message.breaking:
+            unit.breaking = True
+            unit.note = unit.note or message.breaking_note
+        section = classifier.section(message)
+        if section is None:
+            section = classifier.default
+        priority = classifier.priority(section)
+        best = unit.best
+        if best is None or priority <= best.priority:  # the oldest (read last) of the best
+            dependency = _is_dependency(message)
+            unit.best = _Best(
+                priority,
+                section,
+                _text(message),
+                message.scope,
+                dependency,
+                ecosystem_of(paths) if dependency else None,
+            )
+
+    def finish(self, unit: _Unit) -> None:
+        """File a unit no commit can join any more."""
+        unit.refs = -1
+        if unit.transparent:
+            return
+        unit.shas.reverse()
+        self.filed.append(_filed(unit, self.classifier, self.own))
+
+    def finish_all(self) -> list[_Filed]:
+        # Ancestors outside the range stay in `pending`; they belong to no change.
+        for unit in list(self.pending.values()):
+            if unit.refs > 0:
+                self.finish(unit)
+        self.pending.clear()
+        return self.filed
+
+
+_SHIPPED_TYPES = frozenset({"fix", "feat", "feature", "perf", "security"})
+_SHIPPING = frozenset({"cd", "build", "packaging", "package", "release", "docker", "wheels"})
+_FIXUP = ("fixup!", "squash!", "amend!")
+_BARE_VERSION = re.compile(r"^(release\s+)?v?\d+(\.\d+)+\S*$")  # a release commit: "10.3.0"
+
+
+def _housekeeping(message: ParsedMessage) -> bool:
+    """`fixup!` commits and merges of release branches: no entry of their own."""
+    text = message.description.lower()
+    return text.startswith(_FIXUP) or message.type == "bump" or bool(_BARE_VERSION.match(text))
+
+
+def _text(message: ParsedMessage) -> str:
+    """An entry's text from a commit: a revert says so."""
+    text = message.description
+    if message.type == "revert" and not text.lower().startswith("revert"):
+        return f"Revert {text[:1].lower()}{text[1:]}" if text else "Revert"
+    return text
+
+
+def _is_dependency(message: ParsedMessage) -> bool:
+    return (
+        message.gitmoji in DEPENDENCY_GITMOJI
+        or message.type in DEPENDENCY_TYPES
+        or (message.scope or "").lower() in ("deps", "deps-dev")
+    )
+
+
+_RELEASE_BRANCH = re.compile(
+    r"(^|/)(release|releases|main|master|develop|stable)([/-]v?\d[\w.-]*)?$|(^|/)v?\d+\.\d+[\w.-]*$",
+    re.I,
+)
+_RELEASE_TITLE = re.compile(r"^(:bookmark:\s*)?(release|bump version|prepare release)\b", re.I)
+
+
+def _opens_change(merge: MergeInfo) -> bool:
+    """Whether a merge's commits make one change: a pull request does, unless it merges a
+    release or long-lived branch (`release/1.2`, `main`, "Release v3"), whose many changes
+    each stay their own."""
+    if (merge.branch and _RELEASE_BRANCH.search(merge.branch)) or (
+        merge.title and _RELEASE_TITLE.match(merge.title)
+    ):
+        return False
+    if merge.kind in ("pull-request", "merge-request", "fork"):
+        return True
+    if merge.title:
+        return True
+    return merge.branch is not None and branch_issue(merge.branch) is not None
+
+
+_WEAK_TITLE = re.compile(r"^[A-Za-z]+/\S|^Merge\b")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def _weak_title(title: str, branch: str | None) -> bool:
+    """GitHub's default title for a pull request of several commits is its branch name
+    (`Fix/2426 add slug to service form`), and it cuts long titles off with "…"; a commit
+    subject says more."""
+    if not title or _WEAK_TITLE.match(title) or title.endswith(("…", "...")):
+        return True
+    if title.endswith(".") and (", " in title or len(title) > 72):
+        return True  # a description ("Came to fix x, found 2 tests that never ran.")
+    if branch is None:
+        return False
+    squash = _NOT_ALNUM.sub(" ", title.lower()).strip()
+    return bool(squash) and _NOT_ALNUM.sub(" ", branch.lower()).strip().endswith(squash)
+
+
+def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
+    """A unit's section (None when internal), text, main issue and issues."""
+    title = unit.title
+    best = unit.best
+    section: int | None = None
+    text = ""
+    internal = not unit.public
+    breaking = unit.breaking
+    if title is not None:
+        internal = internal or classifier.is_internal(title)
+        if not internal:
+            section = classifier.section(title)
+            breaking = breaking or title.breaking
+        upgrades = best is not None and best.dependency and title.gitmoji in SECURITY_GITMOJI
+        if upgrades:
+            section = None  # ":lock: Security updates" of dependencies: maintenance
+        elif not _weak_title(title.description, unit.branch):
+            text = title.description
+    if section is None:
+        section = best.section if best is not None else classifier.default
+    if not text and best is not None:
+        text = best.text
+    if not text and title is not None:
+        text = title.description
+    text = text or unit.fallback
+    if breaking and unit.note:
+        text = unit.note  # the `BREAKING CHANGE:` footer says what users must know
+    issues = dict(unit.issues)
+    main: str | None = None
+    if title is not None and title.issues:
+        title_ids = title.ids(own)
+        for issue in title_ids:
+            issues.setdefault(issue)
+        main = title_ids[0]
+    if main is None and unit.branch_issue is not None:
+        main = unit.branch_issue
+        issues.setdefault(main)
+    if main is None and unit.counts:
+        top = max(unit.counts.values())
+        main = next(i for i in unit.issues if unit.counts.get(i) == top)
+    ordered = (main, *[i for i in issues if i != main]) if main else tuple(issues)
+    return _Filed(
+        landed=unit.landed,
+        id=unit.id,
+        section=None if internal else section,
+        text=text,
+        main=main,
+        issues=ordered,
+        shas=tuple(unit.shas),
+        breaking=breaking and not internal,
+        scope=best.scope if best is not None else (title.scope if title else None),
+        dependency=best.dependency if best is not None else False,
+        ecosystem=best.ecosystem if best is not None else None,
+        requests=tuple(sorted(unit.requests)),
+        advisories=tuple(unit.advisories),
+    )
+
+
+def _merge_by_issue(
+    filed: list[_Filed], classifier: Classifier, keep_internal: bool
+) -> list[Change]:
+    """Changes from finished units: those that share their main issue become one."""
+    by_issue: dict[str, list[_Filed]] = {}
+    found: list[Change] = []
+    for done in filed:
+        if done.main is None:
+            if keep_internal or done.section is not None:
+                found.append(_change(done))
+        else:
+            by_issue.setdefault(done.main, []).append(done)
+    for members in by_issue.values():
+        merged = _merge_units(members, classifier, keep_internal)
+        if merged is not None:
+            found.append(merged)
+    # `landed` counted down from the tip; make it count up from the oldest.
+    low = min((c.landed for c in found), default=0)
+    found.sort(key=lambda c: (c.landed, c.commits[0]))
+    return [replace(c, landed=c.landed - low) for c in found]
+
+
+def _change(done: _Filed) -> Change:
+    return Change(
+        done.section,
+        done.text,
+        done.issues,
+        done.shas,
+        done.breaking,
+        done.landed,
+        done.scope,
+        done.dependency,
+        done.ecosystem,
+        done.requests,
+        done.advisories,
+    )
+
+
+def _merge_units(
+    members: list[_Filed], classifier: Classifier, keep_internal: bool
+) -> Change | None:
+    """The change made of the units that share one main issue; None when it is internal
+    and internal changes are not kept."""
+    members = sorted(members, key=lambda m: (m.landed, m.id))
+    public = [m for m in members if m.section is not None]
+    if not public and not keep_internal:
+        return None
+    if len(members) == 1:
+        return _change(members[0])
+    shas = tuple(sha for m in members for sha in m.shas)
+    issues = tuple(dict.fromkeys(i for m in members for i in m.issues))
+    if not public:
+        first = members[0]
+        return Change(None, first.text, issues, shas, False, first.landed, first.scope)  # internal
+    lead = min(public, key=lambda m: (classifier.priority(m.section or 0), m.landed))
+    breaking = any(m.breaking for m in members)
+    return Change(
+        lead.section,
+        lead.text,
+        issues,
+        shas,
+        breaking,
+        public[0].landed,
+        lead.scope,
+        lead.dependency,
+        lead.ecosystem,
+        tuple(sorted({n for m in members for n in m.requests})),
+        tuple(dict.fromkeys(a for m in members for a in m.advisories)),
+    )

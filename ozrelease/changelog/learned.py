@@ -1,0 +1,284 @@
+"""Sections as the project's own released sections write them: their names, order and mapping.
+
+The built-in sections (Open Zaak's, Keep a Changelog's) are a fallback. Where the changelog has
+released sections with sub-headings, their names and order win (`Bugfixes/QOL`, `Maintenance`,
+`Experimental features`, `### Feat`), and the gitmoji and types of the commits behind the
+entries of the newest few released sections decide which heading each gitmoji or type feeds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from ozrelease.changelog.config import SectionRule
+from ozrelease.changelog.files import ChangelogFile, DocSection
+from ozrelease.changelog.messages import known_types, parse_message
+from ozrelease.changelog.vocabulary import (
+    FEATURE_GITMOJI,
+    FEATURE_TYPES,
+    FIX_GITMOJI,
+    FIX_TYPES,
+    INTERNAL_GITMOJI,
+    INTERNAL_TYPES,
+    SECURITY_GITMOJI,
+    SECURITY_TYPES,
+)
+from ozrelease.errors import OzReleaseError
+from ozrelease.history import History, Tag
+from ozrelease.versions import Version, parse_version
+
+__all__ = ["Learned", "learn_sections"]
+
+_RELEASES = 10
+"""At most how many of the newest released sections the names and mapping come from."""
+_ENOUGH = 40
+"""Entries after which no older released section is read (Open Zaak: two releases;
+commitizen, whose patch releases list one or two entries each: ten)."""
+_WORD = re.compile(r"[a-z]+")
+_SCOPE = re.compile(r"^\*\*[^*]+\*\*:\s*")
+_REQUEST = re.compile(r"\(#(\d+)\)|PR#(\d+)")
+
+
+@dataclass(frozen=True)
+class Learned:
+    sections: tuple[SectionRule, ...]
+    default: int
+    votes: int
+    """How many commits of released sections the mapping was learned from (0: names only)."""
+    hidden: frozenset[str] = frozenset()
+    """`gitmoji:NAME` / `type:NAME` whose commits the released sections never listed."""
+
+
+# Words of headings that name one kind of change (`Feat` and `Added`, `Fix` and `Bugfixes`).
+_KINDS = {
+    "feat": "feat", "feature": "feat", "features": "feat", "added": "feat",
+    "fix": "fix", "fixed": "fix", "fixes": "fix", "bugfix": "fix", "bugfixes": "fix",
+    "bug": "fix", "bugs": "fix", "doc": "docs", "docs": "docs", "documentation": "docs",
+    "removed": "remov", "remove": "remov", "deprecated": "depre", "deprecations": "depre",
+}  # fmt: skip
+
+
+def _stems(title: str) -> set[str]:
+    return {
+        _KINDS.get(w, w[:5])
+        for w in _WORD.findall(title.lower())
+        if len(w) >= 3 and w not in ("project", "new")
+    }
+
+
+def _headings(doc: ChangelogFile) -> list[str]:
+    """The sub-headings of the newest few released sections: in the order of the one with
+    the most, each under the name its newest use gives it (`Project maintenance` became
+    `Maintenance`)."""
+    released = [
+        list(dict.fromkeys(e.category for e in s.entries if e.category))
+        for s in doc.sections
+        if s.version is not None
+    ]
+    released = [names for names in released if names][:_RELEASES]
+    if len({_key(n) for names in released for n in names}) < 2:
+        return []
+    newest: dict[frozenset[str], str] = {}
+    for names in released:  # newest first: the first name seen for a set of words wins
+        for name in names:
+            newest.setdefault(_key(name), name)
+    order = max(released, key=len)
+    out = [newest[_key(n)] for n in order]
+    for names in released:
+        out += [newest[_key(n)] for n in names if newest[_key(n)] not in out]
+    return list(dict.fromkeys(out))
+
+
+def _key(title: str) -> frozenset[str]:
+    return frozenset(_stems(title)) or frozenset({title.lower()})
+
+
+def learn_sections(
+    history: History,
+    doc: ChangelogFile,
+    defaults: Sequence[SectionRule],
+    default: int,
+    *,
+    tip: str,
+    own_repo: str | None,
+) -> Learned | None:
+    """The project's sections, or None when its changelog has no sub-headed releases."""
+    headings = _headings(doc)
+    if not headings:
+        return None
+    # Each built-in section goes to the project's heading with the same words
+    # (`Bugfixes` -> `Bugfixes/QOL`, `Project maintenance` -> `Maintenance`).
+    mapped: dict[int, str] = {}
+    for index, rule in enumerate(defaults):
+        stems = _stems(rule.title)
+        best = max(headings, key=lambda h: (len(stems & _stems(h)), -headings.index(h)))
+        if stems & _stems(best):
+            mapped[index] = best
+    votes, unmatched = _votes(history, doc, tip, own_repo, defaults)
+    named = {_key(h): h for h in headings}
+    votes = {
+        key: Counter({named.get(_key(h), h): n for h, n in counts.items()})
+        for key, counts in votes.items()
+    }
+    learned: dict[str, str] = {}
+    for key, counts in votes.items():
+        heading, count = counts.most_common(1)[0]
+        if count >= 2 and count >= 0.6 * sum(counts.values()):
+            learned[key] = heading
+    rules: list[SectionRule] = []
+    for position, heading in enumerate(headings):
+        sources = [defaults[i] for i, h in mapped.items() if h == heading]
+        gitmoji = {g for r in sources for g in r.gitmoji}
+        types = {t for r in sources for t in r.types}
+        for key, target in learned.items():
+            kind, _, name = key.partition(":")
+            bucket = gitmoji if kind == "gitmoji" else types
+            if target == heading:
+                bucket.add(name)
+            else:
+                bucket.discard(name)
+        priority = min((r.priority for r in sources), default=len(defaults) + position)
+        rules.append(SectionRule(heading, frozenset(gitmoji), frozenset(types), priority))
+    # Built-in sections the project has no heading for yet (a first security release) stay.
+    claimed = {g for r in rules for g in r.gitmoji} | {t for r in rules for t in r.types}
+    for index, rule in enumerate(defaults):
+        if index not in mapped and ((rule.gitmoji | rule.types) - claimed or index == default):
+            extra = replace(rule, gitmoji=rule.gitmoji - claimed, types=rule.types - claimed)
+            rules.insert(0, extra) if rule.priority == 0 else rules.append(extra)
+    catch_all = mapped.get(default, defaults[default].title)
+    titles = [r.title for r in rules]
+    chosen = titles.index(catch_all) if catch_all in titles else len(rules) - 1
+    hidden = frozenset(
+        key
+        for key, count in unmatched.items()
+        if count >= 3 and key not in votes and key.partition(":")[2] not in _NEVER_HIDDEN
+    )
+    return Learned(tuple(rules), chosen, sum(sum(c.values()) for c in votes.values()), hidden)
+
+
+# What a project's sections may leave out by habit, never these: fixes, features, security.
+_NEVER_HIDDEN = (
+    FIX_GITMOJI
+    | FIX_TYPES
+    | FEATURE_GITMOJI
+    | FEATURE_TYPES
+    | {"boom"}
+    | (SECURITY_GITMOJI | SECURITY_TYPES)
+)
+
+
+def _votes(
+    history: History,
+    doc: ChangelogFile,
+    tip: str,
+    own_repo: str | None,
+    defaults: Sequence[SectionRule],
+) -> tuple[dict[str, Counter[str]], Counter[str]]:
+    """(`gitmoji:NAME` or `type:NAME`) -> how often its commits stood under each heading in
+    the newest released sections whose versions are tags reachable from `tip`; and how many
+    of its commits with no issue no entry names."""
+    types = known_types(frozenset(t for r in defaults for t in r.types))
+    try:
+        tags = [t for t in history.tags(merged_into=tip) if t.version is not None]
+    except OzReleaseError:
+        return {}, Counter()
+    by_version = {t.version: t for t in tags if t.version is not None}
+    votes: dict[str, Counter[str]] = {}
+    unmatched: Counter[str] = Counter()
+    used: list[tuple[DocSection, Tag]] = []
+    for section in doc.sections:
+        tag = _tag_of(section, by_version)
+        if tag is not None and any(e.category for e in section.entries):
+            used.append((section, tag))
+        if len(used) >= _RELEASES or sum(len(s.entries) for s, _ in used) >= _ENOUGH:
+            break
+    if not used:
+        return votes, unmatched
+    # One scan from the newest of those releases back to the one before the oldest.
+    oldest = used[-1][1].version
+    assert oldest is not None
+    older = [t for t in tags if t.version is not None and t.version < oldest]
+    since = older[-1].name if older else None
+    sections = [section for section, _ in used]
+    _vote(history, sections, used[0][1].name, since, types, own_repo, defaults, votes, unmatched)
+    return votes, unmatched
+
+
+def _tag_of(section: DocSection, by_version: dict[Version, Tag]) -> Tag | None:
+    if section.version is None:
+        return None
+    try:
+        return by_version.get(parse_version(section.version))
+    except ValueError:
+        return None
+
+
+def _vote(
+    history: History,
+    sections: Sequence[DocSection],
+    to: str,
+    since: str | None,
+    types: frozenset[str],
+    own_repo: str | None,
+    defaults: Sequence[SectionRule],
+    votes: dict[str, Counter[str]],
+    unmatched: Counter[str],
+) -> None:
+    """One vote per entry of `sections`: the gitmoji or type of the commit behind it that the
+    built-in sections rank highest (as grouping picks an entry's lead commit) -> its heading."""
+    by_issue: dict[str, int] = {}
+    by_request: dict[int, int] = {}
+    by_text: dict[str, int] = {}
+    entries = [e for section in sections for e in section.entries]
+    for index, doc_entry in enumerate(entries):
+        if doc_entry.category is None:
+            continue
+        for issue in doc_entry.issues:
+            by_issue.setdefault(issue.rsplit("/", 1)[-1].lower(), index)
+        for match in _REQUEST.finditer(doc_entry.text):
+            by_request.setdefault(int(match.group(1) or match.group(2)), index)
+        text = _REQUEST.sub("", _SCOPE.sub("", doc_entry.text)).strip(" .").lower()
+        by_text.setdefault(text, index)
+    rank: dict[str, int] = {}
+    for rule in defaults:
+        for name in rule.gitmoji:
+            rank.setdefault(f"gitmoji:{name}", rule.priority)
+        for name in rule.types:
+            rank.setdefault(f"type:{name}", rule.priority)
+    leads: dict[int, str] = {}
+    for commit in history.commits(to, since=since, files=False):
+        if commit.is_merge:
+            continue
+        message = parse_message(commit.subject, commit.body, types=types)
+        if message.gitmoji in INTERNAL_GITMOJI or message.type in INTERNAL_TYPES:
+            continue
+        key = f"gitmoji:{message.gitmoji}" if message.gitmoji else None
+        key = key or (f"type:{message.type}" if message.type else None)
+        if key is None:
+            continue
+        entry = next(
+            (
+                by_issue[i.rsplit("/", 1)[-1].lower()]
+                for i in message.ids(own_repo)
+                if i.rsplit("/", 1)[-1].lower() in by_issue
+            ),
+            None,
+        )
+        if entry is None:
+            entry = next((by_request[n] for n in message.requests if n in by_request), None)
+        if entry is None:
+            entry = by_text.get(message.description.strip(" .").lower())
+        if entry is None:
+            if not message.issues:
+                unmatched[key] += 1
+            continue
+        lead = leads.get(entry)
+        if lead is None or rank.get(key, 99) <= rank.get(lead, 99):
+            leads[entry] = key  # (read newest first: ends as the oldest of the best)
+    for entry, key in leads.items():
+        category = entries[entry].category
+        assert category is not None
+        votes.setdefault(key, Counter())[category] += 1
