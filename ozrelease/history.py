@@ -252,6 +252,14 @@ class History:
             return None
         return out.strip() or None
 
+    def remotes(self) -> tuple[str, ...]:
+        """The names of the repository's remotes, sorted."""
+        try:
+            out = _git(["remote"], cwd=self.root)
+        except _Failed:
+            return ()
+        return tuple(sorted(set(out.split())))
+
     def branches(self, pattern: str = "*", *, remote: bool = False) -> tuple[str, ...]:
         """Branch names matching a `git for-each-ref` pattern (`stable/*`), sorted."""
         base = "refs/remotes" if remote else "refs/heads"

@@ -669,3 +669,96 @@ def test_an_upgrade_does_not_hide_the_fix_that_came_with_it(gitrepo: GitRepo) ->
         ),
     )
     assert run(gitrepo).exit_code == 0
+
+
+# -- who "this repository" is -----------------------------------------------------------------
+
+
+def mirrored(repo: GitRepo, tmp_path: Path) -> GitRepo:
+    """A repository whose origin is a local mirror, with a changelog that links issues with
+    an `:open-zaak:` role and no docs/conf.py (no extlinks)."""
+    mirror = tmp_path / "mirror.git"
+    repo.commit(":tada: Start", {"src/openzaak/app.py": "x = 1\n"})
+    repo.tag("1.0.0", message="Release 1.0.0")
+    repo.git("clone", "--quiet", "--mirror", str(repo.path), str(mirror))
+    repo.git("remote", "add", "origin", str(mirror))
+    repo.commit(":bug: [#12] Fix the search", {"src/openzaak/search.py": "fixed"})
+    repo.commit(
+        ":bug: [maykinmedia/open-api-framework#83] Fix logging", {"src/openzaak/log.py": "x"}
+    )
+    changelog(
+        repo,
+        section(
+            "1.1.0",
+            "[:open-zaak:`12`] Fixed the search.",
+            "[:open-api-framework:`83`] Fixed logging.",
+        ),
+    )
+    return repo
+
+
+@pytest.mark.parametrize(
+    ("where", "files", "remote"),
+    [
+        (
+            "publiccode.yml url",
+            {
+                "publiccode.yml": "publiccodeYmlVersion: '0.2'\nurl: 'https://github.com/open-zaak/open-zaak.git'\n"
+            },
+            None,
+        ),
+        (
+            "publiccode.yaml url",
+            {"publiccode.yaml": "url: https://github.com/open-zaak/open-zaak\n"},
+            None,
+        ),
+        (
+            "pyproject.toml [project.urls] Repository",
+            {
+                "pyproject.toml": '[project]\nname = "openzaak"\n[project.urls]\n'
+                'Documentation = "https://open-zaak.readthedocs.io/"\n'
+                'Repository = "https://github.com/open-zaak/open-zaak/tree/main"\n'
+            },
+            None,
+        ),
+        ("remote upstream", {}, "https://github.com/open-zaak/open-zaak.git"),
+        (
+            "configuration",
+            {".ozrelease.toml": '[changelog]\nrepository = "open-zaak/open-zaak"\n'},
+            None,
+        ),
+    ],
+)
+def test_the_forge_identity_when_origin_is_a_mirror(
+    gitrepo: GitRepo, tmp_path: Path, where: str, files: dict[str, str], remote: str | None
+) -> None:
+    mirrored(gitrepo, tmp_path)
+    report = run(gitrepo)
+    # Unknown: the bare #12 is not the changelog's :open-zaak:`12`, and the user is told.
+    assert found(report) == [("issue-missing", "12")]
+    assert len(report.notes) == 1
+    assert "owner/name" in report.notes[0] and "repository =" in report.notes[0]
+    if remote:
+        gitrepo.git("remote", "add", "upstream", remote)
+    if files:
+        gitrepo.commit(":wrench: Project files", files)
+    report = run(gitrepo)
+    assert report.exit_code == 0, found(report)
+    assert report.notes == ()
+    from ozrelease.changelog.config import load_config as load
+    from ozrelease.changelog.generate import resolve_style
+
+    history = History(gitrepo.path)
+    style = resolve_style(history, load(gitrepo.path))
+    assert (style.own_repo, style.own_source) == ("open-zaak/open-zaak", where)
+
+
+def test_repo_from_url_reads_forge_addresses_not_paths() -> None:
+    from ozrelease.changelog.style import repo_from_url
+
+    assert repo_from_url("git@github.com:open-zaak/open-zaak.git") == "open-zaak/open-zaak"
+    assert repo_from_url("https://github.com/open-zaak/open-zaak/issues") == "open-zaak/open-zaak"
+    assert repo_from_url("https://gitlab.com/group/sub/proj/-/issues") == "group/sub/proj"
+    assert repo_from_url("https://github.com/a/b/tree/main/docs") == "a/b"
+    assert repo_from_url("/work/.mirror/open-zaak+open-zaak/repo") is None
+    assert repo_from_url("file:///srv/git/x.git") is None

@@ -22,9 +22,8 @@ from ozrelease.changelog.config import (
     Config,
     SectionRule,
     load_config,
-    repo_from_url,
-    sphinx_issue_roles,
 )
+from ozrelease.changelog.style import Identity, forge_identity, sphinx_issue_roles
 from ozrelease.errors import InputError, OzReleaseError, UsageError
 from ozrelease.history import History, Record, Scan, ScanProgress
 from ozrelease.versions import Version, parse_version
@@ -115,6 +114,8 @@ class Style:
     """URL of an issue of any repository on the same forge, with {repo} and {number}."""
     own_issue_url: str | None = None
     underline: str = "="
+    own_source: str = "unknown"
+    """Where `own_repo` was read: `remote origin`, `publiccode.yml url`, ... (style.py)."""
 
 
 @dataclass(frozen=True)
@@ -254,8 +255,8 @@ def resolve_style(
     if path is None:
         path = Path("CHANGELOG.rst" if chosen == "rst" else "CHANGELOG.md")
     sections, default = settings.sections_for(chosen)
-    remote = history.remote_url()
-    own = settings.repository or (repo_from_url(remote) if remote else None)
+    identity = forge_identity(root, settings.repository, history.remote_url, history.remotes)
+    own, remote = identity.repo, identity.url or history.remote_url()
     roles = (
         dict(settings.issue_roles)
         if settings.issue_roles is not None
@@ -265,6 +266,8 @@ def resolve_style(
         # No forge remote (a local clone): the role named like the checkout names this repo.
         name = root.name.lower()
         own = next((repo for role, repo in roles.items() if role.lower() == name), None)
+        if own is not None:
+            identity = Identity(own, f"the docs/conf.py role named like the folder {name}")
     issue_url = own_url = None
     host = _forge_host(remote) if remote else None
     if host == "github.com" or (host is None and own is not None and "github" in str(remote)):
@@ -288,6 +291,7 @@ def resolve_style(
         issue_url=issue_url,
         own_issue_url=own_url,
         underline=underline,
+        own_source=identity.source if own is not None else "unknown",
     )
 
 

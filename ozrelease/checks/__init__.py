@@ -12,7 +12,8 @@ from pathlib import Path
 from ozrelease.changelog.commits import Classifier, group_changes
 from ozrelease.changelog.config import Config, load_config
 from ozrelease.changelog.generate import read_changelog, resolve_style
-from ozrelease.checks.context import Context, by_change
+from ozrelease.changelog.style import unknown_identity_note
+from ozrelease.checks.context import Context, RangeCommit, by_change
 from ozrelease.checks.files import FileVersions as FileVersions
 from ozrelease.checks.issues import check_issues
 from ozrelease.checks.output import (
@@ -170,4 +171,15 @@ def check(
         suppressed=tuple(context.suppressed),
         documented=documented,
         also_covering=tuple(other.title for other, _ in others),
+        notes=(unknown_identity_note(),)
+        if _identity_matters(style.own_repo, commits, text)
+        else (),
     )
+
+
+def _identity_matters(own_repo: str | None, commits: list[RangeCommit], text: SectionText) -> bool:
+    """Whether an unknown forge identity can change the answer: references that name a
+    repository (`owner/name#12`) in the commits, or repository roles in the section."""
+    if own_repo:
+        return False
+    return any("/" in i for c in commits for i in c.ids) or any(repo for repo, _ in text.keys)

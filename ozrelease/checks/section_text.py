@@ -152,7 +152,11 @@ class SectionText:
             repo = self.roles.get(match.group("role"))
             number = match.group("n")
             if repo is None:
-                keys.add((match.group("role").lower(), number))
+                # No extlinks entry (no docs/conf.py): the role names the repository of that
+                # name under the same owner, this one when the names agree.
+                role = match.group("role").lower()
+                own_name = self.own_repo.rsplit("/", 1)[-1].lower() if self.own_repo else None
+                keys.add(("" if role == own_name else role, number))
             elif self.own_repo is not None and repo.lower() == self.own_repo.lower():
                 keys.add(("", number))
             else:

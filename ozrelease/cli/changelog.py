@@ -245,6 +245,8 @@ def check(
         report = checks.check(
             history, to=to, since=since, changelog=changelog_file, progress=progress
         )
+    for note in report.notes:
+        click.echo(note, err=True)
     if fmt == "json":
         click.echo(json.dumps(checks.as_json(report, verbose=verbose), ensure_ascii=False))
     elif fmt == "gitlab":
