@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import re
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +129,8 @@ def _project_url(path: Path) -> tuple[str, str, str] | None:
     text = _small_text(path)
     if text is None:
         return None
+    import tomllib  # only when no remote named the repository (changelog generate stays lean)
+
     try:
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, RecursionError, ValueError):
