@@ -762,3 +762,22 @@ def test_repo_from_url_reads_forge_addresses_not_paths() -> None:
     assert repo_from_url("https://github.com/a/b/tree/main/docs") == "a/b"
     assert repo_from_url("/work/.mirror/open-zaak+open-zaak/repo") is None
     assert repo_from_url("file:///srv/git/x.git") is None
+
+
+def test_an_rst_underline_shorter_than_its_title_is_a_heading(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit(":bug: [#12] Fix the search", {"src/openzaak/search.py": "fixed"})
+    gitrepo.tag("1.1.0")
+    body = (
+        "=========\nChangelog\n=========\n\n"
+        "1.1.0 (2024-01-02)\n==========\n\n* [:open-zaak:`12`] Fixed the search.\n\n"
+        "1.0.0 (2024-01-01)\n==================\n\n* First.\n"
+    )
+    (gitrepo.path / "CHANGELOG.rst").write_text(body, encoding="utf-8")
+    report = run(gitrepo, to="1.1.0")
+    assert report.section.title == "1.1.0 (2024-01-02)"
+    assert report.exit_code == 0
+    # Three characters are too short for docutils too: ordinary text, not a heading.
+    (gitrepo.path / "CHANGELOG.rst").write_text(body.replace("==========\n", "===\n", 1))
+    with pytest.raises(InputError, match="no changelog section covers"):
+        run(gitrepo, to="1.1.0")
