@@ -781,3 +781,59 @@ def test_an_rst_underline_shorter_than_its_title_is_a_heading(gitrepo: GitRepo) 
     (gitrepo.path / "CHANGELOG.rst").write_text(body.replace("==========\n", "===\n", 1))
     with pytest.raises(InputError, match="no changelog section covers"):
         run(gitrepo, to="1.1.0")
+
+
+# -- sections released inside the range -------------------------------------------------------
+
+
+def test_advisories_of_patch_sections_inside_the_range_document_private_issues(
+    gitrepo: GitRepo,
+) -> None:
+    start(gitrepo)
+    gitrepo.branch("stable/1.0.x")
+    gitrepo.tick(60 * 24 * 3)
+    for n in range(1, 6):
+        branch = f"ghsa-{n}"
+        gitrepo.git("checkout", "--quiet", "-b", branch, "main")
+        gitrepo.commit(
+            f":lock: [open-zaak/security-issues#{n}] Check permission {n}",
+            {f"src/openzaak/auth{n}.py": "x"},
+        )
+        gitrepo.checkout("main")
+        gitrepo.merge(branch, message=f"Merge commit from fork\n\nsecurity fix {n}")
+    gitrepo.tag("1.1.0")
+    day = gitrepo.clock.date().isoformat()
+    advisories = ["GHSA-2g49-rfm6-5qj5", "GHSA-3c4q-6m2x-9wv8", "GHSA-4fh7-jj7g-pq2x"]
+    advisories += ["CVE-2024-12345", "GHSA-5hvx-cc8f-7w9m"]
+    cited = " ".join(
+        f"`{a}`_" if i % 2 else f"({a})" for i, a in enumerate(advisories)
+    )  # RST links and parentheses around the identifiers
+    changelog(
+        gitrepo,
+        section("1.1.0", "Features.", date=day),
+        section("1.0.1", f"Security fixes: {cited}", date=day),
+        section("1.0.0", "First."),
+    )
+    report = run(gitrepo, to="1.1.0")
+    assert report.exit_code == 0, found(report)
+    reasons = {s.subject: s.reason for s in report.suppressed if s.rule == "advisories"}
+    assert len(reasons) == 5
+    assert all("1.0.1" in r and "released inside the range" in r for r in reasons.values())
+    assert all(a.upper() in reasons["open-zaak/security-issues#1"] for a in advisories)
+
+
+def test_an_untagged_to_does_not_count_sections_released_before_from(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.tick(60 * 24 * 10)
+    gitrepo.commit(":sparkles: [#40] Add export", {"src/openzaak/export.py": "x"})
+    gitrepo.commit(":bug: [#41] Fix the filter", {"src/openzaak/filter.py": "x"})
+    changelog(
+        gitrepo,
+        "Unreleased\n==========\n\n* [:open-zaak:`41`] Fixed the filter.\n",
+        # A version above --from, dated before it: not released inside the range.
+        section("1.2.0", "[:open-zaak:`40`] Export.", date="2023-12-20"),
+        section("1.0.0", "First.", date="2024-01-01"),
+    )
+    report = run(gitrepo, to="HEAD", since="1.0.0")
+    assert report.also_covering == ()
+    assert found(report) == [("issue-missing", "40")]

@@ -112,13 +112,22 @@ class Context:
         for issue in issues:
             if self.section.has(issue):
                 return show_issue(issue)
-            if self.section.advisories and self.private(issue):
+            if self.advisories() and self.private(issue):
                 return f"{show_issue(issue)}, by advisory"
         for commit in group:
             for number in commit.requests:
                 if self.section.has(str(number)):
                     return f"pull request #{number}"
         return None
+
+    def advisories(self) -> dict[str, str]:
+        """Every advisory (GHSA, CVE) the section or a section released inside the range
+        names -> the title of the section naming it ("" for the section itself)."""
+        found = dict.fromkeys(self.section.advisories, "")
+        for doc, text in self.others if self.on("other-sections") else ():
+            for advisory in text.advisories:
+                found.setdefault(advisory, doc.title)
+        return found
 
     def commit(self, sha: str) -> RangeCommit | None:
         return self.by_sha.get(sha)

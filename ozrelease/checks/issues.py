@@ -196,16 +196,26 @@ def _covered(
             for c in public
             for m in ADVISORY.finditer(f"{c.subject}\n{c.parsed.description}")
         }
-        hit = named & context.section.advisories
+        known = context.advisories()
+        hit = sorted(named & known.keys())
         if hit:
-            return "advisories", f"a private security issue; the section names {min(hit)}"
-        if context.section.advisories and not named:
-            shown = ", ".join(sorted(context.section.advisories)[:3])
-            return "advisories", f"a private security issue; the section names {shown}"
+            return "advisories", f"a private security issue; {_naming(hit[0], known)}"
+        if known and not named:
+            shown = ", ".join(_naming(a, known) for a in sorted(known))
+            return "advisories", f"a private security issue; {shown}"
     covered = change_covered(public, members, context)
     if covered is not None:
         return covered
     return None
+
+
+def _naming(advisory: str, known: Mapping[str, str]) -> str:
+    where = known[advisory]
+    return (
+        f"{where} (released inside the range) names {advisory}"
+        if where
+        else (f"the section names {advisory}")
+    )
 
 
 def change_covered(

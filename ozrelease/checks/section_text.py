@@ -9,7 +9,11 @@ from ozrelease.changelog.commits import find_issue_refs
 from ozrelease.changelog.generate import DocEntry
 
 _ROLE_REF = re.compile(r":(?P<role>[\w.+-]+):`(?:[^`<]*<)?#?(?P<n>\d+)>?`")
-ADVISORY = re.compile(r"\b(?:GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|CVE-\d{4}-\d{4,})\b", re.I)
+# Bounded by anything but a letter or digit: `GHSA-..._` (an RST link) and `(CVE-...)` count.
+ADVISORY = re.compile(
+    r"(?<![A-Za-z0-9])(?:GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|CVE-\d{4}-\d{4,})(?![A-Za-z0-9])",
+    re.I,
+)
 _BREAKING_WORDS = re.compile(
     r"\bbreaking\b|\bbreaks?\b|backwards?[- ]incompatib|not backwards?[- ]compatible|"
     r"\bincompatib|\bremoved\b.*\bapi\b|\bupgrade notes?\b",
