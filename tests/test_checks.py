@@ -333,13 +333,16 @@ def test_each_way_of_reading_a_variable() -> None:
         "G = config(name)\n"
         'H = config("lower_case")\n'
         'I = config("GET_ENV", "second read")\n'
+        'os.environ.setdefault("DOCKER_X", "1")\n'
     )
+    # Defaults are written out from the syntax tree, the same however the module wraps them.
     assert _python_variables(module) == {
-        "GET_ENV": '"x"',
+        "GET_ENV": "'x'",
         "ENV_GET": "",
         "ITEM_X": "",
         "FLAG_X": "False",
-        "PLAIN_X": "[ 1, 2]",
+        "PLAIN_X": "[1, 2]",
+        "DOCKER_X": "'1'",
     }
 
 
@@ -837,3 +840,37 @@ def test_an_untagged_to_does_not_count_sections_released_before_from(gitrepo: Gi
     report = run(gitrepo, to="HEAD", since="1.0.0")
     assert report.also_covering == ()
     assert found(report) == [("issue-missing", "40")]
+
+
+# -- settings read as Python values -------------------------------------------------------------
+
+
+def test_settings_are_compared_as_python_values(gitrepo: GitRepo) -> None:
+    docker = 'import os\n\nos.environ.setdefault("DB_HOST", "db")\nos.environ.setdefault("RETRY_STATUS", "502,503,504")\n'
+    start(gitrepo, **{"src/openzaak/conf/docker.py": docker})
+    # The docker settings module gives DB_HOST another default; RETRY_STATUS is written as a
+    # list now, the same value.
+    changed = docker.replace('"db"', '"postgres"').replace('"502,503,504"', "[502, 503, 504]")
+    gitrepo.commit(":whale: Docker defaults", {"src/openzaak/conf/docker.py": changed})
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "settings")]
+    finding = report.findings[0]
+    assert finding.names == ("DB_HOST",)
+    assert "DB_HOST (default 'db' -> 'postgres')" in finding.message
+
+
+def test_a_variable_moved_into_a_framework_is_not_removed(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    # The module now takes open-api-framework's settings wholesale; OLD_SETTING is read there.
+    moved = "from open_api_framework.conf.base import *  # noqa\n" + SETTINGS.replace(
+        'OLD_SETTING = config("OLD_SETTING", default="x")\n', ""
+    )
+    gitrepo.commit(":recycle: Use the framework's settings", {"src/openzaak/conf/base.py": moved})
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    assert run(gitrepo).exit_code == 0
+    # Without the star import the variable is gone.
+    gone = SETTINGS.replace('OLD_SETTING = config("OLD_SETTING", default="x")\n', "")
+    gitrepo.commit(":fire: Drop it", {"src/openzaak/conf/base.py": gone})
+    report = run(gitrepo)
+    assert report.findings[0].names == ("OLD_SETTING",)
