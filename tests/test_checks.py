@@ -874,3 +874,17 @@ def test_a_variable_moved_into_a_framework_is_not_removed(gitrepo: GitRepo) -> N
     gitrepo.commit(":fire: Drop it", {"src/openzaak/conf/base.py": gone})
     report = run(gitrepo)
     assert report.findings[0].names == ("OLD_SETTING",)
+
+
+def test_a_huge_message_naming_many_issues_gives_short_findings(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    subject = ":bug: " + " ".join(f"[#{n}] fix OPENZAAK_X_{n}" for n in range(1, 801))
+    body = "\n".join(f"Refs: #{n} and words about change {n}" for n in range(801, 1601))
+    gitrepo.commit(f"{subject}\n\n{body}", {"src/openzaak/x.py": "x"})
+    changelog(gitrepo, section("1.1.0", "[:open-zaak:`5`] Fixed 5."))
+    report = run(gitrepo)
+    assert len(report.findings) == 1599  # every issue but #5
+    assert {f.commits for f in report.findings} == {(gitrepo.rev(),)}
+    # Each names the commit and a one-line headline, never the whole message again.
+    assert max(len(f.message) for f in report.findings) < 200
+    assert all("\n" not in f.message for f in report.findings)

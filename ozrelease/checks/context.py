@@ -52,6 +52,9 @@ class Context:
     """Change index -> its commits."""
     changes: Sequence[Change] = ()
     classifier: Classifier | None = None
+    covered: dict[tuple[str, ...], tuple[str, str] | None] = field(default_factory=dict)
+    """change_covered's answers by the commits asked about: the issues of one commit share
+    them (a message naming thousands of issues is read once, not once per issue)."""
 
     def documented_change(self, shas: Iterable[str]) -> str | None:
         """The issue or pull request the section documents that every commit in `shas`
@@ -154,3 +157,9 @@ def by_change(commits: Sequence[RangeCommit]) -> dict[int, list[RangeCommit]]:
 
 def show_issue(issue: str) -> str:
     return issue if "#" in issue else f"#{issue}"
+
+
+def shorten(text: str, limit: int = 100) -> str:
+    """One line of at most `limit` characters (a subject can be a megabyte long)."""
+    line = " ".join(text[: limit * 4].split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "\u2026"

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ozrelease.changelog.commits import Change, parse_message
 from ozrelease.changelog.config import CHECK_RULES
-from ozrelease.checks.context import Context, RangeCommit, by_change, show_issue
+from ozrelease.checks.context import Context, RangeCommit, by_change, shorten, show_issue
 from ozrelease.checks.reading import SQUASHED, is_dependency_commit, package_names, user_visible
 from ozrelease.checks.report import Finding
 from ozrelease.checks.section_text import ADVISORY, SectionText
@@ -117,8 +117,8 @@ def headline(public: Sequence[RangeCommit], members: Mapping[int, Sequence[Range
     for commit in members.get(public[0].change, ()):
         merge = commit.parsed.merge
         if commit.is_merge and merge is not None and merge.title:
-            return merge.title
-    return public[-1].subject
+            return shorten(merge.title)
+    return shorten(public[-1].subject)
 
 
 def _issue_order(issue: str) -> tuple[int, str, int]:
@@ -227,6 +227,17 @@ def change_covered(
     pull request's number, by the packages it upgrades, the environment variables it
     names, or an entry that says what it says. Sections released inside the range count
     too (rule `other-sections`)."""
+    key = tuple(sorted(c.sha for c in public))
+    if key not in context.covered:
+        context.covered[key] = _change_covered(public, members, context)
+    return context.covered[key]
+
+
+def _change_covered(
+    public: Sequence[RangeCommit],
+    members: Mapping[int, Sequence[RangeCommit]],
+    context: Context,
+) -> tuple[str, str] | None:
     found = _said(public, members, context, context.section)
     if found is not None:
         return found
@@ -267,6 +278,6 @@ def _said(
         for description in descriptions:
             block = section.matches(description)
             if block is not None:
-                quoted = " ".join(block.split())[:80]
-                return "matching-text", f"{description!r} is documented as {quoted!r}"
+                quoted = shorten(block, 80)
+                return "matching-text", f"{shorten(description, 80)!r} is documented as {quoted!r}"
     return None
