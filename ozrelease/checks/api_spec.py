@@ -36,20 +36,43 @@ def check_specs(
                 cache[key] = {}
         return cache[key]
 
+    views: dict[int, Any] = {}
+
+    def view(text: str | None, path: str, document: Any) -> Any:
+        """The document's semantic view, once per distinct text (a commit's "after" is the
+        next one's "before")."""
+        key = hash((path, text))
+        if key not in views:
+            views[key] = openapi.semantic_view(document)
+        return views[key]
+
     changed: set[str] = set()
     broke: dict[str, dict[tuple[str, str], set[str]]] = {}  # path -> (kind, element) -> shas
+    pending: dict[str, list[tuple[str, Any, Any]]] = {}  # path -> (sha, old, new) to attribute
     for sha, files in per_commit.items():
         for path, (before, after) in files.items():
             if path not in entry.files:
+                continue
+            if before == after:
                 continue
             old, new = load(before, path), load(after, path)
             if old is None or new is None or old == {} or new == {}:
                 changed.add(sha)
                 continue
-            if openapi.semantic_view(old) != openapi.semantic_view(new):
+            if view(before, path, old) != view(after, path, new):
                 changed.add(sha)
+                pending.setdefault(path, []).append((sha, old, new))
+
+    def attribute(path: str) -> dict[tuple[str, str], set[str]]:
+        """(kind, element) -> the commits whose own diff of `path` broke it; worked out only
+        for documents broken over the range (the costly part, usually not needed)."""
+        if path not in broke:
+            found = broke.setdefault(path, {})
+            for sha, old, new in pending.get(path, ()):
                 for item in openapi.breaking_changes(old, new):
-                    broke.setdefault(path, {}).setdefault((item.kind, item.element), set()).add(sha)
+                    found.setdefault((item.kind, item.element), set()).add(sha)
+        return broke[path]
+
     for path in sorted(entry.files):
         if path not in versions:
             continue
@@ -64,7 +87,7 @@ def check_specs(
             found = openapi.breaking_changes(old, new)
         if not found:
             continue
-        by_element = broke.get(path, {})
+        by_element = attribute(path)
         shas = {sha for item in found for sha in by_element.get((item.kind, item.element), ())}
         if not shas:
             shas = {sha for sha in entry.commits.get(path, ()) if sha in changed}
