@@ -888,3 +888,14 @@ def test_a_huge_message_naming_many_issues_gives_short_findings(gitrepo: GitRepo
     # Each names the commit and a one-line headline, never the whole message again.
     assert max(len(f.message) for f in report.findings) < 200
     assert all("\n" not in f.message for f in report.findings)
+
+
+def test_the_analysis_reports_its_stages(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit(":wrench: Timeout", {"src/openzaak/conf/base.py": SETTINGS.replace("10", "20")})
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    stages: list[str] = []
+    run(gitrepo, stage=stages.append)
+    assert stages[:2] == ["Grouping changes", "Checking the issues of 1 commits"]
+    assert "Reading 1 watched files over the range" in stages
+    assert stages[-1] == "Checking dependencies"

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ozrelease.changelog.commits import Classifier, group_changes
@@ -71,6 +72,7 @@ def check(
     changelog: Path | None = None,
     config: Config | None = None,
     progress: ScanProgress | None = None,
+    stage: Callable[[str], None] | None = None,
 ) -> Report:
     """Compare the commits reachable from `to` and not from `since` with the changelog
     section that covers them.
@@ -81,7 +83,9 @@ def check(
     unversioned) section at the top, else a top section newer than `since` (a release being
     prepared). Raises GitError for unknown refs and shallow clones that lack the range,
     InputError when there is no changelog or no section for the range (exit code 2).
+    `stage` is told what the analysis does next, after history is read (for a progress line).
     """
+    say = stage if stage is not None else (lambda _: None)
     config = config if config is not None else load_config(history.root)
     tip = history.resolve(to)
     tags = history.tags()
@@ -145,14 +149,16 @@ def check(
     context.classifier = classifier
     report = history.progress(progress, tip, since_sha)
     raw = list(history.commits(tip, since=since_sha, progress=report))
+    say("Grouping changes")
     changes = group_changes(raw, tip=tip, classifier=classifier, own_repo=style.own_repo)
     commits = read_commits(raw, changes, classifier, context, style.own_repo)
     context.by_sha = {c.sha: c for c in commits}
     context.members = by_change(commits)
     context.changes = changes
     del raw
+    say(f"Checking the issues of {len(commits)} commits")
     documented = check_issues(commits, changes, context)
-    check_categories(commits, changes, context, since_sha, tip)
+    check_categories(commits, changes, context, since_sha, tip, say)
 
     return Report(
         since=since,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ozrelease.changelog.commits import Change
 from ozrelease.changelog.config import CHECK_RULES
@@ -24,6 +24,7 @@ def check_categories(
     context: Context,
     since: str | None,
     tip: str,
+    stage: Callable[[str], None] = lambda _: None,
 ) -> None:
     check = context.config.check
     matchers = {name: Globs(globs) for name, globs in check.categories.items() if globs}
@@ -49,18 +50,22 @@ def check_categories(
     versions: FileVersions = {}
     per_commit: dict[str, FileVersions] = {}
     if diffed:
+        stage(f"Reading {len(diffed)} watched files over the range")
         versions = range_files(context.history, since, tip, diffed)
         changed = [p for p in diffed if p in versions]
         if changed:
+            stage(f"Reading the commits that changed {len(changed)} watched files")
             per_commit = commit_files(context.history, since, tip, changed)
     members = by_change(commits)
     order = {c.sha: i for i, c in enumerate(commits)}
     spec_commits = set()
     if "api-spec" in watched:
+        stage("Comparing API documents")
         spec_commits = check_specs(
             versions, per_commit, watched["api-spec"], changes, context, order
         )
     for name, entry in watched.items():
+        stage(f"Checking {name}")
         if name == "settings":
             check_settings(versions, per_commit, entry, context, order, since, tip)
         elif name == "dependencies":
