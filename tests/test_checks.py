@@ -846,7 +846,10 @@ def test_an_untagged_to_does_not_count_sections_released_before_from(gitrepo: Gi
 
 
 def test_settings_are_compared_as_python_values(gitrepo: GitRepo) -> None:
-    docker = 'import os\n\nos.environ.setdefault("DB_HOST", "db")\nos.environ.setdefault("RETRY_STATUS", "502,503,504")\n'
+    docker = (
+        'import os\n\nos.environ.setdefault("DB_HOST", "db")\n'
+        'os.environ.setdefault("RETRY_STATUS", "502,503,504")\n'
+    )
     start(gitrepo, **{"src/openzaak/conf/docker.py": docker})
     # The docker settings module gives DB_HOST another default; RETRY_STATUS is written as a
     # list now, the same value.
@@ -886,7 +889,7 @@ def test_a_huge_message_naming_many_issues_gives_short_findings(gitrepo: GitRepo
     assert len(report.findings) == 1599  # every issue but #5
     assert {f.commits for f in report.findings} == {(gitrepo.rev(),)}
     # Each names the commit and a one-line headline, never the whole message again.
-    assert max(len(f.message) for f in report.findings) < 200
+    assert max(len(f.message) for f in report.findings) < 400
     assert all("\n" not in f.message for f in report.findings)
 
 
@@ -899,3 +902,49 @@ def test_the_analysis_reports_its_stages(gitrepo: GitRepo) -> None:
     assert stages[:2] == ["Grouping changes", "Checking the issues of 1 commits"]
     assert "Reading 1 watched files over the range" in stages
     assert stages[-1] == "Checking dependencies"
+
+
+# -- dependency pins as the project documents them --------------------------------------------
+
+
+def test_a_project_that_lists_its_upgrades_must_list_every_one(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    bumped = REQUIREMENTS.replace("requests==2.31.0", "requests==2.32.3").replace(
+        "urllib3==2.0.7", "urllib3==2.2.2"
+    )
+    gitrepo.commit(":arrow_up: Upgrade requests", {"requirements/base.txt": bumped})
+    past = [section(f"1.0.{n}", "Upgrade dependencies", date=f"2023-0{n}-01") for n in (1, 2, 3)]
+    listing = "\n  * ``django`` to 4.2.{n}\n  * ``celery`` to 5.3.{n}\n"
+    listed = [
+        p.replace("Upgrade dependencies", "Upgrade dependencies" + listing.format(n=i))
+        for i, p in enumerate(past)
+    ]
+    # Past sections that never list packages: upgrades inside a major version may go unnamed.
+    changelog(gitrepo, section("1.1.0", "Other things."), *reversed(past))
+    assert run(gitrepo).exit_code == 0
+    # Past sections that list them: every moved pin is a finding, a transitive one's too.
+    changelog(gitrepo, section("1.1.0", "Other things."), *reversed(listed))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "dependencies")]
+    finding = report.findings[0]
+    assert finding.names == ("requests", "urllib3")
+    assert f"by {finding.commits[0][:10]} ':arrow_up: Upgrade requests'" in finding.message
+    assert finding.message.endswith(
+        "the section lacks: Upgraded ``requests`` to 2.32.3 / Upgraded ``urllib3`` to 2.2.2"
+    )
+
+
+def test_findings_name_the_commit_the_file_and_the_missing_sentence(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    sha = gitrepo.commit(":bug: [#77] Fix the export of zaken", {"src/openzaak/export.py": "x"})
+    gitrepo.commit(
+        ":wrench: Timeout",
+        {"src/openzaak/conf/base.py": SETTINGS.replace("default=10", "default=20")},
+    )
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    issue, setting = run(gitrepo).findings
+    assert f"({sha[:10]}, in src/openzaak/export.py)" in issue.message
+    assert issue.message.endswith("the section lacks: [#77] Fix the export of zaken")
+    assert setting.message.endswith(
+        "the section lacks: Changed the default of ``OPENZAAK_TIMEOUT`` from 10 to 20"
+    )

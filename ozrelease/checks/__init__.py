@@ -15,6 +15,7 @@ from ozrelease.changelog.config import Config, load_config
 from ozrelease.changelog.generate import read_changelog, resolve_style
 from ozrelease.changelog.style import unknown_identity_note
 from ozrelease.checks.context import Context, RangeCommit, by_change
+from ozrelease.checks.dependencies import lists_pins
 from ozrelease.checks.files import FileVersions as FileVersions
 from ozrelease.checks.issues import check_issues
 from ozrelease.checks.output import (
@@ -136,6 +137,12 @@ def check(
         )
         for other in sections_in_range(doc, section, from_version, to_version, from_day, to_day)
     ]
+    covering = {section.start, *(other.start for other, _ in others)}
+    past = (
+        "\n".join(lines[s.start - 1 : s.end])
+        for s in doc.sections
+        if s.start > section.start and s.start not in covering
+    )
     context = Context(
         history=history,
         config=config,
@@ -143,6 +150,7 @@ def check(
         others=others,
         own_repo=style.own_repo,
         changelog_path=shown,
+        pins_listed=lists_pins(past),
     )
 
     classifier = Classifier(config.changelog, style.sections, style.default_section)

@@ -52,6 +52,9 @@ class Context:
     """Change index -> its commits."""
     changes: Sequence[Change] = ()
     classifier: Classifier | None = None
+    pins_listed: bool = False
+    """Whether the project's past sections list upgraded packages and versions (then every
+    moved production pin must be named, whatever its size)."""
     covered: dict[tuple[str, ...], tuple[str, str] | None] = field(default_factory=dict)
     """change_covered's answers by the commits asked about: the issues of one commit share
     them (a message naming thousands of issues is read once, not once per issue)."""

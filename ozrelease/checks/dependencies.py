@@ -140,7 +140,10 @@ def check_dependencies(
             tuple(sorted(where)),
             in_order(attributed.get(name) or touching(entry, where), order),
         )
-        if not direct and context.on("transitive-dependencies"):
+        # A project whose past sections list its upgrades by package and version lists
+        # every one, a transitive pin's or a patch upgrade's too (Open Zaak does).
+        listed = context.pins_listed
+        if not direct and context.on("transitive-dependencies") and not listed:
             context.suppress(
                 "transitive-dependencies",
                 f"dependency {name}",
@@ -154,13 +157,13 @@ def check_dependencies(
                 "new-dependencies", subject, CHECK_RULES["new-dependencies"], item.commits
             )
             continue
-        if context.on("minor-upgrades") and _same_major(what):
+        if context.on("minor-upgrades") and _same_major(what) and not listed:
             context.suppress(
                 "minor-upgrades", subject, f"{CHECK_RULES['minor-upgrades']} ({what})", item.commits
             )
             continue
         documented = context.documented_change(item.commits) if item.commits else None
-        if documented is not None and context.on("documented-change"):
+        if documented is not None and context.on("documented-change") and not listed:
             context.suppress(
                 "documented-change",
                 subject,
@@ -191,3 +194,23 @@ def _same_major(what: str) -> bool:
 
 def _short(pin: str) -> str:
     return pin.removeprefix("==") or "unpinned"
+
+
+# "``django`` to 5.2.7", "tornado to 6.5.0", "Upgraded django-csp 3.8 -> 4.0", "pkg==1.2".
+_LISTED_PIN = re.compile(
+    r"(?:``|`|\b)(?P<n>[A-Za-z][\w.-]*[A-Za-z0-9])(?:``|`)?\s*"
+    r"(?:to|==|->|\u2192|from\s+v?\d[\w.]*\s+to)\s+v?\d+(?:\.\d+)+"
+)
+
+
+def lists_pins(past: Iterable[str]) -> bool:
+    """Whether a project's past changelog sections list upgraded packages with their
+    versions: at least three sections, each naming two packages or more."""
+    count = 0
+    for text in past:
+        names = {m.group("n").lower() for m in _LISTED_PIN.finditer(text)}
+        if len(names) >= 2:
+            count += 1
+            if count >= 3:
+                return True
+    return False

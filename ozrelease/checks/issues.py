@@ -50,6 +50,14 @@ def check_issues(
             elif main not in member.ids:
                 naming.setdefault(main, {})[member.sha] = member
 
+    lines: dict[str, str] = {}
+
+    def said(commit: RangeCommit) -> str:
+        """What a commit says it does, in one short line (once per commit)."""
+        if commit.sha not in lines:
+            lines[commit.sha] = shorten(_descriptions([commit], {})[0], 80)
+        return lines[commit.sha]
+
     documented = 0
     for issue in sorted(evidence, key=_issue_order):
         about = list(evidence[issue].values())
@@ -70,11 +78,11 @@ def check_issues(
         public = [c for c in about if c.internal is None]
         titles = {c.change: _title_is_internal(c.change, context) for c in public}
         if public and context.on("internal-commits") and all(titles.values()):
-            said = ", ".join(sorted({t for t in titles.values() if t}))
+            says = ", ".join(sorted({t for t in titles.values() if t}))
             context.suppress(
                 "internal-commits",
                 subject,
-                f"{CHECK_RULES['internal-commits']} (its pull request's title says {said})",
+                f"{CHECK_RULES['internal-commits']} (its pull request's title says {says})",
                 shas,
             )
             continue
@@ -98,10 +106,22 @@ def check_issues(
                 paths=(),
                 category=None,
                 message=f"{subject} is referenced by {count} commit{'s' if count != 1 else ''} "
-                f"in the range but not in the section: {headline(public, members)}",
+                f"in the range but not in the section: {headline(public, members)}"
+                f" ({public[-1].sha[:10]}{_files(public[-1])}); the section lacks: "
+                f"[{subject}] {said(public[-1])}",
             )
         )
     return documented
+
+
+def _files(commit: RangeCommit) -> str:
+    """`, in src/x.py and 2 more files` for a finding."""
+    if not commit.paths:
+        return ""
+    more = len(commit.paths) - 1
+    return f", in {commit.paths[0]}" + (
+        f" and {more} more file{'s' if more > 1 else ''}" if more else ""
+    )
 
 
 def _another_repos_number(issue: str, group: Sequence[RangeCommit]) -> bool:
