@@ -948,3 +948,34 @@ def test_findings_name_the_commit_the_file_and_the_missing_sentence(gitrepo: Git
     assert setting.message.endswith(
         "the section lacks: Changed the default of ``OPENZAAK_TIMEOUT`` from 10 to 20"
     )
+
+
+# -- text matching ----------------------------------------------------------------------------
+
+
+def test_text_matching_survives_inflection_and_spelling(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit(":bug: [#51] improve the zaak search behavior", {"src/openzaak/search.py": "x"})
+    gitrepo.commit(":zap: [#52] optimise caching of catalogues", {"src/openzaak/cache.py": "x"})
+    changelog(
+        gitrepo,
+        section(
+            "1.1.0",
+            "Improved behaviour of the zaak searches.",
+            "Optimized the catalogue caches.",
+        ),
+    )
+    report = run(gitrepo)
+    assert report.exit_code == 0, found(report)
+    assert rules(report) == {"#51": "matching-text", "#52": "matching-text"}
+
+
+def test_a_two_word_subject_is_not_said_by_an_entry_about_another_package(
+    gitrepo: GitRepo,
+) -> None:
+    start(gitrepo)
+    gitrepo.commit(":bug: [#50] Upgrade django", {"src/openzaak/compat.py": "x"})
+    changelog(gitrepo, section("1.1.0", "Upgraded django-csp to 4.0."))
+    assert found(run(gitrepo)) == [("issue-missing", "50")]
+    changelog(gitrepo, section("1.1.0", "Upgraded django to 5.2.7."))
+    assert run(gitrepo).exit_code == 0

@@ -86,17 +86,41 @@ _STOPWORDS = frozenset(
         "removed",
     ]
 )
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+|[A-Za-z][A-Za-z0-9]+")
+# Identifiers (`consumer_timeout`), hyphenated names (`django-csp`: one word, so that
+# "Upgrade django" is not said by an entry about django-csp), plain words.
+_WORD = re.compile(
+    r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+|"
+    r"[A-Za-z][A-Za-z0-9]+"
+)
 
 
 def _stem(word: str) -> str:
-    if len(word) > 5 and word.endswith("ing"):
+    """One form for the inflections and spellings of a word: `improved`, `improves` and
+    `improving` are `improv`; `behaviour` is `behavior`, `optimise` `optimiz`, `cancelled`
+    `cancel`, `entries` `entry`."""
+    if "-" in word:
+        return word
+    if len(word) > 4 and word.endswith(("ies", "ied")):
+        word = word[:-3] + "y"
+    elif len(word) > 5 and word.endswith("ing"):
         word = word[:-3]
     elif len(word) > 4 and word.endswith(("ed", "es")):
         word = word[:-2]
-    elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         word = word[:-1]
-    return word[:-1] if len(word) > 4 and word.endswith("e") else word
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] in "lmnprt":
+        word = word[:-1]  # cancelled, stopped
+    if len(word) > 5 and word.endswith("our"):
+        word = word[:-3] + "or"  # behaviour, colour
+    if (
+        len(word) > 4
+        and word.endswith(("is", "ys"))
+        and word[:-2].endswith(("im", "al", "an", "il", "og"))
+    ):
+        word = word[:-1] + "z"  # optimis(e), analys(e), organis(e)
+    return word
 
 
 def related(a: str, b: str) -> bool:
