@@ -979,3 +979,45 @@ def test_a_two_word_subject_is_not_said_by_an_entry_about_another_package(
     assert found(run(gitrepo)) == [("issue-missing", "50")]
     changelog(gitrepo, section("1.1.0", "Upgraded django to 5.2.7."))
     assert run(gitrepo).exit_code == 0
+
+
+def test_upstream_issues_a_dependency_upgrade_quotes_are_not_the_releases(
+    gitrepo: GitRepo,
+) -> None:
+    start(gitrepo)
+    gitrepo.commit(
+        ":arrow_up: Bump vcrpy to 7.0.0\n\nThe cassette bug is fixed upstream, fixes "
+        "kevin1024/vcrpy#888.",
+        {"requirements/base.txt": REQUIREMENTS + "vcrpy==7.0.0\n    # via -r base.in\n"},
+    )
+    gitrepo.commit(
+        ":arrow_up: [maykinmedia/open-api-framework#140] Upgrade open-api-framework",
+        {"src/openzaak/compat.py": "x"},
+    )
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    report = run(gitrepo)
+    # The team's own tag counts; the upstream issue the upgrade quotes does not.
+    assert ("issue-missing", "maykinmedia/open-api-framework#140") in found(report)
+    assert ("issue-missing", "kevin1024/vcrpy#888") not in found(report)
+    assert (
+        "upstream issue" in {s.subject: s.reason for s in report.suppressed}["kevin1024/vcrpy#888"]
+    )
+
+
+def test_the_releases_own_housekeeping_issue_is_internal(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit(
+        ":speech_balloon: [#90] Regenerate translations",
+        {"src/openzaak/conf/locale/nl/LC_MESSAGES/django.po": 'msgid "x"\n'},
+    )
+    upgraded = REQUIREMENTS.replace("django==4.2.10", "django==5.2.7")
+    gitrepo.commit(":arrow_up: [#90] Upgrade django", {"requirements/base.txt": upgraded})
+    gitrepo.commit(":bookmark: [#90] Release version 1.1.0", {"src/openzaak/__init__.py": "1.1"})
+    changelog(gitrepo, section("1.1.0", "Upgraded ``django`` to 5.2.7."))
+    report = run(gitrepo)
+    assert report.exit_code == 0, found(report)
+    assert "housekeeping" in {s.subject: s.reason for s in report.suppressed}["#90"]
+    # Its upgrades are still checked, by package name.
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "dependencies")]

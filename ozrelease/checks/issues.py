@@ -28,8 +28,19 @@ def check_issues(
     members = by_change(commits)
     evidence: dict[str, dict[str, RangeCommit]] = {}  # issue -> non-merge commits about it
     naming: dict[str, dict[str, RangeCommit]] = {}  # issue -> commits whose message names it
+    upstream: set[str] = set()
     for commit in commits:
         for issue in commit.ids:
+            if _upstream(issue, commit, context.own_repo):
+                upstream.add(issue)
+                context.suppress(
+                    "internal-commits",
+                    show_issue(issue),
+                    f"an upstream issue that {commit.sha[:10]}, a dependency upgrade, quotes "
+                    "(not an issue of this release)",
+                    (commit.sha,),
+                )
+                continue
             naming.setdefault(issue, {})[commit.sha] = commit
             about = members.get(commit.change, ()) if commit.is_merge else (commit,)
             for member in about:
@@ -39,6 +50,8 @@ def check_issues(
         if not change.issues:
             continue
         main = change.issues[0]
+        if main in upstream and main not in naming:
+            continue  # only quoted by dependency upgrades as the package's own issue
         group = members.get(index, ())
         if main not in naming and (
             _another_repos_number(main, group) or any(main in map(str, c.requests) for c in group)
@@ -76,6 +89,21 @@ def check_issues(
             )
             continue
         public = [c for c in about if c.internal is None]
+        released = next((c for c in about if _is_release_commit(c)), None)
+        if (
+            released is not None
+            and public
+            and all(is_dependency_commit(c) for c in public)
+            and context.on("internal-commits")
+        ):
+            context.suppress(
+                "internal-commits",
+                subject,
+                f"the release's own housekeeping issue ({released.sha[:10]} releases it; the "
+                "rest is translations, tooling and upgrades, whose pins are checked by name)",
+                shas,
+            )
+            continue
         titles = {c.change: _title_is_internal(c.change, context) for c in public}
         if public and context.on("internal-commits") and all(titles.values()):
             says = ", ".join(sorted({t for t in titles.values() if t}))
@@ -112,6 +140,25 @@ def check_issues(
             )
         )
     return documented
+
+
+def _is_release_commit(commit: RangeCommit) -> bool:
+    parsed = commit.parsed
+    return parsed.gitmoji == "bookmark" or (parsed.type or "").lower() == "release"
+
+
+def _upstream(issue: str, commit: RangeCommit, own_repo: str | None) -> bool:
+    """Whether a dependency upgrade quotes `issue` as the upgraded package's own
+    (`Bump vcrpy, see kevin1024/vcrpy#888`): another owner's repository, not tagged in the
+    subject's brackets the way the team tags its issues (`[maykinmedia/oaf#140] Upgrade`)."""
+    repo = issue.rpartition("#")[0]
+    if "/" not in repo or not is_dependency_commit(commit):
+        return False
+    owner = repo.split("/")[0].lower()
+    if own_repo is not None and owner == own_repo.split("/")[0].lower():
+        return False
+    tagged = re.findall(r"\[([^\]]*)\]", commit.subject)
+    return not any(issue.lower() in t.lower() for t in tagged)
 
 
 def _files(commit: RangeCommit) -> str:
