@@ -1021,3 +1021,20 @@ def test_the_releases_own_housekeeping_issue_is_internal(gitrepo: GitRepo) -> No
     changelog(gitrepo, section("1.1.0", "Other things."))
     report = run(gitrepo)
     assert found(report) == [("change-missing", "dependencies")]
+
+
+def test_issues_kept_in_a_sibling_repository_match_bare_numbers(gitrepo: GitRepo) -> None:
+    # The Open Forms SDK: its issues live in open-forms, its changelog writes [#6099].
+    gitrepo.git("remote", "add", "origin", "https://github.com/open-formulieren/open-forms-sdk")
+    gitrepo.commit(":tada: Start", {"src/app.ts": "x"})
+    gitrepo.tag("3.5.0", message="Release")
+    gitrepo.commit(":bug: [open-formulieren/open-forms#6099] Fix initial values", {"src/a.ts": "x"})
+    gitrepo.commit(":bug: [open-formulieren/open-forms#6183] Fix editgrid crash", {"src/b.ts": "x"})
+    gitrepo.commit(":arrow_up: [#6222] Upgrade the renderer", {"src/c.ts": "x"})
+    changelog(gitrepo, section("3.5.1", "[#6099] Initial values.", "[#6183] Editgrid."))
+    report = run(gitrepo, since="3.5.0")
+    assert found(report) == [("issue-missing", "open-formulieren/open-forms#6222")]
+    assert report.documented == 2
+    # Without bare numbers that are the sibling's, a bare number stays this repository's.
+    changelog(gitrepo, section("3.5.1", "[#1] Initial values.", "Editgrid."))
+    assert ("issue-missing", "6222") in found(run(gitrepo, since="3.5.0"))

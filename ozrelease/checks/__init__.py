@@ -45,6 +45,7 @@ from ozrelease.checks.sections import (
     version_in,
     version_of,
 )
+from ozrelease.checks.tracker import issue_tracker, use_tracker
 from ozrelease.checks.watched import check_categories
 from ozrelease.errors import GitError, InputError
 from ozrelease.history import SHALLOW_HINT, History, ScanProgress
@@ -160,6 +161,9 @@ def check(
     say("Grouping changes")
     changes = group_changes(raw, tip=tip, classifier=classifier, own_repo=style.own_repo)
     commits = read_commits(raw, changes, classifier, context, style.own_repo)
+    tracker = issue_tracker(commits, [text, *(t for _, t in others)], style.own_repo)
+    if tracker is not None:
+        changes = use_tracker(tracker, commits, changes, [text, *(t for _, t in others)])
     context.by_sha = {c.sha: c for c in commits}
     context.members = by_change(commits)
     context.changes = changes

@@ -205,6 +205,11 @@ class SectionText:
                 return " ".join(block.split())[:80]
         return None
 
+    def also_named(self, tracker: str) -> None:
+        """Bare numbers in this section also name `tracker`'s issues (tracker.py)."""
+        name = tracker.rsplit("/", 1)[-1].lower()
+        self.keys |= {(name, number) for repo, number in self.keys if repo == ""}
+
     def has(self, issue: str) -> bool:
         return issue_key(issue) in self.keys
 
