@@ -547,15 +547,15 @@ class History:
         self, since: str | None, tip: str, paths: Sequence[str]
     ) -> Iterator[tuple[str, str]]:
         """(sha, diff text) of every non-merge commit of the range that changed `paths`, with
-        the whole files as context: one `git log -p`."""
+        the whole files as context: one `git log -p`, streamed commit by commit (memory is
+        bounded by the largest commit's diff, not by the range)."""
         args = [
             "-c", "core.quotePath=false", "log", "-p", "-M", "--no-merges", "--full-history",
-            "--no-color", "--no-ext-diff", "--format=%x1e%H", "--unified=100000000",
+            "--no-color", "--no-ext-diff", "--format=%x00%x1e%H", "--unified=100000000",
             tip, *([f"^{since}"] if since else []), "--", *(f":(literal){p}" for p in paths),
         ]  # fmt: skip
-        for chunk in self._run(*args).split("\x1e")[1:]:
-            sha, _, diff = chunk.partition("\n")
-            yield sha.strip(), diff
+        process = self._start(args)
+        yield from self._read_log(process, args, _sha_and_diff)
 
     def words_in_tree(
         self, tip: str, words: Sequence[str], *, exclude: Sequence[str] = ()
@@ -709,6 +709,12 @@ class Scan(Generic[T]):
 
 
 _SHAS_PER_CALL = 2000  # 82 KB of arguments: far below any system's limit
+
+
+def _sha_and_diff(record: bytes) -> tuple[str, str]:
+    text = record.decode("utf-8", "surrogateescape")
+    sha, _, diff = text.partition("\n")
+    return sha.strip(), diff
 
 
 def _grow_pipe(process: _Process) -> None:

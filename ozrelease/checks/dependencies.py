@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from ozrelease.changelog.config import CHECK_RULES
 from ozrelease.checks.context import Context
 from ozrelease.checks.files import FileVersions, Watched
-from ozrelease.checks.named import Named, changed_by, in_order, report_names, touching
+from ozrelease.checks.named import Named, in_order, report_names, touching
 from ozrelease.versions import Version, parse_version
 
 
@@ -93,7 +93,7 @@ def _pyproject(text: str | None) -> dict[str, tuple[str, bool]]:
     return out
 
 
-def _pin_changes(
+def pin_changes(
     versions: FileVersions, paths: Iterable[str]
 ) -> dict[str, tuple[str, set[str], bool]]:
     """Packages whose production pin was added, removed or changed: name -> (what, files,
@@ -121,15 +121,14 @@ def _pin_changes(
 
 def check_dependencies(
     versions: FileVersions,
-    per_commit: Mapping[str, FileVersions],
+    attributed: Mapping[str, set[str]],
     entry: Watched,
     context: Context,
     order: Mapping[str, int],
 ) -> None:
     """Production pins added, removed or moved over the range must name their package in the
     section (pins only another package needs excepted)."""
-    changed = _pin_changes(versions, entry.files)
-    attributed = changed_by(per_commit, entry, _pin_changes)
+    changed = pin_changes(versions, entry.files)
     items = []
     for name, (what, where, direct) in changed.items():
         if context.section.names(name):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ozrelease.checks.context import RangeCommit
@@ -37,10 +37,11 @@ def range_files(
 
 def commit_files(
     history: History, since: str | None, tip: str, paths: Sequence[str]
-) -> dict[str, FileVersions]:
-    """Commit sha -> its versions of `paths` (before, after), for every non-merge commit of
-    the range that changed them: ONE `git log -p` with whole files as context."""
-    return {sha: _parse_full_diff(diff) for sha, diff in history.commit_diffs(since, tip, paths)}
+) -> Iterator[tuple[str, FileVersions]]:
+    """(sha, its versions of `paths` (before, after)) for every non-merge commit of the range
+    that changed them, one at a time: ONE streamed `git log -p` with whole files as context."""
+    for sha, diff in history.commit_diffs(since, tip, paths):
+        yield sha, _parse_full_diff(diff)
 
 
 def _parse_full_diff(text: str) -> dict[str, tuple[str | None, str | None]]:

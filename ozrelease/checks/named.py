@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ozrelease.checks.context import Context, shorten
-from ozrelease.checks.files import FileVersions, Watched
+from ozrelease.checks.files import Watched
 from ozrelease.checks.reading import is_dependency_commit
 from ozrelease.checks.report import Finding
 from ozrelease.checks.section_text import SectionText, related
@@ -30,19 +30,6 @@ def in_order(shas: Iterable[str], order: Mapping[str, int]) -> tuple[str, ...]:
 
 def touching(entry: Watched, files: Iterable[str]) -> set[str]:
     return {sha for path in files for sha in entry.commits.get(path, ())}
-
-
-def changed_by(
-    per_commit: Mapping[str, FileVersions],
-    entry: Watched,
-    changes: Callable[[FileVersions, Iterable[str]], Mapping[str, object]],
-) -> dict[str, set[str]]:
-    """Name -> the commits whose own versions of the category's files change it."""
-    attributed: dict[str, set[str]] = {}
-    for sha, files in per_commit.items():
-        for name in changes(files, [p for p in files if p in entry.files]):
-            attributed.setdefault(name, set()).add(sha)
-    return attributed
 
 
 _NOUNS = {

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ozrelease.checks.context import Context
 from ozrelease.checks.files import FileVersions, Watched
-from ozrelease.checks.named import Named, changed_by, in_order, report_names, touching
+from ozrelease.checks.named import Named, in_order, report_names, touching
 
 _CALL = re.compile(
     r"\b(?:config|getenv|get_env|env(?:\.\w+)?|environ\.get|os\.environ\.get)\s*\(\s*"
@@ -211,7 +211,7 @@ def _variables(path: str, text: str | None) -> tuple[dict[str, str], bool]:
     return _doc_variables(text), False
 
 
-def _variable_changes(
+def variable_changes(
     versions: FileVersions, paths: Iterable[str]
 ) -> dict[str, tuple[str, set[str]]]:
     """Environment variables added, removed or given another default: name -> (what, files).
@@ -353,7 +353,7 @@ _OPERATORS: dict[type[ast.operator], Callable[[float, float], float]] = {
 
 def check_settings(
     versions: FileVersions,
-    per_commit: Mapping[str, FileVersions],
+    attributed: Mapping[str, set[str]],
     entry: Watched,
     context: Context,
     order: Mapping[str, int],
@@ -362,7 +362,7 @@ def check_settings(
 ) -> None:
     """Environment variables added, removed or given another default over the range must be
     named in the section."""
-    changed = _variable_changes(versions, entry.files)
+    changed = variable_changes(versions, entry.files)
     gone = [name for name, (what, _) in changed.items() if what == "removed"]
     if gone:
         # Still read or documented somewhere (moved into a framework's settings)?
@@ -373,7 +373,6 @@ def check_settings(
         # Known before the range (a settings module or document that is new itself)?
         known = _mentioned(context, since, new)
         changed = {n: v for n, v in changed.items() if n not in known}
-    attributed = changed_by(per_commit, entry, _variable_changes)
     items = [
         Named(
             name,
