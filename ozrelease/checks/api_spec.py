@@ -24,7 +24,6 @@ class SpecCheck:
         self.entry = entry
         self.versions = versions
         self.cache: dict[int, Any] = {}
-        self.views: dict[int, Any] = {}
         self.changed: set[str] = set()
         """Commits that changed a document in more than wording."""
         self.broke: dict[str, dict[tuple[str, str], set[str]]] = {}
@@ -63,12 +62,6 @@ class SpecCheck:
             document = {}
         return self._keep(self.cache, key, document)
 
-    def view(self, text: str, path: str, document: Any) -> Any:
-        key = hash((path, text))
-        if key in self.views:
-            return self.views[key]
-        return self._keep(self.views, key, openapi.semantic_view(document))
-
     def feed(self, sha: str, files: FileVersions) -> None:
         """One commit's versions of the watched files."""
         for path, (before, after) in files.items():
@@ -78,8 +71,7 @@ class SpecCheck:
             if old is None or new is None or old == {} or new == {}:
                 self.changed.add(sha)
                 continue
-            assert before is not None and after is not None
-            if self.view(before, path, old) != self.view(after, path, new):
+            if not openapi.same_semantics(old, new):
                 self.changed.add(sha)
                 if path in self.found:  # attribution only where the range breaks something
                     by = self.broke.setdefault(path, {})
@@ -92,7 +84,6 @@ class SpecCheck:
         """Report the range's breaking changes; return the commits that changed a document
         in more than wording."""
         self.cache.clear()
-        self.views.clear()
         for path, found in self.found.items():
             by_element = self.broke.get(path, {})
             shas = {sha for item in found for sha in by_element.get((item.kind, item.element), ())}
