@@ -752,7 +752,7 @@ def test_the_forge_identity_when_origin_is_a_mirror(
     from ozrelease.changelog.generate import resolve_style
 
     history = History(gitrepo.path)
-    style = resolve_style(history, load(gitrepo.path))
+    style = resolve_style(history, load(gitrepo.path), identity_files=True)
     assert (style.own_repo, style.own_source) == ("open-zaak/open-zaak", where)
 
 

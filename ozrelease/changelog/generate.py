@@ -239,9 +239,16 @@ def _check_date(text: str) -> None:
 
 
 def resolve_style(
-    history: History, config: Config, fmt: str | None = None, *, tip: str = "HEAD"
+    history: History,
+    config: Config,
+    fmt: str | None = None,
+    *,
+    tip: str = "HEAD",
+    identity_files: bool = False,
 ) -> Style:
-    """The changelog file, format, sections and reference style of the repository."""
+    """The changelog file, format, sections and reference style of the repository.
+    `identity_files`: also read this repository's forge name from other remotes,
+    publiccode.yml and pyproject.toml when `origin` names none (changelog check)."""
     root = history.root
     settings = config.changelog
     path = settings.path
@@ -255,7 +262,9 @@ def resolve_style(
     if path is None:
         path = Path("CHANGELOG.rst" if chosen == "rst" else "CHANGELOG.md")
     sections, default = settings.sections_for(chosen)
-    identity = forge_identity(root, settings.repository, history.remote_url, history.remotes)
+    identity = forge_identity(
+        root, settings.repository, history.remote_url, history.remotes if identity_files else None
+    )
     own, remote = identity.repo, identity.url or history.remote_url()
     roles = (
         dict(settings.issue_roles)

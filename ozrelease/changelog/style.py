@@ -64,17 +64,20 @@ def forge_identity(
     root: Path,
     configured: str | None,
     remote_url: Callable[[str], str | None],
-    remotes: Callable[[], Iterable[str]],
+    remotes: Callable[[], Iterable[str]] | None,
 ) -> Identity:
     """This repository's `owner/name`: from configuration, else the `origin` remote, else any
     other remote (sorted by name), else `publiccode.yml`'s `url`, else a repository URL in
     `pyproject.toml` `[project.urls]`. A remote that is a local path or a mirror names none;
-    `Identity.repo` is None when nothing does."""
+    `Identity.repo` is None when nothing does. With `remotes` None, only configuration and
+    `origin` are read."""
     if configured:
         return Identity(configured, "configuration")
     origin = remote_url("origin")
     if origin and (repo := repo_from_url(origin)):
         return Identity(repo, "remote origin", origin)
+    if remotes is None:
+        return Identity(None, "unknown")
     for name in sorted(set(remotes()) - {"origin"}):
         url = remote_url(name)
         if url and (repo := repo_from_url(url)):

@@ -104,7 +104,7 @@ def check(
     since_sha = history.resolve(since) if since is not None else None
     from_version = version_of(since, since_sha, tags) if since is not None else None
 
-    style = resolve_style(history, config, tip=tip)
+    style = resolve_style(history, config, tip=tip, identity_files=True)
     root = history.root
     path = changelog_file(changelog, root, style.path)
     doc = read_changelog(path, roles=style.roles, own_repo=style.own_repo)
