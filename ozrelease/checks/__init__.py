@@ -196,8 +196,12 @@ def check(
 
 
 def _identity_matters(own_repo: str | None, commits: list[RangeCommit], text: SectionText) -> bool:
-    """Whether an unknown forge identity can change the answer: references that name a
-    repository (`owner/name#12`) in the commits, or repository roles in the section."""
+    """Whether an unknown forge identity can change the answer: bare numbers on one side
+    (`#12`) and references that name a repository (`owner/name#12`, a role) on the other."""
     if own_repo:
         return False
-    return any("/" in i for c in commits for i in c.ids) or any(repo for repo, _ in text.keys)
+    ids = [i for c in commits for i in c.ids]
+    bare, named = any("#" not in i for i in ids), any("#" in i for i in ids)
+    section_bare = any(not repo for repo, _ in text.keys)
+    section_named = any(repo for repo, _ in text.keys)
+    return (bare and section_named) or (named and section_bare)
