@@ -1038,3 +1038,16 @@ def test_issues_kept_in_a_sibling_repository_match_bare_numbers(gitrepo: GitRepo
     # Without bare numbers that are the sibling's, a bare number stays this repository's.
     changelog(gitrepo, section("3.5.1", "[#1] Initial values.", "Editgrid."))
     assert ("issue-missing", "6222") in found(run(gitrepo, since="3.5.0"))
+
+
+def test_a_branch_number_the_commits_give_to_another_repository(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.pull_request(
+        2174,
+        "feature/85-uwsgi-workers",
+        [":sparkles: [maykinmedia/open-api-framework#85] Increase uwsgi worker numbers"],
+    )
+    gitrepo.pull_request(2175, "feature/86-export", [":sparkles: Add the export"])
+    changelog(gitrepo, section("1.1.0", "[:open-api-framework:`85`] More uwsgi workers."))
+    # #85 of the branch name is open-api-framework's, as its commit says; #86 is ours.
+    assert found(run(gitrepo)) == [("issue-missing", "86")]
