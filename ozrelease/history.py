@@ -160,6 +160,10 @@ class History:
             return None
         return urls[0] if urls else None
 
+    def remotes(self) -> tuple[str, ...]:
+        """The names of the repository's remotes, sorted."""
+        return tuple(sorted({remote.name for remote in self._repo.remotes}))
+
     def branches(self, pattern: str = "*", *, remote: bool = False) -> tuple[str, ...]:
         """Branch names matching a glob (`stable/*`), sorted; `remote`: remote-tracking
         branches (`origin/stable/1.28.x`)."""
@@ -448,15 +452,15 @@ class History:
         self, since: str | None, tip: str, paths: Sequence[str]
     ) -> Iterator[tuple[str, str]]:
         """(sha, diff text) of every non-merge commit of the range that changed `paths`, with
-        the whole files as context: one `git log -p`."""
+        the whole files as context: one `git log -p`, streamed commit by commit (memory is
+        bounded by the largest commit's diff, not by the range)."""
         args = [
             "-c", "core.quotePath=false", "log", "-p", "-M", "--no-merges", "--full-history",
-            "--no-color", "--no-ext-diff", "--format=%x1e%H", "--unified=100000000",
+            "--no-color", "--no-ext-diff", "--format=%x00%x1e%H", "--unified=100000000",
             tip, *([f"^{since}"] if since else []), "--", *(f":(literal){p}" for p in paths),
         ]  # fmt: skip
-        for chunk in self._run(*args).split("\x1e")[1:]:
-            sha, _, diff = chunk.partition("\n")
-            yield sha.strip(), diff
+        process = self._start(args)
+        yield from self._read_log(process, args, _sha_and_diff)
 
     def words_in_tree(
         self, tip: str, words: Sequence[str], *, exclude: Sequence[str] = ()
@@ -590,6 +594,12 @@ else:
 
 
 _NO_GIT = "git is not installed (or not on PATH)"
+
+
+def _sha_and_diff(record: bytes) -> tuple[str, str]:
+    text = record.decode("utf-8", "surrogateescape")
+    sha, _, diff = text.partition("\n")
+    return sha.strip(), diff
 
 
 def _gitpython() -> Any:

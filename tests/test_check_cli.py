@@ -177,3 +177,27 @@ def test_a_long_scan_shows_a_progress_bar_on_a_terminal(repo: GitRepo) -> None:
     status, out, terminal = run_on_a_terminal(repo, "changelog", "generate", "--from", "main~5")
     assert status == 0 and "Reading history" not in terminal
     assert "Fix number 2500" in out
+
+
+def test_an_unknown_forge_identity_is_said_on_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = fresh(tmp_path / "repo", monkeypatch)
+    repo.commit(":tada: Start", {"src/app.py": "x = 1\n", "CHANGELOG.rst": "Changelog\n"})
+    repo.tag("1.0.0", message="Release 1.0.0")
+    repo.git("remote", "add", "origin", str(tmp_path / "mirror.git"))  # a local path
+    repo.commit(":bug: [#12] Fix logging", {"src/log.py": "x"})
+    (repo.path / "CHANGELOG.rst").write_text(
+        "Changelog\n=========\n\nUnreleased\n----------\n\n* [:open-zaak:`12`] Logging.\n",
+        encoding="utf-8",
+    )
+    result = check(repo)
+    assert result.exit_code == 1, result.output  # is :open-zaak:`12` this #12? Unknown.
+    assert result.stderr.startswith("note: this repository's forge name (owner/name) is unknown")
+    assert '[tool.ozrelease.changelog] repository = "owner/name"' in result.stderr
+    assert "note:" not in result.stdout
+    # Told where it lives, the answer is known and the note goes.
+    (repo.path / "publiccode.yml").write_text("url: https://github.com/open-zaak/open-zaak\n")
+    result = check(repo)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""

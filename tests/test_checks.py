@@ -333,13 +333,16 @@ def test_each_way_of_reading_a_variable() -> None:
         "G = config(name)\n"
         'H = config("lower_case")\n'
         'I = config("GET_ENV", "second read")\n'
+        'os.environ.setdefault("DOCKER_X", "1")\n'
     )
+    # Defaults are written out from the syntax tree, the same however the module wraps them.
     assert _python_variables(module) == {
-        "GET_ENV": '"x"',
+        "GET_ENV": "'x'",
         "ENV_GET": "",
         "ITEM_X": "",
         "FLAG_X": "False",
-        "PLAIN_X": "[ 1, 2]",
+        "PLAIN_X": "[1, 2]",
+        "DOCKER_X": "'1'",
     }
 
 
@@ -669,3 +672,382 @@ def test_an_upgrade_does_not_hide_the_fix_that_came_with_it(gitrepo: GitRepo) ->
         ),
     )
     assert run(gitrepo).exit_code == 0
+
+
+# -- who "this repository" is -----------------------------------------------------------------
+
+
+def mirrored(repo: GitRepo, tmp_path: Path) -> GitRepo:
+    """A repository whose origin is a local mirror, with a changelog that links issues with
+    an `:open-zaak:` role and no docs/conf.py (no extlinks)."""
+    mirror = tmp_path / "mirror.git"
+    repo.commit(":tada: Start", {"src/openzaak/app.py": "x = 1\n"})
+    repo.tag("1.0.0", message="Release 1.0.0")
+    repo.git("clone", "--quiet", "--mirror", str(repo.path), str(mirror))
+    repo.git("remote", "add", "origin", str(mirror))
+    repo.commit(":bug: [#12] Fix the search", {"src/openzaak/search.py": "fixed"})
+    repo.commit(
+        ":bug: [maykinmedia/open-api-framework#83] Fix logging", {"src/openzaak/log.py": "x"}
+    )
+    changelog(
+        repo,
+        section(
+            "1.1.0",
+            "[:open-zaak:`12`] Fixed the search.",
+            "[:open-api-framework:`83`] Fixed logging.",
+        ),
+    )
+    return repo
+
+
+@pytest.mark.parametrize(
+    ("where", "files", "remote"),
+    [
+        (
+            "publiccode.yml url",
+            {
+                "publiccode.yml": "publiccodeYmlVersion: '0.2'\nurl: 'https://github.com/open-zaak/open-zaak.git'\n"
+            },
+            None,
+        ),
+        (
+            "publiccode.yaml url",
+            {"publiccode.yaml": "url: https://github.com/open-zaak/open-zaak\n"},
+            None,
+        ),
+        (
+            "pyproject.toml [project.urls] Repository",
+            {
+                "pyproject.toml": '[project]\nname = "openzaak"\n[project.urls]\n'
+                'Documentation = "https://open-zaak.readthedocs.io/"\n'
+                'Repository = "https://github.com/open-zaak/open-zaak/tree/main"\n'
+            },
+            None,
+        ),
+        ("remote upstream", {}, "https://github.com/open-zaak/open-zaak.git"),
+        (
+            "configuration",
+            {".ozrelease.toml": '[changelog]\nrepository = "open-zaak/open-zaak"\n'},
+            None,
+        ),
+    ],
+)
+def test_the_forge_identity_when_origin_is_a_mirror(
+    gitrepo: GitRepo, tmp_path: Path, where: str, files: dict[str, str], remote: str | None
+) -> None:
+    mirrored(gitrepo, tmp_path)
+    report = run(gitrepo)
+    # Unknown: the bare #12 is not the changelog's :open-zaak:`12`, and the user is told.
+    assert found(report) == [("issue-missing", "12")]
+    assert len(report.notes) == 1
+    assert "owner/name" in report.notes[0] and "repository =" in report.notes[0]
+    if remote:
+        gitrepo.git("remote", "add", "upstream", remote)
+    if files:
+        gitrepo.commit(":wrench: Project files", files)
+    report = run(gitrepo)
+    assert report.exit_code == 0, found(report)
+    assert report.notes == ()
+    from ozrelease.changelog.config import load_config as load
+    from ozrelease.changelog.generate import resolve_style
+
+    history = History(gitrepo.path)
+    style = resolve_style(history, load(gitrepo.path), identity_files=True)
+    assert (style.own_repo, style.own_source) == ("open-zaak/open-zaak", where)
+
+
+def test_repo_from_url_reads_forge_addresses_not_paths() -> None:
+    from ozrelease.changelog.style import repo_from_url
+
+    assert repo_from_url("git@github.com:open-zaak/open-zaak.git") == "open-zaak/open-zaak"
+    assert repo_from_url("https://github.com/open-zaak/open-zaak/issues") == "open-zaak/open-zaak"
+    assert repo_from_url("https://gitlab.com/group/sub/proj/-/issues") == "group/sub/proj"
+    assert repo_from_url("https://github.com/a/b/tree/main/docs") == "a/b"
+    assert repo_from_url("/work/.mirror/open-zaak+open-zaak/repo") is None
+    assert repo_from_url("file:///srv/git/x.git") is None
+
+
+def test_an_rst_underline_shorter_than_its_title_is_a_heading(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit(":bug: [#12] Fix the search", {"src/openzaak/search.py": "fixed"})
+    gitrepo.tag("1.1.0")
+    body = (
+        "=========\nChangelog\n=========\n\n"
+        "1.1.0 (2024-01-02)\n==========\n\n* [:open-zaak:`12`] Fixed the search.\n\n"
+        "1.0.0 (2024-01-01)\n==================\n\n* First.\n"
+    )
+    (gitrepo.path / "CHANGELOG.rst").write_text(body, encoding="utf-8")
+    report = run(gitrepo, to="1.1.0")
+    assert report.section.title == "1.1.0 (2024-01-02)"
+    assert report.exit_code == 0
+    # Three characters are too short for docutils too: ordinary text, not a heading.
+    (gitrepo.path / "CHANGELOG.rst").write_text(body.replace("==========\n", "===\n", 1))
+    with pytest.raises(InputError, match="no changelog section covers"):
+        run(gitrepo, to="1.1.0")
+
+
+# -- sections released inside the range -------------------------------------------------------
+
+
+def test_advisories_of_patch_sections_inside_the_range_document_private_issues(
+    gitrepo: GitRepo,
+) -> None:
+    start(gitrepo)
+    gitrepo.branch("stable/1.0.x")
+    gitrepo.tick(60 * 24 * 3)
+    for n in range(1, 6):
+        branch = f"ghsa-{n}"
+        gitrepo.git("checkout", "--quiet", "-b", branch, "main")
+        gitrepo.commit(
+            f":lock: [open-zaak/security-issues#{n}] Check permission {n}",
+            {f"src/openzaak/auth{n}.py": "x"},
+        )
+        gitrepo.checkout("main")
+        gitrepo.merge(branch, message=f"Merge commit from fork\n\nsecurity fix {n}")
+    gitrepo.tag("1.1.0")
+    day = gitrepo.clock.date().isoformat()
+    advisories = ["GHSA-2g49-rfm6-5qj5", "GHSA-3c4q-6m2x-9wv8", "GHSA-4fh7-jj7g-pq2x"]
+    advisories += ["CVE-2024-12345", "GHSA-5hvx-cc8f-7w9m"]
+    cited = " ".join(
+        f"`{a}`_" if i % 2 else f"({a})" for i, a in enumerate(advisories)
+    )  # RST links and parentheses around the identifiers
+    changelog(
+        gitrepo,
+        section("1.1.0", "Features.", date=day),
+        section("1.0.1", f"Security fixes: {cited}", date=day),
+        section("1.0.0", "First."),
+    )
+    report = run(gitrepo, to="1.1.0")
+    assert report.exit_code == 0, found(report)
+    reasons = {s.subject: s.reason for s in report.suppressed if s.rule == "advisories"}
+    assert len(reasons) == 5
+    assert all("1.0.1" in r and "released inside the range" in r for r in reasons.values())
+    assert all(a.upper() in reasons["open-zaak/security-issues#1"] for a in advisories)
+
+
+def test_an_untagged_to_does_not_count_sections_released_before_from(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.tick(60 * 24 * 10)
+    gitrepo.commit(":sparkles: [#40] Add export", {"src/openzaak/export.py": "x"})
+    gitrepo.commit(":bug: [#41] Fix the filter", {"src/openzaak/filter.py": "x"})
+    changelog(
+        gitrepo,
+        "Unreleased\n==========\n\n* [:open-zaak:`41`] Fixed the filter.\n",
+        # A version above --from, dated before it: not released inside the range.
+        section("1.2.0", "[:open-zaak:`40`] Export.", date="2023-12-20"),
+        section("1.0.0", "First.", date="2024-01-01"),
+    )
+    report = run(gitrepo, to="HEAD", since="1.0.0")
+    assert report.also_covering == ()
+    assert found(report) == [("issue-missing", "40")]
+
+
+# -- settings read as Python values -------------------------------------------------------------
+
+
+def test_settings_are_compared_as_python_values(gitrepo: GitRepo) -> None:
+    docker = (
+        'import os\n\nos.environ.setdefault("DB_HOST", "db")\n'
+        'os.environ.setdefault("RETRY_STATUS", "502,503,504")\n'
+    )
+    start(gitrepo, **{"src/openzaak/conf/docker.py": docker})
+    # The docker settings module gives DB_HOST another default; RETRY_STATUS is written as a
+    # list now, the same value.
+    changed = docker.replace('"db"', '"postgres"').replace('"502,503,504"', "[502, 503, 504]")
+    gitrepo.commit(":whale: Docker defaults", {"src/openzaak/conf/docker.py": changed})
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "settings")]
+    finding = report.findings[0]
+    assert finding.names == ("DB_HOST",)
+    assert "DB_HOST (default 'db' -> 'postgres')" in finding.message
+
+
+def test_a_variable_moved_into_a_framework_is_not_removed(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    # The module now takes open-api-framework's settings wholesale; OLD_SETTING is read there.
+    moved = "from open_api_framework.conf.base import *  # noqa\n" + SETTINGS.replace(
+        'OLD_SETTING = config("OLD_SETTING", default="x")\n', ""
+    )
+    gitrepo.commit(":recycle: Use the framework's settings", {"src/openzaak/conf/base.py": moved})
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    assert run(gitrepo).exit_code == 0
+    # Without the star import the variable is gone.
+    gone = SETTINGS.replace('OLD_SETTING = config("OLD_SETTING", default="x")\n', "")
+    gitrepo.commit(":fire: Drop it", {"src/openzaak/conf/base.py": gone})
+    report = run(gitrepo)
+    assert report.findings[0].names == ("OLD_SETTING",)
+
+
+def test_a_huge_message_naming_many_issues_gives_short_findings(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    subject = ":bug: " + " ".join(f"[#{n}] fix OPENZAAK_X_{n}" for n in range(1, 801))
+    body = "\n".join(f"Refs: #{n} and words about change {n}" for n in range(801, 1601))
+    gitrepo.commit(f"{subject}\n\n{body}", {"src/openzaak/x.py": "x"})
+    changelog(gitrepo, section("1.1.0", "[:open-zaak:`5`] Fixed 5."))
+    report = run(gitrepo)
+    assert len(report.findings) == 1599  # every issue but #5
+    assert {f.commits for f in report.findings} == {(gitrepo.rev(),)}
+    # Each names the commit and a one-line headline, never the whole message again.
+    assert max(len(f.message) for f in report.findings) < 400
+    assert all("\n" not in f.message for f in report.findings)
+
+
+def test_the_analysis_reports_its_stages(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit(":wrench: Timeout", {"src/openzaak/conf/base.py": SETTINGS.replace("10", "20")})
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    stages: list[str] = []
+    run(gitrepo, stage=stages.append)
+    assert stages[:2] == ["Grouping changes", "Checking the issues of 1 commits"]
+    assert "Reading 1 watched files over the range" in stages
+    assert stages[-1] == "Checking dependencies"
+
+
+# -- dependency pins as the project documents them --------------------------------------------
+
+
+def test_a_project_that_lists_its_upgrades_must_list_every_one(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    bumped = REQUIREMENTS.replace("requests==2.31.0", "requests==2.32.3").replace(
+        "urllib3==2.0.7", "urllib3==2.2.2"
+    )
+    gitrepo.commit(":arrow_up: Upgrade requests", {"requirements/base.txt": bumped})
+    past = [section(f"1.0.{n}", "Upgrade dependencies", date=f"2023-0{n}-01") for n in (1, 2, 3)]
+    listing = "\n  * ``django`` to 4.2.{n}\n  * ``celery`` to 5.3.{n}\n"
+    listed = [
+        p.replace("Upgrade dependencies", "Upgrade dependencies" + listing.format(n=i))
+        for i, p in enumerate(past)
+    ]
+    # Past sections that never list packages: upgrades inside a major version may go unnamed.
+    changelog(gitrepo, section("1.1.0", "Other things."), *reversed(past))
+    assert run(gitrepo).exit_code == 0
+    # Past sections that list them: every moved pin is a finding, a transitive one's too.
+    changelog(gitrepo, section("1.1.0", "Other things."), *reversed(listed))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "dependencies")]
+    finding = report.findings[0]
+    assert finding.names == ("requests", "urllib3")
+    assert f"by {finding.commits[0][:10]} ':arrow_up: Upgrade requests'" in finding.message
+    assert finding.message.endswith(
+        "the section lacks: Upgraded ``requests`` to 2.32.3 / Upgraded ``urllib3`` to 2.2.2"
+    )
+
+
+def test_findings_name_the_commit_the_file_and_the_missing_sentence(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    sha = gitrepo.commit(":bug: [#77] Fix the export of zaken", {"src/openzaak/export.py": "x"})
+    gitrepo.commit(
+        ":wrench: Timeout",
+        {"src/openzaak/conf/base.py": SETTINGS.replace("default=10", "default=20")},
+    )
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    issue, setting = run(gitrepo).findings
+    assert f"({sha[:10]}, in src/openzaak/export.py)" in issue.message
+    assert issue.message.endswith("the section lacks: [#77] Fix the export of zaken")
+    assert setting.message.endswith(
+        "the section lacks: Changed the default of ``OPENZAAK_TIMEOUT`` from 10 to 20"
+    )
+
+
+# -- text matching ----------------------------------------------------------------------------
+
+
+def test_text_matching_survives_inflection_and_spelling(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit(":bug: [#51] improve the zaak search behavior", {"src/openzaak/search.py": "x"})
+    gitrepo.commit(":zap: [#52] optimise caching of catalogues", {"src/openzaak/cache.py": "x"})
+    changelog(
+        gitrepo,
+        section(
+            "1.1.0",
+            "Improved behaviour of the zaak searches.",
+            "Optimized the catalogue caches.",
+        ),
+    )
+    report = run(gitrepo)
+    assert report.exit_code == 0, found(report)
+    assert rules(report) == {"#51": "matching-text", "#52": "matching-text"}
+
+
+def test_a_two_word_subject_is_not_said_by_an_entry_about_another_package(
+    gitrepo: GitRepo,
+) -> None:
+    start(gitrepo)
+    gitrepo.commit(":bug: [#50] Upgrade django", {"src/openzaak/compat.py": "x"})
+    changelog(gitrepo, section("1.1.0", "Upgraded django-csp to 4.0."))
+    assert found(run(gitrepo)) == [("issue-missing", "50")]
+    changelog(gitrepo, section("1.1.0", "Upgraded django to 5.2.7."))
+    assert run(gitrepo).exit_code == 0
+
+
+def test_upstream_issues_a_dependency_upgrade_quotes_are_not_the_releases(
+    gitrepo: GitRepo,
+) -> None:
+    start(gitrepo)
+    gitrepo.commit(
+        ":arrow_up: Bump vcrpy to 7.0.0\n\nThe cassette bug is fixed upstream, fixes "
+        "kevin1024/vcrpy#888.",
+        {"requirements/base.txt": REQUIREMENTS + "vcrpy==7.0.0\n    # via -r base.in\n"},
+    )
+    gitrepo.commit(
+        ":arrow_up: [maykinmedia/open-api-framework#140] Upgrade open-api-framework",
+        {"src/openzaak/compat.py": "x"},
+    )
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    report = run(gitrepo)
+    # The team's own tag counts; the upstream issue the upgrade quotes does not.
+    assert ("issue-missing", "maykinmedia/open-api-framework#140") in found(report)
+    assert ("issue-missing", "kevin1024/vcrpy#888") not in found(report)
+    assert (
+        "upstream issue" in {s.subject: s.reason for s in report.suppressed}["kevin1024/vcrpy#888"]
+    )
+
+
+def test_the_releases_own_housekeeping_issue_is_internal(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.commit(
+        ":speech_balloon: [#90] Regenerate translations",
+        {"src/openzaak/conf/locale/nl/LC_MESSAGES/django.po": 'msgid "x"\n'},
+    )
+    upgraded = REQUIREMENTS.replace("django==4.2.10", "django==5.2.7")
+    gitrepo.commit(":arrow_up: [#90] Upgrade django", {"requirements/base.txt": upgraded})
+    gitrepo.commit(":bookmark: [#90] Release version 1.1.0", {"src/openzaak/__init__.py": "1.1"})
+    changelog(gitrepo, section("1.1.0", "Upgraded ``django`` to 5.2.7."))
+    report = run(gitrepo)
+    assert report.exit_code == 0, found(report)
+    assert "housekeeping" in {s.subject: s.reason for s in report.suppressed}["#90"]
+    # Its upgrades are still checked, by package name.
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "dependencies")]
+
+
+def test_issues_kept_in_a_sibling_repository_match_bare_numbers(gitrepo: GitRepo) -> None:
+    # The Open Forms SDK: its issues live in open-forms, its changelog writes [#6099].
+    gitrepo.git("remote", "add", "origin", "https://github.com/open-formulieren/open-forms-sdk")
+    gitrepo.commit(":tada: Start", {"src/app.ts": "x"})
+    gitrepo.tag("3.5.0", message="Release")
+    gitrepo.commit(":bug: [open-formulieren/open-forms#6099] Fix initial values", {"src/a.ts": "x"})
+    gitrepo.commit(":bug: [open-formulieren/open-forms#6183] Fix editgrid crash", {"src/b.ts": "x"})
+    gitrepo.commit(":arrow_up: [#6222] Upgrade the renderer", {"src/c.ts": "x"})
+    changelog(gitrepo, section("3.5.1", "[#6099] Initial values.", "[#6183] Editgrid."))
+    report = run(gitrepo, since="3.5.0")
+    assert found(report) == [("issue-missing", "open-formulieren/open-forms#6222")]
+    assert report.documented == 2
+    # Without bare numbers that are the sibling's, a bare number stays this repository's.
+    changelog(gitrepo, section("3.5.1", "[#1] Initial values.", "Editgrid."))
+    assert ("issue-missing", "6222") in found(run(gitrepo, since="3.5.0"))
+
+
+def test_a_branch_number_the_commits_give_to_another_repository(gitrepo: GitRepo) -> None:
+    start(gitrepo)
+    gitrepo.pull_request(
+        2174,
+        "feature/85-uwsgi-workers",
+        [":sparkles: [maykinmedia/open-api-framework#85] Increase uwsgi worker numbers"],
+    )
+    gitrepo.pull_request(2175, "feature/86-export", [":sparkles: Add the export"])
+    changelog(gitrepo, section("1.1.0", "[:open-api-framework:`85`] More uwsgi workers."))
+    # #85 of the branch name is open-api-framework's, as its commit says; #86 is ours.
+    assert found(run(gitrepo)) == [("issue-missing", "86")]

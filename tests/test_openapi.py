@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ozrelease.checks.openapi import KINDS, Breaking, breaking_changes, load_document, semantic_view
 from ozrelease.errors import InputError
@@ -373,3 +375,22 @@ def test_loading_yaml_json_and_errors() -> None:
         load_document("paths: [unclosed", "src/openapi.yaml")
     with pytest.raises(InputError, match="expected a mapping"):
         load_document("- a\n- b\n", "x.yaml")
+
+
+_KEYS = st.sampled_from(["type", "description", "summary", "x-extra", "properties", "enum", "a"])
+_DOCS = st.recursive(
+    st.none() | st.booleans() | st.integers(-2, 2) | st.sampled_from(["s", "t", "1"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_KEYS | st.just("info"), _DOCS, max_size=4), st.data())
+def test_same_semantics_agrees_with_the_semantic_view(
+    old: dict[str, Any], data: st.DataObject
+) -> None:
+    from ozrelease.checks.openapi import same_semantics
+
+    new = data.draw(st.dictionaries(_KEYS | st.just("info"), _DOCS, max_size=4) | st.just(old))
+    assert same_semantics(old, new) == (semantic_view(old) == semantic_view(new))

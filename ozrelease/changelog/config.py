@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import difflib
 import re
 from collections.abc import Callable, Mapping
@@ -10,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ozrelease.changelog.style import repo_from_url, sphinx_issue_roles
 from ozrelease.changelog.vocabulary import (
     DOCS_GITMOJI,
     DOCS_TYPES,
@@ -25,7 +25,7 @@ from ozrelease.changelog.vocabulary import (
     gitmoji_name,
 )
 from ozrelease.errors import InputError
-from ozrelease.inputs import parse_toml, read_bytes, read_text
+from ozrelease.inputs import parse_toml, read_text
 
 __all__ = [
     "CHECK_RULES",
@@ -715,73 +715,3 @@ def _kind(value: object) -> str:
 
 def _unquote(text: str) -> str:
     return ".".join(part.strip().strip("\"'") for part in text.split("."))
-
-
-# -- Sphinx extlinks and forge URLs --------------------------------------------------------
-
-_FORGE_ISSUE = re.compile(
-    r"^https?://(?:www\.)?(?P<host>[^/]+)/(?P<repo>[\w.-]+(?:/[\w.-]+)+?)(?:/-)?/(?:issues|pull|merge_requests)/%s/?$"
-)
-
-
-def repo_from_url(url: str) -> str | None:
-    """`owner/name` of a forge URL (https or ssh, GitHub or GitLab style), else None."""
-    text = url.strip()
-    match = re.match(r"^(?:ssh://)?[\w.-]+@(?P<host>[^:/]+)[:/](?P<path>.+?)(?:\.git)?/?$", text)
-    if not match:
-        match = re.match(
-            r"^(?:https?|git)://(?:[^@/]+@)?(?P<host>[^/]+)/(?P<path>.+?)(?:\.git)?/?$", text
-        )
-    if not match:
-        return None
-    path = match.group("path").split("/-/")[0]
-    return path if _REPO.match(path) else None
-
-
-def sphinx_issue_roles(root: Path) -> dict[str, str]:
-    """Sphinx `extlinks` roles that point at a forge's issues, as role -> `owner/name`.
-
-    Read from `docs/conf.py` (or `docs/source/conf.py`, `doc/conf.py`) with `ast`: the file is
-    never executed. A missing or unreadable file gives no roles.
-    """
-    for candidate in ("docs/conf.py", "docs/source/conf.py", "doc/conf.py", "doc/source/conf.py"):
-        path = root / candidate
-        if path.is_file():
-            try:
-                tree = ast.parse(read_bytes(path), filename=str(path))
-            except (SyntaxError, ValueError, OSError, InputError, RecursionError, MemoryError):
-                return {}  # (too deeply nested for Python's parser counts as unreadable)
-            return _roles_from_ast(tree)
-    return {}
-
-
-def _roles_from_ast(tree: ast.Module) -> dict[str, str]:
-    links: dict[str, object] = {}
-    for node in tree.body:
-        value: ast.expr | None = None
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "extlinks" for t in node.targets)
-        ) or (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and node.target.id == "extlinks"
-        ):
-            value = node.value
-        if value is None:
-            continue
-        try:
-            literal = ast.literal_eval(value)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            continue
-        if isinstance(literal, dict):
-            links = dict(literal)
-    roles = {}
-    for role, target in links.items():
-        url = target[0] if isinstance(target, tuple | list) and target else target
-        if not isinstance(role, str) or not isinstance(url, str):
-            continue
-        match = _FORGE_ISSUE.match(url.strip())
-        if match:
-            roles[role] = match.group("repo")
-    return roles

@@ -227,7 +227,9 @@ def _rst_titles(lines: Sequence[str]) -> Iterator[_Title]:
             and not line.startswith(" ")
             and under
             and not _ADORNMENT.match(line)
-            and len(below.rstrip()) >= len(line.rstrip()) - 2
+            # As docutils reads it: an underline shorter than its title is still one (with a
+            # warning) unless it is shorter than four characters too.
+            and (len(below.rstrip()) >= len(line.rstrip()) - 2 or len(below.strip()) >= 4)
         ):
             yield (i, i + 2, line.strip(), under.group(1), False)
             i += 2

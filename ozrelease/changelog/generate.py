@@ -7,12 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date as Date
 from pathlib import Path
 
-from ozrelease.changelog.config import (
-    Config,
-    load_config,
-    repo_from_url,
-    sphinx_issue_roles,
-)
+from ozrelease.changelog.config import Config, load_config
 from ozrelease.changelog.files import (
     CANDIDATES,
     SUFFIXES,
@@ -39,6 +34,7 @@ from ozrelease.changelog.rendering import (
     json_pieces,
     render_section,
 )
+from ozrelease.changelog.style import Identity, forge_identity, sphinx_issue_roles
 from ozrelease.errors import InputError, OzReleaseError, UsageError
 from ozrelease.history import History, ScanProgress
 from ozrelease.versions import Version, parse_version
@@ -321,9 +317,16 @@ def _check_date(text: str) -> None:
 
 
 def resolve_style(
-    history: History, config: Config, fmt: str | None = None, *, tip: str = "HEAD"
+    history: History,
+    config: Config,
+    fmt: str | None = None,
+    *,
+    tip: str = "HEAD",
+    identity_files: bool = False,
 ) -> Style:
-    """The changelog file, format, sections and reference style of the repository."""
+    """The changelog file, format, sections and reference style of the repository.
+    `identity_files`: also read this repository's forge name from other remotes,
+    publiccode.yml and pyproject.toml when `origin` names none (changelog check)."""
     root = history.root
     settings = config.changelog
     path = settings.path
@@ -337,8 +340,10 @@ def resolve_style(
     if path is None:
         path = Path("CHANGELOG.rst" if chosen == "rst" else "CHANGELOG.md")
     sections, default = settings.sections_for(chosen)
-    remote = history.remote_url()
-    own = settings.repository or (repo_from_url(remote) if remote else None)
+    identity = forge_identity(
+        root, settings.repository, history.remote_url, history.remotes if identity_files else None
+    )
+    own, remote = identity.repo, identity.url or history.remote_url()
     roles = (
         dict(settings.issue_roles)
         if settings.issue_roles is not None
@@ -348,6 +353,8 @@ def resolve_style(
         # No forge remote (a local clone): the role named like the checkout names this repo.
         name = root.name.lower()
         own = next((repo for role, repo in roles.items() if role.lower() == name), None)
+        if own is not None:
+            identity = Identity(own, f"the docs/conf.py role named like the folder {name}")
     issue_url = own_url = None
     host = _forge_host(remote) if remote else None
     if host == "github.com" or (host is None and own is not None and "github" in str(remote)):
@@ -371,6 +378,7 @@ def resolve_style(
         issue_url=issue_url,
         own_issue_url=own_url,
         underline=underline,
+        own_source=identity.source if own is not None else "unknown",
     )
 
 

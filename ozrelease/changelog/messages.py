@@ -381,7 +381,11 @@ _LEADING = re.compile(
 # backports name the request they port: "Fix x (#155 backport)", "(backport of #155)".
 SQUASHED = re.compile(r"\s\((?:backport of\s+)?#(?P<n>\d+)(?:\s+backport)?\)\s*$", re.I)
 _REVERTED = re.compile(r'\bRevert\s+"(?P<quoted>.*)"')
-ADVISORY = re.compile(r"\b(?:GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|CVE-\d{4}-\d{4,})\b", re.I)
+# Bounded by anything but a letter or digit: `GHSA-..._` (an RST link) and `(CVE-...)` count.
+ADVISORY = re.compile(
+    r"(?<![A-Za-z0-9])(?:GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|CVE-\d{4}-\d{4,})(?![A-Za-z0-9])",
+    re.I,
+)
 _BREAKING_NOTE = re.compile(r"^BREAKING[ -]CHANGE\s*:\s*(?P<text>.+(?:\n(?!\s*\n).+)*)", re.M)
 
 

@@ -85,6 +85,8 @@ class Style:
     """URL of an issue of any repository on the same forge, with {repo} and {number}."""
     own_issue_url: str | None = None
     underline: str = "="
+    own_source: str = "unknown"
+    """Where `own_repo` was read: `remote origin`, `publiccode.yml url`, ... (style.py)."""
     scopes: bool = False
     """Entries start with their scope in bold (`**config**: ...`), as the project's do."""
     requests: bool = False

@@ -7,13 +7,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ozrelease.changelog.config import Config, load_config
 from ozrelease.changelog.files import read_changelog
 from ozrelease.changelog.generate import resolve_style
 from ozrelease.changelog.grouping import Classifier, group_changes
-from ozrelease.checks.context import Context, by_change
+from ozrelease.changelog.style import unknown_identity_note
+from ozrelease.checks.context import Context, RangeCommit, by_change
+from ozrelease.checks.dependencies import lists_pins
 from ozrelease.checks.files import FileVersions as FileVersions
 from ozrelease.checks.issues import check_issues
 from ozrelease.checks.output import (
@@ -43,6 +46,7 @@ from ozrelease.checks.sections import (
     version_in,
     version_of,
 )
+from ozrelease.checks.tracker import issue_tracker, use_tracker
 from ozrelease.checks.watched import check_categories
 from ozrelease.errors import GitError, InputError
 from ozrelease.history import SHALLOW_HINT, History, ScanProgress
@@ -72,6 +76,7 @@ def check(
     changelog: Path | None = None,
     config: Config | None = None,
     progress: ScanProgress | None = None,
+    stage: Callable[[str], None] | None = None,
 ) -> Report:
     """Compare the commits reachable from `to` and not from `since` with the changelog
     section that covers them.
@@ -82,7 +87,9 @@ def check(
     unversioned) section at the top, else a top section newer than `since` (a release being
     prepared). Raises GitError for unknown refs and shallow clones that lack the range,
     InputError when there is no changelog or no section for the range (exit code 2).
+    `stage` is told what the analysis does next, after history is read (for a progress line).
     """
+    say = stage if stage is not None else (lambda _: None)
     config = config if config is not None else load_config(history.root)
     tip = history.resolve(to)
     tags = history.tags()
@@ -99,7 +106,7 @@ def check(
     since_sha = history.resolve(since) if since is not None else None
     from_version = version_of(since, since_sha, tags) if since is not None else None
 
-    style = resolve_style(history, config, tip=tip)
+    style = resolve_style(history, config, tip=tip, identity_files=True)
     root = history.root
     path = changelog_file(changelog, root, style.path)
     doc = read_changelog(path, roles=style.roles, own_repo=style.own_repo)
@@ -133,6 +140,12 @@ def check(
         )
         for other in sections_in_range(doc, section, from_version, to_version, from_day, to_day)
     ]
+    covering = {section.start, *(other.start for other, _ in others)}
+    past = (
+        "\n".join(lines[s.start - 1 : s.end])
+        for s in doc.sections
+        if s.start > section.start and s.start not in covering
+    )
     context = Context(
         history=history,
         config=config,
@@ -140,20 +153,26 @@ def check(
         others=others,
         own_repo=style.own_repo,
         changelog_path=shown,
+        pins_listed=lists_pins(past),
     )
 
     classifier = Classifier(config.changelog, style.sections, style.default_section)
     context.classifier = classifier
     report = history.progress(progress, tip, since_sha)
     raw = list(history.commits(tip, since=since_sha, progress=report))
+    say("Grouping changes")
     changes = group_changes(raw, tip=tip, classifier=classifier, own_repo=style.own_repo)
     commits = read_commits(raw, changes, classifier, context, style.own_repo)
+    tracker = issue_tracker(commits, [text, *(t for _, t in others)], style.own_repo)
+    if tracker is not None:
+        changes = use_tracker(tracker, commits, changes, [text, *(t for _, t in others)])
     context.by_sha = {c.sha: c for c in commits}
     context.members = by_change(commits)
     context.changes = changes
     del raw
+    say(f"Checking the issues of {len(commits)} commits")
     documented = check_issues(commits, changes, context)
-    check_categories(commits, changes, context, since_sha, tip)
+    check_categories(commits, changes, context, since_sha, tip, say)
 
     return Report(
         since=since,
@@ -172,4 +191,19 @@ def check(
         suppressed=tuple(context.suppressed),
         documented=documented,
         also_covering=tuple(other.title for other, _ in others),
+        notes=(unknown_identity_note(),)
+        if _identity_matters(style.own_repo, commits, text)
+        else (),
     )
+
+
+def _identity_matters(own_repo: str | None, commits: list[RangeCommit], text: SectionText) -> bool:
+    """Whether an unknown forge identity can change the answer: bare numbers on one side
+    (`#12`) and references that name a repository (`owner/name#12`, a role) on the other."""
+    if own_repo:
+        return False
+    ids = [i for c in commits for i in c.ids]
+    bare, named = any("#" not in i for i in ids), any("#" in i for i in ids)
+    section_bare = any(not repo for repo, _ in text.keys)
+    section_named = any(repo for repo, _ in text.keys)
+    return (bare and section_named) or (named and section_bare)

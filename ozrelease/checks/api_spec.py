@@ -13,71 +13,92 @@ from ozrelease.checks.report import Finding
 from ozrelease.errors import OzReleaseError
 
 
-def check_specs(
-    versions: FileVersions,
-    per_commit: Mapping[str, FileVersions],
-    entry: Watched,
-    changes: Sequence[Change],
-    context: Context,
-    order: Mapping[str, int],
-) -> set[str]:
-    """Report the breaking changes of the API documents over the range; return the commits
-    that changed a document in more than wording."""
-    cache: dict[int, Any] = {}
+class SpecCheck:
+    """`api-breaking` over one streamed pass of the commits' diffs: the range's breaking
+    changes from the documents at both ends, attributed to the commits whose own diff
+    introduced them. Parsed documents are kept for the last few versions only (a commit's
+    "after" is the next one's "before"), so memory is bounded by the documents, not the
+    range."""
 
-    def load(text: str | None, path: str) -> Any:
+    def __init__(self, versions: FileVersions, entry: Watched) -> None:
+        self.entry = entry
+        self.versions = versions
+        self.cache: dict[int, Any] = {}
+        self.changed: set[str] = set()
+        """Commits that changed a document in more than wording."""
+        self.broke: dict[str, dict[tuple[str, str], set[str]]] = {}
+        self.found: dict[str, list[openapi.Breaking]] = {}
+        self._limit = 4 * max(1, len(entry.files))
+        for path in sorted(entry.files):
+            if path not in versions:
+                continue
+            old, new = self.load(versions[path][0], path), self.load(versions[path][1], path)
+            if not old:
+                continue
+            if new is None:
+                found = [openapi.Breaking("document-removed", path, path, f"{path} was removed")]
+            elif not new:
+                continue
+            else:
+                found = openapi.breaking_changes(old, new)
+            if found:
+                self.found[path] = found
+
+    def _keep(self, store: dict[int, Any], key: int, value: Any) -> Any:
+        store[key] = value
+        while len(store) > self._limit:
+            del store[next(iter(store))]  # the oldest version
+        return value
+
+    def load(self, text: str | None, path: str) -> Any:
         if text is None:
             return None
         key = hash((path, text))
-        if key not in cache:
-            try:
-                cache[key] = openapi.load_document(text, path)
-            except OzReleaseError:
-                cache[key] = {}
-        return cache[key]
+        if key in self.cache:
+            return self.cache[key]
+        try:
+            document = openapi.load_document(text, path)
+        except OzReleaseError:
+            document = {}
+        return self._keep(self.cache, key, document)
 
-    changed: set[str] = set()
-    broke: dict[str, dict[tuple[str, str], set[str]]] = {}  # path -> (kind, element) -> shas
-    for sha, files in per_commit.items():
+    def feed(self, sha: str, files: FileVersions) -> None:
+        """One commit's versions of the watched files."""
         for path, (before, after) in files.items():
-            if path not in entry.files:
+            if path not in self.entry.files or before == after:
                 continue
-            old, new = load(before, path), load(after, path)
+            old, new = self.load(before, path), self.load(after, path)
             if old is None or new is None or old == {} or new == {}:
-                changed.add(sha)
+                self.changed.add(sha)
                 continue
-            if openapi.semantic_view(old) != openapi.semantic_view(new):
-                changed.add(sha)
-                for item in openapi.breaking_changes(old, new):
-                    broke.setdefault(path, {}).setdefault((item.kind, item.element), set()).add(sha)
-    for path in sorted(entry.files):
-        if path not in versions:
-            continue
-        old, new = load(versions[path][0], path), load(versions[path][1], path)
-        if not old:
-            continue
-        if new is None:
-            found = [openapi.Breaking("document-removed", path, path, f"{path} was removed")]
-        elif not new:
-            continue
-        else:
-            found = openapi.breaking_changes(old, new)
-        if not found:
-            continue
-        by_element = broke.get(path, {})
-        shas = {sha for item in found for sha in by_element.get((item.kind, item.element), ())}
-        if not shas:
-            shas = {sha for sha in entry.commits.get(path, ()) if sha in changed}
-        ordered = tuple(sorted(shas, key=lambda sha: order.get(sha, 0), reverse=True))
-        issues = [
-            issue
-            for sha in ordered
-            for commit in [context.commit(sha)]
-            if commit is not None and 0 <= commit.change < len(changes)
-            for issue in (*commit.ids, *changes[commit.change].issues)
-        ]
-        _breaking(path, found, ordered, issues, context)
-    return changed
+            if not openapi.same_semantics(old, new):
+                self.changed.add(sha)
+                if path in self.found:  # attribution only where the range breaks something
+                    by = self.broke.setdefault(path, {})
+                    for item in openapi.breaking_changes(old, new):
+                        by.setdefault((item.kind, item.element), set()).add(sha)
+
+    def finish(
+        self, changes: Sequence[Change], context: Context, order: Mapping[str, int]
+    ) -> set[str]:
+        """Report the range's breaking changes; return the commits that changed a document
+        in more than wording."""
+        self.cache.clear()
+        for path, found in self.found.items():
+            by_element = self.broke.get(path, {})
+            shas = {sha for item in found for sha in by_element.get((item.kind, item.element), ())}
+            if not shas:
+                shas = {sha for sha in self.entry.commits.get(path, ()) if sha in self.changed}
+            ordered = tuple(sorted(shas, key=lambda sha: order.get(sha, 0), reverse=True))
+            issues = [
+                issue
+                for sha in ordered
+                for commit in [context.commit(sha)]
+                if commit is not None and 0 <= commit.change < len(changes)
+                for issue in (*commit.ids, *changes[commit.change].issues)
+            ]
+            _breaking(path, found, ordered, issues, context)
+        return self.changed
 
 
 def _breaking(

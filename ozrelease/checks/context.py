@@ -53,6 +53,12 @@ class Context:
     """Change index -> its commits."""
     changes: Sequence[Change] = ()
     classifier: Classifier | None = None
+    pins_listed: bool = False
+    """Whether the project's past sections list upgraded packages and versions (then every
+    moved production pin must be named, whatever its size)."""
+    covered: dict[tuple[str, ...], tuple[str, str] | None] = field(default_factory=dict)
+    """change_covered's answers by the commits asked about: the issues of one commit share
+    them (a message naming thousands of issues is read once, not once per issue)."""
 
     def documented_change(self, shas: Iterable[str]) -> str | None:
         """The issue or pull request the section documents that every commit in `shas`
@@ -113,13 +119,22 @@ class Context:
         for issue in issues:
             if self.section.has(issue):
                 return show_issue(issue)
-            if self.section.advisories and self.private(issue):
+            if self.advisories() and self.private(issue):
                 return f"{show_issue(issue)}, by advisory"
         for commit in group:
             for number in commit.requests:
                 if self.section.has(str(number)):
                     return f"pull request #{number}"
         return None
+
+    def advisories(self) -> dict[str, str]:
+        """Every advisory (GHSA, CVE) the section or a section released inside the range
+        names -> the title of the section naming it ("" for the section itself)."""
+        found = dict.fromkeys(self.section.advisories, "")
+        for doc, text in self.others if self.on("other-sections") else ():
+            for advisory in text.advisories:
+                found.setdefault(advisory, doc.title)
+        return found
 
     def commit(self, sha: str) -> RangeCommit | None:
         return self.by_sha.get(sha)
@@ -146,3 +161,9 @@ def by_change(commits: Sequence[RangeCommit]) -> dict[int, list[RangeCommit]]:
 
 def show_issue(issue: str) -> str:
     return issue if "#" in issue else f"#{issue}"
+
+
+def shorten(text: str, limit: int = 100) -> str:
+    """One line of at most `limit` characters (a subject can be a megabyte long)."""
+    line = " ".join(text[: limit * 4].split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "\u2026"

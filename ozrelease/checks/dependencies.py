@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from ozrelease.changelog.config import CHECK_RULES
 from ozrelease.checks.context import Context
 from ozrelease.checks.files import FileVersions, Watched
-from ozrelease.checks.named import Named, changed_by, in_order, report_names, touching
+from ozrelease.checks.named import Named, in_order, report_names, touching
 from ozrelease.versions import Version, parse_version
 
 
@@ -93,7 +93,7 @@ def _pyproject(text: str | None) -> dict[str, tuple[str, bool]]:
     return out
 
 
-def _pin_changes(
+def pin_changes(
     versions: FileVersions, paths: Iterable[str]
 ) -> dict[str, tuple[str, set[str], bool]]:
     """Packages whose production pin was added, removed or changed: name -> (what, files,
@@ -121,15 +121,14 @@ def _pin_changes(
 
 def check_dependencies(
     versions: FileVersions,
-    per_commit: Mapping[str, FileVersions],
+    attributed: Mapping[str, set[str]],
     entry: Watched,
     context: Context,
     order: Mapping[str, int],
 ) -> None:
     """Production pins added, removed or moved over the range must name their package in the
     section (pins only another package needs excepted)."""
-    changed = _pin_changes(versions, entry.files)
-    attributed = changed_by(per_commit, entry, _pin_changes)
+    changed = pin_changes(versions, entry.files)
     items = []
     for name, (what, where, direct) in changed.items():
         if context.section.names(name):
@@ -140,7 +139,10 @@ def check_dependencies(
             tuple(sorted(where)),
             in_order(attributed.get(name) or touching(entry, where), order),
         )
-        if not direct and context.on("transitive-dependencies"):
+        # A project whose past sections list its upgrades by package and version lists
+        # every one, a transitive pin's or a patch upgrade's too (Open Zaak does).
+        listed = context.pins_listed
+        if not direct and context.on("transitive-dependencies") and not listed:
             context.suppress(
                 "transitive-dependencies",
                 f"dependency {name}",
@@ -154,13 +156,13 @@ def check_dependencies(
                 "new-dependencies", subject, CHECK_RULES["new-dependencies"], item.commits
             )
             continue
-        if context.on("minor-upgrades") and _same_major(what):
+        if context.on("minor-upgrades") and _same_major(what) and not listed:
             context.suppress(
                 "minor-upgrades", subject, f"{CHECK_RULES['minor-upgrades']} ({what})", item.commits
             )
             continue
         documented = context.documented_change(item.commits) if item.commits else None
-        if documented is not None and context.on("documented-change"):
+        if documented is not None and context.on("documented-change") and not listed:
             context.suppress(
                 "documented-change",
                 subject,
@@ -191,3 +193,23 @@ def _same_major(what: str) -> bool:
 
 def _short(pin: str) -> str:
     return pin.removeprefix("==") or "unpinned"
+
+
+# "``django`` to 5.2.7", "tornado to 6.5.0", "Upgraded django-csp 3.8 -> 4.0", "pkg==1.2".
+_LISTED_PIN = re.compile(
+    r"(?:``|`|\b)(?P<n>[A-Za-z][\w.-]*[A-Za-z0-9])(?:``|`)?\s*"
+    r"(?:to|==|->|\u2192|from\s+v?\d[\w.]*\s+to)\s+v?\d+(?:\.\d+)+"
+)
+
+
+def lists_pins(past: Iterable[str]) -> bool:
+    """Whether a project's past changelog sections list upgraded packages with their
+    versions: at least three sections, each naming two packages or more."""
+    count = 0
+    for text in past:
+        names = {m.group("n").lower() for m in _LISTED_PIN.finditer(text)}
+        if len(names) >= 2:
+            count += 1
+            if count >= 3:
+                return True
+    return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ozrelease.checks.context import RangeCommit
@@ -37,63 +37,44 @@ def range_files(
 
 def commit_files(
     history: History, since: str | None, tip: str, paths: Sequence[str]
-) -> dict[str, FileVersions]:
-    """Commit sha -> its versions of `paths` (before, after), for every non-merge commit of
-    the range that changed them: ONE `git log -p` with whole files as context."""
-    return {sha: _parse_full_diff(diff) for sha, diff in history.commit_diffs(since, tip, paths)}
+) -> Iterator[tuple[str, FileVersions]]:
+    """(sha, its versions of `paths` (before, after)) for every non-merge commit of the range
+    that changed them, one at a time: ONE streamed `git log -p` with whole files as context."""
+    for sha, diff in history.commit_diffs(since, tip, paths):
+        yield sha, _parse_full_diff(diff)
 
 
 def _parse_full_diff(text: str) -> dict[str, tuple[str | None, str | None]]:
+    """Path -> (text before, text after) from a diff with the whole files as context."""
     files: dict[str, tuple[str | None, str | None]] = {}
-    old: list[str] | None = None
-    new: list[str] | None = None
-    old_path = new_path = None
-    in_hunk = False
-
-    def flush() -> None:
-        if new_path or old_path:
-            key = new_path or old_path
-            assert key is not None
-            files[key] = (
-                "\n".join(old) + "\n" if old is not None else None,
-                "\n".join(new) + "\n" if new is not None else None,
-            )
-
-    for line in text.split("\n"):
-        if line.startswith("diff --git "):
-            flush()
-            old, new, old_path, new_path, in_hunk = [], [], None, None, False
-            continue
-        if not in_hunk:
+    for section in text.split("\ndiff --git ")[0 if text.startswith("diff --git ") else 1 :]:
+        lines = section.split("\n")
+        old_path = new_path = None
+        no_old = no_new = False
+        body = len(lines)
+        for index, line in enumerate(lines):
             if line.startswith("--- "):
                 old_path = _diff_path(line[4:])
-                if old_path is None:
-                    old = None
+                no_old = old_path is None
             elif line.startswith("+++ "):
                 new_path = _diff_path(line[4:])
-                if new_path is None:
-                    new = None
+                no_new = new_path is None
             elif line.startswith("@@"):
-                in_hunk = True
+                body = index + 1
+                break
             elif line.startswith("Binary files"):
                 old_path = new_path = None
+                break
+        key = new_path or old_path
+        if key is None:
             continue
-        if line.startswith("@@"):
-            continue
-        if line.startswith(" "):
-            if old is not None:
-                old.append(line[1:])
-            if new is not None:
-                new.append(line[1:])
-        elif line.startswith("-"):
-            if old is not None:
-                old.append(line[1:])
-        elif line.startswith("+"):
-            if new is not None:
-                new.append(line[1:])
-        elif line == "":
-            continue
-    flush()
+        hunk = [line for line in lines[body:] if not line.startswith("@@")]
+        old = None if no_old else [line[1:] for line in hunk if line[:1] in (" ", "-")]
+        new = None if no_new else [line[1:] for line in hunk if line[:1] in (" ", "+")]
+        files[key] = (
+            "\n".join(old) + "\n" if old is not None else None,
+            "\n".join(new) + "\n" if new is not None else None,
+        )
     return files
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from ozrelease.changelog.config import CHECK_RULES
 from ozrelease.changelog.grouping import Change
 from ozrelease.changelog.messages import ADVISORY, SQUASHED, parse_message
-from ozrelease.checks.context import Context, RangeCommit, by_change, show_issue
+from ozrelease.checks.context import Context, RangeCommit, by_change, shorten, show_issue
 from ozrelease.checks.reading import is_dependency_commit, package_names, user_visible
 from ozrelease.checks.report import Finding
 from ozrelease.checks.section_text import SectionText
@@ -29,8 +29,19 @@ def check_issues(
     members = by_change(commits)
     evidence: dict[str, dict[str, RangeCommit]] = {}  # issue -> non-merge commits about it
     naming: dict[str, dict[str, RangeCommit]] = {}  # issue -> commits whose message names it
+    upstream: set[str] = set()
     for commit in commits:
         for issue in commit.ids:
+            if _upstream(issue, commit, context.own_repo):
+                upstream.add(issue)
+                context.suppress(
+                    "internal-commits",
+                    show_issue(issue),
+                    f"an upstream issue that {commit.sha[:10]}, a dependency upgrade, quotes "
+                    "(not an issue of this release)",
+                    (commit.sha,),
+                )
+                continue
             naming.setdefault(issue, {})[commit.sha] = commit
             about = members.get(commit.change, ()) if commit.is_merge else (commit,)
             for member in about:
@@ -40,6 +51,8 @@ def check_issues(
         if not change.issues:
             continue
         main = change.issues[0]
+        if main in upstream and main not in naming:
+            continue  # only quoted by dependency upgrades as the package's own issue
         group = members.get(index, ())
         if main not in naming and (
             _another_repos_number(main, group) or any(main in map(str, c.requests) for c in group)
@@ -50,6 +63,14 @@ def check_issues(
                 evidence.setdefault(main, {})[member.sha] = member
             elif main not in member.ids:
                 naming.setdefault(main, {})[member.sha] = member
+
+    lines: dict[str, str] = {}
+
+    def said(commit: RangeCommit) -> str:
+        """What a commit says it does, in one short line (once per commit)."""
+        if commit.sha not in lines:
+            lines[commit.sha] = shorten(_descriptions([commit], {})[0], 80)
+        return lines[commit.sha]
 
     documented = 0
     for issue in sorted(evidence, key=_issue_order):
@@ -69,13 +90,28 @@ def check_issues(
             )
             continue
         public = [c for c in about if c.internal is None]
-        titles = {c.change: _title_is_internal(c.change, context) for c in public}
-        if public and context.on("internal-commits") and all(titles.values()):
-            said = ", ".join(sorted({t for t in titles.values() if t}))
+        released = next((c for c in about if _is_release_commit(c)), None)
+        if (
+            released is not None
+            and public
+            and all(is_dependency_commit(c) for c in public)
+            and context.on("internal-commits")
+        ):
             context.suppress(
                 "internal-commits",
                 subject,
-                f"{CHECK_RULES['internal-commits']} (its pull request's title says {said})",
+                f"the release's own housekeeping issue ({released.sha[:10]} releases it; the "
+                "rest is translations, tooling and upgrades, whose pins are checked by name)",
+                shas,
+            )
+            continue
+        titles = {c.change: _title_is_internal(c.change, context) for c in public}
+        if public and context.on("internal-commits") and all(titles.values()):
+            says = ", ".join(sorted({t for t in titles.values() if t}))
+            context.suppress(
+                "internal-commits",
+                subject,
+                f"{CHECK_RULES['internal-commits']} (its pull request's title says {says})",
                 shas,
             )
             continue
@@ -99,10 +135,41 @@ def check_issues(
                 paths=(),
                 category=None,
                 message=f"{subject} is referenced by {count} commit{'s' if count != 1 else ''} "
-                f"in the range but not in the section: {headline(public, members)}",
+                f"in the range but not in the section: {headline(public, members)}"
+                f" ({public[-1].sha[:10]}{_files(public[-1])}); the section lacks: "
+                f"[{subject}] {said(public[-1])}",
             )
         )
     return documented
+
+
+def _is_release_commit(commit: RangeCommit) -> bool:
+    parsed = commit.parsed
+    return parsed.gitmoji == "bookmark" or (parsed.type or "").lower() == "release"
+
+
+def _upstream(issue: str, commit: RangeCommit, own_repo: str | None) -> bool:
+    """Whether a dependency upgrade quotes `issue` as the upgraded package's own
+    (`Bump vcrpy, see kevin1024/vcrpy#888`): another owner's repository, not tagged in the
+    subject's brackets the way the team tags its issues (`[maykinmedia/oaf#140] Upgrade`)."""
+    repo = issue.rpartition("#")[0]
+    if "/" not in repo or not is_dependency_commit(commit):
+        return False
+    owner = repo.split("/")[0].lower()
+    if own_repo is not None and owner == own_repo.split("/")[0].lower():
+        return False
+    tagged = re.findall(r"\[([^\]]*)\]", commit.subject)
+    return not any(issue.lower() in t.lower() for t in tagged)
+
+
+def _files(commit: RangeCommit) -> str:
+    """`, in src/x.py and 2 more files` for a finding."""
+    if not commit.paths:
+        return ""
+    more = len(commit.paths) - 1
+    return f", in {commit.paths[0]}" + (
+        f" and {more} more file{'s' if more > 1 else ''}" if more else ""
+    )
 
 
 def _another_repos_number(issue: str, group: Sequence[RangeCommit]) -> bool:
@@ -118,8 +185,8 @@ def headline(public: Sequence[RangeCommit], members: Mapping[int, Sequence[Range
     for commit in members.get(public[0].change, ()):
         merge = commit.parsed.merge
         if commit.is_merge and merge is not None and merge.title:
-            return merge.title
-    return public[-1].subject
+            return shorten(merge.title)
+    return shorten(public[-1].subject)
 
 
 def _issue_order(issue: str) -> tuple[int, str, int]:
@@ -197,16 +264,26 @@ def _covered(
             for c in public
             for m in ADVISORY.finditer(f"{c.subject}\n{c.parsed.description}")
         }
-        hit = named & context.section.advisories
+        known = context.advisories()
+        hit = sorted(named & known.keys())
         if hit:
-            return "advisories", f"a private security issue; the section names {min(hit)}"
-        if context.section.advisories and not named:
-            shown = ", ".join(sorted(context.section.advisories)[:3])
-            return "advisories", f"a private security issue; the section names {shown}"
+            return "advisories", f"a private security issue; {_naming(hit[0], known)}"
+        if known and not named:
+            shown = ", ".join(_naming(a, known) for a in sorted(known))
+            return "advisories", f"a private security issue; {shown}"
     covered = change_covered(public, members, context)
     if covered is not None:
         return covered
     return None
+
+
+def _naming(advisory: str, known: Mapping[str, str]) -> str:
+    where = known[advisory]
+    return (
+        f"{where} (released inside the range) names {advisory}"
+        if where
+        else (f"the section names {advisory}")
+    )
 
 
 def change_covered(
@@ -218,6 +295,17 @@ def change_covered(
     pull request's number, by the packages it upgrades, the environment variables it
     names, or an entry that says what it says. Sections released inside the range count
     too (rule `other-sections`)."""
+    key = tuple(sorted(c.sha for c in public))
+    if key not in context.covered:
+        context.covered[key] = _change_covered(public, members, context)
+    return context.covered[key]
+
+
+def _change_covered(
+    public: Sequence[RangeCommit],
+    members: Mapping[int, Sequence[RangeCommit]],
+    context: Context,
+) -> tuple[str, str] | None:
     found = _said(public, members, context, context.section)
     if found is not None:
         return found
@@ -258,6 +346,6 @@ def _said(
         for description in descriptions:
             block = section.matches(description)
             if block is not None:
-                quoted = " ".join(block.split())[:80]
-                return "matching-text", f"{description!r} is documented as {quoted!r}"
+                quoted = shorten(block, 80)
+                return "matching-text", f"{shorten(description, 80)!r} is documented as {quoted!r}"
     return None

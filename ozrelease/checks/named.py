@@ -6,8 +6,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ozrelease.checks.context import Context
-from ozrelease.checks.files import FileVersions, Watched
+from ozrelease.checks.context import Context, shorten
+from ozrelease.checks.files import Watched
 from ozrelease.checks.reading import is_dependency_commit
 from ozrelease.checks.report import Finding
 from ozrelease.checks.section_text import SectionText, related
@@ -30,19 +30,6 @@ def in_order(shas: Iterable[str], order: Mapping[str, int]) -> tuple[str, ...]:
 
 def touching(entry: Watched, files: Iterable[str]) -> set[str]:
     return {sha for path in files for sha in entry.commits.get(path, ())}
-
-
-def changed_by(
-    per_commit: Mapping[str, FileVersions],
-    entry: Watched,
-    changes: Callable[[FileVersions, Iterable[str]], Mapping[str, object]],
-) -> dict[str, set[str]]:
-    """Name -> the commits whose own versions of the category's files change it."""
-    attributed: dict[str, set[str]] = {}
-    for sha, files in per_commit.items():
-        for name in changes(files, [p for p in files if p in entry.files]):
-            attributed.setdefault(name, set()).add(sha)
-    return attributed
 
 
 _NOUNS = {
@@ -117,6 +104,10 @@ def report_names(
         paths = tuple(dict.fromkeys(p for item in group for p in item.paths))
         shas = tuple(dict.fromkeys(c for item in group for c in item.commits))
         verb = "is" if len(group) == 1 else "are"
+        first = context.commit(shas[0]) if shas else None
+        by = f"; by {first.sha[:10]} {shorten(first.subject, 60)!r}" if first else ""
+        wanted = " / ".join(sentence(category, item, context.changelog_path) for item in group[:3])
+        more = f" (and {len(group) - 3} more)" if len(group) > 3 else ""
         context.findings.append(
             Finding(
                 kind="change-missing",
@@ -124,7 +115,27 @@ def report_names(
                 commits=shas,
                 paths=paths,
                 category=category,
-                message=f"{noun} {listed} {verb} not named in the section ({', '.join(paths)})",
+                message=f"{noun} {listed} {verb} not named in the section ({', '.join(paths)})"
+                f"{by}; the section lacks: {wanted}{more}",
                 names=tuple(item.name for item in group),
             )
         )
+
+
+def sentence(category: str, item: Named, changelog: str) -> str:
+    """The entry the section lacks for one package or variable, in the changelog's markup."""
+    tick = "`" if changelog.lower().endswith((".md", ".markdown")) else "``"
+    name = f"{tick}{item.name}{tick}"
+    what = item.what
+    if category == "dependencies":
+        if what == "removed":
+            return f"Removed {name}"
+        if what.startswith("added"):
+            return f"Added {name} {what.removeprefix('added').strip()}".rstrip()
+        return f"Upgraded {name} to {what.rpartition(' -> ')[2]}"
+    if what == "added":
+        return f"Added the environment variable {name}"
+    if what == "removed":
+        return f"Removed the environment variable {name}"
+    old, _, new = what.removeprefix("default ").partition(" -> ")
+    return f"Changed the default of {name} from {old} to {new}"

@@ -17,6 +17,7 @@ __all__ = [
     "Breaking",
     "breaking_changes",
     "load_document",
+    "same_semantics",
     "semantic_view",
 ]
 
@@ -103,6 +104,39 @@ def semantic_view(document: Mapping[str, Any]) -> Any:
         return value
 
     return strip({k: v for k, v in document.items() if k != "info"})
+
+
+def same_semantics(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """`semantic_view(old) == semantic_view(new)`, walked over both documents at once
+    without building either view, stopping at the first difference."""
+
+    def kept(mapping: Mapping[Any, Any]) -> list[Any]:
+        return [
+            k
+            for k in mapping
+            if k not in _PROSE and not (isinstance(k, str) and k.startswith("x-"))
+        ]
+
+    def same(a: Any, b: Any) -> bool:
+        if a is b:
+            return True
+        if isinstance(a, dict) and isinstance(b, dict):
+            keys = kept(a)
+            if len(keys) != len(kept(b)):
+                return False
+            return all(k in b and same(a[k], b[k]) for k in keys)
+        if isinstance(a, list) and isinstance(b, list):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        if isinstance(a, dict | list) or isinstance(b, dict | list):
+            return False
+        return bool(a == b)
+
+    top_old = {k: v for k, v in old.items() if k != "info"}
+    top_new = {k: v for k, v in new.items() if k != "info"}
+    try:
+        return same(top_old, top_new)
+    except RecursionError:
+        return bool(semantic_view(old) == semantic_view(new))
 
 
 def breaking_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Breaking]:

@@ -64,6 +64,8 @@ class Report:
     """Issues referenced in the range that the section names."""
     also_covering: tuple[str, ...] = ()
     """Titles of other sections dated inside the range (patch releases, pre-releases)."""
+    notes: tuple[str, ...] = ()
+    """What the user should know about how the check read the repository (stderr)."""
 
     @property
     def exit_code(self) -> int:

@@ -81,17 +81,41 @@ _STOPWORDS = frozenset(
         "removed",
     ]
 )
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+|[A-Za-z][A-Za-z0-9]+")
+# Identifiers (`consumer_timeout`), hyphenated names (`django-csp`: one word, so that
+# "Upgrade django" is not said by an entry about django-csp), plain words.
+_WORD = re.compile(
+    r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+|"
+    r"[A-Za-z][A-Za-z0-9]+"
+)
 
 
 def _stem(word: str) -> str:
-    if len(word) > 5 and word.endswith("ing"):
+    """One form for the inflections and spellings of a word: `improved`, `improves` and
+    `improving` are `improv`; `behaviour` is `behavior`, `optimise` `optimiz`, `cancelled`
+    `cancel`, `entries` `entry`."""
+    if "-" in word:
+        return word
+    if len(word) > 4 and word.endswith(("ies", "ied")):
+        word = word[:-3] + "y"
+    elif len(word) > 5 and word.endswith("ing"):
         word = word[:-3]
     elif len(word) > 4 and word.endswith(("ed", "es")):
         word = word[:-2]
-    elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         word = word[:-1]
-    return word[:-1] if len(word) > 4 and word.endswith("e") else word
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] in "lmnprt":
+        word = word[:-1]  # cancelled, stopped
+    if len(word) > 5 and word.endswith("our"):
+        word = word[:-3] + "or"  # behaviour, colour
+    if (
+        len(word) > 4
+        and word.endswith(("is", "ys"))
+        and word[:-2].endswith(("im", "al", "an", "il", "og"))
+    ):
+        word = word[:-1] + "z"  # optimis(e), analys(e), organis(e)
+    return word
 
 
 def related(a: str, b: str) -> bool:
@@ -151,7 +175,11 @@ class SectionText:
             repo = self.roles.get(match.group("role"))
             number = match.group("n")
             if repo is None:
-                keys.add((match.group("role").lower(), number))
+                # No extlinks entry (no docs/conf.py): the role names the repository of that
+                # name under the same owner, this one when the names agree.
+                role = match.group("role").lower()
+                own_name = self.own_repo.rsplit("/", 1)[-1].lower() if self.own_repo else None
+                keys.add(("" if role == own_name else role, number))
             elif self.own_repo is not None and repo.lower() == self.own_repo.lower():
                 keys.add(("", number))
             else:
@@ -171,6 +199,11 @@ class SectionText:
             ):
                 return " ".join(block.split())[:80]
         return None
+
+    def also_named(self, tracker: str) -> None:
+        """Bare numbers in this section also name `tracker`'s issues (tracker.py)."""
+        name = tracker.rsplit("/", 1)[-1].lower()
+        self.keys |= {(name, number) for repo, number in self.keys if repo == ""}
 
     def has(self, issue: str) -> bool:
         return issue_key(issue) in self.keys

@@ -125,6 +125,8 @@ def sections_in_range(
         if other is chosen or other.start == chosen.start:
             continue
         day = date_in(other)
+        if day is not None and from_day is not None and day < from_day:
+            continue  # released before the range began, whatever its version says
         dated = day is not None and (from_day is None or day > from_day) and day <= to_day
         between = False
         other_version = version_in(other)

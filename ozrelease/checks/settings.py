@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ozrelease.checks.context import Context
 from ozrelease.checks.files import FileVersions, Watched
-from ozrelease.checks.named import Named, changed_by, in_order, report_names, touching
+from ozrelease.checks.named import Named, in_order, report_names, touching
 
 _CALL = re.compile(
     r"\b(?:config|getenv|get_env|env(?:\.\w+)?|environ\.get|os\.environ\.get)\s*\(\s*"
@@ -31,30 +31,42 @@ def _python_variables(text: str) -> dict[str, str]:
     """Environment variables read by a settings module: name -> its default (as written).
     Read from the syntax tree, so comments and docstrings that show a call do not count; a
     module that does not parse is searched as text."""
+    return _module_variables(text)[0]
+
+
+def _module_variables(text: str) -> tuple[dict[str, str], bool]:
+    """_python_variables, and whether the module star-imports settings from another package
+    (`from open_api_framework.conf.base import *`), which may now define what it dropped."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return _python_variables_in_text(text)
+        return _python_variables_in_text(text), False
     found = []
+    imports = False
     for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            imports = imports or (node.level == 0 and bool(node.module))
+            continue
         if not isinstance(node, (ast.Call, ast.Subscript)):
             continue
-        name, default = _read_variable(node, text)
+        name, default = _read_variable(node)
         if name is not None:
-            found.append((node.lineno, node.col_offset, name, " ".join(default.split())))
+            found.append((node.lineno, node.col_offset, name, default))
     out: dict[str, str] = {}
     for _, _, name, default in sorted(found):  # the first read in the module wins
         out.setdefault(name, default)
-    return out
+    return out, imports
 
 
 _READERS = frozenset({"config", "getenv", "get_env", "env"})
 _VARIABLE = re.compile(r"[A-Z][A-Z0-9_]{2,}")
 
 
-def _read_variable(node: ast.Call | ast.Subscript, text: str) -> tuple[str | None, str]:
+def _read_variable(node: ast.Call | ast.Subscript) -> tuple[str | None, str]:
     """`config("NAME", default=1)`, `env.bool("NAME", 1)`, `os.environ.get("NAME")`,
-    `os.environ["NAME"]`: the variable's name and its default's source text."""
+    `os.environ.setdefault("NAME", "x")`, `os.environ["NAME"]`: the variable's name and its
+    default, written out from the syntax tree (`ast.unparse` of the default alone: the
+    module's text is never split again per variable)."""
     if isinstance(node, ast.Subscript):
         if _dotted(node.value).endswith("environ"):
             return _variable_name(node.slice), ""
@@ -66,16 +78,23 @@ def _read_variable(node: ast.Call | ast.Subscript, text: str) -> tuple[str | Non
     last = func.rpartition(".")[2]
     if not (
         last in _READERS
-        or func.endswith("environ.get")
+        or func.endswith(("environ.get", "environ.setdefault"))
         or func.startswith("env.")  # django-environ: env.bool("NAME", False)
     ):
         return None, ""
     for keyword in node.keywords:
         if keyword.arg == "default":
-            return name, ast.get_source_segment(text, keyword.value) or ""
+            return name, _unparse(keyword.value)
     if len(node.args) > 1:
-        return name, ast.get_source_segment(text, node.args[1]) or ""
+        return name, _unparse(node.args[1])
     return name, ""
+
+
+def _unparse(node: ast.expr) -> str:
+    try:
+        return " ".join(ast.unparse(node).split())
+    except (ValueError, RecursionError):
+        return ""
 
 
 def _dotted(node: ast.AST) -> str:
@@ -184,15 +203,15 @@ def _doc_variables(text: str) -> dict[str, str]:
     return out
 
 
-def _variables(path: str, text: str | None) -> dict[str, str]:
+def _variables(path: str, text: str | None) -> tuple[dict[str, str], bool]:
     if text is None:
-        return {}
+        return {}, False
     if path.endswith(".py"):
-        return _python_variables(text)
-    return _doc_variables(text)
+        return _module_variables(text)
+    return _doc_variables(text), False
 
 
-def _variable_changes(
+def variable_changes(
     versions: FileVersions, paths: Iterable[str]
 ) -> dict[str, tuple[str, set[str]]]:
     """Environment variables added, removed or given another default: name -> (what, files).
@@ -207,16 +226,21 @@ def _variable_changes(
     after_all: set[str] = set()
     where: dict[str, set[str]] = {}
     defaults: dict[str, tuple[str, str]] = {}
+    moved: set[str] = set()
     for path in paths:
         if path not in versions:
             continue
-        before = _variables(path, versions[path][0])
-        after = _variables(path, versions[path][1])
+        before, _ = _variables(path, versions[path][0])
+        after, framework = _variables(path, versions[path][1])
         before_all.update(before)
         after_all.update(after)
         if path.endswith(".py"):
             old_code.update(before)
             new_code.update(after)
+            if framework:
+                # Dropped from a module that now takes a framework's settings wholesale:
+                # moved into the dependency, not removed.
+                moved.update(set(before) - set(after))
         for name in set(before) | set(after):
             if before.get(name) != after.get(name):
                 where.setdefault(name, set()).add(path)
@@ -228,7 +252,9 @@ def _variable_changes(
         what = None
         if name not in before_all and name in after_all:
             what = "added"
-        elif name in old_code and name not in new_code and name not in after_all:
+        elif (
+            name in old_code and name not in new_code and name not in after_all
+        ) and name not in moved:
             what = "removed"
         elif name in defaults:
             what = f"default {defaults[name][0]} -> {defaults[name][1]}"
@@ -264,13 +290,29 @@ def _literal(text: str) -> object | None:
         if re.fullmatch(r"[\w./:@+-]+", bare):
             return _arithmetic(bare) if _arithmetic(bare) is not None else bare.lower()
         return None
+    return _normal(value)
+
+
+def _normal(value: object) -> object:
+    """A Python value as settings read it from the environment: `"502,503,504"` (a list
+    variable's default written as the environment gives it) is `[502, 503, 504]`, `"10"` is
+    `10`, `True` is `"true"`."""
     if isinstance(value, str):
         value = value.strip()
         if not value:
             return _EMPTY
+        if "," in value:
+            return tuple(_normal(part) for part in value.split(",") if part.strip())
         return _arithmetic(value) if _arithmetic(value) is not None else value.lower()
-    if isinstance(value, bool | int | float):
-        return float(value) if not isinstance(value, bool) else str(value).lower()
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        if not value:
+            return _EMPTY
+        items = tuple(_normal(v) for v in value)
+        return tuple(sorted(items, key=repr)) if isinstance(value, set | frozenset) else items
     if not value:
         return _EMPTY
     return repr(value)
@@ -311,7 +353,7 @@ _OPERATORS: dict[type[ast.operator], Callable[[float, float], float]] = {
 
 def check_settings(
     versions: FileVersions,
-    per_commit: Mapping[str, FileVersions],
+    attributed: Mapping[str, set[str]],
     entry: Watched,
     context: Context,
     order: Mapping[str, int],
@@ -320,7 +362,7 @@ def check_settings(
 ) -> None:
     """Environment variables added, removed or given another default over the range must be
     named in the section."""
-    changed = _variable_changes(versions, entry.files)
+    changed = variable_changes(versions, entry.files)
     gone = [name for name, (what, _) in changed.items() if what == "removed"]
     if gone:
         # Still read or documented somewhere (moved into a framework's settings)?
@@ -331,7 +373,6 @@ def check_settings(
         # Known before the range (a settings module or document that is new itself)?
         known = _mentioned(context, since, new)
         changed = {n: v for n, v in changed.items() if n not in known}
-    attributed = changed_by(per_commit, entry, _variable_changes)
     items = [
         Named(
             name,

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ozrelease.changelog.config import CHECK_RULES
 from ozrelease.changelog.globs import Globs
 from ozrelease.changelog.grouping import Change
-from ozrelease.checks.api_spec import check_specs
+from ozrelease.checks.api_spec import SpecCheck
 from ozrelease.checks.context import Context, RangeCommit, by_change, show_issue
-from ozrelease.checks.dependencies import check_dependencies
+from ozrelease.checks.dependencies import check_dependencies, pin_changes
 from ozrelease.checks.files import FileVersions, Watched, commit_files, range_files
 from ozrelease.checks.issues import change_covered, headline
 from ozrelease.checks.report import Finding
-from ozrelease.checks.settings import check_settings
+from ozrelease.checks.settings import check_settings, variable_changes
 
 _NAME_BASED = ("settings", "dependencies")
 
@@ -24,6 +24,7 @@ def check_categories(
     context: Context,
     since: str | None,
     tip: str,
+    stage: Callable[[str], None] = lambda _: None,
 ) -> None:
     check = context.config.check
     matchers = {name: Globs(globs) for name, globs in check.categories.items() if globs}
@@ -47,24 +48,40 @@ def check_categories(
         {p for name in ("api-spec", *_NAME_BASED) if name in watched for p in watched[name].files}
     )
     versions: FileVersions = {}
-    per_commit: dict[str, FileVersions] = {}
+    settings = watched.get("settings")
+    pins = watched.get("dependencies")
+    spec = None
+    attributed: dict[str, dict[str, set[str]]] = {"settings": {}, "dependencies": {}}
     if diffed:
+        stage(f"Reading {len(diffed)} watched files over the range")
         versions = range_files(context.history, since, tip, diffed)
         changed = [p for p in diffed if p in versions]
+        if "api-spec" in watched:
+            stage("Comparing API documents")
+            spec = SpecCheck(versions, watched["api-spec"])
         if changed:
-            per_commit = commit_files(context.history, since, tip, changed)
+            stage(f"Reading the commits that changed {len(changed)} watched files")
+            # One streamed pass: each commit's versions are read, used and dropped.
+            for sha, files in commit_files(context.history, since, tip, changed):
+                if spec is not None:
+                    spec.feed(sha, files)
+                if settings is not None:
+                    mine = [p for p in files if p in settings.files]
+                    for item in variable_changes(files, mine):
+                        attributed["settings"].setdefault(item, set()).add(sha)
+                if pins is not None:
+                    mine = [p for p in files if p in pins.files]
+                    for item in pin_changes(files, mine):
+                        attributed["dependencies"].setdefault(item, set()).add(sha)
     members = by_change(commits)
     order = {c.sha: i for i, c in enumerate(commits)}
-    spec_commits = set()
-    if "api-spec" in watched:
-        spec_commits = check_specs(
-            versions, per_commit, watched["api-spec"], changes, context, order
-        )
+    spec_commits = spec.finish(changes, context, order) if spec is not None else set()
     for name, entry in watched.items():
+        stage(f"Checking {name}")
         if name == "settings":
-            check_settings(versions, per_commit, entry, context, order, since, tip)
+            check_settings(versions, attributed["settings"], entry, context, order, since, tip)
         elif name == "dependencies":
-            check_dependencies(versions, per_commit, entry, context, order)
+            check_dependencies(versions, attributed["dependencies"], entry, context, order)
         else:
             for change_index, hits in entry.hits.items():
                 if (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -167,6 +167,28 @@ def _progress_bar() -> Iterator[ScanProgress | None]:
         yield show
 
 
+@contextmanager
+def _stage_line() -> Iterator[Callable[[str], None] | None]:
+    """One status line on stderr through the analysis after history is read ("Checking
+    settings"), rewritten in place and cleared at the end; only on a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    shown: list[bool] = []
+
+    def show(text: str) -> None:
+        sys.stderr.write(f"\r\x1b[K{text}...")  # our own text only, never a commit's
+        sys.stderr.flush()
+        shown[:] = [True]
+
+    try:
+        yield show
+    finally:
+        if shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
 @changelog.command("check")
 @repo_option
 @range_options
@@ -230,10 +252,12 @@ def check(
     from ozrelease import checks  # the check's modules load only when it runs
 
     history = History(repo)
-    with _progress_bar() as progress:
+    with _progress_bar() as progress, _stage_line() as stage:
         report = checks.check(
-            history, to=to, since=since, changelog=changelog_file, progress=progress
+            history, to=to, since=since, changelog=changelog_file, progress=progress, stage=stage
         )
+    for note in report.notes:
+        click.echo(note, err=True)
     if fmt == "json":
         emit(json.dumps(checks.as_json(report, verbose=verbose), ensure_ascii=False), data=True)
     elif fmt == "gitlab":
