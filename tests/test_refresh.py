@@ -608,3 +608,27 @@ def test_fresh_clones_of_the_component_and_the_charts(
     data = refresh_json(manifests, component_clone.path, charts_clone.path)
     releases = data["releases"]
     assert [r["chart"] for r in releases] == ["0.1.0", "0.2.1", None]  # type: ignore[union-attr, index]
+
+
+def test_releases_of_one_line_share_no_yaml_anchor(
+    gitrepo: GitRepo, setup: tuple[Path, Path, Path]
+) -> None:
+    """Two new releases of one support line (1.1.0, 1.1.1) get the same eol: each is written
+    as its own value, never as an anchor and an alias (editing one would change the other)."""
+    repo, _, manifests = setup
+    gitrepo.commit("Release 1.1.1", {"src/demo/y.py": "y = 1\n"})
+    gitrepo.tag("1.1.1", message="Release 1.1.1")
+    path = manifests / "demo.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            '  - version: "1.1.0"\n    reversible: false  # hand-curated: the tool cannot know\n',
+            "",
+        ),
+        encoding="utf-8",
+    )
+    args = ["--manifests", str(manifests), "manifest", "refresh", "demo", "--repo", str(repo)]
+    assert run(*args, "--write").exit_code == 0
+    after = path.read_text(encoding="utf-8")
+    assert after.count("eol: 2024-09-01") == 2, after
+    assert "&id" not in after and "*id" not in after, after
+    assert run("--manifests", str(manifests), "validate").exit_code == 0

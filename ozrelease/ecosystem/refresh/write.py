@@ -131,7 +131,7 @@ def _new_release(release: DerivedRelease, origin: str) -> Any:
     item = CommentedMap()
     item["version"] = _quoted(release.label)
     _comment(item, "version", f"# source: {origin} git tag {release.tag}")
-    item["date"] = release.date
+    item["date"] = _node("date", release.date)
     _comment(item, "date", "# source: git tag date")
     for key, fact in _facts(release):
         item[key] = _node(key, fact.value)
@@ -207,8 +207,13 @@ def _quoted(text: str) -> Any:
 def _node(key: str, value: Any) -> Any:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-    if isinstance(value, dt.date | bool):
+    if isinstance(value, bool):
         return value
+    if isinstance(value, dt.date):
+        # a fresh object per fact: ruamel.yaml writes one object met twice as an anchor
+        # and an alias (`eol: &id001 ...`, `eol: *id001`), which a person editing one
+        # release's date would silently change for the other
+        return dt.date(value.year, value.month, value.day)
     if isinstance(value, dict):
         node = CommentedMap()
         for name, inner in value.items():
