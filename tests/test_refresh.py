@@ -632,3 +632,51 @@ def test_releases_of_one_line_share_no_yaml_anchor(
     assert after.count("eol: 2024-09-01") == 2, after
     assert "&id" not in after and "*id" not in after, after
     assert run("--manifests", str(manifests), "validate").exit_code == 0
+
+
+FLUSH = """\
+# A municipality's own manifest, in its own style: sequences flush with their key.
+kind: Component
+name: demo
+title:   "Demo"
+repository: https://github.com/example/demo
+deploy:
+    helm: {release: demo, chart: example/demo}
+releases:
+- version: "1.0.0"   # hand-written, three spaces before the comment
+  date: 2024-01-01
+  notes:
+  - "Kept."
+---
+kind: Component
+name: postgresql
+releases: [{version: "12"}, {version: "14"}]
+---
+kind: API
+name: zaken
+versions: ["1.0.0"]
+"""
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_write_keeps_the_files_own_style(setup: tuple[Path, Path, Path], newline: str) -> None:
+    """Lines --write does not change stay byte for byte as written (indentation, spacing,
+    flow maps in a list, another document, CRLF), and what it adds follows that style."""
+    repo, charts, manifests = setup
+    path = manifests / "demo.yaml"
+    path.write_bytes(FLUSH.replace("\n", newline).encode())
+    args = ["--manifests", str(manifests), "manifest", "refresh", "demo", "--repo", str(repo)]
+    result = run(*args, "--charts", str(charts), "--write")
+    assert result.exit_code == 0, result.output
+    after = path.read_bytes().decode()
+    lines = after.split(newline)
+    assert all(not line.endswith("\r") and "\n" not in line for line in lines), repr(after)
+    for line in FLUSH.splitlines():
+        assert line in lines, (line, after)
+    assert '- version: "1.1.0"  # source: example/demo git tag 1.1.0' in lines
+    assert "  date: " in after and "    date:" not in after
+    assert run("--manifests", str(manifests), "validate").exit_code == 0
+    data = refresh_json(manifests, repo, charts)
+    assert [r["version"] for r in data["releases"]] == ["1.0.0", "1.1.0", "1.2.0"]  # type: ignore[index]
+    run(*args, "--charts", str(charts), "--write")
+    assert path.read_bytes().decode() == after

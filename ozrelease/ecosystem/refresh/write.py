@@ -17,7 +17,7 @@ from ozrelease.versions import Version, parse_version
 APPLIED = frozenset({"new-release", "added", "changed"})
 
 
-def _yaml() -> Any:
+def _yaml(mapping: int = 2, offset: int = 2) -> Any:
     # ruamel.yaml round-trips a manifest byte for byte (comments, quotes, flow maps, key
     # order), which is what lets --write touch only the facts it writes.
     from ruamel.yaml import YAML
@@ -25,18 +25,72 @@ def _yaml() -> Any:
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096  # never fold a long line that was one line
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.indent(mapping=mapping, sequence=offset + 2, offset=offset)
     return yaml
+
+
+# The indentations people write manifests in: the bundled manifests' (`releases:` then
+# `  - version:`), sequences flush with their key (`- version:`), and four spaces.
+_STYLES = ((2, 2), (2, 0), (4, 2), (4, 4), (4, 0))
+
+
+def _styled(text: str, path: Path) -> tuple[Any, str]:
+    """The YAML instance in the file's own indentation, and the file as it round-trips
+    unchanged (what `_kept` aligns the written file with)."""
+    best: tuple[int, Any, str] | None = None
+    lines = text.splitlines()
+    for mapping, offset in _STYLES:
+        yaml = _yaml(mapping, offset)
+        out = io.StringIO()
+        yaml.dump_all(_load(yaml, text, path), out)
+        same = sum(1 for a, b in zip(lines, out.getvalue().splitlines(), strict=False) if a == b)
+        if best is None or same > best[0]:
+            best = (same, yaml, out.getvalue())
+        if out.getvalue() == text:
+            break
+    assert best is not None
+    return best[1], best[2]
+
+
+def _kept(original: str, before: str, after: str) -> str:
+    """`after` with every line it did not change taken from the file as it was, so that
+    what ruamel.yaml only re-spells (`[{version: "12"}]`, spaces after a colon, a CRLF
+    line end, a byte order mark, another document of the file) stays as the person wrote
+    it. `before` is the unchanged file as ruamel.yaml writes it; where it does not align
+    line for line with the original, or the result would read differently, `after`."""
+    from difflib import SequenceMatcher
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    old = original.splitlines(keepends=True)
+    was = before.splitlines(keepends=True)
+    new = after.splitlines(keepends=True)
+    if len(old) != len(was):
+        return after
+    crlf = bool(old) and all(line.endswith("\r\n") for line in old)
+    lines: list[str] = []
+    matcher = SequenceMatcher(None, was, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            lines.extend(old[i1:i2])
+        else:
+            lines.extend(line[:-1] + "\r\n" if crlf else line for line in new[j1:j2])
+    merged = "".join(lines)
+    safe = YAML(typ="safe", pure=True)
+    try:
+        if list(safe.load_all(merged)) == list(safe.load_all(after)):
+            return merged
+    except YAMLError:  # any doubt: the plain round trip, which reads as it should
+        pass
+    return after
 
 
 def write(result: Refresh, path: Path) -> int:
     """Apply `result`'s changes to the manifest file at `path`, atomically; the number of
     facts written (0: the file is left untouched)."""
-    yaml = _yaml()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=str(path)) from None
+    text = _read(path)
+    yaml, before = _styled(text, path)
     documents = _load(yaml, text, path)
     present = [d for d in documents if d is not None]
     if result.doc >= len(present):
@@ -71,8 +125,16 @@ def write(result: Refresh, path: Path) -> int:
             written += _set(item, change, release)
     out = io.StringIO()
     yaml.dump_all(documents, out)
-    write_atomic(path, _ended(out.getvalue()))
+    write_atomic(path, _ended(_kept(text, before, out.getvalue())))
     return written
+
+
+def _read(path: Path) -> str:
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:  # CRLF stays CRLF
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", file=str(path)) from None
 
 
 def _load(yaml: Any, text: str, path: Path) -> list[Any]:
@@ -230,11 +292,8 @@ def _node(key: str, value: Any) -> Any:
 
 def write_api(result: Any, path: Path) -> int:
     """Add the new published versions of a standard to its API document's `versions`."""
-    yaml = _yaml()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=str(path)) from None
+    text = _read(path)
+    yaml, before = _styled(text, path)
     documents = _load(yaml, text, path)
     present = [d for d in documents if d is not None]
     if result.doc >= len(present):
@@ -262,5 +321,5 @@ def write_api(result: Any, path: Path) -> int:
             _comment(versions, position, f"# source: {result.origin} git tag {tag}", slot=0)
     out = io.StringIO()
     yaml.dump_all(documents, out)
-    write_atomic(path, _ended(out.getvalue()))
+    write_atomic(path, _ended(_kept(text, before, out.getvalue())))
     return len(result.new)
