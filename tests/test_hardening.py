@@ -700,3 +700,26 @@ def test_a_saved_plan_with_control_characters_is_reported_on_one_line_inert(
     assert result.exit_code == 1, result.output
     _inert(result.stderr)
     assert all(line.startswith("plan.json: ") for line in result.stderr.splitlines())
+
+
+def test_a_target_with_a_long_valid_name_is_written_and_its_stale_files_cleaned(
+    tmp_path: Path,
+) -> None:
+    """A file name of 250 bytes is one the system takes: -o writes it (its temporary file
+    is cut short to fit), and a killed writer's temporary file for it is cleaned up."""
+    name = "é" * 100 + "p" * 50  # 250 bytes in UTF-8
+    target = tmp_path / name
+    result = run("schema", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_text(encoding="utf-8").startswith("{")
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    child = subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(target)], check=False)
+    assert child.returncode == -signal.SIGKILL
+    (left,) = (p.name for p in tmp_path.iterdir() if p.name != name)
+    assert len(os.fsencode(left)) <= 255 and ".ozr-" in left
+    (tmp_path / ("." + name[:20] + ".ozr-1-abc.tmp")).write_text("not for this file")
+    write_atomic(target, "new\n")
+    assert target.read_text(encoding="utf-8") == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [name, "." + name[:20] + ".ozr-1-abc.tmp"]
+    )
