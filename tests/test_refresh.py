@@ -680,3 +680,48 @@ def test_write_keeps_the_files_own_style(setup: tuple[Path, Path, Path], newline
     assert [r["version"] for r in data["releases"]] == ["1.0.0", "1.1.0", "1.2.0"]  # type: ignore[index]
     run(*args, "--charts", str(charts), "--write")
     assert path.read_bytes().decode() == after
+
+
+@pytest.mark.slow
+def test_concurrent_writes_of_one_file_lose_nothing(gitrepo: GitRepo, tmp_path: Path) -> None:
+    """Six standards of one apis.yaml refreshed with --write at the same time: each run
+    either wrote and its versions are in the file, or was told the file changed meanwhile
+    (exit 2) and wrote nothing; never "written" and lost."""
+    exe = Path(sys.executable).with_name("ozrelease")
+    if not exe.exists():
+        pytest.skip("ozrelease is not installed beside this Python")
+    for tag in ("1.0.0", "1.1.0", "1.2.0"):
+        gitrepo.commit(tag, {"api.yaml": OPENAPI.format(version=tag)})
+        gitrepo.tag(tag)
+    names = [f"api{i}" for i in range(6)]
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    apis = manifests / "apis.yaml"
+    for _ in range(3):
+        apis.write_text(
+            "\n---\n".join(f'kind: API\nname: {n}\nversions:\n  - "1.0.0"\n' for n in names),
+            encoding="utf-8",
+        )
+        base = [str(exe), "--manifests", str(manifests), "manifest", "refresh"]
+        runs = [
+            subprocess.Popen(
+                [*base, n, "--repo", str(gitrepo.path), "--write"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in names
+        ]
+        outcomes = []
+        for name, process in zip(names, runs, strict=True):
+            _, err = process.communicate()
+            outcomes.append((name, process.returncode, err))
+        text = apis.read_text(encoding="utf-8")
+        documents = text.split("\n---\n")
+        for name, code, err in outcomes:
+            (document,) = (d for d in documents if f"name: {name}\n" in d)
+            if code == 0:
+                assert '"1.2.0"' in document, (name, err, text)
+            else:
+                assert code == 2 and "changed since" in err, (name, code, err)
+                assert '"1.2.0"' not in document, (name, text)

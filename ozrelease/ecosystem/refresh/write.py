@@ -88,7 +88,8 @@ def _kept(original: str, before: str, after: str) -> str:
 
 def write(result: Refresh, path: Path) -> int:
     """Apply `result`'s changes to the manifest file at `path`, atomically; the number of
-    facts written (0: the file is left untouched)."""
+    facts written (0: the file is left untouched). When another run wrote the file between
+    our read and our rename, nothing is written (ChangedError, exit 2)."""
     text = _read(path)
     yaml, before = _styled(text, path)
     documents = _load(yaml, text, path)
@@ -125,7 +126,7 @@ def write(result: Refresh, path: Path) -> int:
             written += _set(item, change, release)
     out = io.StringIO()
     yaml.dump_all(documents, out)
-    write_atomic(path, _ended(_kept(text, before, out.getvalue())))
+    write_atomic(path, _ended(_kept(text, before, out.getvalue())), expect=text)
     return written
 
 
@@ -321,5 +322,5 @@ def write_api(result: Any, path: Path) -> int:
             _comment(versions, position, f"# source: {result.origin} git tag {tag}", slot=0)
     out = io.StringIO()
     yaml.dump_all(documents, out)
-    write_atomic(path, _ended(_kept(text, before, out.getvalue())))
+    write_atomic(path, _ended(_kept(text, before, out.getvalue())), expect=text)
     return len(result.new)
