@@ -240,7 +240,54 @@ def verify_saved(deployment: Deployment, data: Mapping[str, Any], path: Path) ->
         raise InputError(f"malformed plan: {exc}", file=str(path)) from None
     except ValueError as exc:
         raise InputError(f"malformed plan: {exc}", file=str(path)) from None
-    return verify(deployment, start, windows, target=target, together=_saved_together(data, path))
+    together = _saved_together(data, path)
+    edited = _stated_facts(deployment, data["windows"])
+    if edited:
+        return Checked(tuple(edited), True, len(windows), sum(len(w) for w in windows))
+    return verify(deployment, start, windows, target=target, together=together)
+
+
+def _stated_facts(deployment: Deployment, windows: Sequence[Any]) -> list[str]:
+    """What each saved step says about the releases it passes (`reversible`, `notes`)
+    compared with what the manifests say now: a release made irreversible since, a note
+    added, or a plan edited by hand is stale, never verified."""
+    problems = []
+    for number, window in enumerate(windows, start=1):
+        for position, step in enumerate(window["steps"], start=1):
+            key = str(step["component"])
+            name = component_of(key)
+            if name not in deployment.ecosystem.components:
+                continue  # (verify says so)
+            old, new = _version(str(step["from"])), _version(str(step["to"]))
+            component = deployment.ecosystem.components[name]
+            passed = [r for r in component.releases if old < r.version <= new]
+            where = f"stale plan: window {number}, step {position} ({key})"
+            if "reversible" in step:
+                now = all(r.reversible for r in passed)
+                if step["reversible"] is not now:
+                    problems.append(
+                        f"{where}: says reversible {_json_bool(step['reversible'])}, the "
+                        f"manifests now say {_json_bool(now)}"
+                    )
+            if "notes" in step:
+                # as the planner words them: each once, prefixed by its release unless it
+                # is the one stepped to
+                seen: set[str] = set()
+                notes = []
+                for release in passed:
+                    for note in release.notes:
+                        if note not in seen:
+                            seen.add(note)
+                            notes.append(
+                                note if release.version == new else f"{release.label}: {note}"
+                            )
+                if step["notes"] != notes:
+                    problems.append(f"{where}: its notes differ from the manifests' now")
+    return problems
+
+
+def _json_bool(value: object) -> str:
+    return "true" if value is True else "false" if value is False else repr(value)
 
 
 def _saved_together(data: Mapping[str, Any], path: Path) -> list[list[list[str]]]:
