@@ -725,3 +725,23 @@ def test_concurrent_writes_of_one_file_lose_nothing(gitrepo: GitRepo, tmp_path: 
             else:
                 assert code == 2 and "changed since" in err, (name, code, err)
                 assert '"1.2.0"' not in document, (name, text)
+
+
+def test_write_keeps_a_header_before_the_first_marker_and_empty_documents(
+    setup: tuple[Path, Path, Path],
+) -> None:
+    """What ruamel.yaml alone drops or re-spells around document markers (a comment before
+    the first `---`, an empty document, `--- # comment`, a closing `...`) stays as written:
+    only the document edited is re-emitted."""
+    repo, charts, manifests = setup
+    path = manifests / "demo.yaml"
+    head = "# yaml-language-server: $schema=ozrelease.json\n---\n# an empty document\n--- # demo\n"
+    tail = '...\n---\nkind: API\nname: other\nversions: ["1.0"]\n---\n'
+    path.write_text(head + MANIFEST + tail, encoding="utf-8")
+    args = ["--manifests", str(manifests), "manifest", "refresh", "demo", "--repo", str(repo)]
+    assert run(*args, "--charts", str(charts), "--write").exit_code == 0
+    after = path.read_text(encoding="utf-8")
+    assert after.startswith(head), after
+    assert after.endswith(MANIFEST.split("---\nkind: Component\nname: postgresql")[1] + tail)
+    assert '  - version: "1.2.0"  # source: example/demo git tag v1.2.0' in after
+    assert run("--manifests", str(manifests), "validate").exit_code == 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,43 +93,85 @@ def write(result: Refresh, path: Path) -> int:
     facts written (0: the file is left untouched). When another run wrote the file between
     our read and our rename, nothing is written (ChangedError, exit 2)."""
     text = _read(path)
-    yaml, before = _styled(text, path)
-    documents = _load(yaml, text, path)
-    present = [d for d in documents if d is not None]
-    if result.doc >= len(present):
-        raise InputError(f"no document {result.doc} for {result.component}", file=str(path))
-    document = present[result.doc]
-    if document.get("name") != result.component:
-        raise InputError(
-            f"the manifest changed since it was read (expected {result.component})",
-            file=str(path),
-        )
-    releases = document.get("releases")
-    if releases is None:
-        from ruamel.yaml.comments import CommentedSeq
-
-        releases = CommentedSeq()
-        document["releases"] = releases
     applied = [c for c in result.changes if c.kind in APPLIED]
     if not applied:
         return 0
     derived = {r.label: r for r in result.releases}
-    written = 0
-    for change in applied:
-        assert change.version is not None
-        release = derived[change.version]
-        if change.kind == "new-release":
-            _insert(releases, _new_release(release, result.origin))
-            written += 1 + sum(1 for _ in _facts(release))
-        else:
-            item = _find(releases, release.version)
-            if item is None:  # pragma: no cover - the comparison found it
-                continue
-            written += _set(item, change, release)
-    out = io.StringIO()
-    yaml.dump_all(documents, out)
-    write_atomic(path, _ended(_kept(text, before, out.getvalue())), expect=text)
+
+    def edit(document: Any) -> int:
+        if document.get("name") != result.component:
+            raise InputError(
+                f"the manifest changed since it was read (expected {result.component})",
+                file=str(path),
+            )
+        releases = document.get("releases")
+        if releases is None:
+            from ruamel.yaml.comments import CommentedSeq
+
+            releases = CommentedSeq()
+            document["releases"] = releases
+        written = 0
+        for change in applied:
+            assert change.version is not None
+            release = derived[change.version]
+            if change.kind == "new-release":
+                _insert(releases, _new_release(release, result.origin))
+                written += 1 + sum(1 for _ in _facts(release))
+            else:
+                item = _find(releases, release.version)
+                if item is None:  # pragma: no cover - the comparison found it
+                    continue
+                written += _set(item, change, release)
+        return written
+
+    new, written = _edited(path, text, result.doc, result.component, edit)
+    if written:
+        write_atomic(path, new, expect=text)
     return written
+
+
+# A line that starts or ends a YAML document (`---`, `...`), nothing else on it but a comment.
+_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t]+#[^\n]*|[ \t]*)(?:\r?\n|$)", re.MULTILINE)
+_ANY_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t]|\r?$)", re.MULTILINE)
+
+
+def _chunks(text: str) -> list[str]:
+    """The file cut at its document markers, markers kept as chunks of their own (joined,
+    the file again), so that only the document edited is re-emitted: a header comment
+    before the first `---`, an empty document, every other document stay as written.
+    One chunk (the whole file) where a marker line holds content (`--- {a: 1}`)."""
+    if len(_ANY_MARKER.findall(text)) != len(_MARKER.findall(text)):
+        return [text]
+    chunks: list[str] = []
+    at = 0
+    for match in _MARKER.finditer(text):
+        chunks += [text[at : match.start()], match.group()]
+        at = match.end()
+    return [*chunks, text[at:]]
+
+
+def _edited(
+    path: Path, text: str, index: int, name: str, edit: Callable[[Any], int]
+) -> tuple[str, int]:
+    """`text` with its `index`-th document (empty ones not counted) changed by `edit`, and
+    what `edit` returned; every other chunk of the file kept as it was."""
+    chunks = _chunks(text)
+    seen = 0
+    for number, chunk in enumerate(chunks):
+        if _MARKER.fullmatch(chunk) and len(chunks) > 1:
+            continue
+        yaml, before = _styled(chunk, path)
+        documents = _load(yaml, chunk, path)
+        present = [d for d in documents if d is not None]
+        if index >= seen + len(present):
+            seen += len(present)
+            continue
+        written = edit(present[index - seen])
+        out = io.StringIO()
+        yaml.dump_all(documents, out)
+        chunks[number] = _ended(_kept(chunk, before, out.getvalue()))
+        return "".join(chunks), written
+    raise InputError(f"no document {index} for {name}", file=str(path))
 
 
 def _read(path: Path) -> str:
@@ -294,33 +338,31 @@ def _node(key: str, value: Any) -> Any:
 def write_api(result: Any, path: Path) -> int:
     """Add the new published versions of a standard to its API document's `versions`."""
     text = _read(path)
-    yaml, before = _styled(text, path)
-    documents = _load(yaml, text, path)
-    present = [d for d in documents if d is not None]
-    if result.doc >= len(present):
-        raise InputError(f"no document {result.doc} for {result.api}", file=str(path))
-    document = present[result.doc]
-    if document.get("name") != result.api or not result.new:
-        return 0
-    versions = document.get("versions")
-    if versions is None:
-        from ruamel.yaml.comments import CommentedSeq
 
-        versions = CommentedSeq()
-        versions.fa.set_flow_style()
-        document["versions"] = versions
-    for label in result.new:
-        version = parse_version(label)
-        position = len(versions)
-        for index, existing in enumerate(versions):
-            if parse_version(str(existing)) > version:
-                position = index
-                break
-        versions.insert(position, _quoted(label))
-        if not versions.fa.flow_style():
-            tag = result.tags.get(label, label)
-            _comment(versions, position, f"# source: {result.origin} git tag {tag}", slot=0)
-    out = io.StringIO()
-    yaml.dump_all(documents, out)
-    write_atomic(path, _ended(_kept(text, before, out.getvalue())), expect=text)
-    return len(result.new)
+    def edit(document: Any) -> int:
+        if document.get("name") != result.api or not result.new:
+            return 0
+        versions = document.get("versions")
+        if versions is None:
+            from ruamel.yaml.comments import CommentedSeq
+
+            versions = CommentedSeq()
+            versions.fa.set_flow_style()
+            document["versions"] = versions
+        for label in result.new:
+            version = parse_version(label)
+            position = len(versions)
+            for index, existing in enumerate(versions):
+                if parse_version(str(existing)) > version:
+                    position = index
+                    break
+            versions.insert(position, _quoted(label))
+            if not versions.fa.flow_style():
+                tag = result.tags.get(label, label)
+                _comment(versions, position, f"# source: {result.origin} git tag {tag}", slot=0)
+        return len(result.new)
+
+    new, written = _edited(path, text, result.doc, result.api, edit)
+    if written:
+        write_atomic(path, new, expect=text)
+    return written
