@@ -745,3 +745,41 @@ def test_write_keeps_a_header_before_the_first_marker_and_empty_documents(
     assert after.endswith(MANIFEST.split("---\nkind: Component\nname: postgresql")[1] + tail)
     assert '  - version: "1.2.0"  # source: example/demo git tag v1.2.0' in after
     assert run("--manifests", str(manifests), "validate").exit_code == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flush", [False, True])
+@pytest.mark.parametrize("crlf", [False, True])
+@pytest.mark.parametrize("header", [False, True])
+@pytest.mark.parametrize("before", [False, True])
+def test_write_in_any_style_reads_as_the_plain_round_trip(
+    setup: tuple[Path, Path, Path], flush: bool, crlf: bool, header: bool, before: bool
+) -> None:
+    """Whatever the file's style (sequences flush or indented, CRLF, a header comment and
+    `---`, another document before it), --write gives a file that reads exactly as the
+    derived facts say, keeps every comment line, and a second run writes nothing."""
+    repo, charts, manifests = setup
+    text = (
+        MANIFEST.replace("\n  - version", "\n- version").replace("\n    ", "\n  ")
+        if flush
+        else MANIFEST
+    )
+    if before:
+        text = 'kind: API\nname: first\nversions: ["1.0"]\n---\n' + text
+    if header:
+        text = "# header\n---\n" + text
+    newline = "\r\n" if crlf else "\n"
+    path = manifests / "demo.yaml"
+    path.write_bytes(text.replace("\n", newline).encode())
+    args = ["--manifests", str(manifests), "manifest", "refresh", "demo", "--repo", str(repo)]
+    assert run(*args, "--charts", str(charts), "--write").exit_code == 0
+    after = path.read_bytes().decode()
+    assert ("\r\n" in after) == crlf and (after.count("\n") == after.count("\r\n")) == crlf
+    for line in text.splitlines():  # (the wrong date's comment goes with the wrong date)
+        if "#" in line and "wrong date" not in line:
+            assert line in after.splitlines(), line
+    assert run("--manifests", str(manifests), "validate").exit_code == 0
+    data = refresh_json(manifests, repo, charts)
+    assert not [c for c in data["changes"] if "new release" in c or " -> " in c]  # type: ignore[attr-defined]
+    assert run(*args, "--charts", str(charts), "--write").exit_code == 0
+    assert path.read_bytes().decode() == after
