@@ -25,7 +25,7 @@ from pathlib import Path
 from types import EllipsisType
 
 from ozrelease.errors import InputError
-from ozrelease.inputs import path_problem, shown
+from ozrelease.inputs import NAME_MAX, path_problem, shown
 
 # A temporary file of ours: `.NAME.ozr-PID-RANDOM.tmp`. One whose writer is gone, or older
 # than a day whoever holds that pid now, is stale.
@@ -72,8 +72,19 @@ def write_atomic(path: Path, text: str, *, expect: str | EllipsisType | None = .
         _replace(target, text, None if info is None else stat.S_IMODE(info.st_mode), file)
 
 
+def _tmp_name(name: str, suffix: str) -> str:
+    """`.NAME` + `suffix`, NAME cut short where the whole would pass the system's limit on
+    a file name (a target named 240 bytes is a valid file; its temporary file must be too)."""
+    room = NAME_MAX - 1 - len(os.fsencode(suffix))
+    encoded = os.fsencode(name)
+    if len(encoded) > room:
+        name = encoded[:room].decode("utf-8", "ignore") or name[:1]
+    return f".{name}{suffix}"
+
+
 def _replace(target: Path, text: str, mode: int | None, file: str) -> None:
-    tmp = target.parent / f".{target.name}.ozr-{os.getpid()}-{os.urandom(6).hex()}.tmp"
+    suffix = f".ozr-{os.getpid()}-{os.urandom(6).hex()}.tmp"
+    tmp = target.parent / _tmp_name(target.name, suffix)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     except OSError as exc:
@@ -183,7 +194,8 @@ def _locked(directory: Path, file: str) -> Iterator[None]:
 
 def _clean_stale(target: Path) -> None:
     """Remove temporary files of ours for `target` whose writer died mid-write."""
-    prefix = f".{target.name}."
+    # (a long name is cut short in ours, never below 200 bytes: see _tmp_name)
+    prefix = "." + os.fsencode(target.name)[:200].decode("utf-8", "ignore")
     try:
         names = [p.name for p in target.parent.iterdir() if p.name.startswith(prefix)]
     except OSError:
@@ -191,8 +203,11 @@ def _clean_stale(target: Path) -> None:
     now = time.time()
     for name in names:
         ours, legacy = _TMP.match(name), _OLD_TMP.match(name)
-        match = ours or legacy
-        if match is None or match.group("name") != target.name:
+        if ours is not None:
+            suffix = name[1 + len(ours.group("name")) :]
+            if name != _tmp_name(target.name, suffix):
+                continue
+        elif legacy is None or legacy.group("name") != target.name:
             continue
         path = target.parent / name
         with contextlib.suppress(OSError):

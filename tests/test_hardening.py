@@ -702,3 +702,86 @@ def test_a_saved_plan_with_control_characters_is_reported_on_one_line_inert(
     assert result.exit_code == 1, result.output
     _inert(result.stderr)
     assert all(line.startswith("plan.json: ") for line in result.stderr.splitlines())
+
+
+def test_a_target_with_a_long_valid_name_is_written_and_its_stale_files_cleaned(
+    tmp_path: Path,
+) -> None:
+    """A file name of 250 bytes is one the system takes: -o writes it (its temporary file
+    is cut short to fit), and a killed writer's temporary file for it is cleaned up."""
+    name = "é" * 100 + "p" * 50  # 250 bytes in UTF-8
+    target = tmp_path / name
+    result = run("schema", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_text(encoding="utf-8").startswith("{")
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    child = subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(target)], check=False)
+    assert child.returncode == -signal.SIGKILL
+    (left,) = (p.name for p in tmp_path.iterdir() if p.name != name)
+    assert len(os.fsencode(left)) <= 255 and ".ozr-" in left
+    (tmp_path / ("." + name[:20] + ".ozr-1-abc.tmp")).write_text("not for this file")
+    write_atomic(target, "new\n")
+    assert target.read_text(encoding="utf-8") == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [name, "." + name[:20] + ".ozr-1-abc.tmp"]
+    )
+
+
+EDITABLE = """\
+kind: Component
+name: app
+releases:
+  - version: "1.0.0"
+  - version: "1.1.0"
+    notes: ["Migrations take a minute."]
+  - version: "2.0.0"
+    reversible: false
+    notes: ["One way: no rollback."]
+---
+kind: Environment
+name: e
+deployed: {app: 1.0.0}
+targets: {app: 2.0.0}
+"""
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("reversible", True), ("notes", []), ("notes", ["Migrations take a minute."])],
+)
+def test_verify_refuses_a_plan_whose_reversibility_or_notes_were_edited(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / "all.yaml").write_text(EDITABLE, encoding="utf-8")
+    saved = tmp_path / "plan.json"
+    base = ("--manifests", str(manifests), "plan", "--env", "e")
+    assert run(*base, "--format", "json", "-o", str(saved)).exit_code == 0
+    assert run(*base, "--verify", str(saved)).exit_code == 0  # as saved: verified
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    (step,) = data["windows"][0]["steps"]
+    assert step["reversible"] is False
+    assert step["notes"] == ["1.1.0: Migrations take a minute.", "One way: no rollback."]
+    step[field] = value
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(data), encoding="utf-8")
+    result = run(*base, "--verify", str(edited))
+    assert result.exit_code == 1, result.output
+    assert "stale plan: window 1, step 1 (app)" in result.stderr
+    assert "refusing a stale plan" in result.stderr
+
+
+def test_verify_refuses_a_plan_when_the_manifests_changed_a_note_since(tmp_path: Path) -> None:
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / "all.yaml").write_text(EDITABLE, encoding="utf-8")
+    saved = tmp_path / "plan.json"
+    base = ("--manifests", str(manifests), "plan", "--env", "e")
+    assert run(*base, "--format", "json", "-o", str(saved)).exit_code == 0
+    (manifests / "all.yaml").write_text(
+        EDITABLE.replace("reversible: false\n", "reversible: true\n"), encoding="utf-8"
+    )
+    result = run(*base, "--verify", str(saved))
+    assert result.exit_code == 1
+    assert "the manifests now say reversible: true (the plan says false)" in result.stderr

@@ -608,3 +608,178 @@ def test_fresh_clones_of_the_component_and_the_charts(
     data = refresh_json(manifests, component_clone.path, charts_clone.path)
     releases = data["releases"]
     assert [r["chart"] for r in releases] == ["0.1.0", "0.2.1", None]  # type: ignore[union-attr, index]
+
+
+def test_releases_of_one_line_share_no_yaml_anchor(
+    gitrepo: GitRepo, setup: tuple[Path, Path, Path]
+) -> None:
+    """Two new releases of one support line (1.1.0, 1.1.1) get the same eol: each is written
+    as its own value, never as an anchor and an alias (editing one would change the other)."""
+    repo, _, manifests = setup
+    gitrepo.commit("Release 1.1.1", {"src/demo/y.py": "y = 1\n"})
+    gitrepo.tag("1.1.1", message="Release 1.1.1")
+    path = manifests / "demo.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            '  - version: "1.1.0"\n    reversible: false  # hand-curated: the tool cannot know\n',
+            "",
+        ),
+        encoding="utf-8",
+    )
+    args = ["--manifests", str(manifests), "manifest", "refresh", "demo", "--repo", str(repo)]
+    assert run(*args, "--write").exit_code == 0
+    after = path.read_text(encoding="utf-8")
+    assert after.count("eol: 2024-09-01") == 2, after
+    assert "&id" not in after and "*id" not in after, after
+    assert run("--manifests", str(manifests), "validate").exit_code == 0
+
+
+FLUSH = """\
+# A municipality's own manifest, in its own style: sequences flush with their key.
+kind: Component
+name: demo
+title:   "Demo"
+repository: https://github.com/example/demo
+deploy:
+    helm: {release: demo, chart: example/demo}
+releases:
+- version: "1.0.0"   # hand-written, three spaces before the comment
+  date: 2024-01-01
+  notes:
+  - "Kept."
+---
+kind: Component
+name: postgresql
+releases: [{version: "12"}, {version: "14"}]
+---
+kind: API
+name: zaken
+versions: ["1.0.0"]
+"""
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_write_keeps_the_files_own_style(setup: tuple[Path, Path, Path], newline: str) -> None:
+    """Lines --write does not change stay byte for byte as written (indentation, spacing,
+    flow maps in a list, another document, CRLF), and what it adds follows that style."""
+    repo, charts, manifests = setup
+    path = manifests / "demo.yaml"
+    path.write_bytes(FLUSH.replace("\n", newline).encode())
+    args = ["--manifests", str(manifests), "manifest", "refresh", "demo", "--repo", str(repo)]
+    result = run(*args, "--charts", str(charts), "--write")
+    assert result.exit_code == 0, result.output
+    after = path.read_bytes().decode()
+    lines = after.split(newline)
+    assert all(not line.endswith("\r") and "\n" not in line for line in lines), repr(after)
+    for line in FLUSH.splitlines():
+        assert line in lines, (line, after)
+    assert '- version: "1.1.0"  # source: example/demo git tag 1.1.0' in lines
+    assert "  date: " in after and "    date:" not in after
+    assert run("--manifests", str(manifests), "validate").exit_code == 0
+    data = refresh_json(manifests, repo, charts)
+    assert [r["version"] for r in data["releases"]] == ["1.0.0", "1.1.0", "1.2.0"]  # type: ignore[index]
+    run(*args, "--charts", str(charts), "--write")
+    assert path.read_bytes().decode() == after
+
+
+@pytest.mark.slow
+def test_concurrent_writes_of_one_file_lose_nothing(gitrepo: GitRepo, tmp_path: Path) -> None:
+    """Six standards of one apis.yaml refreshed with --write at the same time: each run
+    either wrote and its versions are in the file, or was told the file changed meanwhile
+    (exit 2) and wrote nothing; never "written" and lost."""
+    exe = Path(sys.executable).with_name("ozrelease")
+    if not exe.exists():
+        pytest.skip("ozrelease is not installed beside this Python")
+    for tag in ("1.0.0", "1.1.0", "1.2.0"):
+        gitrepo.commit(tag, {"api.yaml": OPENAPI.format(version=tag)})
+        gitrepo.tag(tag)
+    names = [f"api{i}" for i in range(6)]
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    apis = manifests / "apis.yaml"
+    for _ in range(3):
+        apis.write_text(
+            "\n---\n".join(f'kind: API\nname: {n}\nversions:\n  - "1.0.0"\n' for n in names),
+            encoding="utf-8",
+        )
+        base = [str(exe), "--manifests", str(manifests), "manifest", "refresh"]
+        runs = [
+            subprocess.Popen(
+                [*base, n, "--repo", str(gitrepo.path), "--write"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in names
+        ]
+        outcomes = []
+        for name, process in zip(names, runs, strict=True):
+            _, err = process.communicate()
+            outcomes.append((name, process.returncode, err))
+        text = apis.read_text(encoding="utf-8")
+        documents = text.split("\n---\n")
+        for name, code, err in outcomes:
+            (document,) = (d for d in documents if f"name: {name}\n" in d)
+            if code == 0:
+                assert '"1.2.0"' in document, (name, err, text)
+            else:
+                assert code == 2 and "changed since" in err, (name, code, err)
+                assert '"1.2.0"' not in document, (name, text)
+
+
+def test_write_keeps_a_header_before_the_first_marker_and_empty_documents(
+    setup: tuple[Path, Path, Path],
+) -> None:
+    """What ruamel.yaml alone drops or re-spells around document markers (a comment before
+    the first `---`, an empty document, `--- # comment`, a closing `...`) stays as written:
+    only the document edited is re-emitted."""
+    repo, charts, manifests = setup
+    path = manifests / "demo.yaml"
+    head = "# yaml-language-server: $schema=ozrelease.json\n---\n# an empty document\n--- # demo\n"
+    tail = '...\n---\nkind: API\nname: other\nversions: ["1.0"]\n---\n'
+    path.write_text(head + MANIFEST + tail, encoding="utf-8")
+    args = ["--manifests", str(manifests), "manifest", "refresh", "demo", "--repo", str(repo)]
+    assert run(*args, "--charts", str(charts), "--write").exit_code == 0
+    after = path.read_text(encoding="utf-8")
+    assert after.startswith(head), after
+    assert after.endswith(MANIFEST.split("---\nkind: Component\nname: postgresql")[1] + tail)
+    assert '  - version: "1.2.0"  # source: example/demo git tag v1.2.0' in after
+    assert run("--manifests", str(manifests), "validate").exit_code == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flush", [False, True])
+@pytest.mark.parametrize("crlf", [False, True])
+@pytest.mark.parametrize("header", [False, True])
+@pytest.mark.parametrize("before", [False, True])
+def test_write_in_any_style_reads_as_the_plain_round_trip(
+    setup: tuple[Path, Path, Path], flush: bool, crlf: bool, header: bool, before: bool
+) -> None:
+    """Whatever the file's style (sequences flush or indented, CRLF, a header comment and
+    `---`, another document before it), --write gives a file that reads exactly as the
+    derived facts say, keeps every comment line, and a second run writes nothing."""
+    repo, charts, manifests = setup
+    text = (
+        MANIFEST.replace("\n  - version", "\n- version").replace("\n    ", "\n  ")
+        if flush
+        else MANIFEST
+    )
+    if before:
+        text = 'kind: API\nname: first\nversions: ["1.0"]\n---\n' + text
+    if header:
+        text = "# header\n---\n" + text
+    newline = "\r\n" if crlf else "\n"
+    path = manifests / "demo.yaml"
+    path.write_bytes(text.replace("\n", newline).encode())
+    args = ["--manifests", str(manifests), "manifest", "refresh", "demo", "--repo", str(repo)]
+    assert run(*args, "--charts", str(charts), "--write").exit_code == 0
+    after = path.read_bytes().decode()
+    assert ("\r\n" in after) == crlf and (after.count("\n") == after.count("\r\n")) == crlf
+    for line in text.splitlines():  # (the wrong date's comment goes with the wrong date)
+        if "#" in line and "wrong date" not in line:
+            assert line in after.splitlines(), line
+    assert run("--manifests", str(manifests), "validate").exit_code == 0
+    data = refresh_json(manifests, repo, charts)
+    assert not [c for c in data["changes"] if "new release" in c or " -> " in c]  # type: ignore[attr-defined]
+    assert run(*args, "--charts", str(charts), "--write").exit_code == 0
+    assert path.read_bytes().decode() == after
