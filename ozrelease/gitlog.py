@@ -303,3 +303,26 @@ def tag_order(tag: Tag) -> tuple[int, Version | None, datetime, str]:
     if tag.version is None:
         return (0, None, tag.date, tag.name)
     return (1, tag.version, tag.date, tag.name)
+
+
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
+
+
+def tag_name_problem(name: str) -> str | None:
+    """Why git would refuse `name` as a tag (git check-ref-format's rules, and `git tag`'s
+    refusal of a leading `-`), or None. Checked before git runs, so that a configured
+    `tag-format` of `--message={version}` is refused by name and never becomes a flag."""
+    if not name:
+        return "an empty tag name"
+    if name.startswith("-"):
+        return "a tag name cannot start with '-' (git would read it as an option)"
+    if name == "@":
+        return "'@' alone is not a tag name"
+    if match := _REF_FORBIDDEN.search(name):
+        return f"git tag names cannot contain {match.group(0)!r}"
+    if name.startswith("/") or name.endswith("/") or name.endswith("."):
+        return "a git tag name cannot start with '/' or end with '/' or '.'"
+    for part in name.split("/"):
+        if part.startswith(".") or part.endswith(".lock"):
+            return f"a part of a git tag name cannot start with '.' or end with '.lock' ({part!r})"
+    return None

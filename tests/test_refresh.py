@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from ozrelease.cli import cli
 from ozrelease.ecosystem.refresh import read
-from ozrelease.history import History, snapshots
+from ozrelease.history import History
+from ozrelease.history.snapshots import snapshots
 from ozrelease.versions import parse_version
 
 MANIFEST = """\

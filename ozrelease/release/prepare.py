@@ -28,7 +28,8 @@ from ozrelease.changelog.messages import parse_message
 from ozrelease.changelog.vocabulary import FEATURE_GITMOJI, FEATURE_TYPES
 from ozrelease.ecosystem.publiccode import PUBLICCODE_FILES, set_release
 from ozrelease.errors import GitError, InputError, OzReleaseError, UsageError
-from ozrelease.history import History, Tag, tag_name_problem
+from ozrelease.gitlog import tag_name_problem
+from ozrelease.history import History, Tag
 from ozrelease.inputs import MissingInputError, read_text
 from ozrelease.versions import Version, parse_version
 

@@ -9,7 +9,8 @@ from typing import Any
 from ozrelease.ecosystem.model import Component
 from ozrelease.ecosystem.refresh.model import DerivedRelease, Fact
 from ozrelease.errors import InputError
-from ozrelease.history import History, snapshots
+from ozrelease.history import History
+from ozrelease.history.snapshots import snapshots
 from ozrelease.versions import Version, parse_version
 
 

@@ -19,7 +19,8 @@ from ozrelease.ecosystem.refresh.model import (
     version_key,
 )
 from ozrelease.errors import UsageError
-from ozrelease.history import History, Tag, snapshots
+from ozrelease.history import History, Tag
+from ozrelease.history.snapshots import snapshots
 from ozrelease.versions import Version, parse_version
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from ozrelease.history import Snapshots, TreeEntry
+from ozrelease.history.snapshots import Snapshots, TreeEntry
 
 # Folders never searched for OpenAPI documents or settings: tests, front-end dependencies.
 _SKIP = frozenset({"tests", "test", "node_modules", "static", "templates", "locale", "fixtures"})
