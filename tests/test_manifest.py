@@ -504,6 +504,31 @@ def test_an_undeclared_api_close_to_a_declared_one_is_a_warning(valid: Path, wri
     json.loads(graph.stdout)
 
 
+def test_an_undeclared_api_name_follows_the_declared_names_rule(write, ozr) -> None:
+    # An undeclared API name reaches every output (a Mermaid label, a DOT label, the text
+    # graph): a quote, a line break or a space in it would break out of them, so it is held
+    # to the rule a declared API's name is held to.
+    write(
+        "manifests/x.yaml",
+        "kind: Component\nname: app\nreleases:\n  - version: 1.0.0\n"
+        '    consumes: {"x\\"]; click n0 call alert()": ">=1", "e\\n%%{init: {}}%%": ">=1"}\n'
+        "---\nkind: Component\nname: backend\nreleases:\n  - version: 1.0.0\n"
+        "    provides: {Cases: 1.0.0, cases: 1.0.0}\n",
+    )
+    result = ozr("validate")
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 4, lines
+    assert lines[0].startswith("manifests/x.yaml:5: component app: releases[0].consumes.")
+    assert all("is not a valid API name (lower-case letters" in line for line in lines[:3])
+    assert lines[2].startswith(
+        "manifests/x.yaml:11: component backend: releases[0].provides.Cases: 'Cases' is not"
+    )
+    assert lines[3] == "3 problems found."
+    graph = ozr("graph", "--format", "mermaid")
+    assert graph.exit_code == 2 and "alert" not in graph.stdout
+
+
 @pytest.mark.parametrize(
     "breakage",
     [("name: open-zaak", "name: [open-zaak"), ("title: Open Zaak", 'title: "Open Zaak')],
