@@ -204,3 +204,27 @@ def test_a_release_date_that_is_no_date_is_skipped_with_a_note(
         "has no date\n"
     )
     assert result.stdout.endswith('releases:\n  - version: "1.30.0"\n')
+
+
+def test_names_with_line_breaks_stay_inside_their_comments(
+    write: Callable[..., Path], ozr: Callable[..., Result]
+) -> None:
+    # A dependency's name (and the file's own name) is copied into `# ...` comments: a line
+    # break in it wrote a line of YAML of its own there, even a second document.
+    write(
+        "publiccode.yml",
+        "url: https://example.org/x\nname: X\nsoftwareVersion: 1.0.0\n"
+        "dependsOn:\n  open:\n"
+        '    - name: "PG\\n---\\nkind: API\\nname: evil"\n      versionMin: "14"\n'
+        '    - name: "Docker\\n      upgradeFrom: \\"<0\\""\n      optional: true\n'
+        "  hardware:\n"
+        '    - name: "GPU\\n    upgradeFrom: \\"<0\\"\\u001b[2J"\n',
+    )
+    result = ozr("manifest", "import-publiccode", "publiccode.yml")
+    assert result.exit_code == 0, result.output
+    documents = list(yaml.safe_load_all(result.stdout))
+    assert len(documents) == 1
+    (release,) = documents[0]["releases"]
+    assert release == {"version": "1.0.0", "requires": {"pg-kind-api-name-evil": ">=14"}}
+    assert "# dependsOn.open: PG --- kind: API name: evil\n" in result.stdout
+    assert "\x1b" not in result.stdout

@@ -297,6 +297,12 @@ def _short_description(lines: _Lines, root: yaml.Node) -> str | None:
     return None
 
 
+def _comment(text: str) -> str:
+    """Text for a `# ...` comment: one line, no control characters (a name with a line
+    break would otherwise write YAML of its own, even a second document)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def _q(value: Any) -> str:
     """A YAML double-quoted scalar (JSON strings are valid YAML)."""
     return json.dumps(str(value), ensure_ascii=False)
@@ -317,7 +323,8 @@ def _render(
     repository = re.sub(r"\.git/?$", "", url.strip())
     notes = []
     out = [
-        f"# Component skeleton imported from {source} by `ozrelease manifest import-publiccode`.",
+        f"# Component skeleton imported from {_comment(source)} "
+        "by `ozrelease manifest import-publiccode`.",
         "# Check every value before you plan with it: publiccode.yml describes software for",
         "# catalogues, not the constraints an upgrade plan needs (consumes, upgradeFrom, eol).",
         "kind: Component",
@@ -351,10 +358,11 @@ def _render(
         out.append("    requires:" if required else "    # requires:")
         for dep in required:
             out.append(
-                f"      {dep.component}: {_q(dep.specifier)}  # dependsOn.{dep.group}: {dep.name}"
+                f"      {dep.component}: {_q(dep.specifier)}  # dependsOn.{dep.group}: "
+                + _comment(dep.name)
             )
         for dep in optional:
-            where = f"optional in dependsOn.{dep.group}: {dep.name}"
+            where = f"optional in dependsOn.{dep.group}: {_comment(dep.name)}"
             out.append(f"      # {dep.component}: {_q(dep.specifier)}  # {where}")
         if optional:
             notes.append(
@@ -362,7 +370,10 @@ def _render(
                 + ", ".join(d.component for d in optional)
             )
     for dep in hardware:
-        out.append(f"    # hardware: {dep.name} {dep.specifier} (dependsOn.hardware; not modelled)")
+        out.append(
+            f"    # hardware: {_comment(dep.name)} {dep.specifier} "
+            "(dependsOn.hardware; not modelled)"
+        )
     if required:
         notes.append(
             "requires names components by their slugged publiccode name ("
