@@ -297,6 +297,32 @@ def _short_description(lines: _Lines, root: yaml.Node) -> str | None:
     return None
 
 
+def _merged(
+    dependencies: list[_Dependency], skip: frozenset[str] = frozenset()
+) -> list[_Dependency]:
+    """One entry per component (a YAML key may appear once): two names that slug alike
+    (PostgreSQL in `open` and in `proprietary`) keep both bounds; `skip`: already required."""
+    by_component: dict[str, list[_Dependency]] = {}
+    for dep in dependencies:
+        if dep.component not in skip:
+            by_component.setdefault(dep.component, []).append(dep)
+    merged = []
+    for component, deps in by_component.items():
+        specs = [d.specifier for d in deps if d.specifier != "*"]
+        first = deps[0]
+        merged.append(
+            _Dependency(
+                ", ".join(dict.fromkeys(d.name for d in deps)),
+                component,
+                ",".join(dict.fromkeys(specs)) or "*",
+                first.optional,
+                "/".join(dict.fromkeys(d.group for d in deps)),
+                first.line,
+            )
+        )
+    return merged
+
+
 def _comment(text: str) -> str:
     """Text for a `# ...` comment: one line, no control characters (a name with a line
     break would otherwise write YAML of its own, even a second document)."""
@@ -351,8 +377,9 @@ def _render(
             f"features list API versions ({listed}); they may be stale: check them against the "
             "OpenAPI documents before uncommenting `provides`"
         )
-    required = [d for d in dependencies if not d.optional and d.group != "hardware"]
-    optional = [d for d in dependencies if d.optional and d.group != "hardware"]
+    required = _merged([d for d in dependencies if not d.optional and d.group != "hardware"])
+    needed = frozenset(d.component for d in required)
+    optional = _merged([d for d in dependencies if d.optional and d.group != "hardware"], needed)
     hardware = [d for d in dependencies if d.group == "hardware"]
     if required or optional:
         out.append("    requires:" if required else "    # requires:")
