@@ -665,3 +665,40 @@ def test_many_problems_in_one_mapping_are_each_located(write) -> None:
     problems = manifest.check(path)[1]
     assert len(problems) == count
     assert sorted(p.line for p in problems) == list(range(5, 5 + count))
+
+
+@pytest.mark.parametrize(
+    ("releases", "problem"),
+    [
+        ("releases: []", "3: component a: releases: expected a list of releases"),
+        ("releases: 7", "3: component a: releases: expected a list of releases"),
+        ("title: A", "1: component a: no 'releases'"),
+        ("releases: [{version: 1.0.x}, {version: 2.0.0}]", "3: component a: releases[0].version"),
+        ("releases: [1.0.0, {version: 2.0.0}]", "3: component a: releases[0]: expected a mapping"),
+    ],
+)
+def test_a_release_that_cannot_be_read_is_not_reported_again_by_its_environment(
+    write, ozr, releases: str, problem: str
+) -> None:
+    # The environment deploys a version the broken list meant to hold: "deploys a 1.0.0,
+    # which is not a release listed for a (it lists no releases)" followed from the cause.
+    write(
+        "manifests/m.yaml",
+        f"kind: Component\nname: a\n{releases}\n---\n"
+        "kind: Component\nname: c\nreleases: [{version: 1.0.0, requires: {a: '>=1'}}]\n---\n"
+        "kind: Environment\nname: e\ndeployed: {a: 1.0.0, c: 1.0.0}\n"
+        "wiring: {c: {a: a}}\ntargets: {a: latest}\n",
+    )
+    result = ozr("validate")
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"manifests/m.yaml:{problem}"), lines
+    assert lines[1] == "1 problem found."
+    # A version the component really does not list is still reported.
+    write(
+        "manifests/m.yaml",
+        "kind: Component\nname: a\nreleases: [{version: 2.0.0}]\n---\n"
+        "kind: Environment\nname: e\ndeployed: {a: 1.0.0}\n",
+    )
+    again = ozr("validate")
+    assert "deploys a 1.0.0, which is not a release listed for a" in again.stderr

@@ -26,7 +26,8 @@ def read_environment_body(
     suspects: Collection[str],
 ) -> Environment | None:
     """The Environment `data` describes. `apis`: every API name known; `suspects`: names
-    of components whose files are broken (references to them are not reported again)."""
+    of components whose files are broken, or a release of which could not be read
+    (references to them, or to a version they do not list, are not reported again)."""
     deployed: dict[str, Version] = {}
     if "deployed" not in data:
         doc.error((), "no 'deployed' (COMPONENT or COMPONENT@INSTANCE: version)")
@@ -45,6 +46,8 @@ def read_environment_body(
         if parsed is None:
             continue
         version, label = parsed
+        if components[name].release(version) is None and name in suspects:
+            continue  # a release of it could not be read, and its file says so
         if components[name].release(version) is None:
             doc.error(
                 path,

@@ -101,6 +101,9 @@ def _read_component(doc: Doc, data: dict[str, Any], loaded: _Loaded) -> None:
     releases: list[Release] = []
     first_at: dict[Version, str] = {}
     raw_releases = data.get("releases")
+    # A release that could not be read (or a releases list that is not one): its error is
+    # said here, and an environment deploying that version does not say it again.
+    unread = not isinstance(raw_releases, list) or not raw_releases
     if "releases" not in data:
         doc.error((), "no 'releases' (list every release you may deploy or upgrade to)")
     elif not isinstance(raw_releases, list) or not raw_releases:
@@ -116,6 +119,7 @@ def _read_component(doc: Doc, data: dict[str, Any], loaded: _Loaded) -> None:
                 doc, raw, ("releases", i), name or "?", defaults, base_deploy, refs
             )
             if release is None:
+                unread = True
                 continue
             if release.version in first_at:
                 doc.error(
@@ -129,6 +133,8 @@ def _read_component(doc: Doc, data: dict[str, Any], loaded: _Loaded) -> None:
             releases.append(release)
     if name is None:
         return
+    if unread:
+        loaded.suspects.add(name)
     loaded.components.append(
         (
             Component(
