@@ -183,6 +183,29 @@ def test_impact_errors(small, ozr, write) -> None:
     assert bad.exit_code == 2 and "open-zaak 9.9.9 is not a listed release" in bad.stderr
 
 
+def test_impact_of_an_older_release_is_refused_as_plan_refuses_it(small, ozr, write) -> None:
+    # `plan --to X` below the deployed version is bad usage (exit 2); `impact X` said exit 0
+    # and "cannot be upgraded ...: no upgrade path (upgradeFrom) leads there".
+    write(
+        "manifests/env.yaml",
+        """
+        kind: Environment
+        name: gemeente
+        deployed: {open-zaak: 1.30.0, open-notificaties: 1.8.0, postgresql: "15"}
+        """,
+    )
+    older = ozr("impact", "open-zaak=1.26.0", "--format", "json")
+    planned = ozr("plan", "--to", "open-zaak=1.26.0")
+    assert planned.exit_code == 2 and "downgrades are never planned" in planned.stderr
+    assert older.exit_code == 2 and older.stdout == ""
+    assert older.stderr == (
+        "error: open-zaak=1.26.0: open-zaak is at 1.30.0; 1.26.0 is older, and downgrades are "
+        "never planned\n"
+    )
+    same = ozr("impact", "open-zaak=1.30.0")
+    assert same.exit_code == 0 and "open-zaak is already at 1.30.0" in same.stdout
+
+
 def test_bundled_ecosystem_graph_has_the_open_zaak_notificaties_cycle() -> None:
     from conftest import run_cli
 
