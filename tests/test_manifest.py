@@ -504,6 +504,28 @@ def test_an_undeclared_api_close_to_a_declared_one_is_a_warning(valid: Path, wri
     json.loads(graph.stdout)
 
 
+def test_an_undeclared_api_three_letters_from_a_declared_one_is_a_name_of_its_own(
+    valid: Path, write, ozr
+) -> None:
+    # `autorisaties-v2` (like `objecten-v2` or `besluittypen` next to `objecten` and
+    # `besluiten`) is deliberate, not a typo: no warning on every command's stderr. One or
+    # two letters off still is one (`zaakn`, `autorisatie`, `autorisatiess`).
+    write(
+        "manifests/x.yaml",
+        "kind: Component\nname: x\nreleases:\n  - version: 1.0.0\n"
+        "    consumes: {autorisaties-v2: '>=1', autorisatie: '>=1', autorisatiess: '>=1',"
+        " autorisatiesapi: '>=1', zaakn: '>=1'}\n",
+    )
+    result = ozr("validate")
+    assert result.exit_code == 0, result.output
+    warned = [line.split("API ")[1] for line in result.stderr.splitlines()]
+    assert warned == [
+        "'autorisatie' is not declared (did you mean 'autorisaties'?)",
+        "'autorisatiess' is not declared (did you mean 'autorisaties'?)",
+        "'zaakn' is not declared (did you mean 'zaken'?)",
+    ]
+
+
 def test_an_undeclared_api_name_follows_the_declared_names_rule(write, ozr) -> None:
     # An undeclared API name reaches every output (a Mermaid label, a DOT label, the text
     # graph): a quote, a line break or a space in it would break out of them, so it is held

@@ -238,8 +238,9 @@ def _cross_check(loaded: _Loaded, report: Report) -> Ecosystem:
         for kind, name, path in refs:
             if kind == "api":
                 # Declaring an API is optional; a name a typo away from a declared one is
-                # probably that one.
-                close = closest(name, apis) if name not in apis else None
+                # probably that one. Only a typo: `objecten-v2` or `besluittypen` (three
+                # letters added to `objecten`, `besluiten`) are names of their own.
+                close = closest(name, apis, most=2) if name not in apis else None
                 if close is not None and name not in warned:
                     warned.add(name)
                     doc.warn(
