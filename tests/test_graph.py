@@ -302,3 +302,16 @@ def test_impact_says_which_wiring_points_at_a_provider_the_upgrade_supersedes() 
     assert len(data["rewire"]) == 1
     # An upgrade that serves nothing new names no wiring.
     assert json.loads(run_cli(["impact", "open-zaak", "--format", "json"]).stdout)["rewire"] == []
+
+
+def test_graph_text_counts_one_as_one(write, ozr) -> None:
+    # The contract's two-component example said "Ecosystem: 2 components, 1 APIs".
+    write(
+        "manifests/m.yaml",
+        "kind: Component\nname: a\nreleases: [{version: 1.0.0, provides: {cases: 1.0.0}}]\n"
+        "---\nkind: Environment\nname: e\ndeployed: {a: 1.0.0}\n",
+    )
+    assert ozr("graph").stdout.splitlines()[0] == "Ecosystem: 1 component, 1 API"
+    assert (
+        ozr("graph", "--env", "e").stdout.splitlines()[0] == "Environment e: 1 deployed component"
+    )
