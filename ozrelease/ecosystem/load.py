@@ -360,6 +360,16 @@ def _read_document(doc: Doc, data: Any, loaded: _Loaded) -> None:
         doc.error((), f"document without 'kind' (one of {', '.join(KINDS)})")
         return
     loaded.documents += 1
+    if "apiVersion" in data and isinstance(kind, str) and kind in _READERS:
+        # A Kubernetes object: a kustomize or Dapr `kind: Component` is not ours (ours have
+        # no apiVersion), so ./manifests of such a repository falls back to the bundled one.
+        doc.error(
+            ("apiVersion",),
+            f"kind {kind!r} with an apiVersion: a Kubernetes object, not "
+            f"an ozrelease manifest (ozrelease's {', '.join(KINDS)} have no apiVersion)",
+            value=True,
+        )
+        return
     if isinstance(kind, str) and (kind in _READERS or closest(kind, KINDS) is not None):
         loaded.kinds += 1
     if not isinstance(kind, str) or kind not in _READERS:
