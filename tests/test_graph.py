@@ -315,3 +315,16 @@ def test_graph_text_counts_one_as_one(write, ozr) -> None:
     assert (
         ozr("graph", "--env", "e").stdout.splitlines()[0] == "Environment e: 1 deployed component"
     )
+
+
+def test_graph_text_keeps_a_block_scalar_title_on_its_line(write, ozr) -> None:
+    # `title: >` (folded) ends in a line break; `|` holds several: the heading line broke.
+    write(
+        "manifests/m.yaml",
+        "kind: Component\nname: a\ntitle: >\n  Open\n  Zaak\n"
+        "releases: [{version: 1.0.0, provides: {x: 1.0}}]\n"
+        "---\nkind: API\nname: x\ntitle: |\n  X API\n  (VNG)\n",
+    )
+    out = ozr("graph").stdout.splitlines()
+    assert "a (Open Zaak), newest 1.0.0" in out
+    assert "  x (X API (VNG)); provided by a" in out
