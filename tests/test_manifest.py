@@ -724,3 +724,21 @@ def test_a_release_that_cannot_be_read_is_not_reported_again_by_its_environment(
     )
     again = ozr("validate")
     assert "deploys a 1.0.0, which is not a release listed for a" in again.stderr
+
+
+def test_a_requires_typo_is_not_reported_again_by_the_environment(write, ozr) -> None:
+    # "requires unknown component 'postgres'" was followed by the environment's "app 1.0.0
+    # requires postgres (>=14), which is not deployed": one cause, said twice.
+    write(
+        "manifests/m.yaml",
+        "kind: Component\nname: app\nreleases: [{version: 1.0.0, requires: {postgres: '>=14'}}]\n"
+        "---\nkind: Component\nname: postgresql\nreleases: [{version: '15'}]\n"
+        "---\nkind: Environment\nname: e\ndeployed: {app: 1.0.0, postgresql: '15'}\n",
+    )
+    result = ozr("validate")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "manifests/m.yaml:3: component app: releases[0].requires.postgres: requires unknown "
+        "component 'postgres' (did you mean 'postgresql'?)",
+        "1 problem found.",
+    ]

@@ -235,6 +235,8 @@ def binding_problems(
         for name in sorted(required):
             if name in env.wiring.get(consumer, {}):
                 continue
+            if name not in components:
+                continue  # an unknown component: said once, where it is required
             instances = sorted(k for k in env.deployed if component_of(k) == name)
             if not instances and current is not None and name in current.requires:
                 problems.append(
