@@ -742,3 +742,19 @@ def test_a_requires_typo_is_not_reported_again_by_the_environment(write, ozr) ->
         "component 'postgres' (did you mean 'postgresql'?)",
         "1 problem found.",
     ]
+
+
+def test_no_did_you_mean_for_a_name_with_nothing_in_common(write, ozr) -> None:
+    # `a` for `c` is one edit, but no typo: every letter differs.
+    write(
+        "manifests/m.yaml",
+        "kind: Component\nname: a\nreleases: [{version: 1.0.0}]\n---\n"
+        "kind: Component\nname: ab\nreleases: [{version: 1.0.0, requires: {c: '>=1', b: '>=1'}}]\n",
+    )
+    lines = ozr("validate").stderr.splitlines()
+    assert lines == [
+        "manifests/m.yaml:7: component ab: releases[0].requires.b: requires unknown component "
+        "'b' (did you mean 'ab'?)",
+        "manifests/m.yaml:7: component ab: releases[0].requires.c: requires unknown component 'c'",
+        "2 problems found.",
+    ]

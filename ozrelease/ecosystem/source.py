@@ -187,6 +187,8 @@ def closest(word: str, choices: Iterable[str], *, most: int = 3) -> str | None:
         if choice == word:
             continue
         distance = _edits(word.lower(), choice.lower(), allowed)
+        if distance >= max(len(word), len(choice)):
+            continue  # nothing in common: `a` is no typo of `c`
         if distance <= allowed and (best is None or distance < best[0]):
             best = (distance, choice)
     return best[1] if best is not None else None
