@@ -758,3 +758,34 @@ def test_no_did_you_mean_for_a_name_with_nothing_in_common(write, ozr) -> None:
         "manifests/m.yaml:7: component ab: releases[0].requires.c: requires unknown component 'c'",
         "2 problems found.",
     ]
+
+
+WIRED = (
+    "kind: Component\nname: portal\nreleases: [{version: 1.0.0, consumes: {cases: '>=1'}}]\n"
+    "---\nkind: Component\nname: old\nreleases: [{version: 1.0.0, provides: {cases: 1.0.0}}]\n"
+    "---\nkind: Component\nname: new\nreleases: [{version: 1.0.0, provides: {cases: 1.0.0}}]\n"
+    "---\nkind: Environment\nname: e\ndeployed: {portal: 1.0.0, old: 1.0.0, new: 1.0.0}\n"
+    "wiring: {portal: {cases: old}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("{cases: ol}", "wiring.portal.cases: 'ol' is not deployed in this environment"),
+        ("{casse: old}", "wiring.portal.casse: 'casse' is neither an API nor a component"),
+        ("{cases: 7}", "wiring.portal.cases: expected a deployed component, found a number"),
+    ],
+)
+def test_a_broken_wiring_entry_is_reported_once(write, ozr, entry: str, problem: str) -> None:
+    # The entry that would say which provider is broken: "portal consumes cases, which
+    # several deployed components provide (new, old): say which in wiring.portal" followed.
+    write("manifests/m.yaml", WIRED.replace("{cases: old}", entry))
+    result = ozr("validate")
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and problem in lines[0], lines
+    assert lines[1] == "1 problem found."
+    # No entry at all (or one that is no typo of anything) still gets the ambiguity said.
+    write("manifests/m.yaml", WIRED.replace("{cases: old}", "{zzz: old}"))
+    assert "several deployed components provide" in ozr("validate").stderr

@@ -14,7 +14,7 @@ from ozrelease.ecosystem.model import (
     KeyPath,
     component_of,
 )
-from ozrelease.ecosystem.source import did_you_mean, field_text, type_name
+from ozrelease.ecosystem.source import closest, did_you_mean, field_text, type_name
 from ozrelease.versions import Version
 
 
@@ -62,6 +62,18 @@ def read_environment_body(
     # them are not reported again.
     written = {key for key in raw if isinstance(key, str)}
     wiring = _read_wiring(doc, data, deployed, written, components, apis)
+    # Wiring entries written but invalid are reported once, by _read_wiring: the consumer's
+    # "several deployed components provide it: say which" is not said again (for a key
+    # that is a typo, not for the name it is a typo of either).
+    raw_wiring = data.get("wiring")
+    wired: set[tuple[str, str]] = set()
+    for consumer, entries in (raw_wiring if isinstance(raw_wiring, dict) else {}).items():
+        for entry in entries if isinstance(entries, dict) else {}:
+            wired.add((consumer, entry))
+            if isinstance(entry, str) and entry not in apis and entry not in components:
+                meant = closest(entry, [*apis, *components])
+                if meant is not None:
+                    wired.add((consumer, meant))
     targets = _read_targets(doc, data, deployed, written, components)
     env = Environment(
         name=str(data["name"]),
@@ -72,7 +84,7 @@ def read_environment_body(
         targets=targets,
     )
     if len(deployed) == len(raw):  # bindings are only meaningful once every key is valid
-        for problem_path, message in binding_problems(env, components):
+        for problem_path, message in binding_problems(env, components, wired):
             doc.error(problem_path, message)
     return env
 
