@@ -789,3 +789,25 @@ def test_a_broken_wiring_entry_is_reported_once(write, ozr, entry: str, problem:
     # No entry at all (or one that is no typo of anything) still gets the ambiguity said.
     write("manifests/m.yaml", WIRED.replace("{cases: old}", "{zzz: old}"))
     assert "several deployed components provide" in ozr("validate").stderr
+
+
+def test_a_deployed_name_mistyped_is_reported_once_not_at_its_wiring_and_targets(
+    write, ozr
+) -> None:
+    # `open-froms` deployed: "wiring: 'open-forms' is not deployed" and "targets: 'open-forms'
+    # is not deployed (did you mean 'open-froms'?)" followed from the one typo.
+    write(
+        "manifests/m.yaml",
+        "kind: Component\nname: open-forms\nreleases: [{version: 1.0.0, consumes: {x: '>=1'}}]\n"
+        "---\nkind: Component\nname: p\nreleases: [{version: 1.0.0, provides: {x: 1.0}}]\n"
+        "---\nkind: Component\nname: q\nreleases: [{version: 1.0.0, provides: {x: 1.0}}]\n"
+        "---\nkind: Environment\nname: e\ndeployed: {open-froms: 1.0.0, p: 1.0.0, q: 1.0.0}\n"
+        "wiring: {open-forms: {x: p}}\ntargets: {open-forms: latest}\n",
+    )
+    result = ozr("validate")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "manifests/m.yaml:15: environment e: deploys unknown component 'open-froms' "
+        "(did you mean 'open-forms'?)",
+        "1 problem found.",
+    ]

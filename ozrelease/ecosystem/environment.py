@@ -61,6 +61,11 @@ def read_environment_body(
     # Keys written but invalid are reported once, above; wiring and targets that name
     # them are not reported again.
     written = {key for key in raw if isinstance(key, str)}
+    for key in list(written):  # and the names an unknown one is a typo of
+        name = component_of(key)
+        meant = closest(name, components) if name not in components else None
+        if meant is not None:
+            written.add(meant + key[len(name) :])
     wiring = _read_wiring(doc, data, deployed, written, components, apis)
     # Wiring entries written but invalid are reported once, by _read_wiring: the consumer's
     # "several deployed components provide it: say which" is not said again (for a key
