@@ -183,6 +183,29 @@ def test_impact_errors(small, ozr, write) -> None:
     assert bad.exit_code == 2 and "open-zaak 9.9.9 is not a listed release" in bad.stderr
 
 
+def test_impact_of_an_older_release_is_refused_as_plan_refuses_it(small, ozr, write) -> None:
+    # `plan --to X` below the deployed version is bad usage (exit 2); `impact X` said exit 0
+    # and "cannot be upgraded ...: no upgrade path (upgradeFrom) leads there".
+    write(
+        "manifests/env.yaml",
+        """
+        kind: Environment
+        name: gemeente
+        deployed: {open-zaak: 1.30.0, open-notificaties: 1.8.0, postgresql: "15"}
+        """,
+    )
+    older = ozr("impact", "open-zaak=1.26.0", "--format", "json")
+    planned = ozr("plan", "--to", "open-zaak=1.26.0")
+    assert planned.exit_code == 2 and "downgrades are never planned" in planned.stderr
+    assert older.exit_code == 2 and older.stdout == ""
+    assert older.stderr == (
+        "error: open-zaak=1.26.0: open-zaak is at 1.30.0; 1.26.0 is older, and downgrades are "
+        "never planned\n"
+    )
+    same = ozr("impact", "open-zaak=1.30.0")
+    assert same.exit_code == 0 and "open-zaak is already at 1.30.0" in same.stdout
+
+
 def test_bundled_ecosystem_graph_has_the_open_zaak_notificaties_cycle(
     ozr_here: Callable[..., Result],
 ) -> None:
@@ -271,3 +294,29 @@ def test_impact_says_which_wiring_points_at_a_provider_the_upgrade_supersedes(
     assert len(data["rewire"]) == 1
     # An upgrade that serves nothing new names no wiring.
     assert json.loads(ozr_here("impact", "open-zaak", "--format", "json").stdout)["rewire"] == []
+
+
+def test_graph_text_counts_one_as_one(write, ozr) -> None:
+    # The contract's two-component example said "Ecosystem: 2 components, 1 APIs".
+    write(
+        "manifests/m.yaml",
+        "kind: Component\nname: a\nreleases: [{version: 1.0.0, provides: {cases: 1.0.0}}]\n"
+        "---\nkind: Environment\nname: e\ndeployed: {a: 1.0.0}\n",
+    )
+    assert ozr("graph").stdout.splitlines()[0] == "Ecosystem: 1 component, 1 API"
+    assert (
+        ozr("graph", "--env", "e").stdout.splitlines()[0] == "Environment e: 1 deployed component"
+    )
+
+
+def test_graph_text_keeps_a_block_scalar_title_on_its_line(write, ozr) -> None:
+    # `title: >` (folded) ends in a line break; `|` holds several: the heading line broke.
+    write(
+        "manifests/m.yaml",
+        "kind: Component\nname: a\ntitle: >\n  Open\n  Zaak\n"
+        "releases: [{version: 1.0.0, provides: {x: 1.0}}]\n"
+        "---\nkind: API\nname: x\ntitle: |\n  X API\n  (VNG)\n",
+    )
+    out = ozr("graph").stdout.splitlines()
+    assert "a (Open Zaak), newest 1.0.0" in out
+    assert "  x (X API (VNG)); provided by a" in out

@@ -504,6 +504,53 @@ def test_an_undeclared_api_close_to_a_declared_one_is_a_warning(valid: Path, wri
     json.loads(graph.stdout)
 
 
+def test_an_undeclared_api_three_letters_from_a_declared_one_is_a_name_of_its_own(
+    valid: Path, write, ozr
+) -> None:
+    # `autorisaties-v2` (like `objecten-v2` or `besluittypen` next to `objecten` and
+    # `besluiten`) is deliberate, not a typo: no warning on every command's stderr. One or
+    # two letters off still is one (`zaakn`, `autorisatie`, `autorisatiess`).
+    write(
+        "manifests/x.yaml",
+        "kind: Component\nname: x\nreleases:\n  - version: 1.0.0\n"
+        "    consumes: {autorisaties-v2: '>=1', autorisatie: '>=1', autorisatiess: '>=1',"
+        " autorisatiesapi: '>=1', zaakn: '>=1'}\n",
+    )
+    result = ozr("validate")
+    assert result.exit_code == 0, result.output
+    warned = [line.split("API ")[1] for line in result.stderr.splitlines()]
+    assert warned == [
+        "'autorisatie' is not declared (did you mean 'autorisaties'?)",
+        "'autorisatiess' is not declared (did you mean 'autorisaties'?)",
+        "'zaakn' is not declared (did you mean 'zaken'?)",
+    ]
+
+
+def test_an_undeclared_api_name_follows_the_declared_names_rule(write, ozr) -> None:
+    # An undeclared API name reaches every output (a Mermaid label, a DOT label, the text
+    # graph): a quote, a line break or a space in it would break out of them, so it is held
+    # to the rule a declared API's name is held to.
+    write(
+        "manifests/x.yaml",
+        "kind: Component\nname: app\nreleases:\n  - version: 1.0.0\n"
+        '    consumes: {"x\\"]; click n0 call alert()": ">=1", "e\\n%%{init: {}}%%": ">=1"}\n'
+        "---\nkind: Component\nname: backend\nreleases:\n  - version: 1.0.0\n"
+        "    provides: {Cases: 1.0.0, cases: 1.0.0}\n",
+    )
+    result = ozr("validate")
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 4, lines
+    assert lines[0].startswith("manifests/x.yaml:5: component app: releases[0].consumes.")
+    assert all("is not a valid API name (lower-case letters" in line for line in lines[:3])
+    assert lines[2].startswith(
+        "manifests/x.yaml:11: component backend: releases[0].provides.Cases: 'Cases' is not"
+    )
+    assert lines[3] == "3 problems found."
+    graph = ozr("graph", "--format", "mermaid")
+    assert graph.exit_code == 2 and "alert" not in graph.stdout
+
+
 @pytest.mark.parametrize(
     "breakage",
     [("name: open-zaak", "name: [open-zaak"), ("title: Open Zaak", 'title: "Open Zaak')],
@@ -640,3 +687,127 @@ def test_many_problems_in_one_mapping_are_each_located(write) -> None:
     problems = manifest.check(path)[1]
     assert len(problems) == count
     assert sorted(p.line for p in problems) == list(range(5, 5 + count))
+
+
+@pytest.mark.parametrize(
+    ("releases", "problem"),
+    [
+        ("releases: []", "3: component a: releases: expected a list of releases"),
+        ("releases: 7", "3: component a: releases: expected a list of releases"),
+        ("title: A", "1: component a: no 'releases'"),
+        ("releases: [{version: 1.0.x}, {version: 2.0.0}]", "3: component a: releases[0].version"),
+        ("releases: [1.0.0, {version: 2.0.0}]", "3: component a: releases[0]: expected a mapping"),
+    ],
+)
+def test_a_release_that_cannot_be_read_is_not_reported_again_by_its_environment(
+    write, ozr, releases: str, problem: str
+) -> None:
+    # The environment deploys a version the broken list meant to hold: "deploys a 1.0.0,
+    # which is not a release listed for a (it lists no releases)" followed from the cause.
+    write(
+        "manifests/m.yaml",
+        f"kind: Component\nname: a\n{releases}\n---\n"
+        "kind: Component\nname: c\nreleases: [{version: 1.0.0, requires: {a: '>=1'}}]\n---\n"
+        "kind: Environment\nname: e\ndeployed: {a: 1.0.0, c: 1.0.0}\n"
+        "wiring: {c: {a: a}}\ntargets: {a: latest}\n",
+    )
+    result = ozr("validate")
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"manifests/m.yaml:{problem}"), lines
+    assert lines[1] == "1 problem found."
+    # A version the component really does not list is still reported.
+    write(
+        "manifests/m.yaml",
+        "kind: Component\nname: a\nreleases: [{version: 2.0.0}]\n---\n"
+        "kind: Environment\nname: e\ndeployed: {a: 1.0.0}\n",
+    )
+    again = ozr("validate")
+    assert "deploys a 1.0.0, which is not a release listed for a" in again.stderr
+
+
+def test_a_requires_typo_is_not_reported_again_by_the_environment(write, ozr) -> None:
+    # "requires unknown component 'postgres'" was followed by the environment's "app 1.0.0
+    # requires postgres (>=14), which is not deployed": one cause, said twice.
+    write(
+        "manifests/m.yaml",
+        "kind: Component\nname: app\nreleases: [{version: 1.0.0, requires: {postgres: '>=14'}}]\n"
+        "---\nkind: Component\nname: postgresql\nreleases: [{version: '15'}]\n"
+        "---\nkind: Environment\nname: e\ndeployed: {app: 1.0.0, postgresql: '15'}\n",
+    )
+    result = ozr("validate")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "manifests/m.yaml:3: component app: releases[0].requires.postgres: requires unknown "
+        "component 'postgres' (did you mean 'postgresql'?)",
+        "1 problem found.",
+    ]
+
+
+def test_no_did_you_mean_for_a_name_with_nothing_in_common(write, ozr) -> None:
+    # `a` for `c` is one edit, but no typo: every letter differs.
+    write(
+        "manifests/m.yaml",
+        "kind: Component\nname: a\nreleases: [{version: 1.0.0}]\n---\n"
+        "kind: Component\nname: ab\nreleases: [{version: 1.0.0, requires: {c: '>=1', b: '>=1'}}]\n",
+    )
+    lines = ozr("validate").stderr.splitlines()
+    assert lines == [
+        "manifests/m.yaml:7: component ab: releases[0].requires.b: requires unknown component "
+        "'b' (did you mean 'ab'?)",
+        "manifests/m.yaml:7: component ab: releases[0].requires.c: requires unknown component 'c'",
+        "2 problems found.",
+    ]
+
+
+WIRED = (
+    "kind: Component\nname: portal\nreleases: [{version: 1.0.0, consumes: {cases: '>=1'}}]\n"
+    "---\nkind: Component\nname: old\nreleases: [{version: 1.0.0, provides: {cases: 1.0.0}}]\n"
+    "---\nkind: Component\nname: new\nreleases: [{version: 1.0.0, provides: {cases: 1.0.0}}]\n"
+    "---\nkind: Environment\nname: e\ndeployed: {portal: 1.0.0, old: 1.0.0, new: 1.0.0}\n"
+    "wiring: {portal: {cases: old}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("{cases: ol}", "wiring.portal.cases: 'ol' is not deployed in this environment"),
+        ("{casse: old}", "wiring.portal.casse: 'casse' is neither an API nor a component"),
+        ("{cases: 7}", "wiring.portal.cases: expected a deployed component, found a number"),
+    ],
+)
+def test_a_broken_wiring_entry_is_reported_once(write, ozr, entry: str, problem: str) -> None:
+    # The entry that would say which provider is broken: "portal consumes cases, which
+    # several deployed components provide (new, old): say which in wiring.portal" followed.
+    write("manifests/m.yaml", WIRED.replace("{cases: old}", entry))
+    result = ozr("validate")
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and problem in lines[0], lines
+    assert lines[1] == "1 problem found."
+    # No entry at all (or one that is no typo of anything) still gets the ambiguity said.
+    write("manifests/m.yaml", WIRED.replace("{cases: old}", "{zzz: old}"))
+    assert "several deployed components provide" in ozr("validate").stderr
+
+
+def test_a_deployed_name_mistyped_is_reported_once_not_at_its_wiring_and_targets(
+    write, ozr
+) -> None:
+    # `open-froms` deployed: "wiring: 'open-forms' is not deployed" and "targets: 'open-forms'
+    # is not deployed (did you mean 'open-froms'?)" followed from the one typo.
+    write(
+        "manifests/m.yaml",
+        "kind: Component\nname: open-forms\nreleases: [{version: 1.0.0, consumes: {x: '>=1'}}]\n"
+        "---\nkind: Component\nname: p\nreleases: [{version: 1.0.0, provides: {x: 1.0}}]\n"
+        "---\nkind: Component\nname: q\nreleases: [{version: 1.0.0, provides: {x: 1.0}}]\n"
+        "---\nkind: Environment\nname: e\ndeployed: {open-froms: 1.0.0, p: 1.0.0, q: 1.0.0}\n"
+        "wiring: {open-forms: {x: p}}\ntargets: {open-forms: latest}\n",
+    )
+    result = ozr("validate")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "manifests/m.yaml:15: environment e: deploys unknown component 'open-froms' "
+        "(did you mean 'open-forms'?)",
+        "1 problem found.",
+    ]

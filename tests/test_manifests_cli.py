@@ -119,3 +119,32 @@ def test_no_fall_back_past_what_could_not_be_read(write, tmp_path, ozr) -> None:
     assert result.exit_code == 1
     assert "manifests/pipe.yaml: not a regular file" in result.stderr
     assert "bundled" not in result.stdout + result.stderr
+
+
+def test_a_kustomize_or_dapr_component_is_not_taken_for_an_ozrelease_one(write, ozr) -> None:
+    # `kind: Component` is a kustomize and a Dapr kind too; with its apiVersion it is a
+    # Kubernetes object, and ./manifests of such a repository is not our ecosystem.
+    write(
+        "manifests/components/ha/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+        "resources: [deployment.yaml]\n",
+    )
+    write(
+        "manifests/dapr.yaml",
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: statestore}\n"
+        "spec: {type: state.redis}\n---\napiVersion: [odd]\nkind: [odd]\n",
+    )
+    result = ozr("plan", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("manifests: note: no ozrelease manifests here")
+    explicit = ozr("--manifests", "manifests", "validate")
+    assert explicit.exit_code == 1
+    assert explicit.stderr.splitlines() == [
+        "manifests/components/ha/kustomization.yaml:1: kind 'Component' with an apiVersion: "
+        "a Kubernetes object, not an ozrelease manifest (ozrelease's Component, API, "
+        "Environment have no apiVersion)",
+        "manifests/dapr.yaml:1: kind 'Component' with an apiVersion: a Kubernetes object, not "
+        "an ozrelease manifest (ozrelease's Component, API, Environment have no apiVersion)",
+        "manifests/dapr.yaml:7: unknown kind ['odd'] (one of Component, API, Environment)",
+        "3 problems found.",
+    ]

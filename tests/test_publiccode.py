@@ -204,3 +204,54 @@ def test_a_release_date_that_is_no_date_is_skipped_with_a_note(
         "has no date\n"
     )
     assert result.stdout.endswith('releases:\n  - version: "1.30.0"\n')
+
+
+def test_names_with_line_breaks_stay_inside_their_comments(
+    write: Callable[..., Path], ozr: Callable[..., Result]
+) -> None:
+    # A dependency's name (and the file's own name) is copied into `# ...` comments: a line
+    # break in it wrote a line of YAML of its own there, even a second document.
+    write(
+        "publiccode.yml",
+        "url: https://example.org/x\nname: X\nsoftwareVersion: 1.0.0\n"
+        "dependsOn:\n  open:\n"
+        '    - name: "PG\\n---\\nkind: API\\nname: evil"\n      versionMin: "14"\n'
+        '    - name: "Docker\\n      upgradeFrom: \\"<0\\""\n      optional: true\n'
+        "  hardware:\n"
+        '    - name: "GPU\\n    upgradeFrom: \\"<0\\"\\u001b[2J"\n',
+    )
+    result = ozr("manifest", "import-publiccode", "publiccode.yml")
+    assert result.exit_code == 0, result.output
+    documents = list(yaml.safe_load_all(result.stdout))
+    assert len(documents) == 1
+    (release,) = documents[0]["releases"]
+    assert release == {"version": "1.0.0", "requires": {"pg-kind-api-name-evil": ">=14"}}
+    assert "# dependsOn.open: PG --- kind: API name: evil\n" in result.stdout
+    assert "\x1b" not in result.stdout
+
+
+def test_a_dependency_listed_twice_is_one_requires_entry(
+    write: Callable[..., Path], ozr: Callable[..., Result]
+) -> None:
+    # Two entries that slug to one component wrote the same `requires` key twice: YAML that
+    # `validate` refuses (duplicate mapping key). Both bounds are kept.
+    write(
+        "publiccode.yml",
+        "url: https://example.org/x\nname: X\nsoftwareVersion: 1.0.0\n"
+        "dependsOn:\n  open:\n"
+        "    - {name: PostgreSQL, versionMin: '12'}\n"
+        "    - {name: postgresql, versionMax: '16'}\n"
+        "    - {name: Redis, optional: true}\n"
+        "    - {name: Redis, optional: true, versionMin: '6'}\n"
+        "    - {name: PostgreSQL, optional: true}\n"
+        "  proprietary:\n"
+        "    - {name: PostgreSQL}\n",
+    )
+    result = ozr("manifest", "import-publiccode", "publiccode.yml")
+    assert result.exit_code == 0, result.output
+    write("manifests/x.yaml", result.stdout)
+    write("manifests/pg.yaml", "kind: Component\nname: postgresql\nreleases: [{version: '15'}]\n")
+    assert ozr("validate").exit_code == 0
+    (document,) = yaml.safe_load_all(result.stdout)
+    assert document["releases"][0]["requires"] == {"postgresql": ">=12,<=16"}
+    assert '      # redis: ">=6"  # optional in dependsOn.open: Redis\n' in result.stdout

@@ -6,7 +6,7 @@ and requires; `violations(state)` lists the constraints a state breaks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -200,10 +200,13 @@ def provider_index(env: Environment, components: Mapping[str, Component]) -> dic
 
 
 def binding_problems(
-    env: Environment, components: Mapping[str, Component]
+    env: Environment,
+    components: Mapping[str, Component],
+    written: Collection[tuple[str, str]] = (),
 ) -> list[tuple[KeyPath, str]]:
     """Consumed APIs with no deployed provider, or several and no wiring; likewise for
-    required components deployed as several instances."""
+    required components deployed as several instances. `written`: (consumer, API or
+    component) wiring entries written, even if invalid (their problem is said already)."""
     problems: list[tuple[KeyPath, str]] = []
     index = provider_index(env, components)
     for consumer, version in sorted(env.deployed.items()):
@@ -211,7 +214,7 @@ def binding_problems(
         current = component.release(version)
         apis_used = {api for r in component.releases if r.version >= version for api in r.consumes}
         for api in sorted(apis_used):
-            if api in env.wiring.get(consumer, {}):
+            if api in env.wiring.get(consumer, {}) or (consumer, api) in written:
                 continue
             found = [key for key in index.get(api, ()) if key != consumer]
             if len(found) > 1:
@@ -233,8 +236,10 @@ def binding_problems(
                 )
         required = {name for r in component.releases if r.version >= version for name in r.requires}
         for name in sorted(required):
-            if name in env.wiring.get(consumer, {}):
+            if name in env.wiring.get(consumer, {}) or (consumer, name) in written:
                 continue
+            if name not in components:
+                continue  # an unknown component: said once, where it is required
             instances = sorted(k for k in env.deployed if component_of(k) == name)
             if not instances and current is not None and name in current.requires:
                 problems.append(

@@ -15,7 +15,7 @@ from ozrelease.ecosystem.model import (
     Placement,
     component_of,
 )
-from ozrelease.ecosystem.source import did_you_mean, field_text, type_name
+from ozrelease.ecosystem.source import closest, did_you_mean, field_text, type_name
 from ozrelease.versions import Version
 
 PLACEMENT_KEYS = frozenset({"namespace", "kubeContext", "helmRelease", "chart", "values"})
@@ -29,7 +29,8 @@ def read_environment_body(
     suspects: Collection[str],
 ) -> Environment | None:
     """The Environment `data` describes. `apis`: every API name known; `suspects`: names
-    of components whose files are broken (references to them are not reported again)."""
+    of components whose files are broken, or a release of which could not be read
+    (references to them, or to a version they do not list, are not reported again)."""
     deployed: dict[str, Version] = {}
     if "deployed" not in data:
         doc.error((), "no 'deployed' (COMPONENT or COMPONENT@INSTANCE: version)")
@@ -48,6 +49,8 @@ def read_environment_body(
         if parsed is None:
             continue
         version, label = parsed
+        if components[name].release(version) is None and name in suspects:
+            continue  # a release of it could not be read, and its file says so
         if components[name].release(version) is None:
             doc.error(
                 path,
@@ -61,7 +64,24 @@ def read_environment_body(
     # Keys written but invalid are reported once, above; wiring and targets that name
     # them are not reported again.
     written = {key for key in raw if isinstance(key, str)}
+    for key in list(written):  # and the names an unknown one is a typo of
+        name = component_of(key)
+        meant = closest(name, components) if name not in components else None
+        if meant is not None:
+            written.add(meant + key[len(name) :])
     wiring = _read_wiring(doc, data, deployed, written, components, apis)
+    # Wiring entries written but invalid are reported once, by _read_wiring: the consumer's
+    # "several deployed components provide it: say which" is not said again (for a key
+    # that is a typo, not for the name it is a typo of either).
+    raw_wiring = data.get("wiring")
+    wired: set[tuple[str, str]] = set()
+    for consumer, entries in (raw_wiring if isinstance(raw_wiring, dict) else {}).items():
+        for entry in entries if isinstance(entries, dict) else {}:
+            wired.add((consumer, entry))
+            if isinstance(entry, str) and entry not in apis and entry not in components:
+                meant = closest(entry, [*apis, *components])
+                if meant is not None:
+                    wired.add((consumer, meant))
     targets = _read_targets(doc, data, deployed, written, components)
     placements = _read_placements(doc, data, deployed, written)
     env = Environment(
@@ -74,7 +94,7 @@ def read_environment_body(
         deploy=placements,
     )
     if len(deployed) == len(raw):  # bindings are only meaningful once every key is valid
-        for problem_path, message in binding_problems(env, components):
+        for problem_path, message in binding_problems(env, components, wired):
             doc.error(problem_path, message)
     return env
 

@@ -67,7 +67,7 @@ def view_model(view: GraphView) -> dict[str, Any]:
                 "id": ids[node.id],
                 "name": node.name if view.environment is None else strip_id(node.id),
                 "label": label(node.id),
-                "title": node.title or "",
+                "title": _one_line(node.title or ""),
                 "newest": node.newest or "",
                 "provides": provides,
                 "lines": lines,
@@ -86,7 +86,7 @@ def view_model(view: GraphView) -> dict[str, Any]:
             {
                 "id": ids[node.id],
                 "name": node.name,
-                "title": node.title or "",
+                "title": _one_line(node.title or ""),
                 "versions": ", ".join(node.versions),
                 "providers": providers_of,
             }
@@ -178,6 +178,12 @@ def _grouped(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return result
+
+
+def _one_line(text: str) -> str:
+    """A title on the line it stands in: `title: >` (folded) ends in a line break, and a
+    block scalar holds several."""
+    return " ".join(text.split())
 
 
 def _mermaid_text(text: str) -> str:

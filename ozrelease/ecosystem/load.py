@@ -101,6 +101,9 @@ def _read_component(doc: Doc, data: dict[str, Any], loaded: _Loaded) -> None:
     releases: list[Release] = []
     first_at: dict[Version, str] = {}
     raw_releases = data.get("releases")
+    # A release that could not be read (or a releases list that is not one): its error is
+    # said here, and an environment deploying that version does not say it again.
+    unread = not isinstance(raw_releases, list) or not raw_releases
     if "releases" not in data:
         doc.error((), "no 'releases' (list every release you may deploy or upgrade to)")
     elif not isinstance(raw_releases, list) or not raw_releases:
@@ -116,6 +119,7 @@ def _read_component(doc: Doc, data: dict[str, Any], loaded: _Loaded) -> None:
                 doc, raw, ("releases", i), name or "?", defaults, base_deploy, refs
             )
             if release is None:
+                unread = True
                 continue
             if release.version in first_at:
                 doc.error(
@@ -129,6 +133,8 @@ def _read_component(doc: Doc, data: dict[str, Any], loaded: _Loaded) -> None:
             releases.append(release)
     if name is None:
         return
+    if unread:
+        loaded.suspects.add(name)
     loaded.components.append(
         (
             Component(
@@ -232,8 +238,9 @@ def _cross_check(loaded: _Loaded, report: Report) -> Ecosystem:
         for kind, name, path in refs:
             if kind == "api":
                 # Declaring an API is optional; a name a typo away from a declared one is
-                # probably that one.
-                close = closest(name, apis) if name not in apis else None
+                # probably that one. Only a typo: `objecten-v2` or `besluittypen` (three
+                # letters added to `objecten`, `besluiten`) are names of their own.
+                close = closest(name, apis, most=2) if name not in apis else None
                 if close is not None and name not in warned:
                     warned.add(name)
                     doc.warn(
@@ -353,6 +360,16 @@ def _read_document(doc: Doc, data: Any, loaded: _Loaded) -> None:
         doc.error((), f"document without 'kind' (one of {', '.join(KINDS)})")
         return
     loaded.documents += 1
+    if "apiVersion" in data and isinstance(kind, str) and kind in _READERS:
+        # A Kubernetes object: a kustomize or Dapr `kind: Component` is not ours (ours have
+        # no apiVersion), so ./manifests of such a repository falls back to the bundled one.
+        doc.error(
+            ("apiVersion",),
+            f"kind {kind!r} with an apiVersion: a Kubernetes object, not "
+            f"an ozrelease manifest (ozrelease's {', '.join(KINDS)} have no apiVersion)",
+            value=True,
+        )
+        return
     if isinstance(kind, str) and (kind in _READERS or closest(kind, KINDS) is not None):
         loaded.kinds += 1
     if not isinstance(kind, str) or kind not in _READERS:

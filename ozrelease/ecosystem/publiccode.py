@@ -297,6 +297,38 @@ def _short_description(lines: _Lines, root: yaml.Node) -> str | None:
     return None
 
 
+def _merged(
+    dependencies: list[_Dependency], skip: frozenset[str] = frozenset()
+) -> list[_Dependency]:
+    """One entry per component (a YAML key may appear once): two names that slug alike
+    (PostgreSQL in `open` and in `proprietary`) keep both bounds; `skip`: already required."""
+    by_component: dict[str, list[_Dependency]] = {}
+    for dep in dependencies:
+        if dep.component not in skip:
+            by_component.setdefault(dep.component, []).append(dep)
+    merged = []
+    for component, deps in by_component.items():
+        specs = [d.specifier for d in deps if d.specifier != "*"]
+        first = deps[0]
+        merged.append(
+            _Dependency(
+                ", ".join(dict.fromkeys(d.name for d in deps)),
+                component,
+                ",".join(dict.fromkeys(specs)) or "*",
+                first.optional,
+                "/".join(dict.fromkeys(d.group for d in deps)),
+                first.line,
+            )
+        )
+    return merged
+
+
+def _comment(text: str) -> str:
+    """Text for a `# ...` comment: one line, no control characters (a name with a line
+    break would otherwise write YAML of its own, even a second document)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def _q(value: Any) -> str:
     """A YAML double-quoted scalar (JSON strings are valid YAML)."""
     return json.dumps(str(value), ensure_ascii=False)
@@ -317,7 +349,8 @@ def _render(
     repository = re.sub(r"\.git/?$", "", url.strip())
     notes = []
     out = [
-        f"# Component skeleton imported from {source} by `ozrelease manifest import-publiccode`.",
+        f"# Component skeleton imported from {_comment(source)} "
+        "by `ozrelease manifest import-publiccode`.",
         "# Check every value before you plan with it: publiccode.yml describes software for",
         "# catalogues, not the constraints an upgrade plan needs (consumes, upgradeFrom, eol).",
         "kind: Component",
@@ -344,17 +377,19 @@ def _render(
             f"features list API versions ({listed}); they may be stale: check them against the "
             "OpenAPI documents before uncommenting `provides`"
         )
-    required = [d for d in dependencies if not d.optional and d.group != "hardware"]
-    optional = [d for d in dependencies if d.optional and d.group != "hardware"]
+    required = _merged([d for d in dependencies if not d.optional and d.group != "hardware"])
+    needed = frozenset(d.component for d in required)
+    optional = _merged([d for d in dependencies if d.optional and d.group != "hardware"], needed)
     hardware = [d for d in dependencies if d.group == "hardware"]
     if required or optional:
         out.append("    requires:" if required else "    # requires:")
         for dep in required:
             out.append(
-                f"      {dep.component}: {_q(dep.specifier)}  # dependsOn.{dep.group}: {dep.name}"
+                f"      {dep.component}: {_q(dep.specifier)}  # dependsOn.{dep.group}: "
+                + _comment(dep.name)
             )
         for dep in optional:
-            where = f"optional in dependsOn.{dep.group}: {dep.name}"
+            where = f"optional in dependsOn.{dep.group}: {_comment(dep.name)}"
             out.append(f"      # {dep.component}: {_q(dep.specifier)}  # {where}")
         if optional:
             notes.append(
@@ -362,7 +397,10 @@ def _render(
                 + ", ".join(d.component for d in optional)
             )
     for dep in hardware:
-        out.append(f"    # hardware: {dep.name} {dep.specifier} (dependsOn.hardware; not modelled)")
+        out.append(
+            f"    # hardware: {_comment(dep.name)} {dep.specifier} "
+            "(dependsOn.hardware; not modelled)"
+        )
     if required:
         notes.append(
             "requires names components by their slugged publiccode name ("

@@ -60,6 +60,8 @@ def _read_provides(doc: Doc, value: Any, path: KeyPath, refs: Refs) -> Any:
     provides: dict[str, tuple[Version, ...]] = {}
     for api, item in (doc.mapping(value, path, "provides") or {}).items():
         p = path + (api,)
+        if doc.name(api, p, "API") is None:  # undeclared names too: they reach every output
+            continue
         refs.append(("api", api, p))
         items = item if isinstance(item, list) else [item]
         if not items:
@@ -91,6 +93,8 @@ def _read_ranges(doc: Doc, value: Any, path: KeyPath, refs: Refs) -> Any:
     ranges: dict[str, Range] = {}
     for name, item in (doc.mapping(value, path, key) or {}).items():
         p = path + (name,)
+        if kind == "api" and doc.name(name, p, "API") is None:
+            continue
         refs.append((kind, name, p))
         parsed = doc.range(item, p)
         if parsed is not None:

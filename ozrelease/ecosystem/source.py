@@ -177,16 +177,18 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close!r}?)" if close is not None else ""
 
 
-def closest(word: str, choices: Iterable[str]) -> str | None:
+def closest(word: str, choices: Iterable[str], *, most: int = 3) -> str | None:
     """The choice nearest `word` when it is a typo away: at most one edit (a letter added,
-    dropped, changed, or two swapped) for short names, two up to 8 letters, three beyond;
-    case is free. `open-klant` is not offered for `open-zaak` (four edits)."""
-    allowed = 1 if len(word) <= 4 else 2 if len(word) <= 8 else 3
+    dropped, changed, or two swapped) for short names, two up to 8 letters, three beyond
+    (or `most`); case is free. `open-klant` is not offered for `open-zaak` (four edits)."""
+    allowed = min(most, 1 if len(word) <= 4 else 2 if len(word) <= 8 else 3)
     best: tuple[int, str] | None = None
     for choice in sorted(set(choices)):
         if choice == word:
             continue
         distance = _edits(word.lower(), choice.lower(), allowed)
+        if distance >= max(len(word), len(choice)):
+            continue  # nothing in common: `a` is no typo of `c`
         if distance <= allowed and (best is None or distance < best[0]):
             best = (distance, choice)
     return best[1] if best is not None else None

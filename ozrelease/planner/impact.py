@@ -84,6 +84,13 @@ def impact(deployment: Deployment, subject: str) -> Impact:
         )
     component = deployment.ecosystem.components[component_of(keys[0])]
     release = _pick_release(component, wanted.strip())
+    for key in keys:  # as `plan --to` refuses it (CONTRACT §1): bad usage, not an answer
+        deployed = env.deployed[key]
+        if release.version < deployed:
+            raise InputError(
+                f"{subject.strip()}: {key} is at {deployment.label(key, deployed)}; "
+                f"{release.label} is older, and downgrades are never planned"
+            )
     found = plan(deployment, [f"{name}={release.label}"])
     moves = _moves(deployment, found, set(keys)) if found.feasible else ()
     results = []
