@@ -56,6 +56,69 @@ def test_only_render_imports_jinja2() -> None:
     assert offenders == []
 
 
+def _module_imports() -> dict[str, set[str]]:
+    """Each ozrelease module -> the ozrelease modules it imports at its top level (imports
+    inside functions are deliberate late loads and TYPE_CHECKING blocks are for types)."""
+    names = {}
+    for path in modules():
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {name: set() for name in names}
+    for name, path in names.items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    target = full if full in names else node.module
+                    if target in names and target != name:
+                        graph[name].add(target)
+            elif isinstance(node, ast.Import):
+                graph[name].update(a.name for a in node.names if a.name in names and a.name != name)
+    return graph
+
+
+def test_no_import_circle() -> None:
+    graph = _module_imports()
+    state: dict[str, int] = {}
+    circles: list[list[str]] = []
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for target in sorted(graph[name]):
+            if state.get(target) == 1:
+                circles.append(path[path.index(target) :] + [target])
+            elif target not in state:
+                visit(target, [*path, target])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert circles == []
+
+
+def test_arrows_point_down() -> None:
+    # ARCHITECTURE: cli -> runbook/planner/changelog/checks/release -> ecosystem/history ->
+    # errors/versions. No core package imports cli; the model imports no capability above it.
+    above = {
+        "ecosystem": ("cli", "planner", "runbook", "release", "checks", "changelog"),
+        "planner": ("cli", "runbook", "release", "checks", "changelog"),
+        "runbook": ("cli", "release", "checks", "changelog"),
+        "changelog": ("cli", "planner", "runbook", "release", "checks"),
+        "checks": ("cli", "planner", "runbook", "release"),
+        "history": ("cli", "ecosystem", "planner", "runbook", "release", "checks", "changelog"),
+    }
+    wrong = []
+    for name, targets in _module_imports().items():
+        parts = name.split(".")
+        if len(parts) < 2 or parts[1] not in above:
+            continue
+        for target in targets:
+            if target.split(".")[1] in above[parts[1]]:
+                wrong.append((name, target))
+    assert wrong == []
+
+
 def test_every_module_opens_with_a_docstring() -> None:
     missing = [
         p.relative_to(PACKAGE)
