@@ -245,6 +245,14 @@ def _check_targets(deployment: Deployment, requests: tuple[str, ...]) -> None:
         seen[name] = (request, resolved)
 
 
+def _overrides_builtins(folder: Path) -> bool:
+    """A ./templates folder that is not the built-in templates themselves (ozrelease's own
+    source tree keeps them there)."""
+    from ozrelease.resources import bundled_templates
+
+    return folder.is_dir() and folder.resolve() != bundled_templates().resolve()
+
+
 def _today() -> dt.date:
     """The date for end-of-life warnings (a function, so tests can fix it)."""
     return dt.date.today()
@@ -263,10 +271,10 @@ def _output(deployment: Deployment, result: Plan, fmt: str, template: Path | Non
     if fmt == "ansible":
         return ansible(deployment, result)
     view = helm_view(deployment, result) if fmt == "helm" else runbook_view(deployment, result)
-    overrides = USER_TEMPLATES if USER_TEMPLATES.is_dir() else None
+    overrides = USER_TEMPLATES if _overrides_builtins(USER_TEMPLATES) else None
     local = USER_TEMPLATES / TEMPLATES[fmt]
     # Never silently: a cloned repository's ./templates/ can hold a file of that name.
-    if template is None and local.is_file():
+    if template is None and overrides is not None and local.is_file():
         if fmt == "helm":
             # an executable export never comes from a template a cloned repository carries
             say(
