@@ -324,6 +324,18 @@ def _stated(
     strategy = data.get("strategy")
     if strategy is not None and strategy not in STRATEGIES:
         problems.append(f"stale plan: unknown strategy {strategy!r}")
+    if strategy == "one-at-a-time":
+        # one step per window, except steps that must be applied together (one group)
+        for number, raw_window in enumerate(data["windows"], start=1):
+            together = raw_window.get("together") or []
+            whole = len(together) == 1 and len(together[0].get("components", [])) == len(
+                raw_window["steps"]
+            )
+            if len(raw_window["steps"]) > 1 and not whole:
+                problems.append(
+                    f"stale plan: window {number} has {len(raw_window['steps'])} steps, but the "
+                    "plan says one-at-a-time (one step per window unless they must move together)"
+                )
     requested = data.get("requested") or data.get("target") or {}
     for number, window in enumerate(steps, start=1):
         for position, raw in enumerate(window, start=1):
