@@ -169,7 +169,7 @@ def _plan(
     start = dict(env.deployed)
     labels = _labels(deployment)
     warnings = [
-        PlanProblem(f"broken now: {deployment.explain(v)}", v.components)
+        PlanProblem("broken-now", f"broken now: {deployment.explain(v)}", v.components)
         for v in deployment.violations(start)
     ]
     warnings += _eol_warnings(deployment, targets, on)
@@ -192,6 +192,7 @@ def _plan(
 
     downgrades = [
         PlanProblem(
+            "downgrade",
             f"{key} is at {deployment.label(key, start[key])}; "
             f"{deployment.label(key, version)} is older, and downgrades are never "
             "planned",
@@ -239,6 +240,7 @@ def _plan(
         )
         warnings.append(
             PlanProblem(
+                "not-optimal",
                 f"not proven optimal: the time limit ({limit}) ran out before the solver "
                 f"proved this plan the best; it is safe and verified, {how_far} (give more "
                 "time with --time-limit SECONDS)",
@@ -296,11 +298,12 @@ def _bound_problems(
     try:
         solved = solve(space, work, high=set(), max_steps=None, deadline=deadline, time_limit=None)
     except OzReleaseError:  # out of time for the illustration: the proof stands alone
-        return [PlanProblem(bound, tuple(keys))]
+        return [PlanProblem("max-steps", bound, tuple(keys))]
     windows = _windows(space, solved.trajectories, solved.horizon, {})
     largest = max((len(w.steps) for w in windows), default=0)
     problems = [
         PlanProblem(
+            "max-steps",
             f"{bound}; without the bound a plan exists whose largest window moves {largest}",
             tuple(keys),
         )
@@ -311,6 +314,7 @@ def _bound_problems(
             names = [s.component for s in window.steps]
             problems.append(
                 PlanProblem(
+                    "must-move-together",
                     f"{', '.join(names)} must move together: no order of their steps keeps "
                     "every state in between compatible",
                     tuple(sorted(names)),
@@ -340,6 +344,7 @@ def _eol_warnings(
         if release.eol is not None and release.eol < on:
             found.append(
                 PlanProblem(
+                    "eol",
                     f"target {key} {release.label} is past its end of life ({release.eol}); "
                     "plan to a supported release",
                     (key,),

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 
 from ozrelease.ecosystem.compat import Violation
-from ozrelease.planner.model import PlanProblem
+from ozrelease.planner.model import PlanProblem, ProblemKind
 from ozrelease.planner.space import INF, Node, Space, bits
 from ozrelease.versions import Version
 
@@ -39,7 +39,7 @@ def explain_infeasible(
     summary = f"furthest safe state{' found (search capped)' if capped else ''}: " + (
         reached if reached else "the deployed state (no safe window moves toward the targets)"
     )
-    problems.append(PlanProblem(summary, tuple(sorted(group))))
+    problems.append(PlanProblem("furthest-state", summary, tuple(sorted(group))))
     full = dict(space.deployment.environment.deployed)
     full.update(state)
     return problems, full
@@ -74,6 +74,7 @@ def _ruled_out_problems(space: Space, group: list[str]) -> list[PlanProblem]:
         target_lost = node.target not in (None, 0) and not node.valid >> node.target & 1
         if node.valid and not target_lost:
             continue
+        kind: ProblemKind
         if node.target not in (None, 0):
             assert node.target is not None
             on_the_way = _reach_mask(node, node.unary) & _reaching(node, node.unary, node.target)
@@ -81,9 +82,11 @@ def _ruled_out_problems(space: Space, group: list[str]) -> list[PlanProblem]:
                 f"{k} cannot reach {space.deployment.label(k, node.versions[node.target])} "
                 f"from {space.deployment.label(k, node.versions[0])}"
             )
+            kind = "unreachable-target"
         else:
             on_the_way = _reach_mask(node, node.unary) | 1
             what = f"{k} has no release it can safely be at"
+            kind = "incompatible"
         # One sentence per reason; releases that fail for the same reason share it.
         reasons: dict[str, list[str]] = {}
         blockers = {k}
@@ -112,7 +115,9 @@ def _ruled_out_problems(space: Space, group: list[str]) -> list[PlanProblem]:
             reason, pinned, rest = text.partition("; ")  # "...; X is pinned" goes last
             also = f" (so do {', '.join(labels[1:])})" if labels[1:] else ""
             sentences.append(reason.format(labels[0]) + also + pinned + rest)
-        found.append(PlanProblem(what + "; " + "; ".join(sentences[:6]), tuple(sorted(blockers))))
+        found.append(
+            PlanProblem(kind, what + "; " + "; ".join(sentences[:6]), tuple(sorted(blockers)))
+        )
     return found
 
 
@@ -142,6 +147,7 @@ def _path_problems(space: Space, group: list[str]) -> list[PlanProblem]:
             release = deployment.release(k, node.versions[node.target])
             found.append(
                 PlanProblem(
+                    "no-upgrade-path",
                     f"{k} cannot go from {start_label} to {target_label}: no chain of allowed "
                     f"steps leads there ({target_label} accepts upgrades from "
                     f"{release.upgrade_from}; releases tried: {_labels(space, k, node.all)})",
@@ -157,12 +163,13 @@ def _path_problems(space: Space, group: list[str]) -> list[PlanProblem]:
                 deployment.explain(Violation(k, node.versions[node.target], n, None))
                 for n in missing
             )
-            found.append(PlanProblem(why, (k,)))
+            found.append(PlanProblem("missing-provider", why, (k,)))
             continue
         if not _reachable(node, node.unary, node.target):
             blocked = [i for i in bits(node.all & ~node.unary) if 0 < i < node.target]
             found.append(
                 PlanProblem(
+                    "missing-provider",
                     f"{k} cannot reach {target_label}: every path passes releases whose needs "
                     f"no deployed component serves ({_labels(space, k, _mask(blocked))})",
                     (k,),
@@ -223,7 +230,7 @@ def _static_problems(space: Space, group: list[str]) -> list[PlanProblem]:
         return []
     lines = list(_why_empty(space, wiped, reasons, depth=0, seen=set()))
     blockers = sorted({wiped} | {p for (_, _), (p, _) in reasons.items()})
-    return [PlanProblem(line, tuple(blockers)) for line in lines]
+    return [PlanProblem("incompatible", line, tuple(blockers)) for line in lines]
 
 
 def _reach_mask(node: Node, allowed: int) -> int:
@@ -419,11 +426,8 @@ def _dynamic_problems(
         )
         if blockers:
             text += "; " + "; ".join(dict.fromkeys(blockers))
-        found.append(
-            PlanProblem(
-                text, tuple(sorted({k, *(p for p in space.neighbours[k] if p in furthest)}))
-            )
-        )
+        involved = {k, *(p for p in space.neighbours[k] if p in furthest)}
+        found.append(PlanProblem("stuck", text, tuple(sorted(involved))))
     return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ozrelease.versions import Version
 
@@ -43,8 +43,31 @@ class Window:
     together: tuple[Together, ...] = ()  # groups of steps that must be applied at once
 
 
+# Why no plan exists (Plan.problems) and what to know about a plan (Plan.warnings), as a
+# closed set a caller selects by; docs/planner.md says when each one is produced.
+ProblemKind = Literal[
+    # problems: no safe plan
+    "downgrade",  # a target is older than what is deployed
+    "no-upgrade-path",  # the target's own upgradeFrom chain never leads there
+    "missing-provider",  # the target, or every release on the way, needs what nobody serves
+    "unreachable-target",  # a neighbour rules out the target or a release on the way there
+    "incompatible",  # no compatible state exists: a component has no release it can be at
+    "stuck",  # compatible end states exist, but no sequence of safe windows reaches them
+    "max-steps",  # plans exist, but none keeps to --max-steps
+    "must-move-together",  # (with max-steps) the components that must move in one window
+    "furthest-state",  # the last problem of an infeasible plan: the furthest safe state
+    # warnings: the plan stands
+    "broken-now",  # the deployed state already breaks a constraint
+    "eol",  # a target is past its end of life on the given date
+    "not-optimal",  # a time limit ran out before the plan was proven the best
+]
+PROBLEM_KINDS: tuple[ProblemKind, ...] = get_args(ProblemKind)
+WARNING_KINDS: tuple[ProblemKind, ...] = ("broken-now", "eol", "not-optimal")
+
+
 @dataclass(frozen=True)
 class PlanProblem:
+    kind: ProblemKind
     message: str
     components: tuple[str, ...] = ()
 
@@ -88,8 +111,8 @@ class Plan:
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     """CONTRACT §3 `ozrelease-plan/1`, plus `prefer`, `optimal` (false: a time limit ran
-    out before the plan was proven the best), `maxSteps`, `requested`, `warnings` and
-    `furthest`."""
+    out before the plan was proven the best), `maxSteps`, `requested`, `warnings`, `furthest`
+    and a `kind` on every problem and warning."""
 
     def state(values: Mapping[str, Version]) -> dict[str, str]:
         return {key: plan.label(key, values[key]) for key in sorted(values)}
@@ -138,4 +161,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
 
 
 def _problem(problem: PlanProblem) -> dict[str, Any]:
-    return {"message": problem.message, "components": list(problem.components)}
+    return {
+        "kind": problem.kind,
+        "message": problem.message,
+        "components": list(problem.components),
+    }

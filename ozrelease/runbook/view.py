@@ -105,10 +105,12 @@ def runbook_view(deployment: Deployment, plan: Plan) -> dict[str, Any]:
         for key, v in sorted(plan.requested.items())
         if v == plan.start[key]
     ]
+    # The templates say "broken now: " themselves; every other warning (past end of life,
+    # not proven optimal) is listed as it is.
     broken_now = [
-        w.message[len(BROKEN_NOW) :] for w in plan.warnings if w.message.startswith(BROKEN_NOW)
+        w.message.removeprefix(BROKEN_NOW) for w in plan.warnings if w.kind == "broken-now"
     ]
-    eol = [w.message for w in plan.warnings if not w.message.startswith(BROKEN_NOW)]
+    eol = [w.message for w in plan.warnings if w.kind != "broken-now"]
 
     windows = []
     points = []
