@@ -34,11 +34,6 @@ REGEN = os.environ.get("OZRELEASE_REGEN_GOLDEN") == "1"
 ROLES = ("open-zaak", "open-notificaties", "open-api-framework")
 
 
-@pytest.fixture
-def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
-    return fresh(tmp_path, monkeypatch)
-
-
 def golden(name: str, text: str) -> None:
     """Compare with tests/golden/changelog/NAME; OZRELEASE_REGEN_GOLDEN=1 rewrites it."""
     path = GOLDEN / name

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from gitrepo import GitRepo, fresh
+from gitrepo import GitRepo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,11 +23,6 @@ from ozrelease.changelog.vocabulary import GITMOJIS
 from ozrelease.history import History
 
 # -- gitmoji -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
-    return fresh(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize(("name", "emoji"), [(n, e) for n, e, *_ in GITMOJIS])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from gitrepo import GitRepo, fresh
+from gitrepo import GitRepo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,11 +48,6 @@ def refused(result: Result, *needles: str) -> list[str]:
     for needle in needles:
         assert needle in result.stderr, result.stderr
     return lines
-
-
-@pytest.fixture
-def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
-    return fresh(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from gitrepo import fresh
+from gitrepo import GitRepo
 
 PACKAGE = Path(__file__).resolve().parent.parent / "ozrelease"
 
@@ -103,13 +103,11 @@ def test_every_listed_command_has_the_listed_short_help() -> None:
         assert f"{name}  " in listing and short in listing
 
 
-def test_generating_a_changelog_loads_only_what_it_uses(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_generating_a_changelog_loads_only_what_it_uses(gitrepo: GitRepo) -> None:
     # Start-up is most of a short `changelog generate`: what only writing files, reading
     # configuration files or checking specifiers needs stays unloaded when none is done.
     # (tempfile is not on the list: GitPython, the git layer, imports it.)
-    repo = fresh(tmp_path, monkeypatch)
+    repo = gitrepo
     repo.commit(":sparkles: [#12] Add X", {"src/x.py": "x = 1\n"})
     repo.tag("1.0.0")
     repo.pull_request(13, "feature/13-y", [":bug: Fix y"], title=":bug: Fix y")
