@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import tempfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +28,7 @@ from ozrelease.changelog.generate import Changelog, Entry, Section
 from ozrelease.cli import cli
 from ozrelease.errors import InputError
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "changelog"
-REGEN = os.environ.get("OZRELEASE_REGEN_GOLDEN") == "1"
-
 ROLES = ("open-zaak", "open-notificaties", "open-api-framework")
-
-
-def golden(name: str, text: str) -> None:
-    """Compare with tests/golden/changelog/NAME; OZRELEASE_REGEN_GOLDEN=1 rewrites it."""
-    path = GOLDEN / name
-    if REGEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.is_file(), f"{path} is missing: run with OZRELEASE_REGEN_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"differs from {path}"
 
 
 def rst_problems(text: str) -> str:
@@ -138,11 +124,13 @@ def open_zaak_repo(repo: GitRepo) -> GitRepo:
     return repo
 
 
-def test_open_zaak_style_rst_golden_and_valid(gitrepo: GitRepo) -> None:
+def test_open_zaak_style_rst_golden_and_valid(
+    gitrepo: GitRepo, golden: Callable[[str, str], None]
+) -> None:
     open_zaak_repo(gitrepo)
     result = run("changelog", "generate", "--repo", str(gitrepo.path), "--version", "1.1.0")
     assert result.exit_code == 0, result.output
-    golden("open-zaak.rst", result.stdout)
+    golden("changelog/open-zaak.rst", result.stdout)
     assert rst_problems(result.stdout) == ""
     assert "`2426`" in result.stdout and "test" not in result.stdout.lower()
     assert not Path("/tmp/ozrelease-conf-py-was-executed").exists()
@@ -243,11 +231,13 @@ def conventional_repo(repo: GitRepo) -> GitRepo:
     return repo
 
 
-def test_keep_a_changelog_markdown_golden(gitrepo: GitRepo) -> None:
+def test_keep_a_changelog_markdown_golden(
+    gitrepo: GitRepo, golden: Callable[[str, str], None]
+) -> None:
     conventional_repo(gitrepo)
     result = run("changelog", "generate", "--repo", str(gitrepo.path), "--version", "0.2.0")
     assert result.exit_code == 0, result.output
-    golden("conventional.md", result.stdout)
+    golden("changelog/conventional.md", result.stdout)
 
 
 def test_default_format_without_a_changelog_follows_the_commits(gitrepo: GitRepo) -> None:
@@ -294,14 +284,16 @@ def test_empty_range_and_no_tags(gitrepo: GitRepo) -> None:
 # -- --write ----------------------------------------------------------------------------------
 
 
-def test_write_rst_inserts_at_the_right_place_and_refuses_to_overwrite(gitrepo: GitRepo) -> None:
+def test_write_rst_inserts_at_the_right_place_and_refuses_to_overwrite(
+    gitrepo: GitRepo, golden: Callable[[str, str], None]
+) -> None:
     open_zaak_repo(gitrepo)
     path = gitrepo.path / "CHANGELOG.rst"
     args = ["changelog", "generate", "--repo", str(gitrepo.path), "--version", "1.1.0", "--write"]
     result = run(*args)
     assert result.exit_code == 0 and result.stdout == ""
     first = path.read_text(encoding="utf-8")
-    golden("open-zaak-written.rst", first)
+    golden("changelog/open-zaak-written.rst", first)
     assert rst_problems(first) == ""
     again = run(*args)  # the section is there now, and people may have edited it
     assert again.exit_code == 2 and path.read_text(encoding="utf-8") == first
@@ -349,7 +341,9 @@ def test_write_rst_inserts_at_the_right_place_and_refuses_to_overwrite(gitrepo: 
     assert {e.category for e in section.entries} >= {"New features", "Bugfixes"}
 
 
-def test_write_markdown_keeps_unreleased_on_top_and_link_definitions(gitrepo: GitRepo) -> None:
+def test_write_markdown_keeps_unreleased_on_top_and_link_definitions(
+    gitrepo: GitRepo, golden: Callable[[str, str], None]
+) -> None:
     conventional_repo(gitrepo)
     path = gitrepo.path / "CHANGELOG.md"
     args = [
@@ -365,7 +359,7 @@ def test_write_markdown_keeps_unreleased_on_top_and_link_definitions(gitrepo: Gi
     ]
     assert run(*args).exit_code == 0
     first = path.read_text(encoding="utf-8")
-    golden("conventional-written.md", first)
+    golden("changelog/conventional-written.md", first)
     assert run(*args).exit_code == 2
     assert run(*args, "--replace").exit_code == 0
     assert path.read_text(encoding="utf-8") == first

@@ -14,8 +14,6 @@ import pytest
 from ozrelease.cli import plan as plan_cli
 from ozrelease.render import markdown_code, markdown_text
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "plan"
-REGEN = os.environ.get("OZRELEASE_REGEN_GOLDEN") == "1"
 TODAY = dt.date(2026, 6, 1)
 
 # A small ecosystem with everything a runbook must handle: a required stop (zaak 1.1.0), a
@@ -98,32 +96,24 @@ def small(write) -> Path:
     return write("manifests/all.yaml", SMALL)
 
 
-def golden(name: str, text: str) -> None:
-    """Compare with tests/golden/plan/NAME; OZRELEASE_REGEN_GOLDEN=1 rewrites it."""
-    path = GOLDEN / name
-    if REGEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="")
-    assert path.is_file(), f"{path} is missing: run with OZRELEASE_REGEN_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
-
-
 # ------------------------------------------------------------------ goldens
 
 
 @pytest.mark.parametrize(("fmt", "suffix"), [("text", "txt"), ("markdown", "md"), ("html", "html")])
-def test_small_ecosystem_runbooks_match_their_goldens(small, ozr, fmt: str, suffix: str) -> None:
+def test_small_ecosystem_runbooks_match_their_goldens(
+    small, ozr, golden, fmt: str, suffix: str
+) -> None:
     result = ozr("plan", "--format", fmt)
     assert result.exit_code == 0, result.output
-    golden(f"small.{suffix}", result.stdout)
+    golden(f"plan/small.{suffix}", result.stdout)
 
 
 @pytest.mark.parametrize(("fmt", "suffix"), [("markdown", "md"), ("html", "html")])
-def test_bundled_example_runbooks_match_their_goldens(ozr, fmt: str, suffix: str) -> None:
+def test_bundled_example_runbooks_match_their_goldens(ozr, golden, fmt: str, suffix: str) -> None:
     # No ./manifests in tmp_path: the bundled Open Zaak ecosystem and example-gemeente.
     result = ozr("plan", "--format", fmt)
     assert result.exit_code == 0, result.output
-    golden(f"example-gemeente.{suffix}", result.stdout)
+    golden(f"plan/example-gemeente.{suffix}", result.stdout)
 
 
 # ------------------------------------------------------------------ what a runbook says
