@@ -137,3 +137,16 @@ def test_commands_that_read_no_git_never_load_gitpython(args: list[str]) -> None
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
+
+
+def test_no_test_module_imports_another_test_module_or_conftest() -> None:
+    # What tests share lives in helper modules (tests_support.py, brute.py, gitrepo.py, ...)
+    # and fixtures in conftest.py; a test module imported by another runs its tests twice.
+    tests = Path(__file__).resolve().parent
+    found = {
+        f"{path.name} imports {name}"
+        for path in sorted(tests.glob("test_*.py"))
+        for name in imports(path)
+        if name.startswith("test_") or name == "conftest"
+    }
+    assert found == set()

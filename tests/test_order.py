@@ -13,7 +13,7 @@ from random import Random
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from test_planner_properties import HERE, ecosystems
+from tests_support import HERE, ecosystems
 
 from ozrelease import planner
 from ozrelease.ecosystem import load as manifest
