@@ -19,7 +19,7 @@ from docutils.parsers.rst import roles
 from gitrepo import GitRepo, fresh
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests_support import installed_ozrelease
+from tests_support import examples, installed_ozrelease
 
 from ozrelease.changelog import files
 from ozrelease.changelog import generate as changelogs
@@ -444,7 +444,7 @@ def render_rst(entry: Entry, own_repo: str, roles: dict[str, str]) -> str:
     return changelogs.render_section(changelog, style)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(text=_entry_text, breaking=st.booleans())
 def test_any_entry_text_renders_as_valid_rst(text: str, breaking: bool) -> None:
     entry = Entry(text=text, issues=("12", "other/repo#3"), commits=(), breaking=breaking)
@@ -619,7 +619,7 @@ _changelog = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(changelog=_changelog, size=st.integers(min_value=1, max_value=5))
 def test_json_in_pieces_is_json_dumps_character_for_character(
     changelog: Changelog, size: int
@@ -682,7 +682,7 @@ def _commit_message(draw: st.DrawFn) -> tuple[str, bool]:
 
 
 @pytest.mark.slow  # (a few seconds per history on a busy 2-core machine)
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     steps=st.lists(
         st.one_of(

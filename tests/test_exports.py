@@ -24,6 +24,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from standins import add_chart, add_release, computed, empty_state, install_standins, load, save
+from tests_support import examples
 
 from ozrelease.cli import plan as plan_cli
 
@@ -960,7 +961,9 @@ def test_env_import_builds_the_environment_helm_list_shows(ozr, cluster, tmp_pat
 
 @pytest.mark.slow
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(text=st.text(min_size=1, max_size=60).filter(lambda t: t.strip()))
 def test_any_manifest_text_stays_data_in_every_export(write, ozr, tmp_path, text) -> None:

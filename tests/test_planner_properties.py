@@ -7,7 +7,7 @@ from __future__ import annotations
 from brute import brute_force
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from tests_support import HERE, ecosystems
+from tests_support import HERE, ecosystems, examples
 
 from ozrelease import planner
 from ozrelease.ecosystem.compat import Deployment
@@ -74,7 +74,7 @@ def mixed(draw: st.DrawFn) -> tuple[Deployment, list[str]]:
 ALL = st.one_of(ecosystems(), ecosystems(deep=True), mixed())
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ALL, st.sampled_from(["least-change", "latest"]))
 def test_plans_verify_and_match_brute_force(
     case: tuple[Deployment, list[str]], prefer: str
@@ -82,7 +82,7 @@ def test_plans_verify_and_match_brute_force(
     check_against_brute_force(case, prefer, engine="auto")
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ALL, st.sampled_from(["least-change", "latest"]), st.sampled_from(["search", "cp-sat"]))
 def test_each_engine_alone_matches_brute_force(
     case: tuple[Deployment, list[str]], prefer: str, engine: str
@@ -121,7 +121,7 @@ def check_against_brute_force(
     assert len(alone.windows) >= len(result.windows)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ALL, st.integers(1, 3))
 def test_max_steps_matches_brute_force(case: tuple[Deployment, list[str]], max_steps: int) -> None:
     """Fewest windows, then fewest steps, among plans of at most N steps per window."""
@@ -141,7 +141,7 @@ def test_max_steps_matches_brute_force(case: tuple[Deployment, list[str]], max_s
     assert result.max_steps == max_steps and result.optimal
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.one_of(ecosystems(), mixed()))
 def test_same_inputs_same_plan(case: tuple[Deployment, list[str]]) -> None:
     deployment, requests = case

@@ -2,6 +2,7 @@
 installed console script, and long histories made fast."""
 
 import datetime as dt
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,14 @@ from hypothesis import strategies as st
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.ecosystem.model import Api, Component, Ecosystem, Environment, Release, Where
 from ozrelease.versions import parse_range, parse_version
+
+
+def examples(n: int) -> int:
+    """A property's example count: `n` under the ci hypothesis profile (CI set, or
+    HYPOTHESIS_PROFILE=ci, as conftest.py loads it), a tenth (at least 5) otherwise, so that
+    `pytest -m "not slow"` stays fast on a developer's machine and CI runs the full counts."""
+    profile = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+    return n if profile == "ci" else max(5, n // 10)
 
 
 def installed_ozrelease() -> str:
