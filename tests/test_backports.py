@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from gitrepo import GitRepo, fresh
+from gitrepo import GitRepo
 
 from ozrelease.changelog.config import Config
 from ozrelease.cli import cli
@@ -22,9 +22,9 @@ TODAY = dt.date(2026, 9, 1)
 
 
 @pytest.fixture
-def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+def gitrepo(gitrepo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
     monkeypatch.setattr(release_cli, "_today", lambda: TODAY)
-    return fresh(tmp_path, monkeypatch)
+    return gitrepo
 
 
 def run(*args: str) -> Result:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import tempfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from docutils.parsers.rst import roles
 from gitrepo import GitRepo, fresh
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests_support import installed_ozrelease
+from tests_support import examples, installed_ozrelease
 
 from ozrelease.changelog import files
 from ozrelease.changelog import generate as changelogs
@@ -28,26 +28,7 @@ from ozrelease.changelog.generate import Changelog, Entry, Section
 from ozrelease.cli import cli
 from ozrelease.errors import InputError
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "changelog"
-REGEN = os.environ.get("OZRELEASE_REGEN_GOLDEN") == "1"
-
 ROLES = ("open-zaak", "open-notificaties", "open-api-framework")
-
-
-@pytest.fixture
-def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
-    return fresh(tmp_path, monkeypatch)
-
-
-def golden(name: str, text: str) -> None:
-    """Compare with tests/golden/changelog/NAME; OZRELEASE_REGEN_GOLDEN=1 rewrites it."""
-    path = GOLDEN / name
-    if REGEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.is_file(), f"{path} is missing: run with OZRELEASE_REGEN_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"differs from {path}"
 
 
 def rst_problems(text: str) -> str:
@@ -143,11 +124,13 @@ def open_zaak_repo(repo: GitRepo) -> GitRepo:
     return repo
 
 
-def test_open_zaak_style_rst_golden_and_valid(gitrepo: GitRepo) -> None:
+def test_open_zaak_style_rst_golden_and_valid(
+    gitrepo: GitRepo, golden: Callable[[str, str], None]
+) -> None:
     open_zaak_repo(gitrepo)
     result = run("changelog", "generate", "--repo", str(gitrepo.path), "--version", "1.1.0")
     assert result.exit_code == 0, result.output
-    golden("open-zaak.rst", result.stdout)
+    golden("changelog/open-zaak.rst", result.stdout)
     assert rst_problems(result.stdout) == ""
     assert "`2426`" in result.stdout and "test" not in result.stdout.lower()
     assert not Path("/tmp/ozrelease-conf-py-was-executed").exists()
@@ -248,11 +231,13 @@ def conventional_repo(repo: GitRepo) -> GitRepo:
     return repo
 
 
-def test_keep_a_changelog_markdown_golden(gitrepo: GitRepo) -> None:
+def test_keep_a_changelog_markdown_golden(
+    gitrepo: GitRepo, golden: Callable[[str, str], None]
+) -> None:
     conventional_repo(gitrepo)
     result = run("changelog", "generate", "--repo", str(gitrepo.path), "--version", "0.2.0")
     assert result.exit_code == 0, result.output
-    golden("conventional.md", result.stdout)
+    golden("changelog/conventional.md", result.stdout)
 
 
 def test_default_format_without_a_changelog_follows_the_commits(gitrepo: GitRepo) -> None:
@@ -299,14 +284,16 @@ def test_empty_range_and_no_tags(gitrepo: GitRepo) -> None:
 # -- --write ----------------------------------------------------------------------------------
 
 
-def test_write_rst_inserts_at_the_right_place_and_refuses_to_overwrite(gitrepo: GitRepo) -> None:
+def test_write_rst_inserts_at_the_right_place_and_refuses_to_overwrite(
+    gitrepo: GitRepo, golden: Callable[[str, str], None]
+) -> None:
     open_zaak_repo(gitrepo)
     path = gitrepo.path / "CHANGELOG.rst"
     args = ["changelog", "generate", "--repo", str(gitrepo.path), "--version", "1.1.0", "--write"]
     result = run(*args)
     assert result.exit_code == 0 and result.stdout == ""
     first = path.read_text(encoding="utf-8")
-    golden("open-zaak-written.rst", first)
+    golden("changelog/open-zaak-written.rst", first)
     assert rst_problems(first) == ""
     again = run(*args)  # the section is there now, and people may have edited it
     assert again.exit_code == 2 and path.read_text(encoding="utf-8") == first
@@ -354,7 +341,9 @@ def test_write_rst_inserts_at_the_right_place_and_refuses_to_overwrite(gitrepo: 
     assert {e.category for e in section.entries} >= {"New features", "Bugfixes"}
 
 
-def test_write_markdown_keeps_unreleased_on_top_and_link_definitions(gitrepo: GitRepo) -> None:
+def test_write_markdown_keeps_unreleased_on_top_and_link_definitions(
+    gitrepo: GitRepo, golden: Callable[[str, str], None]
+) -> None:
     conventional_repo(gitrepo)
     path = gitrepo.path / "CHANGELOG.md"
     args = [
@@ -370,7 +359,7 @@ def test_write_markdown_keeps_unreleased_on_top_and_link_definitions(gitrepo: Gi
     ]
     assert run(*args).exit_code == 0
     first = path.read_text(encoding="utf-8")
-    golden("conventional-written.md", first)
+    golden("changelog/conventional-written.md", first)
     assert run(*args).exit_code == 2
     assert run(*args, "--replace").exit_code == 0
     assert path.read_text(encoding="utf-8") == first
@@ -455,7 +444,7 @@ def render_rst(entry: Entry, own_repo: str, roles: dict[str, str]) -> str:
     return changelogs.render_section(changelog, style)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(text=_entry_text, breaking=st.booleans())
 def test_any_entry_text_renders_as_valid_rst(text: str, breaking: bool) -> None:
     entry = Entry(text=text, issues=("12", "other/repo#3"), commits=(), breaking=breaking)
@@ -630,7 +619,7 @@ _changelog = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(changelog=_changelog, size=st.integers(min_value=1, max_value=5))
 def test_json_in_pieces_is_json_dumps_character_for_character(
     changelog: Changelog, size: int
@@ -693,7 +682,7 @@ def _commit_message(draw: st.DrawFn) -> tuple[str, bool]:
 
 
 @pytest.mark.slow  # (a few seconds per history on a busy 2-core machine)
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     steps=st.lists(
         st.one_of(

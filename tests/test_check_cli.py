@@ -32,8 +32,8 @@ Unreleased
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
-    repo = fresh(tmp_path, monkeypatch)
+def repo(gitrepo: GitRepo) -> GitRepo:
+    repo = gitrepo
     repo.commit(":tada: Start", {"src/app.py": "x = 1\n", "CHANGELOG.rst": "Changelog\n"})
     repo.tag("1.0.0", message="Release 1.0.0")
     repo.pull_request(13, "feature/12-import", [":sparkles: [#12] Add the import"])

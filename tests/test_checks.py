@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from gitrepo import GitRepo, fresh
+from gitrepo import GitRepo
 
 from ozrelease import checks
 from ozrelease.changelog.config import load_config
@@ -42,11 +42,6 @@ urllib3==2.0.7
 gone-lib==1.0
     # via -r requirements/base.in
 """
-
-
-@pytest.fixture
-def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
-    return fresh(tmp_path, monkeypatch)
 
 
 def start(repo: GitRepo, **files: str) -> GitRepo:

@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from gitrepo import GitRepo, isolated_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests_support import examples
 
 from ozrelease.cli import cli
 
@@ -351,7 +352,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and signa
 
 def test_command_lines_of_every_command(world: World) -> None:
     @settings(
-        max_examples=100,
+        max_examples=examples(100),
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -366,7 +367,7 @@ def test_command_lines_of_every_command(world: World) -> None:
 @pytest.mark.slow
 def test_many_command_lines_of_every_command(world: World) -> None:
     @settings(
-        max_examples=1500,
+        max_examples=examples(1500),
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from gitrepo import GitRepo, fresh
+from gitrepo import GitRepo
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests_support import examples
 
 from ozrelease.changelog.config import ChangelogConfig
 from ozrelease.changelog.grouping import Change, Classifier, group_changes
@@ -25,11 +24,6 @@ from ozrelease.changelog.vocabulary import GITMOJIS
 from ozrelease.history import History
 
 # -- gitmoji -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
-    return fresh(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize(("name", "emoji"), [(n, e) for n, e, *_ in GITMOJIS])
@@ -187,7 +181,7 @@ def test_trailers_and_cherry_picks() -> None:
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(subject=_text, body=_text)
 def test_random_messages_never_crash(subject: str, body: str) -> None:
     message = parse_message(subject, body)
@@ -217,7 +211,7 @@ def _write(ref: IssueRef, form: int) -> str:
     ][form % 3]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(ref=_ref, form=st.integers(0, 2), before=_filler, after=_filler)
 def test_references_round_trip(ref: IssueRef, form: int, before: str, after: str) -> None:
     text = f"{before} {_write(ref, form)} {after}"

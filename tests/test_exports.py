@@ -24,12 +24,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from standins import add_chart, add_release, computed, empty_state, install_standins, load, save
+from tests_support import examples
 
 from ozrelease.cli import plan as plan_cli
 
 REPO = Path(__file__).resolve().parent.parent
 MANIFESTS = REPO / "manifests"
-GOLDEN = Path(__file__).resolve().parent / "golden" / "plan"
 CONFIRMED = (
     "open-object.import_objecttypes open-object.env_renames "
     "open-forms.check_disable_next_logic_action open-forms.report_invalid_form_logic"
@@ -745,14 +745,11 @@ SMALL = Path(__file__).parent / "data" / "small-ecosystem.yaml"
     ("fmt", "name"),
     [("helm", "small.helm.sh"), ("argocd", "small.argocd.yaml"), ("ansible", "small.ansible.yaml")],
 )
-def test_small_ecosystem_exports_match_their_goldens(write, ozr, fmt, name) -> None:
+def test_small_ecosystem_exports_match_their_goldens(write, ozr, golden, fmt, name) -> None:
     write("manifests/all.yaml", SMALL.read_text())
     result = ozr("plan", "--format", fmt)
     assert result.exit_code == 0, result.output
-    path = GOLDEN / name
-    if os.environ.get("OZRELEASE_REGEN_GOLDEN") == "1":
-        path.write_text(result.stdout, encoding="utf-8", newline="")
-    assert result.stdout == path.read_text(encoding="utf-8"), f"{name} differs from its golden"
+    golden(f"plan/{name}", result.stdout)
 
 
 @pytest.mark.parametrize("fmt", ["helm", "argocd", "ansible"])
@@ -964,7 +961,9 @@ def test_env_import_builds_the_environment_helm_list_shows(ozr, cluster, tmp_pat
 
 @pytest.mark.slow
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(text=st.text(min_size=1, max_size=60).filter(lambda t: t.strip()))
 def test_any_manifest_text_stays_data_in_every_export(write, ozr, tmp_path, text) -> None:

@@ -8,6 +8,7 @@ from functools import cache
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from tests_support import examples
 
 from ozrelease.changelog.config import ChangelogConfig
 from ozrelease.changelog.globs import Globs, translate
@@ -172,7 +173,7 @@ _patterns = st.lists(st.sampled_from(_PIECES), max_size=7).map("".join)
 _paths = st.text(alphabet="ab.c0/", max_size=12)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(pattern=_patterns, path=_paths)
 @example(pattern="***/a", path="a")
 @example(pattern="**/**/a", path="b/a")
@@ -182,7 +183,7 @@ def test_translate_agrees_with_the_reference(pattern: str, path: str) -> None:
     assert full(pattern, path, classes=False) is matches(pattern, path, classes=False)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(take=_patterns, drop=_patterns, path=_paths)
 def test_globs_agree_with_the_reference(take: str, drop: str, path: str) -> None:
     assert Globs([take])(path) is matches(take, path)
@@ -190,7 +191,7 @@ def test_globs_agree_with_the_reference(take: str, drop: str, path: str) -> None
     assert Globs([take, f"!{drop}"])(path) is expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(first=_patterns, second=_patterns, path=_paths)
 def test_several_globs_each_match_whole_paths(first: str, second: str, path: str) -> None:
     assert Globs([first, second])(path) is (matches(first, path) or matches(second, path))

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from gitrepo import GitRepo, fresh
+from gitrepo import GitRepo
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests_support import examples
 
 from ozrelease import inputs, terminal
 from ozrelease.atomic import ChangedError, write_atomic
@@ -48,11 +49,6 @@ def refused(result: Result, *needles: str) -> list[str]:
     for needle in needles:
         assert needle in result.stderr, result.stderr
     return lines
-
-
-@pytest.fixture
-def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
-    return fresh(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -241,7 +237,7 @@ def test_huge_numbers_in_a_saved_plan_and_in_toml(
 
 
 @given(digits=st.integers(1, 6000), where=st.sampled_from(["version", "spec"]))
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 def test_any_number_of_digits_gives_a_version_or_a_value_error(digits: int, where: str) -> None:
     from ozrelease.versions import parse_range, parse_version
 
@@ -498,7 +494,7 @@ def test_tag_names_git_refuses_are_refused_first(name: str) -> None:
 
 
 @given(st.text(max_size=12))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 def test_tag_name_rules_agree_with_git(name: str) -> None:
     if "\x00" in name:
         return
@@ -577,7 +573,7 @@ def test_manifest_notes_reach_the_plan_inert(tmp_path: Path) -> None:
 
 
 @given(st.text())
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 def test_inert_leaves_no_control_character_and_changes_nothing_else(text: str) -> None:
     out = terminal.inert(text)
     assert not any(
@@ -612,7 +608,7 @@ _VERSIONISH = st.text(alphabet="0123456789.vV*=<>!~, +-_abcrdevpostlocal", max_s
 
 
 @given(text=_VERSIONISH, digits=st.integers(0, 80))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_versions_and_specifiers_parse_or_refuse_and_never_crash_later(
     text: str, digits: int
 ) -> None:

@@ -8,17 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from gitrepo import GitRepo, fresh
+from gitrepo import GitRepo
 from tests_support import fast_import_history
 
 from ozrelease.errors import GitError
 from ozrelease.history import Commit, FileChange, History
 from ozrelease.versions import parse_version
-
-
-@pytest.fixture
-def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
-    return fresh(tmp_path, monkeypatch)
 
 
 def scan(repo: GitRepo, to: str = "HEAD", **kwargs: object) -> list[Commit]:

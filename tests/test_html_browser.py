@@ -13,7 +13,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-from test_runbook import SMALL, TODAY
+from tests_support import RUNBOOK_SMALL as SMALL
+from tests_support import RUNBOOK_TODAY as TODAY
 
 from ozrelease.cli import plan as plan_cli
 

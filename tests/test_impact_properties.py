@@ -6,6 +6,7 @@ from __future__ import annotations
 from brute import brute_force
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from tests_support import examples
 
 from ozrelease import planner
 from ozrelease.ecosystem.compat import Deployment
@@ -63,7 +64,7 @@ def ecosystems(draw: st.DrawFn) -> tuple[Deployment, str]:
     return Deployment(eco, env), target
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ecosystems())
 def test_impact_names_what_the_plan_for_that_target_moves(case: tuple[Deployment, str]) -> None:
     deployment, name = case
@@ -93,7 +94,7 @@ def test_impact_names_what_the_plan_for_that_target_moves(case: tuple[Deployment
         assert alone[0] > len(plan.windows), (alone, len(plan.windows))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ecosystems())
 def test_plans_over_undeclared_apis_match_brute_force(case: tuple[Deployment, str]) -> None:
     # No API of these ecosystems is declared (CONTRACT §2: declaring one is optional).

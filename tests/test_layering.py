@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from gitrepo import fresh
+from gitrepo import GitRepo
 
 PACKAGE = Path(__file__).resolve().parent.parent / "ozrelease"
 
@@ -166,13 +166,11 @@ def test_every_listed_command_has_the_listed_short_help() -> None:
         assert f"{name}  " in listing and short in listing
 
 
-def test_generating_a_changelog_loads_only_what_it_uses(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_generating_a_changelog_loads_only_what_it_uses(gitrepo: GitRepo) -> None:
     # Start-up is most of a short `changelog generate`: what only writing files, reading
     # configuration files or checking specifiers needs stays unloaded when none is done.
     # (tempfile is not on the list: GitPython, the git layer, imports it.)
-    repo = fresh(tmp_path, monkeypatch)
+    repo = gitrepo
     repo.commit(":sparkles: [#12] Add X", {"src/x.py": "x = 1\n"})
     repo.tag("1.0.0")
     repo.pull_request(13, "feature/13-y", [":bug: Fix y"], title=":bug: Fix y")
@@ -202,3 +200,16 @@ def test_commands_that_read_no_git_never_load_gitpython(args: list[str]) -> None
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
+
+
+def test_no_test_module_imports_another_test_module_or_conftest() -> None:
+    # What tests share lives in helper modules (tests_support.py, brute.py, gitrepo.py, ...)
+    # and fixtures in conftest.py; a test module imported by another runs its tests twice.
+    tests = Path(__file__).resolve().parent
+    found = {
+        f"{path.name} imports {name}"
+        for path in sorted(tests.glob("test_*.py"))
+        for name in imports(path)
+        if name.startswith("test_") or name == "conftest"
+    }
+    assert found == set()

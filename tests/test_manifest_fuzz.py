@@ -11,6 +11,7 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from tests_support import examples
 
 from ozrelease.cli import cli
 from ozrelease.ecosystem import load as manifest
@@ -98,7 +99,7 @@ def _check(text: str | bytes) -> None:
             assert all(line.startswith(str(path)) for line in result.stderr.splitlines()[:-1])
 
 
-@settings(max_examples=150, deadline=10_000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=10_000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(documents, min_size=1, max_size=4))
 def test_random_manifest_shaped_data(docs: list[object]) -> None:
     text = yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True)
@@ -121,7 +122,7 @@ PIECES = [
 ]
 
 
-@settings(max_examples=200, deadline=10_000)
+@settings(max_examples=examples(200), deadline=10_000)
 @given(st.lists(st.sampled_from(PIECES), max_size=80))
 @example(["kind: Component\n", ":"])  # (a key that is not text: None; it was a traceback)
 def test_random_yaml_text(pieces: list[str]) -> None:
@@ -138,13 +139,13 @@ def test_keys_that_are_not_text_are_reported(tmp_path: Path, key: str) -> None:
     assert any("unknown key" in t and "'nmae'" not in t for t in texts), texts
 
 
-@settings(max_examples=100, deadline=10_000)
+@settings(max_examples=examples(100), deadline=10_000)
 @given(st.binary(max_size=200))
 def test_random_bytes(data: bytes) -> None:
     _check(data)
 
 
-@settings(max_examples=40, deadline=10_000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=10_000, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.text(
         st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)),

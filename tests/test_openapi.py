@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests_support import examples
 
 from ozrelease.checks.openapi import KINDS, Breaking, breaking_changes, load_document, semantic_view
 from ozrelease.errors import InputError
@@ -385,7 +386,7 @@ _DOCS = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.dictionaries(_KEYS | st.just("info"), _DOCS, max_size=4), st.data())
 def test_same_semantics_agrees_with_the_semantic_view(
     old: dict[str, Any], data: st.DataObject

@@ -13,7 +13,7 @@ from random import Random
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from test_planner_properties import HERE, ecosystems
+from tests_support import HERE, ecosystems, examples
 
 from ozrelease import planner
 from ozrelease.ecosystem import load as manifest
@@ -439,7 +439,7 @@ def coupled(draw: st.DrawFn) -> tuple[Deployment, list[str]]:
     return Deployment(eco, env), targets
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.one_of(coupled(), ecosystems(), ecosystems(deep=True)),
     st.sampled_from(["fewest-windows", "one-at-a-time"]),
@@ -469,7 +469,7 @@ def test_every_listed_order_is_safe_or_no_safe_order_exists(
     event("together" if groups else "reordered" if reordered else "providers first")
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(coupled(), ecosystems(deep=True)), st.randoms(use_true_random=False))
 def test_the_verifier_refuses_exactly_the_orders_brute_force_refuses(
     case: tuple[Deployment, list[str]], rng: Random

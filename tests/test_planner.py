@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from tests_support import examples
 
 from ozrelease import planner
 from ozrelease.ecosystem import load as manifest
@@ -626,7 +627,7 @@ SPECIFIERS = st.lists(
 ).map(",".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(VERSION_TEXTS, min_size=1, max_size=150, unique=True), SPECIFIERS)
 def test_upgrade_sources_by_binary_search_equal_a_check_per_release(
     texts: list[str], specifier: str

@@ -7,99 +7,13 @@ from __future__ import annotations
 from brute import brute_force
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from tests_support import HERE, ecosystems, examples
 
 from ozrelease import planner
 from ozrelease.ecosystem.compat import Deployment
-from ozrelease.ecosystem.model import Api, Component, Ecosystem, Environment, Release, Where
+from ozrelease.ecosystem.model import Api, Component, Ecosystem, Environment, Release
 from ozrelease.planner.verify import verify_plan
 from ozrelease.versions import parse_range, parse_version
-
-HERE = Where("generated")
-
-
-@st.composite
-def ecosystems(draw: st.DrawFn, deep: bool = False) -> tuple[Deployment, list[str]]:
-    """Up to four components of up to four releases; `deep`: everything starts at its
-    oldest release, constraints have the usual shapes and steps are often one at a time,
-    so that plans take several windows."""
-    count = draw(st.integers(2 if deep else 1, 4))
-    names = [f"c{i}" for i in range(count)]
-    sizes = [draw(st.integers(1, 4)) for _ in names]
-    components = {}
-    for c, (name, size) in enumerate(zip(names, sizes, strict=True)):
-        releases = []
-        # Mostly the shapes real ecosystems have (API versions grow with releases, consumers
-        # accept a window of provider versions that moves with them), sometimes anything.
-        shaped = deep or draw(st.sampled_from([True, True, False]))
-        links = {
-            other: draw(st.sampled_from(["none", "consumes", "requires"]))
-            for other in range(count)
-            if other != c
-        }
-        for i in range(size):
-            api_version = i if shaped else draw(st.integers(0, 3))
-            provides = {f"api{c}": (parse_version(f"1.{api_version}"),)}
-            consumes = {}
-            requires = {}
-            for other, kind in links.items():
-                if shaped:
-                    low = max(0, i - draw(st.integers(0, 2)))
-                    high = i + draw(st.integers(1, 3))
-                else:
-                    low = draw(st.integers(0, 3))
-                    high = draw(st.integers(low, 4))
-                text = f">=1.{low},<1.{high}" if high > low else f">=1.{low}"
-                if kind == "consumes":
-                    consumes[f"api{other}"] = parse_range(text)
-                elif kind == "requires":
-                    requires[names[other]] = parse_range(text)
-            upgrade = None
-            if i > 0:
-                choice = draw(
-                    st.sampled_from(
-                        ["previous", "previous", "from", "any"]
-                        if deep
-                        else ["any", "any", "from", "previous"]
-                    )
-                )
-                if choice == "from":
-                    upgrade = parse_range(f">=1.{draw(st.integers(0, i - 1))}.0")
-                elif choice == "previous":
-                    upgrade = parse_range(f"==1.{i - 1}.0")
-            releases.append(
-                Release(
-                    component=name,
-                    version=parse_version(f"1.{i}.0"),
-                    label=f"1.{i}.0",
-                    where=HERE,
-                    provides=provides,
-                    consumes=consumes,
-                    requires=requires,
-                    upgrade_from=upgrade,
-                    reversible=draw(st.booleans()),
-                )
-            )
-        components[name] = Component(name=name, where=HERE, releases=tuple(releases))
-    apis = {f"api{c}": Api(name=f"api{c}", where=HERE) for c in range(count)}
-    deployed = {
-        name: parse_version(f"1.{0 if deep else draw(st.sampled_from([0, 0, size - 1]))}.0")
-        for name, size in zip(names, sizes, strict=True)
-    }
-    requests = []
-    for name, size in zip(names, sizes, strict=True):
-        choice = draw(
-            st.sampled_from(["none", "latest"] if deep else ["none", "latest", "latest", "version"])
-        )
-        if choice == "latest":
-            requests.append(f"{name}=latest")
-        elif choice == "version":
-            requests.append(f"{name}=1.{draw(st.integers(0, size - 1))}.0")
-    env = Environment(name="generated", where=HERE, deployed=deployed)
-    eco = Ecosystem(
-        components=components, apis=apis, environments={env.name: env}, source="generated"
-    )
-    return Deployment(eco, env), requests
-
 
 PATHS = ("strict", "skip-one", "free", "minimum")
 
@@ -160,7 +74,7 @@ def mixed(draw: st.DrawFn) -> tuple[Deployment, list[str]]:
 ALL = st.one_of(ecosystems(), ecosystems(deep=True), mixed())
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ALL, st.sampled_from(["least-change", "latest"]))
 def test_plans_verify_and_match_brute_force(
     case: tuple[Deployment, list[str]], prefer: str
@@ -168,7 +82,7 @@ def test_plans_verify_and_match_brute_force(
     check_against_brute_force(case, prefer, engine="auto")
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ALL, st.sampled_from(["least-change", "latest"]), st.sampled_from(["search", "cp-sat"]))
 def test_each_engine_alone_matches_brute_force(
     case: tuple[Deployment, list[str]], prefer: str, engine: str
@@ -207,7 +121,7 @@ def check_against_brute_force(
     assert len(alone.windows) >= len(result.windows)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ALL, st.integers(1, 3))
 def test_max_steps_matches_brute_force(case: tuple[Deployment, list[str]], max_steps: int) -> None:
     """Fewest windows, then fewest steps, among plans of at most N steps per window."""
@@ -227,7 +141,7 @@ def test_max_steps_matches_brute_force(case: tuple[Deployment, list[str]], max_s
     assert result.max_steps == max_steps and result.optimal
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.one_of(ecosystems(), mixed()))
 def test_same_inputs_same_plan(case: tuple[Deployment, list[str]]) -> None:
     deployment, requests = case

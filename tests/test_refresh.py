@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from gitrepo import GitRepo, fresh
+from gitrepo import GitRepo
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests_support import examples
 
 from ozrelease.cli import cli
 from ozrelease.ecosystem.refresh import read
@@ -121,11 +122,6 @@ entries:
   other:
     - {name: other, version: 9.0.0, appVersion: 1.2.0}
 """
-
-
-@pytest.fixture
-def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
-    return fresh(tmp_path, monkeypatch)
 
 
 def component_repo(repo: GitRepo) -> GitRepo:
@@ -426,7 +422,7 @@ def test_the_first_matching_key_wins_in_lax_mode() -> None:
     assert exact is not None and exact[1].key == "3.0.0"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 4)),
     st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 4)),
@@ -560,7 +556,7 @@ def test_file_names_are_data_never_yaml_or_terminal_control(
     assert run("--manifests", str(manifests), "validate").exit_code == 0
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(st.text(max_size=400))
 def test_the_readers_take_any_text(text: str) -> None:
     # repository files are data: whatever they hold, the readers answer or say nothing

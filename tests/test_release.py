@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from gitrepo import GitRepo, fresh
+from gitrepo import GitRepo
 from tests_support import installed_ozrelease
 
 from ozrelease.cli import cli
@@ -39,9 +39,9 @@ description:
 
 
 @pytest.fixture
-def gitrepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+def gitrepo(gitrepo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
     monkeypatch.setattr(release_cli, "_today", lambda: TODAY)
-    return fresh(tmp_path, monkeypatch)
+    return gitrepo
 
 
 def run(*args: str) -> Result:

@@ -3,88 +3,17 @@ files, what each window says, infeasible plans, users' templates and the sandbox
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from tests_support import RUNBOOK_SMALL as SMALL
+from tests_support import RUNBOOK_TODAY as TODAY
 
 from ozrelease.cli import plan as plan_cli
 from ozrelease.render import markdown_code, markdown_text
-
-GOLDEN = Path(__file__).resolve().parent / "golden" / "plan"
-REGEN = os.environ.get("OZRELEASE_REGEN_GOLDEN") == "1"
-TODAY = dt.date(2026, 6, 1)
-
-# A small ecosystem with everything a runbook must handle: a required stop (zaak 1.1.0), a
-# component without deploy hints (db), an irreversible release with a data migration
-# (notif 2.0.0), a healthCheck URL and a namespace (notif), a release no chart ships (zaak
-# 1.1.0), notes with code and with text Markdown would swallow (`<BASE_DIR>`, `|`, `*`), and a
-# target past its end of life on TODAY.
-SMALL = """
-kind: API
-name: notificaties
----
-kind: Component
-name: db
-title: PostgreSQL
-releases:
-  - version: "14"
-  - version: "16"
----
-kind: Component
-name: notif
-title: Notifications
-deploy:
-  helm:
-    release: notif
-    chart: example/notif
-    repository: https://charts.example.org
-    namespace: zgw
-  image: example/notif
-  healthCheck: https://notif.example.org/api/
-releases:
-  - version: 1.0.0
-    provides: {notificaties: 1.0.0}
-    chart: "0.1.0"
-  - version: 2.0.0
-    provides: {notificaties: 2.0.0}
-    chart: "0.2.0"
-    reversible: false
-    notes:
-      - "Data migration of all subscriptions, about 10 minutes per million; run
-        `manage.py check_subs` first."
----
-kind: Component
-name: zaak
-title: Zaken
-deploy:
-  helm: {release: zaak, chart: example/zaak, repository: https://charts.example.org}
-  image: example/zaak
-releases:
-  - version: 1.0.0
-    consumes: {notificaties: ">=1.0,<2"}
-    requires: {db: ">=14"}
-    chart: "1.0.0"
-  - version: 1.1.0
-    consumes: {notificaties: ">=1.0,<3"}
-    requires: {db: ">=14"}
-  - version: 2.0.0
-    consumes: {notificaties: ">=2.0,<3"}
-    requires: {db: ">=16"}
-    upgradeFrom: ">=1.1.0"
-    chart: "2.0.0"
-    eol: 2026-01-01
-    notes: ["IMPORT_DIR now defaults to <BASE_DIR>/import | check *it*"]
----
-kind: Environment
-name: test
-title: Test municipality
-deployed: {zaak: 1.0.0, notif: 1.0.0, db: "14"}
-targets: {zaak: 2.0.0}
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -98,32 +27,24 @@ def small(write) -> Path:
     return write("manifests/all.yaml", SMALL)
 
 
-def golden(name: str, text: str) -> None:
-    """Compare with tests/golden/plan/NAME; OZRELEASE_REGEN_GOLDEN=1 rewrites it."""
-    path = GOLDEN / name
-    if REGEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="")
-    assert path.is_file(), f"{path} is missing: run with OZRELEASE_REGEN_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
-
-
 # ------------------------------------------------------------------ goldens
 
 
 @pytest.mark.parametrize(("fmt", "suffix"), [("text", "txt"), ("markdown", "md"), ("html", "html")])
-def test_small_ecosystem_runbooks_match_their_goldens(small, ozr, fmt: str, suffix: str) -> None:
+def test_small_ecosystem_runbooks_match_their_goldens(
+    small, ozr, golden, fmt: str, suffix: str
+) -> None:
     result = ozr("plan", "--format", fmt)
     assert result.exit_code == 0, result.output
-    golden(f"small.{suffix}", result.stdout)
+    golden(f"plan/small.{suffix}", result.stdout)
 
 
 @pytest.mark.parametrize(("fmt", "suffix"), [("markdown", "md"), ("html", "html")])
-def test_bundled_example_runbooks_match_their_goldens(ozr, fmt: str, suffix: str) -> None:
+def test_bundled_example_runbooks_match_their_goldens(ozr, golden, fmt: str, suffix: str) -> None:
     # No ./manifests in tmp_path: the bundled Open Zaak ecosystem and example-gemeente.
     result = ozr("plan", "--format", fmt)
     assert result.exit_code == 0, result.output
-    golden(f"example-gemeente.{suffix}", result.stdout)
+    golden(f"plan/example-gemeente.{suffix}", result.stdout)
 
 
 # ------------------------------------------------------------------ what a runbook says
