@@ -1051,3 +1051,30 @@ def test_a_branch_number_the_commits_give_to_another_repository(gitrepo: GitRepo
     changelog(gitrepo, section("1.1.0", "[:open-api-framework:`85`] More uwsgi workers."))
     # #85 of the branch name is open-api-framework's, as its commit says; #86 is ours.
     assert found(run(gitrepo)) == [("issue-missing", "86")]
+
+
+DOCKER_START = """#!/bin/sh
+set -ex
+# ${COMMENTED_OUT:-1} is not read
+export PGHOST=${DB_HOST:-db}
+uwsgi_processes=${UWSGI_PROCESSES:-2}
+uwsgi_threads=${UWSGI_THREADS:-2}
+exec uwsgi --processes $uwsgi_processes --threads $uwsgi_threads
+"""
+
+
+def test_variables_read_by_a_shell_entry_point_are_watched(gitrepo: GitRepo) -> None:
+    start(gitrepo, **{"bin/docker_start.sh": DOCKER_START})
+    script = DOCKER_START.replace("UWSGI_PROCESSES:-2", "UWSGI_PROCESSES:-4").replace(
+        "UWSGI_THREADS:-2", "UWSGI_THREADS:-4"
+    )
+    script += 'celery_workers="${CELERY_WORKERS:=1}"\n'
+    gitrepo.commit(":zap: More uwsgi processes and threads", {"bin/docker_start.sh": script})
+    changelog(gitrepo, section("1.1.0", "Raised the default of ``UWSGI_THREADS`` to 4."))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "settings")]
+    finding = report.findings[0]
+    assert finding.names == ("CELERY_WORKERS", "UWSGI_PROCESSES")
+    assert "UWSGI_PROCESSES (default 2 -> 4)" in finding.message
+    assert "CELERY_WORKERS (added)" in finding.message
+    assert finding.paths == ("bin/docker_start.sh",)
