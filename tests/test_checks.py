@@ -1078,3 +1078,36 @@ def test_variables_read_by_a_shell_entry_point_are_watched(gitrepo: GitRepo) -> 
     assert "UWSGI_PROCESSES (default 2 -> 4)" in finding.message
     assert "CELERY_WORKERS (added)" in finding.message
     assert finding.paths == ("bin/docker_start.sh",)
+
+
+def test_the_sibling_tracker_is_learned_from_history_before_the_range(
+    gitrepo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A small SDK release names open-forms in full once; the history before it and the
+    # changelog's past sections show that bare numbers are open-forms issues.
+    gitrepo.git("remote", "add", "origin", "https://github.com/open-formulieren/open-forms-sdk")
+    gitrepo.commit(":tada: Start", {"src/app.ts": "x"})
+    gitrepo.commit(":bug: [open-formulieren/open-forms#6099] Fix initial values", {"src/a.ts": "x"})
+    gitrepo.commit(":bug: [open-formulieren/open-forms#6183] Fix editgrid crash", {"src/b.ts": "x"})
+    gitrepo.commit(":bug: Fix the footer (#812)", {"src/d.ts": "x"})
+    gitrepo.tag("3.5.1", message="Release")
+    gitrepo.commit(":bug: [open-formulieren/open-forms#6458] Fix the picker", {"src/e.ts": "y"})
+    gitrepo.commit(":bug: [#6470] Fix the summary page", {"src/f.ts": "y"})
+    past = section("3.5.1", "[#6099] Initial values.", "[#6183] Editgrid.", date="2024-01-01")
+    changelog(gitrepo, section("3.5.2", "[#6458] Calendar widget.", "[#6470] Summary."), past)
+    report = run(gitrepo, since="3.5.1")
+    assert found(report) == []
+    assert report.documented == 2
+    # The same release in a repository whose history never names the sibling in full keeps
+    # bare numbers as its own: the single full reference is then undocumented.
+    other = fresh(tmp_path / "plain", monkeypatch)
+    other.git("remote", "add", "origin", "https://github.com/open-formulieren/open-forms-sdk")
+    other.commit(":tada: Start", {"src/app.ts": "x"})
+    other.commit(":bug: [#6099] Fix initial values", {"src/a.ts": "x"})
+    other.tag("3.5.1", message="Release")
+    other.commit(":bug: [open-formulieren/open-forms#6458] Fix the picker", {"src/e.ts": "y"})
+    other.commit(":bug: [#6470] Fix the summary page", {"src/f.ts": "y"})
+    changelog(other, section("3.5.2", "[#6458] Calendar widget.", "[#6470] Summary."), past)
+    assert found(run(other, since="3.5.1")) == [
+        ("issue-missing", "open-formulieren/open-forms#6458")
+    ]
