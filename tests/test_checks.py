@@ -1111,3 +1111,27 @@ def test_the_sibling_tracker_is_learned_from_history_before_the_range(
     assert found(run(other, since="3.5.1")) == [
         ("issue-missing", "open-formulieren/open-forms#6458")
     ]
+
+
+def test_history_adds_evidence_for_the_sibling_tracker_never_takes_it_away(
+    gitrepo: GitRepo,
+) -> None:
+    # SDK 3.4.4: the range names open-forms in full three times; the history before it writes
+    # more bare SDK numbers ([#936]) than open-forms ones. The range decides.
+    gitrepo.git("remote", "add", "origin", "https://github.com/open-formulieren/open-forms-sdk")
+    gitrepo.commit(":tada: Start", {"src/app.ts": "x"})
+    for n in range(4):
+        gitrepo.commit(f":green_heart: [#936] Address flakiness {n}", {"src/ci.ts": str(n)})
+    gitrepo.tag("3.4.3", message="Release")
+    gitrepo.commit(
+        ":bug: [open-formulieren/open-forms#6354] Fix calls\n\nBackport-of: #992", {"c.ts": "y"}
+    )
+    gitrepo.commit(":bug: [open-formulieren/open-forms#6279] Use a smaller font", {"a.scss": "y"})
+    gitrepo.commit(":sparkles: [open-formulieren/open-forms#6245] Wire up lookups", {"b.ts": "y"})
+    changelog(
+        gitrepo,
+        section("3.4.4", "[#6354] Fewer network calls.", "[#6279] Font.", "[#6245] Lookups."),
+    )
+    report = run(gitrepo, since="3.4.3")
+    assert found(report) == []
+    assert report.documented == 3
