@@ -1046,3 +1046,87 @@ def test_a_branch_number_the_commits_give_to_another_repository(gitrepo: GitRepo
     changelog(gitrepo, section("1.1.0", "[:open-api-framework:`85`] More uwsgi workers."))
     # #85 of the branch name is open-api-framework's, as its commit says; #86 is ours.
     assert found(run(gitrepo)) == [("issue-missing", "86")]
+
+
+DOCKER_START = """#!/bin/sh
+set -ex
+# ${COMMENTED_OUT:-1} is not read
+export PGHOST=${DB_HOST:-db}
+uwsgi_processes=${UWSGI_PROCESSES:-2}
+uwsgi_threads=${UWSGI_THREADS:-2}
+exec uwsgi --processes $uwsgi_processes --threads $uwsgi_threads
+"""
+
+
+def test_variables_read_by_a_shell_entry_point_are_watched(gitrepo: GitRepo) -> None:
+    start(gitrepo, **{"bin/docker_start.sh": DOCKER_START})
+    script = DOCKER_START.replace("UWSGI_PROCESSES:-2", "UWSGI_PROCESSES:-4").replace(
+        "UWSGI_THREADS:-2", "UWSGI_THREADS:-4"
+    )
+    script += 'celery_workers="${CELERY_WORKERS:=1}"\n'
+    gitrepo.commit(":zap: More uwsgi processes and threads", {"bin/docker_start.sh": script})
+    changelog(gitrepo, section("1.1.0", "Raised the default of ``UWSGI_THREADS`` to 4."))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "settings")]
+    finding = report.findings[0]
+    assert finding.names == ("CELERY_WORKERS", "UWSGI_PROCESSES")
+    assert "UWSGI_PROCESSES (default 2 -> 4)" in finding.message
+    assert "CELERY_WORKERS (added)" in finding.message
+    assert finding.paths == ("bin/docker_start.sh",)
+
+
+def test_the_sibling_tracker_is_learned_from_history_before_the_range(
+    gitrepo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A small SDK release names open-forms in full once; the history before it and the
+    # changelog's past sections show that bare numbers are open-forms issues.
+    gitrepo.git("remote", "add", "origin", "https://github.com/open-formulieren/open-forms-sdk")
+    gitrepo.commit(":tada: Start", {"src/app.ts": "x"})
+    gitrepo.commit(":bug: [open-formulieren/open-forms#6099] Fix initial values", {"src/a.ts": "x"})
+    gitrepo.commit(":bug: [open-formulieren/open-forms#6183] Fix editgrid crash", {"src/b.ts": "x"})
+    gitrepo.commit(":bug: Fix the footer (#812)", {"src/d.ts": "x"})
+    gitrepo.tag("3.5.1", message="Release")
+    gitrepo.commit(":bug: [open-formulieren/open-forms#6458] Fix the picker", {"src/e.ts": "y"})
+    gitrepo.commit(":bug: [#6470] Fix the summary page", {"src/f.ts": "y"})
+    past = section("3.5.1", "[#6099] Initial values.", "[#6183] Editgrid.", date="2024-01-01")
+    changelog(gitrepo, section("3.5.2", "[#6458] Calendar widget.", "[#6470] Summary."), past)
+    report = run(gitrepo, since="3.5.1")
+    assert found(report) == []
+    assert report.documented == 2
+    # The same release in a repository whose history never names the sibling in full keeps
+    # bare numbers as its own: the single full reference is then undocumented.
+    other = fresh(tmp_path / "plain", monkeypatch)
+    other.git("remote", "add", "origin", "https://github.com/open-formulieren/open-forms-sdk")
+    other.commit(":tada: Start", {"src/app.ts": "x"})
+    other.commit(":bug: [#6099] Fix initial values", {"src/a.ts": "x"})
+    other.tag("3.5.1", message="Release")
+    other.commit(":bug: [open-formulieren/open-forms#6458] Fix the picker", {"src/e.ts": "y"})
+    other.commit(":bug: [#6470] Fix the summary page", {"src/f.ts": "y"})
+    changelog(other, section("3.5.2", "[#6458] Calendar widget.", "[#6470] Summary."), past)
+    assert found(run(other, since="3.5.1")) == [
+        ("issue-missing", "open-formulieren/open-forms#6458")
+    ]
+
+
+def test_history_adds_evidence_for_the_sibling_tracker_never_takes_it_away(
+    gitrepo: GitRepo,
+) -> None:
+    # SDK 3.4.4: the range names open-forms in full three times; the history before it writes
+    # more bare SDK numbers ([#936]) than open-forms ones. The range decides.
+    gitrepo.git("remote", "add", "origin", "https://github.com/open-formulieren/open-forms-sdk")
+    gitrepo.commit(":tada: Start", {"src/app.ts": "x"})
+    for n in range(4):
+        gitrepo.commit(f":green_heart: [#936] Address flakiness {n}", {"src/ci.ts": str(n)})
+    gitrepo.tag("3.4.3", message="Release")
+    gitrepo.commit(
+        ":bug: [open-formulieren/open-forms#6354] Fix calls\n\nBackport-of: #992", {"c.ts": "y"}
+    )
+    gitrepo.commit(":bug: [open-formulieren/open-forms#6279] Use a smaller font", {"a.scss": "y"})
+    gitrepo.commit(":sparkles: [open-formulieren/open-forms#6245] Wire up lookups", {"b.ts": "y"})
+    changelog(
+        gitrepo,
+        section("3.4.4", "[#6354] Fewer network calls.", "[#6279] Font.", "[#6245] Lookups."),
+    )
+    report = run(gitrepo, since="3.4.3")
+    assert found(report) == []
+    assert report.documented == 3

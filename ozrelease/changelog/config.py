@@ -174,6 +174,11 @@ DEFAULT_CHECK_CATEGORIES: Mapping[str, tuple[str, ...]] = {
         "**/env_config*.rst",
         "**/env_configuration*.rst",
         "**/envvars.rst",
+        # Shell entry points of the container image read variables too (`${UWSGI_PROCESSES:-2}`).
+        "bin/docker_start.sh",
+        "bin/celery_*.sh",
+        "bin/*entrypoint*.sh",
+        "**/docker-entrypoint*.sh",
         "!**/settings/dev*.py",
         "!**/settings/test*.py",
         "!**/settings/local*.py",

@@ -163,7 +163,10 @@ def check(
     say("Grouping changes")
     changes = group_changes(raw, tip=tip, classifier=classifier, own_repo=style.own_repo)
     commits = read_commits(raw, changes, classifier, context, style.own_repo)
-    tracker = issue_tracker(commits, [text, *(t for _, t in others)], style.own_repo)
+    past_subjects = history.subjects(since_sha, limit=500) if since_sha else ()
+    tracker = issue_tracker(
+        commits, [text, *(t for _, t in others)], style.own_repo, past_subjects, "\n".join(lines)
+    )
     if tracker is not None:
         changes = use_tracker(tracker, commits, changes, [text, *(t for _, t in others)])
     context.by_sha = {c.sha: c for c in commits}

@@ -22,6 +22,9 @@ _DOC_NAME = re.compile(
 )
 # "Defaults to: ``INFO``." -- a literal, a number or a constant; prose ("defaults to an empty
 # list") states nothing comparable.
+# `${UWSGI_PROCESSES:-2}` in a shell entry point (`bin/docker_start.sh`): a variable read
+# from the environment with its default (`:-`, `-`, `:=`, `=`).
+_SHELL_DEFAULT = re.compile(r"\$\{(?P<name>[A-Z][A-Z0-9_]{2,}):?[-=](?P<v>[^}]*)\}")
 _DEFAULT_WORD = re.compile(
     r"[Dd]efaults? to:?\s*(?P<v>``[^`]*``|`[^`]*`|-?\d[\d.]*(?![\w])|True|False|None)"
 )
@@ -208,7 +211,25 @@ def _variables(path: str, text: str | None) -> tuple[dict[str, str], bool]:
         return {}, False
     if path.endswith(".py"):
         return _module_variables(text)
+    if _is_shell(path):
+        return _shell_variables(text), False
     return _doc_variables(text), False
+
+
+def _is_shell(path: str) -> bool:
+    return path.endswith(".sh")
+
+
+def _shell_variables(text: str) -> dict[str, str]:
+    """Environment variables a shell entry point reads with a default: name -> default
+    (the first one written, quotes dropped)."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        for match in _SHELL_DEFAULT.finditer(line):
+            out.setdefault(match.group("name"), match.group("v").strip("'\""))
+    return out
 
 
 def variable_changes(
@@ -234,7 +255,7 @@ def variable_changes(
         after, framework = _variables(path, versions[path][1])
         before_all.update(before)
         after_all.update(after)
-        if path.endswith(".py"):
+        if path.endswith(".py") or _is_shell(path):
             old_code.update(before)
             new_code.update(after)
             if framework:
