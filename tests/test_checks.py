@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from gitrepo import GitRepo
+from gitrepo import GitRepo, fresh
 
 from ozrelease import checks
 from ozrelease.changelog.config import load_config
