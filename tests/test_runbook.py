@@ -90,7 +90,7 @@ targets: {zaak: 2.0.0}
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
     """End-of-life warnings depend on the day; the goldens must not."""
-    monkeypatch.setattr(plan_cli, "_today", lambda: TODAY)
+    monkeypatch.setattr(plan_cli.options, "today", lambda: TODAY)
 
 
 @pytest.fixture

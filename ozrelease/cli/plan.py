@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import click
 from click.core import ParameterSource
 
 from ozrelease import planner
+from ozrelease.cli import options
 from ozrelease.cli.manifests import load_deployment
 from ozrelease.cli.options import PathType, Settings, emit, env_option, output_option, say
 from ozrelease.ecosystem.compat import Deployment
@@ -180,7 +180,7 @@ def plan(
             list(targets) or None,
             strategy=strategy,
             prefer=prefer,
-            on=_today(),
+            on=options.today(),
             max_steps=max_steps,
             time_limit=time_limit,
         )
@@ -243,11 +243,6 @@ def _check_targets(deployment: Deployment, requests: tuple[str, ...]) -> None:
                 f"--to {seen[name][0]} and --to {request} disagree about {name}; give one"
             )
         seen[name] = (request, resolved)
-
-
-def _today() -> dt.date:
-    """The date for end-of-life warnings (a function, so tests can fix it)."""
-    return dt.date.today()
 
 
 def _output(deployment: Deployment, result: Plan, fmt: str, template: Path | None) -> str:
