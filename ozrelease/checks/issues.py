@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from ozrelease.changelog.config import CHECK_RULES
 from ozrelease.changelog.grouping import Change
 from ozrelease.changelog.messages import ADVISORY, SQUASHED, parse_message
+from ozrelease.changelog.schema import CHECK_RULES
 from ozrelease.checks.context import Context, RangeCommit, by_change, shorten, show_issue
 from ozrelease.checks.reading import is_dependency_commit, package_names, user_visible
 from ozrelease.checks.report import Finding

@@ -25,10 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ozrelease.changelog.config import Config, SectionRule, load_config, repo_from_url
+from ozrelease.changelog.config import load_config
 from ozrelease.changelog.generate import resolve_style
 from ozrelease.changelog.grouping import Classifier
 from ozrelease.changelog.messages import parse_message
+from ozrelease.changelog.schema import Config, SectionRule
+from ozrelease.changelog.style import repo_from_url
 from ozrelease.changelog.vocabulary import FIX_GITMOJI, FIX_TYPES, SECURITY_GITMOJI, SECURITY_TYPES
 from ozrelease.ecosystem.load import load as load_ecosystem
 from ozrelease.ecosystem.model import Component, Ecosystem

@@ -17,10 +17,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ozrelease.atomic import write_atomic
-from ozrelease.changelog.config import Config, SectionRule, load_config
+from ozrelease.changelog.config import load_config
 from ozrelease.changelog.files import update_text
 from ozrelease.changelog.generate import Changelog, Generated, generate, render_section
 from ozrelease.changelog.messages import parse_message
+from ozrelease.changelog.schema import Config, SectionRule
 from ozrelease.changelog.vocabulary import FEATURE_GITMOJI, FEATURE_TYPES
 from ozrelease.ecosystem.publiccode import PUBLICCODE_FILES, set_release
 from ozrelease.errors import GitError, InputError, OzReleaseError, UsageError
