@@ -39,6 +39,7 @@ from ozrelease.changelog.style import Identity, forge_identity, sphinx_issue_rol
 from ozrelease.errors import InputError, OzReleaseError, UsageError
 from ozrelease.history import History, ScanProgress
 from ozrelease.versions import Version, parse_version
+from ozrelease.wording import plural
 
 __all__ = [
     "JSON_FORMAT",
@@ -450,4 +451,4 @@ def write_section(
 
 
 def _lines(count: int) -> str:
-    return f"{count} line{'' if count == 1 else 's'}"
+    return plural(count, "line")

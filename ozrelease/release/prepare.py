@@ -36,6 +36,7 @@ from ozrelease.release.bumpversion import (
     set_project_version,
 )
 from ozrelease.versions import Version, parse_version
+from ozrelease.wording import plural
 
 __all__ = [
     "BUMPS",
@@ -130,23 +131,19 @@ def _level(generated: Generated, base: Version) -> tuple[str, str]:
             else:
                 fixes += 1
     if breaking:
-        what = _count(breaking, "breaking change")
+        what = plural(breaking, "breaking change")
         if base.major == 0:
             return "minor", f"{what}; under 1.0 a breaking change bumps the minor version"
         return "major", what
     if features:
-        return "minor", _count(features, "new feature")
+        return "minor", plural(features, "new feature")
     if fixes:
-        return "patch", f"{_count(fixes, 'change')}, no new features"
+        return "patch", f"{plural(fixes, 'change')}, no new features"
     return "patch", "no changes the changelog shows (internal commits only)"
 
 
 def _is_feature(rule: SectionRule) -> bool:
     return bool(rule.types & FEATURE_TYPES or rule.gitmoji & FEATURE_GITMOJI)
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 # -- prepare -------------------------------------------------------------------------------
