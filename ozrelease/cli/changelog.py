@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ozrelease.cli.options import PathType, emit, emit_pieces, range_options, repo_option, say
+from ozrelease.errors import UsageError
 from ozrelease.history import History, ScanProgress
 from ozrelease.wording import plural
 
@@ -98,9 +99,9 @@ def generate(
     """
     chosen = None if fmt in (None, "json") else fmt
     if write and fmt == "json":
-        raise click.UsageError("--write writes the changelog file; it cannot take --format json")
+        raise UsageError("--write writes the changelog file; it cannot take --format json")
     if replace and not write:
-        raise click.UsageError("--replace only goes with --write")
+        raise UsageError("--replace only goes with --write")
     from ozrelease.changelog import generate as changelogs
 
     history = History(repo)
