@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ozrelease.terminal import one_line
+from ozrelease.wording import plural
 
 # Exit codes (CONTRACT §1): 0 done, 1 a negative answer, 2 could not answer. An unexpected
 # exception is a bug, not an answer: it exits 70 (EX_SOFTWARE) with its traceback.
@@ -69,7 +70,7 @@ class ManifestError(OzReleaseError):
     def __init__(self, problems: Iterable[Problem]):
         self.problems = sorted(set(problems), key=_problem_key)
         count = len(self.problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the manifests")
+        super().__init__(f"{plural(count, 'problem')} in the manifests")
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]

@@ -23,7 +23,7 @@ TODAY = dt.date(2026, 9, 1)
 
 @pytest.fixture
 def gitrepo(gitrepo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
-    monkeypatch.setattr(release_cli, "_today", lambda: TODAY)
+    monkeypatch.setattr(release_cli.options, "today", lambda: TODAY)
     return gitrepo
 
 

@@ -106,7 +106,7 @@ def catalog(state: dict[str, Any]) -> None:
 
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plan_cli, "_today", lambda: __import__("datetime").date(2026, 6, 1))
+    monkeypatch.setattr(plan_cli.options, "today", lambda: __import__("datetime").date(2026, 6, 1))
 
 
 class Cluster:

@@ -48,7 +48,7 @@ def browser() -> str:
 
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plan_cli, "_today", lambda: TODAY)
+    monkeypatch.setattr(plan_cli.options, "today", lambda: TODAY)
 
 
 def chromium(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -40,7 +40,7 @@ description:
 
 @pytest.fixture
 def gitrepo(gitrepo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
-    monkeypatch.setattr(release_cli, "_today", lambda: TODAY)
+    monkeypatch.setattr(release_cli.options, "today", lambda: TODAY)
     return gitrepo
 
 

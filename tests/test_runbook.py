@@ -19,7 +19,7 @@ from ozrelease.render import markdown_code, markdown_text
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
     """End-of-life warnings depend on the day; the goldens must not."""
-    monkeypatch.setattr(plan_cli, "_today", lambda: TODAY)
+    monkeypatch.setattr(plan_cli.options, "today", lambda: TODAY)
 
 
 @pytest.fixture

@@ -185,7 +185,7 @@ def test_plan_cli_shows_the_end_of_life_warning(
 ) -> None:
     from ozrelease.cli import plan as plan_cli
 
-    monkeypatch.setattr(plan_cli, "_today", lambda: dt.date(2026, 9, 2))
+    monkeypatch.setattr(plan_cli.options, "today", lambda: dt.date(2026, 9, 2))
     result = ozr("plan", "--env", "fleet", "--to", "zaak@utrecht=1.1.0", "--format", "json")
     assert result.exit_code == 0, result.output
     messages = [w["message"] for w in json.loads(result.stdout)["warnings"]]

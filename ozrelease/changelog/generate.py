@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date as Date
 from pathlib import Path
 
-from ozrelease.changelog.config import Config, load_config
+from ozrelease.changelog.config import load_config
 from ozrelease.changelog.files import (
     CANDIDATES,
     SUFFIXES,
@@ -34,10 +34,12 @@ from ozrelease.changelog.rendering import (
     json_pieces,
     render_section,
 )
+from ozrelease.changelog.schema import Config
 from ozrelease.changelog.style import Identity, forge_identity, sphinx_issue_roles
 from ozrelease.errors import InputError, OzReleaseError, UsageError
 from ozrelease.history import History, ScanProgress
 from ozrelease.versions import Version, parse_version
+from ozrelease.wording import plural
 
 __all__ = [
     "JSON_FORMAT",
@@ -449,4 +451,4 @@ def write_section(
 
 
 def _lines(count: int) -> str:
-    return f"{count} line{'' if count == 1 else 's'}"
+    return plural(count, "line")

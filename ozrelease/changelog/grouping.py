@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from ozrelease.changelog.config import ChangelogConfig, SectionRule
 from ozrelease.changelog.globs import translate
 from ozrelease.changelog.messages import (
     MergeInfo,
@@ -16,6 +15,7 @@ from ozrelease.changelog.messages import (
     known_types,
     parse_message,
 )
+from ozrelease.changelog.schema import ChangelogConfig, SectionRule
 from ozrelease.changelog.vocabulary import (
     DEPENDENCY_GITMOJI,
     DEPENDENCY_TYPES,

@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from ozrelease.changelog.config import SectionRule
 from ozrelease.changelog.files import ChangelogFile, DocSection
 from ozrelease.changelog.messages import known_types, parse_message
+from ozrelease.changelog.schema import SectionRule
 from ozrelease.changelog.vocabulary import (
     FEATURE_GITMOJI,
     FEATURE_TYPES,

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ozrelease.changelog.config import SectionRule
 from ozrelease.changelog.globs import translate
+from ozrelease.changelog.schema import SectionRule
 
 __all__ = [
     "JSON_FORMAT",

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ozrelease.changelog.config import Config, load_config
+from ozrelease.changelog.config import load_config
 from ozrelease.changelog.files import read_changelog
 from ozrelease.changelog.generate import resolve_style
 from ozrelease.changelog.grouping import Classifier, group_changes
+from ozrelease.changelog.schema import Config
 from ozrelease.changelog.style import unknown_identity_note
 from ozrelease.checks.context import Context, RangeCommit, by_change
 from ozrelease.checks.dependencies import lists_pins

@@ -11,6 +11,7 @@ from ozrelease.checks.context import Context
 from ozrelease.checks.files import FileVersions, Watched
 from ozrelease.checks.report import Finding
 from ozrelease.errors import OzReleaseError
+from ozrelease.wording import plural
 
 
 class SpecCheck:
@@ -113,7 +114,7 @@ def _breaking(
     count = len(changes)
     sample = "; ".join(c.detail for c in changes[:3])
     more = f" (and {count - 3} more)" if count > 3 else ""
-    summary = f"{count} breaking change{'s' if count != 1 else ''}: {sample}{more}"
+    summary = f"{plural(count, 'breaking change')}: {sample}{more}"
     passage = context.section.calls_breaking(issues, (n for c in changes for n in c.names))
     if passage is not None and context.on("breaking-noted"):
         context.suppress(

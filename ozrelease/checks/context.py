@@ -6,11 +6,11 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ozrelease.changelog.config import Config
 from ozrelease.changelog.files import DocSection
 from ozrelease.changelog.globs import translate
 from ozrelease.changelog.grouping import Change, Classifier
 from ozrelease.changelog.messages import ParsedMessage
+from ozrelease.changelog.schema import Config
 from ozrelease.checks.report import Finding, Suppressed
 from ozrelease.checks.section_text import SectionText, issue_key, related
 from ozrelease.history import History

@@ -6,7 +6,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 
-from ozrelease.changelog.config import CHECK_RULES
+from ozrelease.changelog.schema import CHECK_RULES
 from ozrelease.checks.context import Context
 from ozrelease.checks.files import FileVersions, Watched
 from ozrelease.checks.named import Named, in_order, report_names, touching

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from ozrelease.changelog.config import CHECK_RULES
 from ozrelease.changelog.grouping import Change
 from ozrelease.changelog.messages import ADVISORY, SQUASHED, parse_message
+from ozrelease.changelog.schema import CHECK_RULES
 from ozrelease.checks.context import Context, RangeCommit, by_change, shorten, show_issue
 from ozrelease.checks.reading import is_dependency_commit, package_names, user_visible
 from ozrelease.checks.report import Finding
 from ozrelease.checks.section_text import SectionText
+from ozrelease.wording import plural
 
 _ENV_NAME = re.compile(r"(?<![\w.])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w])")
 
@@ -134,7 +135,7 @@ def check_issues(
                 commits=shas,
                 paths=(),
                 category=None,
-                message=f"{subject} is referenced by {count} commit{'s' if count != 1 else ''} "
+                message=f"{subject} is referenced by {plural(count, 'commit')} "
                 f"in the range but not in the section: {headline(public, members)}"
                 f" ({public[-1].sha[:10]}{_files(public[-1])}); the section lacks: "
                 f"[{subject}] {said(public[-1])}",

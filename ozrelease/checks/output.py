@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from ozrelease.checks.report import JSON_FORMAT, Finding, Report, describe_range
+from ozrelease.wording import plural
 
 
 def as_json(report: Report, *, verbose: bool = False) -> dict[str, Any]:
@@ -105,15 +106,11 @@ def gitlab_code_quality(report: Report) -> list[dict[str, Any]]:
 
 def _summary(report: Report) -> str:
     count = len(report.findings)
-    head = (
-        "no undocumented changes"
-        if not count
-        else f"{count} undocumented change{'s' if count != 1 else ''}"
-    )
+    head = "no undocumented changes" if not count else plural(count, "undocumented change")
     return (
         f"{head} in {report.commits_scanned} commits ({describe_range(report.since, report.to)}) "
         f"against {report.section.path} section {report.section.title!r}; "
-        f"{report.documented} issue{'s' if report.documented != 1 else ''} documented, "
+        f"{plural(report.documented, 'issue')} documented, "
         f"{len(report.suppressed)} suppressed"
     )
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from ozrelease.changelog.config import CHECK_RULES
 from ozrelease.changelog.globs import Globs
 from ozrelease.changelog.grouping import Change
+from ozrelease.changelog.schema import CHECK_RULES
 from ozrelease.checks.api_spec import SpecCheck
 from ozrelease.checks.context import Context, RangeCommit, by_change, show_issue
 from ozrelease.checks.dependencies import check_dependencies, pin_changes

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ozrelease.cli.options import PathType, emit, emit_pieces, range_options, repo_option, say
+from ozrelease.errors import UsageError
 from ozrelease.history import History, ScanProgress
+from ozrelease.wording import plural
 
 if TYPE_CHECKING:
     from ozrelease.changelog.generate import Generated
@@ -97,9 +99,9 @@ def generate(
     """
     chosen = None if fmt in (None, "json") else fmt
     if write and fmt == "json":
-        raise click.UsageError("--write writes the changelog file; it cannot take --format json")
+        raise UsageError("--write writes the changelog file; it cannot take --format json")
     if replace and not write:
-        raise click.UsageError("--replace only goes with --write")
+        raise UsageError("--replace only goes with --write")
     from ozrelease.changelog import generate as changelogs
 
     history = History(repo)
@@ -117,7 +119,7 @@ def generate(
         written = changelogs.write_section(generated, history.root, chosen, replace=replace)
         what = generated.changelog.version or "Unreleased"
         done = (
-            f"replaced {_lines(written.replaced)} of {what}"
+            f"replaced {plural(written.replaced, 'line')} of {what}"
             if written.replaced
             else f"wrote {what}"
         )
@@ -131,13 +133,9 @@ def generate(
         emit(changelogs.render_section(generated.changelog, generated.style, chosen))
 
 
-def _lines(count: int | None) -> str:
-    return f"{count} line{'' if count == 1 else 's'}"
-
-
 def _count(generated: Generated) -> str:
     count = sum(len(s.entries) for s in generated.changelog.sections)
-    return f"{count} entr{'y' if count == 1 else 'ies'}"
+    return plural(count, "entry", plural="entries")
 
 
 _LONG_SCAN = 2000

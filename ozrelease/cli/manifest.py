@@ -9,6 +9,7 @@ import click
 
 from ozrelease.cli.options import PathType, Settings, emit, format_option, output_option, say
 from ozrelease.errors import UsageError
+from ozrelease.wording import plural
 
 
 @click.group("manifest")
@@ -147,7 +148,7 @@ def refresh(
 
             count = write_file(result, Path(result.file))
             say(
-                f"{result.file}: {count} fact{'s' if count != 1 else ''} written"
+                f"{result.file}: {plural(count, 'fact')} written"
                 if count
                 else f"{result.file}: nothing to write"
             )
@@ -164,7 +165,7 @@ def refresh(
             from ozrelease.ecosystem.refresh.write import write_api
 
             count = write_api(found, Path(found.file))
-            say(f"{found.file}: {count} version{'s' if count != 1 else ''} written")
+            say(f"{found.file}: {plural(count, 'version')} written")
         if fmt == "json":
             emit(json.dumps(standard.as_json(found), indent=2, ensure_ascii=False), data=True)
         else:

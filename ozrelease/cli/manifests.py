@@ -15,6 +15,7 @@ from ozrelease.ecosystem.model import Ecosystem
 from ozrelease.errors import ManifestError
 from ozrelease.render import render
 from ozrelease.resources import schema_text
+from ozrelease.wording import plural
 
 
 def load_ecosystem(settings: Settings) -> Ecosystem:
@@ -62,11 +63,11 @@ def validate(settings: Settings, env: str | None) -> int:
     if problems:
         for line in ManifestError(problems).lines():
             click.echo(line, err=True)
-        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.", err=True)
+        click.echo(f"{plural(len(problems), 'problem')} found.", err=True)
         return 1
     counts = manifest.counts(ecosystem)
     summary = ", ".join(
-        _plural(counts[key], word)
+        plural(counts[key], word)
         for key, word in (
             ("components", "component"),
             ("releases", "release"),
@@ -78,13 +79,9 @@ def validate(settings: Settings, env: str | None) -> int:
     if checked is not None:
         click.echo(
             f"{checked.where.file}: environment {checked.name} valid "
-            f"({_plural(len(checked.deployed), 'deployed component')})"
+            f"({plural(len(checked.deployed), 'deployed component')})"
         )
     return 0
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 @click.command("schema")

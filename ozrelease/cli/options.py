@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -35,6 +36,11 @@ class Settings:
     """What the root command knows; loaded lazily so `--help` never reads manifests."""
 
     manifests: Path | str | None = None  # str: "bundled"
+
+
+def today() -> dt.date:
+    """Today, read at call time as `options.today()` so tests patch one place."""
+    return dt.date.today()
 
 
 def fail_with(exc: OzReleaseError) -> NoReturn:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import click
 from click.core import ParameterSource
 
 from ozrelease import planner
+from ozrelease.cli import options
 from ozrelease.cli.manifests import load_deployment
 from ozrelease.cli.options import PathType, Settings, emit, env_option, output_option, say
 from ozrelease.ecosystem.compat import Deployment
@@ -180,7 +180,7 @@ def plan(
             list(targets) or None,
             strategy=strategy,
             prefer=prefer,
-            on=_today(),
+            on=options.today(),
             max_steps=max_steps,
             time_limit=time_limit,
         )
@@ -251,11 +251,6 @@ def _overrides_builtins(folder: Path) -> bool:
     from ozrelease.resources import bundled_templates
 
     return folder.is_dir() and folder.resolve() != bundled_templates().resolve()
-
-
-def _today() -> dt.date:
-    """The date for end-of-life warnings (a function, so tests can fix it)."""
-    return dt.date.today()
 
 
 def _output(deployment: Deployment, result: Plan, fmt: str, template: Path | None) -> str:

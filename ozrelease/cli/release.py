@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ozrelease.cli import options
 from ozrelease.cli.options import (
     Settings,
     emit,
@@ -16,12 +17,7 @@ from ozrelease.cli.options import (
     repo_option,
     say,
 )
-from ozrelease.errors import ManifestError, UsageError
-
-
-def _today() -> dt.date:
-    """Today (a function, so tests can fix it)."""
-    return dt.date.today()
+from ozrelease.errors import UsageError
 
 
 @click.group("release")
@@ -77,10 +73,8 @@ def prepare(*, repo: Path, bump: str | None, version: str | None, yes: bool) -> 
     from ozrelease.history import History
     from ozrelease.release import prepare as releases
 
-    if bump is not None and version is not None:
-        raise UsageError("give --bump or --version, not both")
     history = History(repo)
-    prepared = releases.prepare(history, bump=bump or "auto", version=version, today=_today())
+    prepared = releases.prepare(history, bump=bump, version=version, today=options.today())
     for note in prepared.notes:
         say(f"note: {note}")
     since = f" (was {prepared.previous.name})" if prepared.previous else " (the first release)"
@@ -142,8 +136,6 @@ def backports(settings: Settings, *, repo: Path, lines: str | None, fmt: str) ->
     Exit codes: 0 done (missing backports are reported, not failed); 2 no release lines,
     an unknown line, bad usage or a git failure.
     """
-    from ozrelease.changelog.config import load_config
-    from ozrelease.ecosystem import load as manifest
     from ozrelease.history import History
     from ozrelease.release import backports as matrix_module
     from ozrelease.render import render
@@ -153,27 +145,12 @@ def backports(settings: Settings, *, repo: Path, lines: str | None, fmt: str) ->
         requested = [part.strip() for part in lines.split(",") if part.strip()]
         if not requested:
             raise UsageError("--lines: give one or more release lines, such as 1.28,1.29")
-    history = History(repo)
-    config = load_config(history.root)
-    ecosystem = None
-    problem = None
-    if requested is None and config.release.lines is None:
-        try:
-            ecosystem = manifest.load(settings.manifests)
-        except ManifestError as exc:
-            if config.release.component is not None:
-                raise
-            problem = (
-                f"the manifests could not be read ({exc.message}); the support policy "
-                "falls back to supported-lines"
-            )
     matrix = matrix_module.backports(
-        history,
+        History(repo),
         lines=requested,
-        config=config,
-        ecosystem=ecosystem,
-        manifests_problem=problem,
-        on=_today(),
+        read_manifests=True,
+        manifests=settings.manifests,
+        on=options.today(),
     )
     for note in matrix.notes:
         say(f"note: {note}")
@@ -214,7 +191,7 @@ def status(settings: Settings, *, env: str | None, on: str | None, fmt: str) -> 
     from ozrelease.ecosystem import status as statuses
     from ozrelease.render import render
 
-    day = _today()
+    day = options.today()
     if on is not None:
         try:
             day = dt.date.fromisoformat(on.strip())

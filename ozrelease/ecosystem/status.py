@@ -19,6 +19,7 @@ from typing import Any
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.ecosystem.model import component_of
 from ozrelease.versions import Version
+from ozrelease.wording import plural
 
 __all__ = ["JSON_FORMAT", "ApiStatus", "ComponentStatus", "Status", "as_json", "status", "view"]
 
@@ -197,4 +198,4 @@ def _api_words(api: ApiStatus) -> str:
 
 def _days(delta: dt.timedelta) -> str:
     days = delta.days
-    return f"{days} day{'' if days == 1 else 's'}"
+    return plural(days, "day")

@@ -35,6 +35,7 @@ from ozrelease.planner.order import safe_order
 from ozrelease.planner.space import Space, build, groups, tighten
 from ozrelease.planner.verify import verify_plan
 from ozrelease.versions import Version, parse_version
+from ozrelease.wording import plural
 
 __all__ = ["TIME_LIMIT", "Plan", "plan", "resolve_targets"]
 
@@ -292,7 +293,7 @@ def _bound_problems(
     assert max_steps is not None
     keys = sorted(k for group in work for k in group)
     bound = (
-        f"no safe plan moves at most {max_steps} component{'s' if max_steps != 1 else ''} "
+        f"no safe plan moves at most {plural(max_steps, 'component')} "
         f"per window (--max-steps {max_steps})"
     )
     try:

@@ -14,6 +14,7 @@ from ozrelease.errors import InputError
 from ozrelease.planner import plan
 from ozrelease.planner.model import Plan, Step
 from ozrelease.versions import Version, allows_any, parse_version
+from ozrelease.wording import plural
 
 
 @dataclass(frozen=True)
@@ -424,7 +425,7 @@ def impact_view(result: Impact) -> dict[str, Any]:
         "version": result.version,
         "keys": keys,
         "feasible": result.feasible,
-        "windows": _plural(result.windows, "window"),
+        "windows": plural(result.windows, "window"),
         "moves": [
             {
                 "text": f"{m.key} {m.from_label} -> {m.to_label}",
@@ -435,7 +436,3 @@ def impact_view(result: Impact) -> dict[str, Any]:
         "problems": list(result.problems),
         "rewire": list(result.rewire),
     }
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"

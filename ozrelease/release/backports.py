@@ -22,15 +22,19 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from ozrelease.changelog.config import Config, SectionRule, load_config, repo_from_url
+from ozrelease.changelog.config import load_config
 from ozrelease.changelog.generate import resolve_style
 from ozrelease.changelog.grouping import Classifier
 from ozrelease.changelog.messages import parse_message
+from ozrelease.changelog.schema import Config, SectionRule
+from ozrelease.changelog.style import repo_from_url
 from ozrelease.changelog.vocabulary import FIX_GITMOJI, FIX_TYPES, SECURITY_GITMOJI, SECURITY_TYPES
+from ozrelease.ecosystem.load import load as load_ecosystem
 from ozrelease.ecosystem.model import Component, Ecosystem
-from ozrelease.errors import UsageError
+from ozrelease.errors import ManifestError, UsageError
 from ozrelease.history import History
 from ozrelease.versions import Version
 
@@ -229,15 +233,29 @@ def backports(
     lines: Sequence[str] | None = None,
     config: Config | None = None,
     ecosystem: Ecosystem | None = None,
-    manifests_problem: str | None = None,
+    read_manifests: bool = False,
+    manifests: Path | str | None = None,
     on: dt.date | None = None,
 ) -> Matrix:
-    """The matrix of fixes against release lines (see the module docstring)."""
+    """The matrix of fixes against release lines (see the module docstring).
+
+    With `read_manifests` (from `manifests`, None: the bundled ones) and no lines asked for
+    or configured, the ecosystem is read for the support policy; when they cannot be read,
+    the policy falls back to supported-lines with a note (an error when `component` is set).
+    """
     config = config if config is not None else load_config(history.root)
     on = on or dt.date.today()
     notes = []
-    if manifests_problem:
-        notes.append(manifests_problem)
+    if ecosystem is None and read_manifests and lines is None and config.release.lines is None:
+        try:
+            ecosystem = load_ecosystem(manifests)
+        except ManifestError as exc:
+            if config.release.component is not None:
+                raise
+            notes.append(
+                f"the manifests could not be read ({exc.message}); the support policy "
+                "falls back to supported-lines"
+            )
     available = release_lines(history, config.release.branch_pattern)
     if not available:
         raise UsageError(

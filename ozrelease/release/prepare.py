@@ -4,7 +4,7 @@
 the files atomically, makes one commit and one annotated tag, and never pushes.
 
     history since the last release tag -> level (breaking / feature / fix) -> next version
-    -> edits: changelog section (changelog.py), [tool.bumpversion] files (bump-my-version),
+    -> edits: changelog section (changelog.py), [tool.bumpversion] files (release/bumpversion.py),
        publiccode.yaml softwareVersion and releaseDate (publiccode.py)
 """
 
@@ -12,26 +12,31 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import logging
-import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from ozrelease.atomic import write_atomic
-from ozrelease.changelog.config import Config, SectionRule, load_config
+from ozrelease.changelog.config import load_config
 from ozrelease.changelog.files import update_text
 from ozrelease.changelog.generate import Changelog, Generated, generate, render_section
 from ozrelease.changelog.messages import parse_message
+from ozrelease.changelog.schema import Config, SectionRule
 from ozrelease.changelog.vocabulary import FEATURE_GITMOJI, FEATURE_TYPES
 from ozrelease.ecosystem.publiccode import PUBLICCODE_FILES, set_release
 from ozrelease.errors import GitError, InputError, OzReleaseError, UsageError
 from ozrelease.gitlog import tag_name_problem
 from ozrelease.history import History, Tag
-from ozrelease.inputs import MissingInputError, read_text
+from ozrelease.release.bumpversion import (
+    BumpVersion,
+    is_older,
+    project_version,
+    read_or_none,
+    relative,
+    set_project_version,
+)
 from ozrelease.versions import Version, parse_version
+from ozrelease.wording import plural
 
 __all__ = [
     "BUMPS",
@@ -45,8 +50,6 @@ __all__ = [
 
 BUMPS = ("auto", "major", "minor", "patch")
 _SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".rst": "rst", ".txt": "rst"}
-# bump-my-version's configuration files, in its own search order.
-_BUMPVERSION_FILES = (".bumpversion.cfg", ".bumpversion.toml", "setup.cfg", "pyproject.toml")
 
 
 @dataclass(frozen=True)
@@ -128,23 +131,19 @@ def _level(generated: Generated, base: Version) -> tuple[str, str]:
             else:
                 fixes += 1
     if breaking:
-        what = _count(breaking, "breaking change")
+        what = plural(breaking, "breaking change")
         if base.major == 0:
             return "minor", f"{what}; under 1.0 a breaking change bumps the minor version"
         return "major", what
     if features:
-        return "minor", _count(features, "new feature")
+        return "minor", plural(features, "new feature")
     if fixes:
-        return "patch", f"{_count(fixes, 'change')}, no new features"
+        return "patch", f"{plural(fixes, 'change')}, no new features"
     return "patch", "no changes the changelog shows (internal commits only)"
 
 
 def _is_feature(rule: SectionRule) -> bool:
     return bool(rule.types & FEATURE_TYPES or rule.gitmoji & FEATURE_GITMOJI)
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 # -- prepare -------------------------------------------------------------------------------
@@ -153,7 +152,7 @@ def _count(n: int, word: str) -> str:
 def prepare(
     history: History,
     *,
-    bump: str = "auto",
+    bump: str | None = None,
     version: str | None = None,
     today: dt.date | None = None,
     config: Config | None = None,
@@ -163,10 +162,11 @@ def prepare(
     Refuses (GitError, exit 2) a detached HEAD, a work tree with uncommitted changes to
     tracked files, a HEAD that is already a release, and a tag name that exists.
     """
+    if bump is not None and version is not None:
+        raise UsageError("give --bump or --version, not both")
+    bump = bump or "auto"
     if bump not in BUMPS:
         raise UsageError(f"--bump: {bump!r} is not one of {', '.join(BUMPS)}")
-    if version is not None and bump != "auto":
-        raise UsageError("give --bump or --version, not both")
     root = history.root
     today = today or dt.date.today()
     config = config if config is not None else load_config(root)
@@ -178,7 +178,7 @@ def prepare(
     if newest is not None and newest.sha == head:
         raise GitError(f"HEAD is already released as {newest.name}; nothing to release")
     notes: list[str] = []
-    bumpversion = _BumpVersion.find(root)
+    bumpversion = BumpVersion.find(root)
     if version is not None:
         label, wanted = _explicit(version)
         if newest is not None and newest.version is not None and wanted <= newest.version:
@@ -209,15 +209,15 @@ def prepare(
 
     def edit(path: str, after: str) -> None:
         if path not in originals:
-            originals[path] = _read(root / path)
+            originals[path] = read_or_none(root / path)
         texts[path] = after
 
     def current(path: str) -> str | None:
-        return texts[path] if path in texts else _read(root / path)
+        return texts[path] if path in texts else read_or_none(root / path)
 
     # 1. the changelog, through the changelog machinery
     generated = replace(generated, changelog=changelog)
-    path = _relative(root, generated.style.path)
+    path = relative(root, generated.style.path)
     fmt = _SUFFIXES.get(Path(path).suffix.lower(), generated.style.format)
     section = render_section(changelog, generated.style, fmt)
     edit(path, update_text(current(path), section, label, fmt).text)
@@ -227,9 +227,9 @@ def prepare(
             edit(name, after)
     else:
         pyproject = current("pyproject.toml")
-        static = _pep621_version(root)
-        if pyproject is not None and static is not None and _older(static, wanted):
-            updated = _pep621(pyproject, static, label)
+        static = project_version(root)
+        if pyproject is not None and static is not None and is_older(static, wanted):
+            updated = set_project_version(pyproject, static, label)
             if updated is not None:
                 edit("pyproject.toml", updated)
     # 3. publiccode.yaml: softwareVersion and releaseDate, layout kept
@@ -272,7 +272,7 @@ def _auto(
     bump: str,
     final: Tag | None,
     newest: Tag | None,
-    bumpversion: _BumpVersion | None,
+    bumpversion: BumpVersion | None,
     root: Path,
 ) -> tuple[str, str, Version]:
     """Level, reason and version for --bump (auto by default): the last final release
@@ -319,15 +319,10 @@ def _explicit(text: str) -> tuple[str, Version]:
         raise UsageError(f"--version: {exc}") from None
 
 
-def _label(tag: Tag) -> str:
-    """The version as the tag writes it: `v1.2.3` -> `1.2.3`."""
-    return tag.name[len(tag.prefix) :]
-
-
-def _base_version(final: Tag | None, bumpversion: _BumpVersion | None, root: Path) -> Version:
+def _base_version(final: Tag | None, bumpversion: BumpVersion | None, root: Path) -> Version:
     if final is not None and final.version is not None:
         return final.version
-    for text in (bumpversion.current if bumpversion else None, _pep621_version(root)):
+    for text in (bumpversion.current if bumpversion else None, project_version(root)):
         if text:
             try:
                 return parse_version(text)
@@ -341,7 +336,7 @@ def _generate(history: History, head: str, since: Tag | None, config: Config) ->
 
 
 def _tag_name(
-    label: str, tags: tuple[Tag, ...], config: Config, bumpversion: _BumpVersion | None
+    label: str, tags: tuple[Tag, ...], config: Config, bumpversion: BumpVersion | None
 ) -> str:
     """The tag in the repository's style: `tag-format`, else the prefix of the newest version
     tag (`v1.30.0` or `1.30.0`), else bump-my-version's `tag_name`, else the bare version."""
@@ -364,328 +359,7 @@ def _commit_template(history: History, head: str) -> str:
     return "chore(release): {version}"
 
 
-def _read(path: Path) -> str | None:
-    try:
-        return read_text(path, newline="")  # (bounded; a FIFO is refused)
-    except MissingInputError:
-        return None
-
-
-def _relative(root: Path, path: Path | str) -> str:
-    full = Path(path) if Path(path).is_absolute() else root / path
-    try:
-        return full.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        raise InputError(f"{path} is outside the repository {root}") from None
-
-
 # -- bump-my-version -----------------------------------------------------------------------
-
-
-class _BumpVersion:
-    """The repository's bump-my-version configuration, read with bump-my-version itself (its
-    parse, serialize, search and replace rules per file); nothing is written here."""
-
-    def __init__(self, root: Path, path: Path, raw: Mapping[str, Any]) -> None:
-        self.root = root
-        self.path = path
-        self.raw = raw
-
-    @classmethod
-    def find(cls, root: Path) -> _BumpVersion | None:
-        for name in _BUMPVERSION_FILES:
-            path = root / name
-            if not path.is_file():
-                continue
-            text = _read(path) or ""
-            if path.suffix == ".toml":
-                if not re.search(r"^\s*\[\s*tool\s*\.\s*bumpversion\s*[\].]", text, re.M):
-                    continue
-            elif not re.search(r"^\s*\[bumpversion[\]:]", text, re.M):
-                continue
-            with _quiet():
-                raw = _read_bumpversion(path)
-            return cls(root, path, raw)
-        return None
-
-    @property
-    def name(self) -> str:
-        return _relative(self.root, self.path)
-
-    @property
-    def current(self) -> str | None:
-        value = self.raw.get("current_version")
-        return str(value) if value is not None else None
-
-    @property
-    def tag_name(self) -> str | None:
-        value = self.raw.get("tag_name")
-        return value if isinstance(value, str) and "{new_version}" in value else None
-
-    def edits(
-        self,
-        history: History,
-        label: str,
-        current: Callable[[str], str | None],
-        since: Tag | None,
-        notes: list[str],
-    ) -> Iterator[tuple[str, str]]:
-        """(path, new text) for every file bump-my-version would change, and its config."""
-        from bumpversion.context import get_context  # type: ignore[import-untyped]
-        from bumpversion.exceptions import BumpVersionError  # type: ignore[import-untyped]
-        from bumpversion.files import resolve_file_config  # type: ignore[import-untyped]
-
-        where = self.name
-        previous = self.current or (
-            _pep621_version(self.root) if self.path.name == "pyproject.toml" else None
-        )
-        if previous is None and since is not None:
-            previous = _label(since)
-        if previous is None:
-            raise InputError(
-                "bump-my-version's current_version is not set and there is no release tag "
-                "to take it from",
-                file=where,
-            )
-        if (
-            since is not None
-            and since.version is not None
-            and _same(previous, since.version) is False
-        ):
-            notes.append(
-                f"{where}: current_version {previous} differs from the last release tag "
-                f"{since.name}; the files are bumped from {previous}"
-            )
-        with _quiet():
-            try:
-                config = _bumpversion_config(self.path, self.raw, previous)
-                version_config = config.version_config
-                old = version_config.parse(previous)
-                new = version_config.parse(label)
-                if old is None:
-                    raise InputError(
-                        f"bump-my-version's parse pattern does not match current_version "
-                        f"{previous}",
-                        file=where,
-                    )
-                if new is None:
-                    raise InputError(
-                        f"bump-my-version's parse pattern does not match {label}; "
-                        "release a version it can read, or widen `parse`",
-                        file=where,
-                    )
-                config.scm_info = _ScmInfo(history, since)
-                context = get_context(config, old, new)
-                written = version_config.serialize(new, context)
-                if written != label:
-                    raise InputError(
-                        f"bump-my-version would write {label} as {written!r} (its "
-                        "`serialize` formats); add the missing parts to `parse` and "
-                        "`serialize`, or release a version it can write",
-                        file=where,
-                    )
-                for configured in resolve_file_config(
-                    config.files_to_modify, config.version_config
-                ):
-                    name = _relative(self.root, configured.file_change.filename)
-                    before = current(name)
-                    if before is None and configured.file_change.ignore_missing_file:
-                        continue
-                    if before is None:
-                        raise InputError(
-                            f"bump-my-version is told to bump {name}, which does not exist",
-                            file=where,
-                        )
-                    after = configured.get_changed_contents(old, new, dict(context), before)
-                    if after is not None and after != before:
-                        yield name, after
-            except BumpVersionError as exc:
-                raise InputError(f"bump-my-version: {exc}", file=where) from None
-            except FileNotFoundError as exc:
-                raise InputError(f"bump-my-version: {exc}", file=where) from None
-        text = current(where)
-        if text is not None:
-            updated = _set_current_version(text, self.path, previous, label)
-            if updated is None:
-                notes.append(f"{where}: no current_version line to update")
-            else:
-                yield where, updated
-            if self.path.name == "pyproject.toml":
-                again = _pep621(updated if updated is not None else text, previous, label)
-                if again is not None:
-                    yield where, again
-
-
-class _ScmInfo:
-    """What bump-my-version's templates may name of the repository (`{distance_to_latest_tag}`,
-    `{branch_name}`...), from History instead of bump-my-version's own git calls."""
-
-    def __init__(self, history: History, since: Tag | None) -> None:
-        head = history.resolve("HEAD")
-        branch = history.head_branch()
-        self.tool = None
-        self.values: dict[str, Any] = {
-            "commit_sha": head,
-            "short_commit_sha": head[:7],
-            "distance_to_latest_tag": history.count(head, since=since.name) if since else 0,
-            "current_version": _label(since) if since else None,
-            "current_tag": since.name if since else None,
-            "branch_name": branch,
-            "short_branch_name": re.sub(r"[^a-z0-9]", "", (branch or "").lower())[:20],
-            "repository_root": history.root,
-            "dirty": False,
-        }
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**self.values, "tool": self.tool}
-
-    def path_in_repo(self, path: Any) -> bool:
-        return True
-
-
-def _read_bumpversion(path: Path) -> dict[str, Any]:
-    try:
-        if path.suffix == ".toml":
-            from bumpversion.config.files import (  # type: ignore[import-untyped]
-                read_toml_file,
-            )
-
-            found = read_toml_file(path)
-        else:
-            from bumpversion.config.files_legacy import (  # type: ignore[import-untyped]
-                read_ini_file,
-            )
-
-            found = read_ini_file(path)
-    except ImportError:
-        raise InputError(
-            "bump-my-version is configured here, and ozrelease needs it installed to read "
-            "that configuration (pip install bump-my-version)",
-            file=str(path),
-        ) from None
-    except Exception as exc:  # tomlkit and configparser each have their own errors
-        raise InputError(
-            f"cannot read the bump-my-version configuration: {exc}", file=str(path)
-        ) from None
-    return dict(found) if isinstance(found, Mapping) else {}
-
-
-def _bumpversion_config(path: Path, raw: Mapping[str, Any], previous: str) -> Any:
-    """bump-my-version's Config as `get_configuration` makes it, without its git queries
-    (History answers those) and with `current_version` known."""
-    from bumpversion.config import Config as BumpConfig  # type: ignore[import-untyped]
-    from bumpversion.config import set_config_defaults
-    from bumpversion.config.utils import (  # type: ignore[import-untyped]
-        get_all_file_configs,
-        get_all_part_configs,
-        resolve_file_paths,
-    )
-
-    values = set_config_defaults(dict(raw), current_version=previous)
-    values["parts"] = get_all_part_configs(values)
-    values["files"] = get_all_file_configs(values)
-    resolve_file_paths(values["files"], path)
-    BumpConfig.model_rebuild()
-    return BumpConfig(**values)
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """bump-my-version logs its progress and warnings; ozrelease reports in its own words."""
-    logger = logging.getLogger("bumpversion")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _older(text: str, version: Version) -> bool:
-    try:
-        return parse_version(text) < version
-    except ValueError:
-        return False
-
-
-def _same(text: str, version: Version) -> bool | None:
-    try:
-        return parse_version(text) == version
-    except ValueError:
-        return None
-
-
-_TABLE = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")
-
-
-def _set_current_version(text: str, path: Path, old: str, new: str) -> str | None:
-    """`current_version = old` -> `new` in the `[tool.bumpversion]` table (TOML) or the
-    `[bumpversion]` section (INI), as a line edit that keeps quotes, comments and layout."""
-    table = "tool.bumpversion" if path.suffix == ".toml" else "bumpversion"
-    key = re.compile(
-        r"^(?P<head>\s*current_version\s*[=:]\s*)(?P<q>[\"']?)(?P<value>[^\"'\r\n#]*?)(?P=q)"
-        r"(?P<tail>\s*(?:#[^\r\n]*)?)$"
-    )
-    lines = text.splitlines(keepends=True)
-    inside = False
-    for index, line in enumerate(lines):
-        header = _TABLE.match(line)
-        if header:
-            inside = re.sub(r"\s", "", header.group("name")).strip("\"'") == table
-            continue
-        if not inside:
-            continue
-        body = line.rstrip("\r\n")
-        match = key.match(body)
-        if match and match.group("value").strip() == old:
-            ending = line[len(body) :]
-            lines[index] = (
-                f"{match.group('head')}{match.group('q')}{new}{match.group('q')}"
-                f"{match.group('tail')}{ending}"
-            )
-            return "".join(lines)
-    return None
-
-
-_PROJECT_VERSION = re.compile(
-    r"^(?P<head>version\s*=\s*)(?P<q>[\"'])(?P<value>[^\"'\r\n]*)(?P=q)", re.M
-)
-
-
-def _pep621(text: str, old: str, new: str) -> str | None:
-    """`[project] version = "old"` -> `new` in pyproject.toml (a line edit), when static."""
-    lines = text.splitlines(keepends=True)
-    inside = False
-    for index, line in enumerate(lines):
-        header = _TABLE.match(line)
-        if header:
-            inside = header.group("name").strip() == "project"
-            continue
-        if inside:
-            match = _PROJECT_VERSION.match(line)
-            if match and match.group("value") == old:
-                lines[index] = line.replace(
-                    match.group(0),
-                    f"{match.group('head')}{match.group('q')}{new}{match.group('q')}",
-                    1,
-                )
-                return "".join(lines)
-    return None
-
-
-def _pep621_version(root: Path) -> str | None:
-    text = _read(root / "pyproject.toml")
-    if text is None:
-        return None
-    inside = False
-    for line in text.splitlines():
-        header = _TABLE.match(line)
-        if header:
-            inside = header.group("name").strip() == "project"
-            continue
-        if inside and (match := _PROJECT_VERSION.match(line)):
-            return match.group("value")
-    return None
 
 
 # -- apply ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from ozrelease.errors import InputError
 from ozrelease.planner.model import Plan, Step, Together
 from ozrelease.terminal import inert, is_control
 from ozrelease.versions import Version
+from ozrelease.wording import plural as plural  # (helm, argocd, ansible, view import it here)
 
 # Components whose uploaded files live outside the database: restoring them is part of
 # undoing a step (Open Zaak's documents, Open Forms' submissions' attachments).
@@ -437,7 +438,7 @@ def irreversible_text(stops: Sequence[str]) -> str:
     if len(stops) == 1:
         return f"{stops[0]} is irreversible"
     later = len(stops) - 1
-    return f"{stops[0]} and {later} later release{'s' if later != 1 else ''} are irreversible"
+    return f"{stops[0]} and {plural(later, 'later release')} are irreversible"
 
 
 def manual_reason(p: PlannedStep) -> str:
@@ -480,10 +481,6 @@ def and_list(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
 
 
 def repositories(windows: Sequence[PlannedWindow]) -> list[tuple[str, str]]:

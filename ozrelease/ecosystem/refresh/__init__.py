@@ -20,6 +20,7 @@ from ozrelease.ecosystem.refresh.model import (
     Refresh,
     printable,
 )
+from ozrelease.wording import plural
 
 __all__ = [
     "Change",
@@ -67,7 +68,7 @@ def text_lines(result: Refresh) -> list[str]:
     """The text report: what differs from the manifest, one line each."""
     count = len(result.releases)
     lines = [
-        f"{result.component}: {count} release{'s' if count != 1 else ''} in the repository "
+        f"{result.component}: {plural(count, 'release')} in the repository "
         f"({result.releases[0].label} .. {result.releases[-1].label})"
         if result.releases
         else f"{result.component}: no final release tags in the repository"

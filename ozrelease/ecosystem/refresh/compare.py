@@ -7,6 +7,7 @@ from typing import Any
 
 from ozrelease.ecosystem.model import Component, Release
 from ozrelease.ecosystem.refresh.model import FACTS, Change, DerivedRelease, version_key
+from ozrelease.wording import plural
 
 
 def manifest_value(release: Release, name: str) -> Any:
@@ -191,7 +192,7 @@ def compare(
                 "not-derived",
                 None,
                 name,
-                f"{name}: not derived for {len(labels)} release{'s' if len(labels) != 1 else ''} "
+                f"{name}: not derived for {plural(len(labels), 'release')} "
                 f"that the manifest has it for ({_span(labels)}); kept as written",
             )
         )

@@ -22,6 +22,7 @@ from ozrelease.errors import UsageError
 from ozrelease.history import History, Tag
 from ozrelease.history.snapshots import snapshots
 from ozrelease.versions import Version, parse_version
+from ozrelease.wording import plural
 
 
 def refresh(
@@ -116,7 +117,7 @@ def _derive(
         tags = [(t, label) for t, label in tags if t.version is not None and t.version >= floor]
         if older:
             notes.append(
-                f"{len(older)} tag{'s' if len(older) != 1 else ''} older than the manifest's "
+                f"{plural(len(older), 'tag')} older than the manifest's "
                 f"oldest release {finals[0].label} left out ({', '.join(older[:5])}"
                 f"{', ...' if len(older) > 5 else ''})"
             )
