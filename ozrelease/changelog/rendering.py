@@ -11,6 +11,7 @@ from typing import Any
 
 from ozrelease.changelog.config import SectionRule
 from ozrelease.changelog.globs import translate
+from ozrelease.changelog.grouping import Route
 
 __all__ = [
     "JSON_FORMAT",
@@ -97,6 +98,8 @@ class Style:
     """Markdown: the `#` count of version headings."""
     hidden: frozenset[str] = frozenset()
     """Gitmoji and types the project's sections leave out (learned.Learned.hidden)."""
+    routes: tuple[Route, ...] = ()
+    """Headings chosen by the files a change touches (learned.Learned.routes)."""
     private_trackers: tuple[str, ...] = ()
     """Globs of private security trackers (`*/security-issues`): never linked to readers."""
 
