@@ -952,3 +952,67 @@ def test_link_definitions_are_added_where_the_headings_link() -> None:
     )
     assert files.add_link_definition(added, "1.3.0") == added
     assert files.add_link_definition("# Changelog\n", "1.3.0") == "# Changelog\n"
+
+
+def test_a_gitmoji_split_over_two_headings_is_told_apart_by_the_files_it_touched(
+    gitrepo: GitRepo,
+) -> None:
+    """`:sparkles:` under `New features` and under `Experimental features` in the released
+    sections: the files the commits touched (`docs/experimental.rst`) choose between them."""
+    released = (
+        "Changelog\n=========\n\n1.0.0 (2024-01-01)\n------------------\n\n"
+        "**New features**\n\n* [#1] Add zaak notes\n* [#2] Add besluit export\n\n"
+        "**Experimental features**\n\n* [#3] Add ``/substatussen``\n* [#4] Add ``amount``\n\n"
+        "**Bugfixes**\n\n* [#5] Fix the zaak list\n"
+    )
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": released, "src/a.py": "0"})
+    gitrepo.tag("0.9.0")
+    gitrepo.commit(":sparkles: [#1] Add zaak notes", {"src/zaken/api.py": "1", "src/x.py": "1"})
+    gitrepo.commit(":sparkles: [#2] Add besluit export", {"src/besluiten/api.py": "1"})
+    experimental = {"src/zaken/api.py": "2", "docs/api/experimental.rst": "1"}
+    gitrepo.commit(":sparkles: [#3] Add /substatussen", experimental)
+    experimental = {"src/besluiten/api.py": "2", "docs/api/experimental.rst": "2"}
+    gitrepo.commit(":sparkles: [#4] Add amount", experimental)
+    gitrepo.commit(":bug: [#5] Fix the zaak list", {"src/a.py": "1"})
+    gitrepo.tag("1.0.0")
+    experimental = {"src/zaken/api.py": "3", "docs/api/experimental.rst": "3"}
+    gitrepo.commit(":sparkles: [#6] Add zaak kenmerken filter", experimental)
+    gitrepo.commit(":sparkles: [#7] Add zaak archive", {"src/zaken/api.py": "4"})
+    gitrepo.commit(":bug: [#8] Fix the besluit list", {"src/a.py": "2"})
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    sections = {
+        s["title"]: [e["issues"] for e in s["entries"]]
+        for s in json.loads(result.stdout)["sections"]
+    }
+    assert sections == {
+        "New features": [["7"]],
+        "Experimental features": [["6"]],
+        "Bugfixes": [["8"]],
+    }
+
+
+def test_votes_for_one_heading_spelled_two_ways_are_counted_together(gitrepo: GitRepo) -> None:
+    """`Bugfixes and QOL` (older) and `Bugfixes and QoL` (newer) are one heading: three
+    `:arrow_up:` entries under it against one under `Maintenance` send `:arrow_up:` there."""
+    released = (
+        "Changelog\n=========\n\n2.0.0 (2024-02-01)\n------------------\n\n"
+        "**Bugfixes and QoL**\n\n* [#3] Upgrade mozilla-django-oidc to fix login\n"
+        "* [#4] Upgrade zgw-consumers to fix the services\n\n"
+        "**Maintenance**\n\n* [#5] Upgrade celery to 5.3\n\n"
+        "1.0.0 (2024-01-01)\n------------------\n\n"
+        "**Bugfixes and QOL**\n\n* [#1] Upgrade django to fix the admin\n"
+    )
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": released, "src/a.py": "0"})
+    gitrepo.tag("0.9.0")
+    gitrepo.commit(":arrow_up: [#1] Upgrade django to fix the admin", {"requirements/a.txt": "1"})
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(":arrow_up: [#3] Upgrade mozilla-django-oidc", {"requirements/a.txt": "3"})
+    gitrepo.commit(":arrow_up: [#4] Upgrade zgw-consumers", {"requirements/a.txt": "4"})
+    gitrepo.commit(":arrow_up: [#5] Upgrade celery to 5.3", {"requirements/a.txt": "5"})
+    gitrepo.tag("2.0.0")
+    gitrepo.commit(":arrow_up: [#6] Upgrade requests to fix proxies", {"requirements/a.txt": "6"})
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    titles = [s["title"] for s in json.loads(result.stdout)["sections"]]
+    assert titles == ["Bugfixes and QoL"]

@@ -114,6 +114,7 @@ def generate(
             style.default_section,
             also_internal=config.check.translation_paths,
             hidden=style.hidden,
+            routes=style.routes,
         )
         changes = group_changes(
             scan,
@@ -219,7 +220,11 @@ def _learned_style(
     if learned is None:
         return style
     return replace(
-        style, sections=learned.sections, default_section=learned.default, hidden=learned.hidden
+        style,
+        sections=learned.sections,
+        default_section=learned.default,
+        hidden=learned.hidden,
+        routes=learned.routes,
     )
 
 

@@ -41,10 +41,11 @@ class Classifier:
         *,
         also_internal: Sequence[str] = (),
         hidden: frozenset[str] = frozenset(),
+        routes: Sequence[Route] = (),
     ):
         """`also_internal`: more globs of paths that alone make a commit internal. `hidden`:
         `gitmoji:NAME` / `type:NAME` the project's sections leave out (when no issue is
-        named)."""
+        named). `routes`: headings chosen by the files a change touches."""
         self.sections = tuple(sections)
         self.hidden = hidden
         self.default = default
@@ -65,6 +66,14 @@ class Classifier:
                 self._by_gitmoji.setdefault(name, index)
             for name in section.types:
                 self._by_type.setdefault(name, index)
+
+        titles = {section.title: index for index, section in enumerate(self.sections)}
+        self._routes: dict[str, tuple[str, int, int]] = {}
+        for route in routes:
+            if route.touched in titles and route.untouched in titles:
+                self._routes.setdefault(
+                    route.key, (route.part, titles[route.touched], titles[route.untouched])
+                )
 
     def priority(self, index: int) -> int:
         return self.sections[index].priority
@@ -101,6 +110,14 @@ class Classifier:
             return self._by_type.get(ctype)
         return None
 
+    def routed(self, key: str, parts: frozenset[str]) -> int | None:
+        """The section a learned route gives a change led by `key` that touched `parts`."""
+        route = self._routes.get(key)
+        if route is None:
+            return None
+        part, touched, untouched = route
+        return touched if part in parts else untouched
+
     def internal_paths(self, paths: Iterable[str]) -> bool:
         """Whether every path is internal (tests, CI, changelog); False for no paths."""
         seen = False
@@ -109,6 +126,23 @@ class Classifier:
             if not self._internal_path(path):
                 return False
         return seen
+
+
+@dataclass(frozen=True)
+class Route:
+    """A change whose lead commit has `key` (`gitmoji:NAME` / `type:NAME`) goes under
+    `touched` when its commits touch a file with the directory or file name `part`, under
+    `untouched` otherwise (learned.Learned.routes)."""
+
+    key: str
+    part: str
+    touched: str
+    untouched: str
+
+
+def path_parts(paths: Iterable[str]) -> frozenset[str]:
+    """The directory and file names of paths (`src/x/api/views.py`: src, x, api, views.py)."""
+    return frozenset(part for path in paths for part in path.split("/") if part)
 
 
 # -- the data ------------------------------------------------------------------------------
@@ -166,6 +200,8 @@ class _Best:
     scope: str | None
     dependency: bool
     ecosystem: str | None = None
+    key: str = ""
+    """`gitmoji:NAME` / `type:NAME` of the commit (for Classifier.routed)."""
 
 
 @dataclass
@@ -192,6 +228,7 @@ class _Unit:
     public: bool = False
     requests: dict[int, None] = field(default_factory=dict)
     advisories: dict[str, None] = field(default_factory=dict)
+    paths: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -348,6 +385,7 @@ class _Walk:
         for issue in ids:
             unit.issues.setdefault(issue)
             unit.counts[issue] = unit.counts.get(issue, 0) + 1
+        unit.paths.update(paths)
         classifier = self.classifier
         internal = (
             classifier.is_internal(message)
@@ -378,6 +416,7 @@ class _Walk:
                 message.scope,
                 dependency,
                 ecosystem_of(paths) if dependency else None,
+                f"gitmoji:{message.gitmoji}" if message.gitmoji else f"type:{message.type}",
             )
 
     def finish(self, unit: _Unit) -> None:
@@ -386,6 +425,12 @@ class _Walk:
         if unit.transparent:
             return
         unit.shas.reverse()
+        best = unit.best
+        if best is not None:
+            routed = self.classifier.routed(best.key, path_parts(unit.paths))
+            if routed is not None and routed != best.section:
+                priority = self.classifier.priority(routed)
+                unit.best = replace(best, section=routed, priority=priority)
         self.filed.append(_filed(unit, self.classifier, self.own))
 
     def finish_all(self) -> list[_Filed]:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ozrelease.changelog.files import ChangelogFile, DocSection
+from ozrelease.changelog.grouping import Route, path_parts
 from ozrelease.changelog.messages import known_types, parse_message
 from ozrelease.changelog.schema import SectionRule
 from ozrelease.changelog.vocabulary import (
@@ -34,7 +35,7 @@ __all__ = ["Learned", "learn_sections"]
 
 _RELEASES = 10
 """At most how many of the newest released sections the names and mapping come from."""
-_ENOUGH = 40
+_ENOUGH = 80
 """Entries after which no older released section is read (Open Zaak: two releases;
 commitizen, whose patch releases list one or two entries each: ten)."""
 _WORD = re.compile(r"[a-z]+")
@@ -50,6 +51,11 @@ class Learned:
     """How many commits of released sections the mapping was learned from (0: names only)."""
     hidden: frozenset[str] = frozenset()
     """`gitmoji:NAME` / `type:NAME` whose commits the released sections never listed."""
+    routes: tuple[Route, ...] = ()
+    """Where the entries of one gitmoji or type stood under two headings, a directory or
+    file name their commits touched (or did not) under the one and not the other (Open
+    Zaak: `:sparkles:` changes that touch `experimental.rst` under `Experimental
+    features`, the others under `New features`), strongest first."""
 
 
 # Words of headings that name one kind of change (`Feat` and `Added`, `Fix` and `Bugfixes`).
@@ -117,12 +123,9 @@ def learn_sections(
         best = max(headings, key=lambda h: (len(stems & _stems(h)), -headings.index(h)))
         if stems & _stems(best):
             mapped[index] = best
-    votes, unmatched = _votes(history, doc, tip, own_repo, defaults)
+    votes, unmatched, touched = _votes(history, doc, tip, own_repo, defaults)
     named = {_key(h): h for h in headings}
-    votes = {
-        key: Counter({named.get(_key(h), h): n for h, n in counts.items()})
-        for key, counts in votes.items()
-    }
+    votes = {key: _merged(counts, named) for key, counts in votes.items()}
     learned: dict[str, str] = {}
     for key, counts in votes.items():
         heading, count = counts.most_common(1)[0]
@@ -156,7 +159,66 @@ def learn_sections(
         for key, count in unmatched.items()
         if count >= 3 and key not in votes and key.partition(":")[2] not in _NEVER_HIDDEN
     )
-    return Learned(tuple(rules), chosen, sum(sum(c.values()) for c in votes.values()), hidden)
+    routes = _routes(votes, touched, {r.title: r for r in rules}, named)
+    total = sum(sum(c.values()) for c in votes.values())
+    return Learned(tuple(rules), chosen, total, hidden, routes)
+
+
+def _merged(counts: Counter[str], named: dict[frozenset[str], str]) -> Counter[str]:
+    """Votes for headings of the same words summed under the newest name (`Bugfixes and
+    QOL` and `Bugfixes and QoL`: one heading, not the last one's count)."""
+    merged: Counter[str] = Counter()
+    for heading, count in counts.items():
+        merged[named.get(_key(heading), heading)] += count
+    return merged
+
+
+_ROUTE_MIN = 2
+"""Entries of the other heading behind a route at least (one entry is an accident)."""
+_ROUTE_SPLIT = (0.75, 0.25)
+"""A path part tells two headings apart when at least this share of the entries of the one
+touch it and at most this share of the other's."""
+
+
+def _routes(
+    votes: dict[str, Counter[str]],
+    touched: list[tuple[str, str, frozenset[str]]],
+    rules: dict[str, SectionRule],
+    named: dict[frozenset[str], str],
+) -> tuple[Route, ...]:
+    """For each gitmoji or type whose entries stood under two headings, the path part
+    (directory or file name) that tells the second heading from the first, if one does."""
+    high, low = _ROUTE_SPLIT
+    found: list[tuple[float, Route]] = []
+    for key, counts in sorted(votes.items()):
+        ranked = [h for h, _ in counts.most_common() if h in rules]
+        if len(ranked) < 2:
+            continue
+        first, second = ranked[:2]
+        parts: dict[str, list[frozenset[str]]] = {first: [], second: []}
+        for entry_key, heading, entry_parts in touched:
+            heading = named.get(_key(heading), heading)
+            if entry_key == key and heading in parts:
+                parts[heading].append(entry_parts)
+        ones, others = parts[first], parts[second]
+        if len(others) < _ROUTE_MIN or not ones:
+            continue
+        best: tuple[float, Route] | None = None
+        for part in sorted(set().union(*ones, *others)):
+            share_one = sum(part in p for p in ones) / len(ones)
+            share_other = sum(part in p for p in others) / len(others)
+            if share_other >= high and share_one <= low:
+                candidate = (share_other - share_one, Route(key, part, second, first))
+            elif share_one >= high and share_other <= low:
+                candidate = (share_one - share_other, Route(key, part, first, second))
+            else:
+                continue
+            if best is None or candidate[0] > best[0]:
+                best = candidate
+        if best is not None:
+            found.append(best)
+    found.sort(key=lambda f: -f[0])
+    return tuple(route for _, route in found)
 
 
 # What a project's sections may leave out by habit, never these: fixes, features, security.
@@ -170,24 +232,29 @@ _NEVER_HIDDEN = (
 )
 
 
+_Touched = list[tuple[str, str, frozenset[str]]]
+
+
 def _votes(
     history: History,
     doc: ChangelogFile,
     tip: str,
     own_repo: str | None,
     defaults: Sequence[SectionRule],
-) -> tuple[dict[str, Counter[str]], Counter[str]]:
+) -> tuple[dict[str, Counter[str]], Counter[str], _Touched]:
     """(`gitmoji:NAME` or `type:NAME`) -> how often its commits stood under each heading in
-    the newest released sections whose versions are tags reachable from `tip`; and how many
-    of its commits with no issue no entry names."""
+    the newest released sections whose versions are tags reachable from `tip`; how many
+    of its commits with no issue no entry names; and per entry (its lead key, its heading,
+    the path parts its commits touched)."""
     types = known_types(frozenset(t for r in defaults for t in r.types))
     try:
         tags = [t for t in history.tags(merged_into=tip) if t.version is not None]
     except OzReleaseError:
-        return {}, Counter()
+        return {}, Counter(), []
     by_version = {t.version: t for t in tags if t.version is not None}
     votes: dict[str, Counter[str]] = {}
     unmatched: Counter[str] = Counter()
+    touched: _Touched = []
     used: list[tuple[DocSection, Tag]] = []
     for section in doc.sections:
         tag = _tag_of(section, by_version)
@@ -196,15 +263,16 @@ def _votes(
         if len(used) >= _RELEASES or sum(len(s.entries) for s, _ in used) >= _ENOUGH:
             break
     if not used:
-        return votes, unmatched
+        return votes, unmatched, touched
     # One scan from the newest of those releases back to the one before the oldest.
     oldest = used[-1][1].version
     assert oldest is not None
     older = [t for t in tags if t.version is not None and t.version < oldest]
     since = older[-1].name if older else None
     sections = [section for section, _ in used]
-    _vote(history, sections, used[0][1].name, since, types, own_repo, defaults, votes, unmatched)
-    return votes, unmatched
+    tip_name = used[0][1].name
+    _vote(history, sections, tip_name, since, types, own_repo, defaults, votes, unmatched, touched)
+    return votes, unmatched, touched
 
 
 def _tag_of(section: DocSection, by_version: dict[Version, Tag]) -> Tag | None:
@@ -226,6 +294,7 @@ def _vote(
     defaults: Sequence[SectionRule],
     votes: dict[str, Counter[str]],
     unmatched: Counter[str],
+    touched: _Touched,
 ) -> None:
     """One vote per entry of `sections`: the gitmoji or type of the commit behind it that the
     built-in sections rank highest (as grouping picks an entry's lead commit) -> its heading."""
@@ -249,7 +318,8 @@ def _vote(
         for name in rule.types:
             rank.setdefault(f"type:{name}", rule.priority)
     leads: dict[int, str] = {}
-    for commit in history.commits(to, since=since, files=False):
+    parts: dict[int, set[str]] = {}
+    for commit in history.commits(to, since=since):
         if commit.is_merge:
             continue
         message = parse_message(commit.subject, commit.body, types=types)
@@ -275,6 +345,7 @@ def _vote(
             if not message.issues:
                 unmatched[key] += 1
             continue
+        parts.setdefault(entry, set()).update(path_parts(f.path for f in commit.files))
         lead = leads.get(entry)
         if lead is None or rank.get(key, 99) <= rank.get(lead, 99):
             leads[entry] = key  # (read newest first: ends as the oldest of the best)
@@ -282,3 +353,4 @@ def _vote(
         category = entries[entry].category
         assert category is not None
         votes.setdefault(key, Counter())[category] += 1
+        touched.append((key, category, frozenset(parts.get(entry, ()))))

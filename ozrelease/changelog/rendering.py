@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ozrelease.changelog.globs import translate
+from ozrelease.changelog.grouping import Route
 from ozrelease.changelog.schema import SectionRule
 
 __all__ = [
@@ -97,6 +98,8 @@ class Style:
     """Markdown: the `#` count of version headings."""
     hidden: frozenset[str] = frozenset()
     """Gitmoji and types the project's sections leave out (learned.Learned.hidden)."""
+    routes: tuple[Route, ...] = ()
+    """Headings chosen by the files a change touches (learned.Learned.routes)."""
     private_trackers: tuple[str, ...] = ()
     """Globs of private security trackers (`*/security-issues`): never linked to readers."""
 
