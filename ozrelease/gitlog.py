@@ -326,3 +326,20 @@ def tag_name_problem(name: str) -> str | None:
         if part.startswith(".") or part.endswith(".lock"):
             return f"a part of a git tag name cannot start with '.' or end with '.lock' ({part!r})"
     return None
+
+
+def range_args(tip: str, base: str | None) -> list[str]:
+    """git's revision arguments for the commits reachable from `tip` and not from `base`."""
+    return [tip] if base is None else [tip, f"^{base}"]
+
+
+def range_text(since: str | None, to: str) -> str:
+    """A range as people read it: `1.29.0..1.30.0`, or `up to HEAD`."""
+    return f"{since}..{to}" if since else f"up to {to}"
+
+
+def sha_and_diff(record: bytes) -> tuple[str, str]:
+    """One record of `git log -p --format=%x00%x1e%H`: the commit's sha and its diff."""
+    text = record.decode("utf-8", "surrogateescape")
+    sha, _, diff = text.partition("\n")
+    return sha.strip(), diff

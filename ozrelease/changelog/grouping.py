@@ -9,16 +9,21 @@ from functools import lru_cache
 
 from ozrelease.changelog.globs import translate
 from ozrelease.changelog.messages import (
+    SHIPPED_TYPES,
+    SHIPPING,
     MergeInfo,
     ParsedMessage,
     branch_issue,
+    entry_text,
+    is_dependency,
+    is_housekeeping,
     known_types,
+    opens_change,
     parse_message,
+    weak_title,
 )
 from ozrelease.changelog.schema import ChangelogConfig, SectionRule
 from ozrelease.changelog.vocabulary import (
-    DEPENDENCY_GITMOJI,
-    DEPENDENCY_TYPES,
     SECURITY_GITMOJI,
     ecosystem_of,
 )
@@ -331,7 +336,7 @@ class _Walk:
         if inherited is not None:
             inherited.refs -= 1
         is_merge = len(parents) > 1
-        opens = is_merge and merge is not None and _opens_change(merge)
+        opens = is_merge and merge is not None and opens_change(merge)
         carry: _Unit | None
         side: _Unit | None
         if sha == self.mainline:
@@ -389,13 +394,13 @@ class _Walk:
         classifier = self.classifier
         internal = (
             classifier.is_internal(message)
-            or _housekeeping(message)
+            or is_housekeeping(message)
             or classifier.is_hidden(message)
         )
         if not internal and classifier.internal_paths(paths):
             # tests or CI files only: internal, unless the message calls it a fix or feature
             # of how the project is built and shipped (`fix(cd): publish musl wheels`)
-            internal = not (message.type in _SHIPPED_TYPES and message.scope in _SHIPPING)
+            internal = not (message.type in SHIPPED_TYPES and message.scope in SHIPPING)
         if internal:
             return
         unit.public = True
@@ -408,11 +413,11 @@ class _Walk:
         priority = classifier.priority(section)
         best = unit.best
         if best is None or priority <= best.priority:  # the oldest (read last) of the best
-            dependency = _is_dependency(message)
+            dependency = is_dependency(message)
             unit.best = _Best(
                 priority,
                 section,
-                _text(message),
+                entry_text(message),
                 message.scope,
                 dependency,
                 ecosystem_of(paths) if dependency else None,
@@ -442,74 +447,6 @@ class _Walk:
         return self.filed
 
 
-_SHIPPED_TYPES = frozenset({"fix", "feat", "feature", "perf", "security"})
-_SHIPPING = frozenset({"cd", "build", "packaging", "package", "release", "docker", "wheels"})
-_FIXUP = ("fixup!", "squash!", "amend!")
-_BARE_VERSION = re.compile(r"^(release\s+)?v?\d+(\.\d+)+\S*$")  # a release commit: "10.3.0"
-
-
-def _housekeeping(message: ParsedMessage) -> bool:
-    """`fixup!` commits and merges of release branches: no entry of their own."""
-    text = message.description.lower()
-    return text.startswith(_FIXUP) or message.type == "bump" or bool(_BARE_VERSION.match(text))
-
-
-def _text(message: ParsedMessage) -> str:
-    """An entry's text from a commit: a revert says so."""
-    text = message.description
-    if message.type == "revert" and not text.lower().startswith("revert"):
-        return f"Revert {text[:1].lower()}{text[1:]}" if text else "Revert"
-    return text
-
-
-def _is_dependency(message: ParsedMessage) -> bool:
-    return (
-        message.gitmoji in DEPENDENCY_GITMOJI
-        or message.type in DEPENDENCY_TYPES
-        or (message.scope or "").lower() in ("deps", "deps-dev")
-    )
-
-
-_RELEASE_BRANCH = re.compile(
-    r"(^|/)(release|releases|main|master|develop|stable)([/-]v?\d[\w.-]*)?$|(^|/)v?\d+\.\d+[\w.-]*$",
-    re.I,
-)
-_RELEASE_TITLE = re.compile(r"^(:bookmark:\s*)?(release|bump version|prepare release)\b", re.I)
-
-
-def _opens_change(merge: MergeInfo) -> bool:
-    """Whether a merge's commits make one change: a pull request does, unless it merges a
-    release or long-lived branch (`release/1.2`, `main`, "Release v3"), whose many changes
-    each stay their own."""
-    if (merge.branch and _RELEASE_BRANCH.search(merge.branch)) or (
-        merge.title and _RELEASE_TITLE.match(merge.title)
-    ):
-        return False
-    if merge.kind in ("pull-request", "merge-request", "fork"):
-        return True
-    if merge.title:
-        return True
-    return merge.branch is not None and branch_issue(merge.branch) is not None
-
-
-_WEAK_TITLE = re.compile(r"^[A-Za-z]+/\S|^Merge\b")
-_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
-
-
-def _weak_title(title: str, branch: str | None) -> bool:
-    """GitHub's default title for a pull request of several commits is its branch name
-    (`Fix/2426 add slug to service form`), and it cuts long titles off with "…"; a commit
-    subject says more."""
-    if not title or _WEAK_TITLE.match(title) or title.endswith(("…", "...")):
-        return True
-    if title.endswith(".") and (", " in title or len(title) > 72):
-        return True  # a description ("Came to fix x, found 2 tests that never ran.")
-    if branch is None:
-        return False
-    squash = _NOT_ALNUM.sub(" ", title.lower()).strip()
-    return bool(squash) and _NOT_ALNUM.sub(" ", branch.lower()).strip().endswith(squash)
-
-
 def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
     """A unit's section (None when internal), text, main issue and issues."""
     title = unit.title
@@ -526,7 +463,7 @@ def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
         upgrades = best is not None and best.dependency and title.gitmoji in SECURITY_GITMOJI
         if upgrades:
             section = None  # ":lock: Security updates" of dependencies: maintenance
-        elif not _weak_title(title.description, unit.branch):
+        elif not weak_title(title.description, unit.branch):
             text = title.description
     if section is None:
         section = best.section if best is not None else classifier.default

@@ -11,23 +11,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ozrelease.changelog.vocabulary import CONVENTIONAL_TYPES, GITMOJIS, gitmoji_name
+from ozrelease.changelog.vocabulary import (
+    CONVENTIONAL_TYPES,
+    DEPENDENCY_GITMOJI,
+    DEPENDENCY_TYPES,
+    GITMOJIS,
+    gitmoji_name,
+)
 
 __all__ = [
-    "ADVISORY",
-    "SQUASHED",
-    "IssueRef",
-    "MergeInfo",
-    "ParsedMessage",
-    "Trailer",
-    "branch_issue",
-    "cherry_picks",
-    "find_issue_refs",
-    "known_types",
-    "parse_merge",
-    "parse_message",
-    "parse_trailers",
-]
+    "ADVISORY", "SHIPPED_TYPES", "SHIPPING", "SQUASHED", "IssueRef", "MergeInfo", "ParsedMessage",
+    "Trailer", "branch_issue", "cherry_picks", "entry_text", "find_issue_refs", "is_dependency",
+    "is_housekeeping", "known_types", "opens_change", "parse_merge", "parse_message",
+    "parse_trailers", "weak_title",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -523,3 +520,73 @@ def _strip_leading_refs(text: str) -> str:
 
 
 _SHORTCODE = re.compile(r":[\w+-]+:")
+
+
+# What a message means for an entry: housekeeping, a dependency upgrade, a merge that opens one
+# change, a pull-request title weaker than its commits.
+SHIPPED_TYPES = frozenset({"fix", "feat", "feature", "perf", "security"})
+SHIPPING = frozenset({"cd", "build", "packaging", "package", "release", "docker", "wheels"})
+_FIXUP = ("fixup!", "squash!", "amend!")
+_BARE_VERSION = re.compile(r"^(release\s+)?v?\d+(\.\d+)+\S*$")  # a release commit: "10.3.0"
+
+
+def is_housekeeping(message: ParsedMessage) -> bool:
+    """`fixup!` commits and merges of release branches: no entry of their own."""
+    text = message.description.lower()
+    return text.startswith(_FIXUP) or message.type == "bump" or bool(_BARE_VERSION.match(text))
+
+
+def entry_text(message: ParsedMessage) -> str:
+    """An entry's text from a commit: a revert says so."""
+    text = message.description
+    if message.type == "revert" and not text.lower().startswith("revert"):
+        return f"Revert {text[:1].lower()}{text[1:]}" if text else "Revert"
+    return text
+
+
+def is_dependency(message: ParsedMessage) -> bool:
+    return (
+        message.gitmoji in DEPENDENCY_GITMOJI
+        or message.type in DEPENDENCY_TYPES
+        or (message.scope or "").lower() in ("deps", "deps-dev")
+    )
+
+
+_RELEASE_BRANCH = re.compile(
+    r"(^|/)(release|releases|main|master|develop|stable)([/-]v?\d[\w.-]*)?$|(^|/)v?\d+\.\d+[\w.-]*$",
+    re.I,
+)
+_RELEASE_TITLE = re.compile(r"^(:bookmark:\s*)?(release|bump version|prepare release)\b", re.I)
+
+
+def opens_change(merge: MergeInfo) -> bool:
+    """Whether a merge's commits make one change: a pull request does, unless it merges a
+    release or long-lived branch (`release/1.2`, `main`, "Release v3"), whose many changes
+    each stay their own."""
+    if (merge.branch and _RELEASE_BRANCH.search(merge.branch)) or (
+        merge.title and _RELEASE_TITLE.match(merge.title)
+    ):
+        return False
+    if merge.kind in ("pull-request", "merge-request", "fork"):
+        return True
+    if merge.title:
+        return True
+    return merge.branch is not None and branch_issue(merge.branch) is not None
+
+
+_WEAK_TITLE = re.compile(r"^[A-Za-z]+/\S|^Merge\b")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def weak_title(title: str, branch: str | None) -> bool:
+    """GitHub's default title for a pull request of several commits is its branch name
+    (`Fix/2426 add slug to service form`), and it cuts long titles off with "…"; a commit
+    subject says more."""
+    if not title or _WEAK_TITLE.match(title) or title.endswith(("…", "...")):
+        return True
+    if title.endswith(".") and (", " in title or len(title) > 72):
+        return True  # a description ("Came to fix x, found 2 tests that never ran.")
+    if branch is None:
+        return False
+    squash = _NOT_ALNUM.sub(" ", title.lower()).strip()
+    return bool(squash) and _NOT_ALNUM.sub(" ", branch.lower()).strip().endswith(squash)

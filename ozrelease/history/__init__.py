@@ -28,6 +28,9 @@ from ozrelease.gitlog import (
     Scan,
     Tag,
     parse_record,
+    range_args,
+    range_text,
+    sha_and_diff,
     stop_process,
     tag_name_problem,
     tag_order,
@@ -181,7 +184,7 @@ class History:
 
     def count(self, to: str = "HEAD", *, since: str | None = None) -> int:
         """How many commits a `commits(to, since=since)` scan would read (cheap: no diffs)."""
-        out = self._run("rev-list", "--count", *_range(self.resolve(to), self._since(since)))
+        out = self._run("rev-list", "--count", *range_args(self.resolve(to), self._since(since)))
         return int(out.strip() or 0)
 
     def subjects(self, to: str = "HEAD", *, limit: int = 200) -> tuple[str, ...]:
@@ -326,7 +329,7 @@ class History:
             "--encoding=UTF-8",
             f"--format={fmt}",
             *options,
-            *_range(tip, base),
+            *range_args(tip, base),
         ]
         path_list = list(paths)
         if path_list:
@@ -356,7 +359,7 @@ class History:
                 if boundary and commit.sha in boundary:
                     raise GitError(
                         f"the history is shallow: the parents of {commit.sha[:12]} were not "
-                        f"fetched, so the range {_describe(since, to)} is incomplete; "
+                        f"fetched, so the range {range_text(since, to)} is incomplete; "
                         f"{SHALLOW_HINT}"
                     )
                 count += 1
@@ -459,7 +462,7 @@ class History:
             tip, *([f"^{since}"] if since else []), "--", *(f":(literal){p}" for p in paths),
         ]  # fmt: skip
         process = self._start(args)
-        yield from self._read_log(process, args, _sha_and_diff)
+        yield from self._read_log(process, args, sha_and_diff)
 
     def words_in_tree(
         self, tip: str, words: Sequence[str], *, exclude: Sequence[str] = ()
@@ -532,7 +535,7 @@ class History:
         """`git patch-id --stable` of every non-merge commit in the range: commit sha ->
         patch id. One `git log -p` piped into one `git patch-id` (never a process per commit).
         Commits with an empty diff have no patch id and are left out."""
-        return self._patch_ids(_range(self.resolve(to), self._since(since)))
+        return self._patch_ids(range_args(self.resolve(to), self._since(since)))
 
     def patch_ids_of(self, shas: Sequence[str]) -> dict[str, str]:
         """patch_ids of these commits only (merges left out), in one pipeline per few
@@ -578,14 +581,6 @@ class History:
 _SHAS_PER_CALL = 2000  # 82 KB of arguments: far below any system's limit
 
 
-def _range(tip: str, base: str | None) -> list[str]:
-    return [tip] if base is None else [tip, f"^{base}"]
-
-
-def _describe(since: str | None, to: str) -> str:
-    return f"{since}..{to}" if since else f"up to {to}"
-
-
 if TYPE_CHECKING:
     _Process = subprocess.Popen[bytes]
 else:
@@ -593,12 +588,6 @@ else:
 
 
 _NO_GIT = "git is not installed (or not on PATH)"
-
-
-def _sha_and_diff(record: bytes) -> tuple[str, str]:
-    text = record.decode("utf-8", "surrogateescape")
-    sha, _, diff = text.partition("\n")
-    return sha.strip(), diff
 
 
 def _gitpython() -> Any:
