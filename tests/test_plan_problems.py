@@ -234,6 +234,11 @@ def test_not_optimal_kind(ozr, tmp_path: Path) -> None:
     (warning,) = [w for w in data["warnings"] if w["kind"] == "not-optimal"]
     assert warning["message"].startswith("not proven optimal: the time limit (0.05 s)")
     assert warning["components"] == []
+    # the runbooks list it under its own heading, not under "End of life"
+    md = ozr("plan", "--env", "mixed", "--time-limit", "0.05", "--format", "markdown").stdout
+    assert "\n### Warnings\n\n- not proven optimal: " in md
+    eol = md.split("### End of life", 1)[1].split("###", 1)[0] if "### End of life" in md else ""
+    assert "not proven optimal" not in eol
 
 
 def test_every_kind_is_produced_by_a_case_here() -> None:

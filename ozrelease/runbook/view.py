@@ -51,7 +51,7 @@ def runbook_view(deployment: Deployment, plan: Plan) -> dict[str, Any]:
     pinned: [str]
     pulled_in: [{key, by, text, reason}]           non-targets that move, and why
     points_of_no_return: [{window, step, text, releases, sentence}]
-    eol: [str]; broken_now: [str]; manual: [str]
+    eol: [str]; broken_now: [str]; notices: [str] (e.g. not proven optimal); manual: [str]
     before_you_start: [{text, command}]
     windows: [{number, title, anchor, summary, irreversible,
                preflight: {check_running, constraints: [{text, ok}], all_ok, state_text,
@@ -105,12 +105,13 @@ def runbook_view(deployment: Deployment, plan: Plan) -> dict[str, Any]:
         for key, v in sorted(plan.requested.items())
         if v == plan.start[key]
     ]
-    # The templates say "broken now: " themselves; every other warning (past end of life,
-    # not proven optimal) is listed as it is.
+    # The templates say "broken now: " themselves; past end of life and the other warnings
+    # (not proven optimal) are listed as they are, each under its own heading.
     broken_now = [
         w.message.removeprefix(BROKEN_NOW) for w in plan.warnings if w.kind == "broken-now"
     ]
-    eol = [w.message for w in plan.warnings if w.kind != "broken-now"]
+    eol = [w.message for w in plan.warnings if w.kind == "eol"]
+    notices = [w.message for w in plan.warnings if w.kind not in ("broken-now", "eol")]
 
     windows = []
     points = []
@@ -184,6 +185,7 @@ def runbook_view(deployment: Deployment, plan: Plan) -> dict[str, Any]:
             "pulled_in": _pulled_in(deployment, plan, pulled),
             "points_of_no_return": points,
             "eol": eol,
+            "notices": notices,
             "broken_now": broken_now,
             "manual": manual,
             "before_you_start": before,
