@@ -213,3 +213,22 @@ def test_no_test_module_imports_another_test_module_or_conftest() -> None:
         if name.startswith("test_") or name == "conftest"
     }
     assert found == set()
+
+
+def test_every_command_returns_its_exit_code() -> None:
+    # STYLE: options -> one core call -> render -> exit code; the group is the one place
+    # that exits, so no command calls sys.exit and each says `-> int`.
+    wrong = []
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            decorators = [ast.unparse(d) for d in node.decorator_list]
+            if not any(".command(" in d or d.startswith("click.command") for d in decorators):
+                continue
+            if node.returns is None or ast.unparse(node.returns) != "int":
+                wrong.append(f"{path.name}:{node.name}")
+        if "sys.exit(" in path.read_text(encoding="utf-8"):
+            wrong.append(f"{path.name}: sys.exit")
+    assert wrong == []

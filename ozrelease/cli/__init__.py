@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ozrelease.cli.options import PathType, Settings, fail_with
+from ozrelease.cli.options import PathType, Settings, report
 from ozrelease.errors import BUG_EXIT, OzReleaseError
 
 # Each command lives in a module of its own and is imported only when it runs: `ozrelease
@@ -71,7 +71,8 @@ class _Group(click.Group):
         try:
             code = super().invoke(ctx)
         except OzReleaseError as exc:
-            fail_with(exc)
+            report(exc)
+            ctx.exit(exc.exit_code)
         except BrokenPipeError:  # `ozrelease graph | head`
             sys.stderr.close()
             ctx.exit(1)

@@ -73,7 +73,7 @@ def generate(
     fmt: str | None,
     write: bool,
     replace: bool,
-) -> None:
+) -> int:
     """Generate a changelog section from git history, in the project's own style.
 
     Commits are grouped into one entry per change (a pull request, or all commits about one
@@ -131,6 +131,7 @@ def generate(
         emit_pieces(changelogs.json_pieces(generated.changelog))
     else:
         emit(changelogs.render_section(generated.changelog, generated.style, chosen))
+    return 0
 
 
 def _count(generated: Generated) -> str:

@@ -20,7 +20,7 @@ def manifest() -> None:
 @manifest.command("import-publiccode")
 @click.argument("file", type=PathType(path_type=Path), metavar="FILE")
 @output_option
-def import_publiccode(file: Path, output: Path | None) -> None:
+def import_publiccode(file: Path, output: Path | None) -> int:
     """A Component skeleton from a publiccode.yml: name, title, repository, one release
     (softwareVersion, releaseDate) and `dependsOn` as `requires`.
 
@@ -42,6 +42,7 @@ def import_publiccode(file: Path, output: Path | None) -> None:
     for note in skeleton.notes:
         say(f"note: {note}")
     emit(skeleton.text, output)
+    return 0
 
 
 @manifest.command("refresh")
@@ -94,7 +95,7 @@ def refresh(
     chart_names: tuple[str, ...],
     fmt: str,
     write: bool,
-) -> None:
+) -> int:
     """Derive a component's releases and facts from its repository, and show what differs
     from its manifest.
 
@@ -156,7 +157,7 @@ def refresh(
             emit(json.dumps(as_json(result), indent=2, ensure_ascii=False), data=True)
         else:
             emit("\n".join(text_lines(result)) + "\n")
-        return
+        return 0
     if name in ecosystem.apis:
         from ozrelease.ecosystem.refresh import standard
 
@@ -170,7 +171,7 @@ def refresh(
             emit(json.dumps(standard.as_json(found), indent=2, ensure_ascii=False), data=True)
         else:
             emit("\n".join(standard.text_lines(found)) + "\n")
-        return
+        return 0
     from difflib import get_close_matches
 
     close = get_close_matches(name, [*ecosystem.components, *ecosystem.apis], n=1)

@@ -86,7 +86,7 @@ def validate(settings: Settings, env: str | None) -> int:
 
 @click.command("schema")
 @output_option
-def schema(output: object) -> None:
+def schema(output: object) -> int:
     """Print the JSON Schema of the manifests, for editors that validate while you type.
 
     \b
@@ -96,6 +96,7 @@ def schema(output: object) -> None:
     stays the source of truth: it also checks names, versions and references.
     """
     emit(schema_text(), output)  # type: ignore[arg-type]
+    return 0
 
 
 @click.command("graph")
@@ -109,7 +110,7 @@ def schema(output: object) -> None:
 @format_option("text", "dot", "mermaid", "json")
 @output_option
 @click.pass_obj
-def graph(settings: Settings, env: str | None, fmt: str, output: object) -> None:
+def graph(settings: Settings, env: str | None, fmt: str, output: object) -> int:
     """Show who calls whom, and which versions each accepts.
 
     Without --env: every component and API of the manifests as each component's newest final
@@ -135,6 +136,7 @@ def graph(settings: Settings, env: str | None, fmt: str, output: object) -> None
         suffix = {"text": "txt", "dot": "dot", "mermaid": "mmd"}[fmt]
         text = render(f"graph.{suffix}.j2", graph_view.view_model(view))
     emit(text, output)  # type: ignore[arg-type]
+    return 0
 
 
 @click.command("impact")
@@ -142,7 +144,7 @@ def graph(settings: Settings, env: str | None, fmt: str, output: object) -> None
 @env_option
 @format_option("text", "json")
 @click.pass_obj
-def impact(settings: Settings, subject: str, env: str | None, fmt: str) -> None:
+def impact(settings: Settings, subject: str, env: str | None, fmt: str) -> int:
     """What upgrading COMPONENT (to VERSION, default its newest release) touches.
 
     For every deployed instance: the constraints between it and the applications it calls
@@ -166,3 +168,4 @@ def impact(settings: Settings, subject: str, env: str | None, fmt: str) -> None:
         emit(json.dumps(impacts.impact_json(result), indent=2, ensure_ascii=False), data=True)
     else:
         emit(render("impact.txt.j2", impacts.impact_view(result)))
+    return 0

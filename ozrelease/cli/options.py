@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -43,10 +43,10 @@ def today() -> dt.date:
     return dt.date.today()
 
 
-def fail_with(exc: OzReleaseError) -> NoReturn:
+def report(exc: OzReleaseError) -> None:
+    """An expected failure's lines on stderr (the group then exits with its code)."""
     for line in exc.lines():
         click.echo(inert(line), err=True)
-    sys.exit(exc.exit_code)
 
 
 def say(text: str) -> None:

@@ -46,7 +46,7 @@ def release() -> None:
     is_flag=True,
     help="Write the files, commit and tag. Without it: a dry run that changes nothing.",
 )
-def prepare(*, repo: Path, bump: str | None, version: str | None, yes: bool) -> None:
+def prepare(*, repo: Path, bump: str | None, version: str | None, yes: bool) -> int:
     """Prepare a release of HEAD: version, changelog section, version bumps, commit, tag.
 
     The next version comes from the history since the last release tag (the changelog's
@@ -91,7 +91,7 @@ def prepare(*, repo: Path, bump: str | None, version: str | None, yes: bool) -> 
             click.echo(diff, nl=False)
             click.echo()
         click.echo("Dry run: nothing was changed. Run again with --yes to write, commit and tag.")
-        return
+        return 0
     applied = releases.apply(history, prepared)
     click.echo("\n".join(lines))
     click.echo(
@@ -99,6 +99,7 @@ def prepare(*, repo: Path, bump: str | None, version: str | None, yes: bool) -> 
         f"Nothing was pushed; when ready: git push --atomic origin {applied.branch} "
         f"{applied.tag}"
     )
+    return 0
 
 
 @release.command("backports")
@@ -113,7 +114,7 @@ def prepare(*, repo: Path, bump: str | None, version: str | None, yes: bool) -> 
 )
 @format_option("text", "json")
 @click.pass_obj
-def backports(settings: Settings, *, repo: Path, lines: str | None, fmt: str) -> None:
+def backports(settings: Settings, *, repo: Path, lines: str | None, fmt: str) -> int:
     """Which fixes on the default branch reached which release line.
 
     Fixes are the bug and security changes (by gitmoji or Conventional Commits type, as
@@ -158,6 +159,7 @@ def backports(settings: Settings, *, repo: Path, lines: str | None, fmt: str) ->
         emit(json.dumps(matrix_module.as_json(matrix), indent=2, ensure_ascii=False), data=True)
     else:
         emit(render("backports.txt.j2", matrix_module.view(matrix)))
+    return 0
 
 
 @click.command("status")
@@ -171,7 +173,7 @@ def backports(settings: Settings, *, repo: Path, lines: str | None, fmt: str) ->
 )
 @format_option("text", "json")
 @click.pass_obj
-def status(settings: Settings, *, env: str | None, on: str | None, fmt: str) -> None:
+def status(settings: Settings, *, env: str | None, on: str | None, fmt: str) -> int:
     """Deployed versus newest releases, end of life, and standards lag of an environment.
 
     For every deployed component (or instance): the deployed and the newest final release,
@@ -202,3 +204,4 @@ def status(settings: Settings, *, env: str | None, on: str | None, fmt: str) -> 
         emit(json.dumps(statuses.as_json(result), indent=2, ensure_ascii=False), data=True)
     else:
         emit(render("status.txt.j2", statuses.view(result)))
+    return 0
