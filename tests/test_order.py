@@ -13,7 +13,7 @@ from random import Random
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from tests_support import HERE, ecosystems, examples
+from tests_support import HERE, deployment_of, ecosystems, examples, summary
 
 from ozrelease import planner
 from ozrelease.ecosystem import load as manifest
@@ -139,18 +139,6 @@ def write(tmp_path: Path, *documents: str) -> Path:
     path.mkdir(exist_ok=True)
     (path / "all.yaml").write_text("\n---\n".join(documents), encoding="utf-8")
     return path
-
-
-def deployment_of(folder: Path, env: str | None = None) -> Deployment:
-    eco = manifest.load(folder)
-    return Deployment(eco, manifest.load_environment(eco, env))
-
-
-def summary(plan: Plan) -> list[str]:
-    return [
-        ", ".join(f"{s.component} {s.from_label}->{s.to_label}" for s in w.steps)
-        for w in plan.windows
-    ]
 
 
 def moves_of(plan: Plan, order: Sequence[Sequence[str]] | None = None) -> list[list[Move]]:

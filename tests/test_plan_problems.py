@@ -6,42 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from tests_support import api, component, env, mixed_ecosystem, write_manifests
 
 from ozrelease import planner
 from ozrelease.ecosystem import load as manifest
 from ozrelease.ecosystem.compat import Deployment
 from ozrelease.planner.model import PROBLEM_KINDS, WARNING_KINDS, plan_to_json
 from ozrelease.runbook.view import runbook_view
-
-
-def component(name: str, *releases: str) -> str:
-    """A Component document; each release is `VERSION` or `VERSION key: value; ...`."""
-    lines = [f"kind: Component\nname: {name}\nreleases:"]
-    for release in releases:
-        version, _, rest = release.partition(" ")
-        lines.append(f"  - version: '{version}'")
-        lines += [f"    {item.strip()}" for item in rest.split(";") if item.strip()]
-    return "\n".join(lines) + "\n"
-
-
-def api(*names: str) -> str:
-    return "\n---\n".join(f"kind: API\nname: {n}" for n in names) + "\n"
-
-
-def env(deployed: str, targets: str = "{}") -> str:
-    return f"kind: Environment\nname: test\ndeployed: {deployed}\ntargets: {targets}\n"
-
-
-def write_manifests(root: Path, *documents: str) -> Path:
-    path = root / "manifests"
-    path.mkdir(exist_ok=True)
-    (path / "all.yaml").write_text("\n---\n".join(documents), encoding="utf-8")
-    return path
-
 
 # name: (documents, plan arguments, [(list, kind, a fragment of that entry's message)])
 CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...], list[tuple[str, str, str]]]] = {
@@ -212,17 +186,6 @@ def test_each_kind_from_a_real_manifest(case: str, ozr, tmp_path: Path) -> None:
     # An explained infeasible plan ends with the furthest safe state found.
     if not data["feasible"] and data["problems"][0]["kind"] not in ("downgrade", "max-steps"):
         assert data["problems"][-1]["kind"] == "furthest-state"
-
-
-def mixed_ecosystem(tmp_path: Path) -> Path:
-    """The benchmark's 20 layered components with mixed upgrade paths (bench/ecosystems.py):
-    too many for the solver to prove its plan the best in 0.05 s."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-    try:
-        from ecosystems import mixed  # type: ignore[import-not-found]
-    finally:
-        sys.path.pop(0)
-    return mixed(tmp_path / "manifests", 20, seed=1)  # type: ignore[no-any-return]
 
 
 def test_not_optimal_kind(ozr, tmp_path: Path) -> None:

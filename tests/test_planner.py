@@ -12,31 +12,25 @@ from pathlib import Path
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from tests_support import examples
+from tests_support import (
+    api,
+    component,
+    deployment_of,
+    env,
+    examples,
+    mixed_ecosystem,
+    summary,
+    write_manifests,
+)
 
 from ozrelease import planner
-from ozrelease.ecosystem import load as manifest
 from ozrelease.ecosystem import steps
-from ozrelease.ecosystem.compat import Deployment
 from ozrelease.ecosystem.graph import stop_path
 from ozrelease.errors import OzReleaseError
 from ozrelease.planner import space
 from ozrelease.planner.model import Plan
 from ozrelease.planner.verify import verify_plan
 from ozrelease.versions import parse_range, parse_version
-
-
-def deployment_of(folder: Path, env: str | None = None) -> Deployment:
-    eco = manifest.load(folder)
-    return Deployment(eco, manifest.load_environment(eco, env))
-
-
-def summary(plan: Plan) -> list[str]:
-    """`a 1.0->2.0, b 1.0->1.1` per window, steps in the plan's order."""
-    return [
-        ", ".join(f"{s.component} {s.from_label}->{s.to_label}" for s in w.steps)
-        for w in plan.windows
-    ]
 
 
 def make_plan(folder: Path, *to: str, env: str | None = None, **options: str) -> Plan:
@@ -48,33 +42,10 @@ def make_plan(folder: Path, *to: str, env: str | None = None, **options: str) ->
     return result
 
 
-def component(name: str, *releases: str, provides: str | None = None) -> str:
-    """A Component document; each release is `VERSION` or `VERSION key: value; ...`."""
-    lines = [f"kind: Component\nname: {name}\nreleases:"]
-    for release in releases:
-        version, _, rest = release.partition(" ")
-        lines.append(f"  - version: '{version}'")
-        for item in filter(None, (part.strip() for part in rest.split(";"))):
-            lines.append(f"    {item}")
-    return "\n".join(lines) + "\n"
-
-
-def api(*names: str) -> str:
-    return "\n---\n".join(f"kind: API\nname: {n}" for n in names) + "\n"
-
-
-def env(deployed: str, targets: str = "{}", wiring: str | None = None) -> str:
-    text = f"kind: Environment\nname: test\ndeployed: {deployed}\ntargets: {targets}\n"
-    return text + (f"wiring: {wiring}\n" if wiring else "")
-
-
 @pytest.fixture
 def folder(tmp_path: Path):
     def _folder(*documents: str) -> Path:
-        path = tmp_path / "manifests"
-        path.mkdir(exist_ok=True)
-        (path / "all.yaml").write_text("\n---\n".join(documents), encoding="utf-8")
-        return path
+        return write_manifests(tmp_path, *documents)
 
     return _folder
 
@@ -730,16 +701,6 @@ def test_max_steps_in_json_and_the_plan_verifies(folder, ozr, tmp_path: Path) ->
     assert "window 1: 3 steps, more than the plan's --max-steps 2" in merged.stderr
     bad = ozr("plan", "--max-steps", "0")
     assert bad.exit_code == 2
-
-
-def mixed_ecosystem(tmp_path: Path, size: int, seed: int) -> Path:
-    """The benchmark's layered ecosystems with mixed upgrade paths (bench/ecosystems.py)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-    try:
-        from ecosystems import mixed  # type: ignore[import-not-found]
-    finally:
-        sys.path.pop(0)
-    return mixed(tmp_path / "manifests", size, seed=seed)  # type: ignore[no-any-return]
 
 
 def test_a_layered_ecosystem_with_mixed_upgrade_paths_is_answered_optimally(

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gitrepo import GitRepo
@@ -260,3 +261,58 @@ def ecosystems(draw: st.DrawFn, deep: bool = False) -> tuple[Deployment, list[st
         components=components, apis=apis, environments={env.name: env}, source="generated"
     )
     return Deployment(eco, env), requests
+
+
+# -- manifests written as text, for planner tests -------------------------------------------
+
+
+def component(name: str, *releases: str) -> str:
+    """A Component document; each release is `VERSION` or `VERSION key: value; ...`."""
+    lines = [f"kind: Component\nname: {name}\nreleases:"]
+    for release in releases:
+        version, _, rest = release.partition(" ")
+        lines.append(f"  - version: '{version}'")
+        lines += [f"    {item.strip()}" for item in rest.split(";") if item.strip()]
+    return "\n".join(lines) + "\n"
+
+
+def api(*names: str) -> str:
+    return "\n---\n".join(f"kind: API\nname: {n}" for n in names) + "\n"
+
+
+def env(deployed: str, targets: str = "{}", wiring: str | None = None) -> str:
+    text = f"kind: Environment\nname: test\ndeployed: {deployed}\ntargets: {targets}\n"
+    return text + (f"wiring: {wiring}\n" if wiring else "")
+
+
+def write_manifests(root: Path, *documents: str) -> Path:
+    """`documents` as root/manifests/all.yaml; the folder."""
+    path = root / "manifests"
+    path.mkdir(exist_ok=True)
+    (path / "all.yaml").write_text("\n---\n".join(documents), encoding="utf-8")
+    return path
+
+
+def deployment_of(folder: Path, env: str | None = None) -> Deployment:
+    from ozrelease.ecosystem import load
+
+    eco = load.load(folder)
+    return Deployment(eco, load.load_environment(eco, env))
+
+
+def summary(plan: Any) -> list[str]:
+    """`a 1.0->2.0, b 1.0->1.1` per window, steps in the plan's order."""
+    return [
+        ", ".join(f"{s.component} {s.from_label}->{s.to_label}" for s in w.steps)
+        for w in plan.windows
+    ]
+
+
+def mixed_ecosystem(tmp_path: Path, size: int = 20, seed: int = 1) -> Path:
+    """The benchmark's layered ecosystems with mixed upgrade paths (bench/ecosystems.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    try:
+        from ecosystems import mixed  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    return mixed(tmp_path / "manifests", size, seed=seed)  # type: ignore[no-any-return]
