@@ -158,6 +158,7 @@ def _shipped(
     base = history.resolve(since)  # (the release the range starts at is no patch release)
     shas: set[str] = set()
     subjects: set[str] = set()
+    changed: dict[frozenset[str], list[str]] = {}
     patches = [
         tag.sha
         for tag in history.tags()
@@ -166,11 +167,18 @@ def _shipped(
         and tag.sha != base
         and start < tag.date <= end
     ]
+    if not history.is_ancestor(base, tip):
+        # The release the range starts at was cut from a release branch (Open Zaak 1.22.0):
+        # what that branch holds and `tip` does not shipped with it.
+        patches.append(base)
     if patches:  # one log over all of them
-        for commit in history.commits(patches[0], since=tip, files=False, also=patches[1:]):
+        for commit in history.commits(patches[0], since=tip, also=patches[1:]):
             if not commit.is_merge:
                 shas.update(commit.cherry_picked_from)
                 subjects.add(commit.subject)
+                if commit.files:
+                    paths = frozenset(f.path for f in commit.files)
+                    changed.setdefault(paths, []).append(commit.sha)
     issues: set[str] = set()
     for section in doc.sections if doc is not None else ():
         day = section.date
@@ -180,9 +188,32 @@ def _shipped(
             continue  # (a release the range contains is no patch release of another line)
         if start.date().isoformat() <= day <= end.date().isoformat():
             issues.update(i.rsplit("/", 1)[-1].lower() for e in section.entries for i in e.issues)
-    if not (shas or subjects or issues):
+    if not (shas or subjects or issues or changed):
         return None
-    return Shipped(frozenset(shas), frozenset(subjects), frozenset(issues))
+    return Shipped(
+        frozenset(shas),
+        frozenset(subjects),
+        frozenset(issues),
+        frozenset(changed),
+        _PatchMatch(history, [sha for group in changed.values() for sha in group]),
+    )
+
+
+class _PatchMatch:
+    """Whether a commit has the patch id of one of `shipped` (their ids read on first use,
+    in one pipeline; the commit's own when asked: few commits change exactly the files a
+    shipped one changed, under another subject)."""
+
+    def __init__(self, history: History, shipped: list[str]) -> None:
+        self.history = history
+        self.shipped = shipped
+        self.ids: frozenset[str] | None = None
+
+    def __call__(self, sha: str) -> bool:
+        if self.ids is None:
+            self.ids = frozenset(self.history.patch_ids_of(self.shipped).values())
+        own = self.history.patch_ids_of([sha]).get(sha)
+        return own is not None and own in self.ids
 
 
 def _version(section: DocSection) -> Version | None:

@@ -73,11 +73,12 @@ class Classifier:
                 self._by_type.setdefault(name, index)
 
         titles = {section.title: index for index, section in enumerate(self.sections)}
-        self._routes: dict[str, tuple[str, int, int]] = {}
+        self._routes: dict[str, tuple[frozenset[str], int, int]] = {}
         for route in routes:
             if route.touched in titles and route.untouched in titles:
                 self._routes.setdefault(
-                    route.key, (route.part, titles[route.touched], titles[route.untouched])
+                    route.key,
+                    (frozenset(route.parts), titles[route.touched], titles[route.untouched]),
                 )
 
     def priority(self, index: int) -> int:
@@ -120,8 +121,8 @@ class Classifier:
         route = self._routes.get(key)
         if route is None:
             return None
-        part, touched, untouched = route
-        return touched if part in parts else untouched
+        marks, touched, untouched = route
+        return touched if marks & parts else untouched
 
     def internal_paths(self, paths: Iterable[str]) -> bool:
         """Whether every path is internal (tests, CI, changelog); False for no paths."""
@@ -136,11 +137,11 @@ class Classifier:
 @dataclass(frozen=True)
 class Route:
     """A change whose lead commit has `key` (`gitmoji:NAME` / `type:NAME`) goes under
-    `touched` when its commits touch a file with the directory or file name `part`, under
-    `untouched` otherwise (learned.Learned.routes)."""
+    `touched` when its commits touch a file with one of the directory or file names `parts`,
+    under `untouched` otherwise (learned.Learned.routes)."""
 
     key: str
-    part: str
+    parts: tuple[str, ...]
     touched: str
     untouched: str
 
@@ -163,9 +164,19 @@ class Shipped:
     subjects: frozenset[str] = frozenset()
     issues: frozenset[str] = frozenset()
     """As `issue_key` compares them: `2426`, `open-api-framework#12`."""
+    files: frozenset[frozenset[str]] = frozenset()
+    """The paths each shipped commit changed: a commit of the range that changed the same
+    ones, under another subject, is compared by patch id."""
+    same_patch: Callable[[str], bool] | None = None
+    """Whether the commit of that sha has the patch id of a shipped commit."""
 
     def has(self, commit: Commit) -> bool:
-        return commit.sha in self.shas or commit.subject in self.subjects
+        if commit.sha in self.shas or commit.subject in self.subjects:
+            return True
+        if self.same_patch is None or not commit.files:
+            return False
+        paths = frozenset(f.path for f in commit.files)
+        return paths in self.files and self.same_patch(commit.sha)
 
 
 @dataclass(frozen=True)
@@ -254,6 +265,10 @@ class _Filed:
     ecosystem: str | None
     requests: tuple[int, ...]
     advisories: tuple[str, ...]
+    key: str | None = None
+    """`gitmoji:NAME` / `type:NAME` its section came from (for Classifier.routed)."""
+    parts: frozenset[str] = frozenset()
+    """The directory and file names its commits touched."""
 
 
 # -- grouping ------------------------------------------------------------------------------
@@ -455,10 +470,16 @@ def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
     text = ""
     internal = not unit.public
     breaking = unit.breaking
+    parts = path_parts(unit.paths)
+    key = best.key if best is not None else None
     if title is not None:
         internal = internal or classifier.is_internal(title)
         if not internal:
             section = classifier.section(title)
+            if section is not None:
+                key = f"gitmoji:{title.gitmoji}" if title.gitmoji else f"type:{title.type}"
+                routed = classifier.routed(key, parts)
+                section = routed if routed is not None else section
             breaking = breaking or title.breaking
         upgrades = best is not None and best.dependency and title.gitmoji in SECURITY_GITMOJI
         if upgrades:
@@ -502,6 +523,8 @@ def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
         ecosystem=best.ecosystem if best is not None else None,
         requests=tuple(sorted(unit.requests)),
         advisories=tuple(unit.advisories),
+        key=key,
+        parts=parts,
     )
 
 
@@ -560,9 +583,14 @@ def _merge_units(
         first = members[0]
         return Change(None, first.text, issues, shas, False, first.landed, first.scope)  # internal
     lead = min(public, key=lambda m: (classifier.priority(m.section or 0), m.landed))
+    section = lead.section
+    if lead.key is not None:
+        # the files all of the issue's changes touched choose, as for one change
+        routed = classifier.routed(lead.key, frozenset().union(*(m.parts for m in members)))
+        section = routed if routed is not None else section
     breaking = any(m.breaking for m in members)
     return Change(
-        lead.section,
+        section,
         lead.text,
         issues,
         shas,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from ozrelease.changelog.files import ChangelogFile, DocSection
 from ozrelease.changelog.grouping import Route, path_parts
-from ozrelease.changelog.messages import known_types, parse_message
+from ozrelease.changelog.messages import is_dependency, known_types, parse_message
 from ozrelease.changelog.schema import SectionRule
 from ozrelease.changelog.vocabulary import (
     FEATURE_GITMOJI,
@@ -41,6 +41,9 @@ commitizen, whose patch releases list one or two entries each: ten)."""
 _WORD = re.compile(r"[a-z]+")
 _SCOPE = re.compile(r"^\*\*[^*]+\*\*:\s*")
 _REQUEST = re.compile(r"\(#(\d+)\)|PR#(\d+)")
+_PACKAGE_ITEM = re.compile(r"^(?:\w+\s+)?``([\w.\[\]-]+)``\s+(?:to|from|naar)\b", re.IGNORECASE)
+"""A dependency item as Open Zaak's sections list them: ``django`` to 5.2.11."""
+_NAME = re.compile(r"[\w.-]+")
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ def learn_sections(
         heading, count = counts.most_common(1)[0]
         if count >= 2 and count >= 0.6 * sum(counts.values()):
             learned[key] = heading
+    rank = _ranks(defaults)
     rules: list[SectionRule] = []
     for position, heading in enumerate(headings):
         sources = [defaults[i] for i, h in mapped.items() if h == heading]
@@ -143,7 +147,17 @@ def learn_sections(
                 bucket.add(name)
             else:
                 bucket.discard(name)
-        priority = min((r.priority for r in sources), default=len(defaults) + position)
+        # A heading ranks as the most important kind it holds: one that took `:sparkles:`
+        # from `New features` (Open Zaak's `Experimental features`) ranks as features do,
+        # so a change of a refactor and a feature commit stays a feature.
+        gained = [
+            rank[f"{kind}:{name}"]
+            for key, target in learned.items()
+            if target == heading
+            for kind, _, name in [key.partition(":")]
+            if f"{kind}:{name}" in rank
+        ]
+        priority = min([*(r.priority for r in sources), *gained], default=len(defaults) + position)
         rules.append(SectionRule(heading, frozenset(gitmoji), frozenset(types), priority))
     # Built-in sections the project has no heading for yet (a first security release) stay.
     claimed = {g for r in rules for g in r.gitmoji} | {t for r in rules for t in r.types}
@@ -159,7 +173,14 @@ def learn_sections(
         for key, count in unmatched.items()
         if count >= 3 and key not in votes and key.partition(":")[2] not in _NEVER_HIDDEN
     )
-    routes = _routes(votes, touched, {r.title: r for r in rules}, named)
+    builtin = {
+        f"{kind}:{name}": mapped[index]
+        for index, rule in enumerate(defaults)
+        if index in mapped
+        for kind, names in (("gitmoji", rule.gitmoji), ("type", rule.types))
+        for name in names
+    }
+    routes = _routes(votes, touched, {r.title: r for r in rules}, named, builtin)
     total = sum(sum(c.values()) for c in votes.values())
     return Learned(tuple(rules), chosen, total, hidden, routes)
 
@@ -174,10 +195,15 @@ def _merged(counts: Counter[str], named: dict[frozenset[str], str]) -> Counter[s
 
 
 _ROUTE_MIN = 2
-"""Entries of the other heading behind a route at least (one entry is an accident)."""
+"""Entries on each side of a route at least (one entry is an accident)."""
 _ROUTE_SPLIT = (0.75, 0.25)
-"""A path part tells two headings apart when at least this share of the entries of the one
-touch it and at most this share of the other's."""
+"""A path part marks a heading when at least this share of the key's entries under it touch
+the part and at most this share of the key's entries under other headings do."""
+
+_CONTAINERS = frozenset({"docs", "doc", "src", "lib", "tests", "test", ".github"})
+"""Directories every kind of change touches: never a mark, however few entries there are
+(Open Zaak 1.22: all five `Experimental features` entries touched `docs/`, as they touched
+`docs/api/experimental.rst`)."""
 
 
 def _routes(
@@ -185,36 +211,49 @@ def _routes(
     touched: list[tuple[str, str, frozenset[str]]],
     rules: dict[str, SectionRule],
     named: dict[frozenset[str], str],
+    builtin: dict[str, str],
 ) -> tuple[Route, ...]:
-    """For each gitmoji or type whose entries stood under two headings, the path part
-    (directory or file name) that tells the second heading from the first, if one does."""
+    """For each gitmoji or type whose entries stood under two or more headings, the path
+    parts (directory or file names) that mark one heading's entries: a change led by it that
+    touches one goes there, one that touches none under the heading its other entries stood
+    under most (ties: the heading the built-in sections give it). `builtin`: key -> that
+    heading."""
     high, low = _ROUTE_SPLIT
     found: list[tuple[float, Route]] = []
     for key, counts in sorted(votes.items()):
         ranked = [h for h, _ in counts.most_common() if h in rules]
         if len(ranked) < 2:
             continue
-        first, second = ranked[:2]
-        parts: dict[str, list[frozenset[str]]] = {first: [], second: []}
-        for entry_key, heading, entry_parts in touched:
-            heading = named.get(_key(heading), heading)
-            if entry_key == key and heading in parts:
-                parts[heading].append(entry_parts)
-        ones, others = parts[first], parts[second]
-        if len(others) < _ROUTE_MIN or not ones:
-            continue
+        entries = [
+            (named.get(_key(heading), heading), parts)
+            for entry_key, heading, parts in touched
+            if entry_key == key
+        ]
         best: tuple[float, Route] | None = None
-        for part in sorted(set().union(*ones, *others)):
-            share_one = sum(part in p for p in ones) / len(ones)
-            share_other = sum(part in p for p in others) / len(others)
-            if share_other >= high and share_one <= low:
-                candidate = (share_other - share_one, Route(key, part, second, first))
-            elif share_one >= high and share_other <= low:
-                candidate = (share_one - share_other, Route(key, part, first, second))
-            else:
+        for heading in ranked:
+            ones = [parts for h, parts in entries if h == heading]
+            others = [(h, parts) for h, parts in entries if h != heading and h in rules]
+            if len(ones) < _ROUTE_MIN or len(others) < _ROUTE_MIN:
                 continue
-            if best is None or candidate[0] > best[0]:
-                best = candidate
+            # (and rare under other headings whatever their key: not `docs`, `src`)
+            elsewhere = [p for _, h, p in touched if named.get(_key(h), h) != heading]
+            marks: list[tuple[float, str]] = []
+            for part in sorted(set().union(*ones)):
+                share_one = sum(part in p for p in ones) / len(ones)
+                share_other = sum(part in p for _, p in others) / len(others)
+                if part in _CONTAINERS or share_one < high or share_other > low:
+                    continue
+                if elsewhere and sum(part in p for p in elsewhere) / len(elsewhere) > low:
+                    continue
+                marks.append((share_one - share_other, part))
+            if not marks:
+                continue
+            top = max(score for score, _ in marks)
+            parts = tuple(part for score, part in marks if score >= top - 1e-9)
+            rest = Counter(h for h, _ in others)
+            untouched = max(rest, key=lambda h: (rest[h], h == builtin.get(key), h))
+            if best is None or top > best[0]:
+                best = (top, Route(key, parts, heading, untouched))
         if best is not None:
             found.append(best)
     found.sort(key=lambda f: -f[0])
@@ -275,6 +314,17 @@ def _votes(
     return votes, unmatched, touched
 
 
+def _ranks(defaults: Sequence[SectionRule]) -> dict[str, int]:
+    """`gitmoji:NAME` / `type:NAME` -> the priority of the built-in section it feeds."""
+    rank: dict[str, int] = {}
+    for rule in defaults:
+        for name in rule.gitmoji:
+            rank.setdefault(f"gitmoji:{name}", rule.priority)
+        for name in rule.types:
+            rank.setdefault(f"type:{name}", rule.priority)
+    return rank
+
+
 def _tag_of(section: DocSection, by_version: dict[Version, Tag]) -> Tag | None:
     if section.version is None:
         return None
@@ -301,6 +351,7 @@ def _vote(
     by_issue: dict[str, int] = {}
     by_request: dict[int, int] = {}
     by_text: dict[str, int] = {}
+    by_package: dict[str, int] = {}
     entries = [e for section in sections for e in section.entries]
     for index, doc_entry in enumerate(entries):
         if doc_entry.category is None:
@@ -311,12 +362,10 @@ def _vote(
             by_request.setdefault(int(match.group(1) or match.group(2)), index)
         text = _REQUEST.sub("", _SCOPE.sub("", doc_entry.text)).strip(" .").lower()
         by_text.setdefault(text, index)
-    rank: dict[str, int] = {}
-    for rule in defaults:
-        for name in rule.gitmoji:
-            rank.setdefault(f"gitmoji:{name}", rule.priority)
-        for name in rule.types:
-            rank.setdefault(f"type:{name}", rule.priority)
+        package = _PACKAGE_ITEM.match(doc_entry.text)
+        if package is not None:  # "``django`` to 5.2.11", nested under "Upgrade dependencies"
+            by_package.setdefault(package.group(1).lower(), index)
+    rank = _ranks(defaults)
     leads: dict[int, str] = {}
     parts: dict[int, set[str]] = {}
     for commit in history.commits(to, since=since):
@@ -341,6 +390,9 @@ def _vote(
             entry = next((by_request[n] for n in message.requests if n in by_request), None)
         if entry is None:
             entry = by_text.get(message.description.strip(" .").lower())
+        if entry is None and by_package and is_dependency(message):
+            names = _NAME.findall(message.description.lower())
+            entry = next((by_package[w] for w in names if w in by_package), None)
         if entry is None:
             if not message.issues:
                 unmatched[key] += 1

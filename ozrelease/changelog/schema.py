@@ -45,6 +45,7 @@ _OPEN_ZAAK = (
     SectionRule("Bugfixes", FIX_GITMOJI, FIX_TYPES, 2),
     SectionRule("Project maintenance", frozenset(), frozenset(), 3),
     SectionRule("Documentation", DOCS_GITMOJI, DOCS_TYPES, 4),
+    SectionRule("Performance improvements", frozenset({"zap"}), frozenset({"perf"}), 3),
 )
 
 # Keep a Changelog (CHANGELOG.md): its six kinds of change, in its order.
@@ -79,6 +80,14 @@ DEFAULT_INTERNAL_PATHS = (
     ".gitlab-ci.yml",
     ".circleci/**",
     ".pre-commit-config.yaml",
+    # what developers install, not what users run
+    "requirements/dev.*",
+    "requirements/ci.*",
+    "requirements/test*",
+    "requirements/docs.*",
+    "requirements/lint*",
+    "requirements-dev.*",
+    "dev-requirements.*",
     "CHANGELOG*",
     "CHANGES*",
     "HISTORY*",
@@ -188,7 +197,6 @@ DEFAULT_CHECK_INTERNAL_PATHS = (
     "requirements/test*",
     "requirements/docs.*",
     "requirements/type-checking.*",
-    "requirements/*.in",
     ".readthedocs.y*ml",
     ".editorconfig",
     ".gitignore",

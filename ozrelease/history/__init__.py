@@ -128,6 +128,14 @@ class History:
         self._verified.add(sha)  # (rev-parse printed a commit's full sha)
         return sha
 
+    def is_ancestor(self, ancestor: str, of: str) -> bool:
+        """Whether the commit `ancestor` is reachable from `of` (or is it)."""
+        try:
+            self._git(["merge-base", "--is-ancestor", self.resolve(ancestor), self.resolve(of)])
+        except GitFailed:
+            return False
+        return True
+
     def _has_no_commits(self) -> bool:
         try:
             self._git(["rev-parse", "--verify", "--quiet", "HEAD"])

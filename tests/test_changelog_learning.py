@@ -1,0 +1,158 @@
+"""`changelog generate` choosing sections the way the project's released sections chose them,
+and leaving out what releases before it already shipped: real repositories, the real CLI."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from gitrepo import GitRepo
+
+from ozrelease.cli import cli
+
+
+def _sections(gitrepo: GitRepo, *extra: str) -> dict[str, list[str]]:
+    result = CliRunner().invoke(
+        cli, ["changelog", "generate", "--repo", str(gitrepo.path), "--format", "json", *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return {
+        s["title"]: [e["text"] for e in s["entries"]] for s in json.loads(result.stdout)["sections"]
+    }
+
+
+_EXPERIMENTAL = (
+    "Changelog\n=========\n\n1.0.0 (2024-01-01)\n------------------\n\n"
+    "**New features**\n\n* [#1] Add zaak archive\n* [#10] Add besluit export\n\n"
+    "**Experimental features**\n\n* [#2] Add ``/substatussen``\n* [#3] Add ``amount``\n"
+    "* [#4] Add ``/zaaknotities``\n\n"
+    "**Bugfixes**\n\n* [#5] Fix the zaak list\n\n"
+    "**Project maintenance**\n\n* [#6] Refactor the zaak serializer\n"
+)
+
+
+def _released_experimental(gitrepo: GitRepo) -> None:
+    """Released sections where `:sparkles:` stood three times under `Experimental features`
+    (each touching `docs/api/experimental.rst`) and twice under `New features`."""
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": _EXPERIMENTAL, "src/a.py": "0"})
+    gitrepo.tag("0.9.0")
+    gitrepo.commit(":sparkles: [#1] Add zaak archive", {"src/zaken/archive.py": "1"})
+    gitrepo.commit(":sparkles: [#10] Add besluit export", {"src/besluiten/export.py": "1"})
+    for number, name in ((2, "substatussen"), (3, "amount"), (4, "zaaknotities")):
+        files = {f"src/zaken/{name}.py": "1", "docs/api/experimental.rst": name}
+        gitrepo.commit(f":sparkles: [#{number}] Add {name}", files)
+    gitrepo.commit(":bug: [#5] Fix the zaak list", {"src/zaken/list.py": "1"})
+    gitrepo.commit(":recycle: [#6] Refactor the zaak serializer", {"src/zaken/ser.py": "1"})
+    gitrepo.tag("1.0.0")
+
+
+def test_a_heading_that_took_the_feature_gitmoji_ranks_as_features_do(gitrepo: GitRepo) -> None:
+    """A pull request of refactors and one `:sparkles:` commit is a feature: it goes under
+    the heading the project writes `:sparkles:` changes under, not under maintenance."""
+    _released_experimental(gitrepo)
+    gitrepo.pull_request(
+        7,
+        "feature/7-document-registreren",
+        [
+            ":recycle: [#7] Refactor the document serializer",
+            ":sparkles: [#7] Add /document_registreren",
+            ":recycle: [#7] Move the mixins",
+        ],
+        title="Feature/7 document registreren",
+    )
+    gitrepo.git("commit", "--quiet", "--allow-empty", "-m", ":memo: [#7] Document it")
+    # the feature commit touched the experimental API's documentation
+    gitrepo.commit(":sparkles: [#7] List the endpoint", {"docs/api/experimental.rst": "7"})
+    sections = _sections(gitrepo, "--from", "1.0.0")
+    assert list(sections) == ["Experimental features"], sections
+
+
+def test_the_files_that_mark_a_heading_choose_it_for_a_pull_request_title_too(
+    gitrepo: GitRepo,
+) -> None:
+    """`:sparkles:` stood under `Experimental features` three times (always touching
+    `experimental.rst`) and twice under `New features`: a change that does not touch that
+    file goes under `New features`, also when the gitmoji is its pull request's title."""
+    _released_experimental(gitrepo)
+    gitrepo.pull_request(
+        8, "feature/8-logging", [":sparkles: [#8] Add log events"], title=":sparkles: Log events"
+    )
+    gitrepo.pull_request(
+        9, "feature/9-filters", [":construction: [#9] Add filters"], title=":sparkles: Add filters"
+    )
+    gitrepo.commit(":sparkles: [#9] Document the filters", {"docs/api/experimental.rst": "9"})
+    sections = _sections(gitrepo, "--from", "1.0.0")
+    assert sections == {"New features": ["Log events"], "Experimental features": ["Add filters"]}
+
+
+def test_dependency_items_nested_under_an_upgrade_entry_vote_for_its_heading(
+    gitrepo: GitRepo,
+) -> None:
+    """Two `:arrow_up:` entries with an issue under `New features`, three package items
+    (``django`` to 5.2) under `Project maintenance`: `:arrow_up:` stays maintenance."""
+    released = (
+        "Changelog\n=========\n\n1.0.0 (2024-01-01)\n------------------\n\n"
+        "**New features**\n\n* [#1] Support Python 3.13\n* [#2] Support PostgreSQL 17\n\n"
+        "**Project maintenance**\n\n* Upgrade dependencies\n\n"
+        "  * ``django`` to 5.2.1\n  * ``celery`` to 5.5.3\n  * ``kombu`` to 5.5.4\n"
+    )
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": released, "src/a.py": "0"})
+    gitrepo.tag("0.9.0")
+    gitrepo.commit(":arrow_up: [#1] Support Python 3.13", {"setup.cfg": "313"})
+    gitrepo.commit(":arrow_up: [#2] Support PostgreSQL 17", {"docker-compose.yml": "17"})
+    for package, version in (("django", "5.2.1"), ("celery", "5.5.3"), ("kombu", "5.5.4")):
+        gitrepo.commit(
+            f":arrow_up: Upgrade {package} to {version}",
+            {"requirements/base.txt": f"{package}=={version}\n"},
+        )
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(":arrow_up: Upgrade redis to 6.2.0", {"requirements/base.txt": "redis\n"})
+    sections = _sections(gitrepo, "--from", "1.0.0")
+    assert list(sections) == ["Project maintenance"], sections
+
+
+def test_performance_work_has_a_heading_of_its_own(gitrepo: GitRepo) -> None:
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": "Changelog\n=========\n", "src/a.py": "0"})
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(":zap: [#3] Prefetch the zaak statussen", {"src/a.py": "1"})
+    gitrepo.commit(":bug: [#4] Fix the zaak list", {"src/b.py": "1"})
+    sections = _sections(gitrepo)
+    assert sections == {
+        "Bugfixes": ["Fix the zaak list"],
+        "Performance improvements": ["Prefetch the zaak statussen"],
+    }
+
+
+def test_developer_requirements_alone_are_internal(gitrepo: GitRepo) -> None:
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": "Changelog\n=========\n", "src/a.py": "0"})
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(
+        ":heavy_minus_sign: Remove unused deployment packages from dev deps",
+        {"requirements/dev.in": "", "requirements/dev.txt": ""},
+    )
+    gitrepo.commit(":arrow_up: Upgrade ruff", {"requirements/ci.txt": "ruff==0.9\n"})
+    gitrepo.commit(":arrow_up: Upgrade django to 5.2.8", {"requirements/base.txt": "django\n"})
+    sections = _sections(gitrepo)
+    assert sections == {
+        "Project maintenance": ["Upgrade python dependencies: `django` to 5.2.8"]
+    }, sections
+
+
+def test_what_the_release_branch_of_the_previous_release_shipped_is_left_out(
+    gitrepo: GitRepo,
+) -> None:
+    """1.0.0 was cut from a release branch (not an ancestor of main): its commits that main
+    holds too, under the same subject or as the same patch under another, shipped with it."""
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": "Changelog\n=========\n", "src/a.py": "0"})
+    gitrepo.branch("release/1.0")
+    same = gitrepo.commit(":wrench: Add envvar to disable cursors", {"src/settings.py": "1"})
+    patch = gitrepo.commit(":bug: [#2] Fix the zaak list", {"src/zaken.py": "1"})
+    gitrepo.commit(":sparkles: [#3] Add notes", {"src/notes.py": "1"})
+    gitrepo.checkout("release/1.0")
+    gitrepo.cherry_pick(same, record=False)
+    gitrepo.cherry_pick(patch, record=False)
+    gitrepo.git("commit", "--quiet", "--amend", "-m", ":bug: Fix the zaak list (backport)")
+    gitrepo.tag("1.0.0")
+    gitrepo.checkout("main")
+    sections = _sections(gitrepo, "--from", "1.0.0", "--version", "1.1.0")
+    assert sections == {"New features": ["Add notes"]}, sections
