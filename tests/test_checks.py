@@ -251,6 +251,25 @@ def test_dependency_upgrades_and_variables_documented_by_name(gitrepo: GitRepo) 
     ]
 
 
+def test_an_upgrade_named_by_package_and_version_in_other_words_is_documented(
+    gitrepo: GitRepo,
+) -> None:
+    """open-api-framework 0.13.0: `:arrow_up: [#169] Add compatibility for django-csp 4.0`
+    against the entry "Pin ```django-csp``` to 4.0 or higher"."""
+    start(gitrepo)
+    pinned = REQUIREMENTS + "django-csp==4.0\n    # via -r requirements/base.in\n"
+    gitrepo.commit(
+        ":arrow_up: [#169] Add compatibility for django-csp 4.0",
+        {"requirements/base.txt": pinned},
+    )
+    changelog(gitrepo, section("1.1.0", "Pin ```django-csp``` to 4.0 or higher."))
+    report = run(gitrepo)
+    assert report.findings == ()
+    assert rules(report)["#169"] == "dependency-names"
+    changelog(gitrepo, section("1.1.0", "Pin ``django`` to 4.0 or higher."))
+    assert ("issue-missing", "169") in found(run(gitrepo))
+
+
 def test_a_bug_fix_with_a_migration_is_caught(gitrepo: GitRepo) -> None:
     start(gitrepo)
     gitrepo.commit(
@@ -844,11 +863,14 @@ def test_settings_are_compared_as_python_values(gitrepo: GitRepo) -> None:
     docker = (
         'import os\n\nos.environ.setdefault("DB_HOST", "db")\n'
         'os.environ.setdefault("RETRY_STATUS", "502,503,504")\n'
+        'os.environ.setdefault("DB_PORT", 5432)\n'
+        'os.environ.setdefault("DB_POOL_MAX_SIZE", None)\n'
     )
     start(gitrepo, **{"src/openzaak/conf/docker.py": docker})
     # The docker settings module gives DB_HOST another default; RETRY_STATUS is written as a
-    # list now, the same value.
+    # list now, DB_PORT and DB_POOL_MAX_SIZE as strings: the same values.
     changed = docker.replace('"db"', '"postgres"').replace('"502,503,504"', "[502, 503, 504]")
+    changed = changed.replace("5432", '"5432"').replace("None)", '"None")')
     gitrepo.commit(":whale: Docker defaults", {"src/openzaak/conf/docker.py": changed})
     changelog(gitrepo, section("1.1.0", "Other things."))
     report = run(gitrepo)

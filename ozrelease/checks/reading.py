@@ -27,6 +27,9 @@ _PACKAGE_NAMES = (
     ),
     re.compile(r"(?P<n>@?[A-Za-z0-9][\w.\-/@]*)\s*(?:==|>=|~=|@)\s*v?\d"),
     re.compile(r"(?P<n>@?[A-Za-z0-9][\w.\-/@]*)\s+(?:to|from)\s+v?\d", re.I),
+    # "Add compatibility for django-csp 4.0": a package's name (hyphenated, so not a word
+    # of the sentence) and the version
+    re.compile(r"(?P<n>[A-Za-z][\w.]*(?:-[\w.]+)+)\s+v?\d+(?:\.\d+)+\b"),
 )
 _NOT_PACKAGES = frozenset(
     {

@@ -320,8 +320,8 @@ def _normal(value: object) -> object:
     `10`, `True` is `"true"`."""
     if isinstance(value, str):
         value = value.strip()
-        if not value:
-            return _EMPTY
+        if not value or value.lower() in ("none", "null"):
+            return _EMPTY  # (`default="None"`: the helper reads the string as None)
         if "," in value:
             return tuple(_normal(part) for part in value.split(",") if part.strip())
         return _arithmetic(value) if _arithmetic(value) is not None else value.lower()
