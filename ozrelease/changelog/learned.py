@@ -126,7 +126,7 @@ def learn_sections(
         best = max(headings, key=lambda h: (len(stems & _stems(h)), -headings.index(h)))
         if stems & _stems(best):
             mapped[index] = best
-    votes, unmatched, touched = _votes(history, doc, tip, own_repo, defaults)
+    votes, unmatched, listed, touched = _votes(history, doc, tip, own_repo, defaults)
     named = {_key(h): h for h in headings}
     votes = {key: _merged(counts, named) for key, counts in votes.items()}
     learned: dict[str, str] = {}
@@ -168,10 +168,15 @@ def learn_sections(
     catch_all = mapped.get(default, defaults[default].title)
     titles = [r.title for r in rules]
     chosen = titles.index(catch_all) if catch_all in titles else len(rules) - 1
+    # What the released sections (almost) never list when no issue is named: a gitmoji or
+    # type whose commits without an issue went unlisted at least three times and were listed
+    # at most one time in five (Open Zaak: `:memo:` 6 to 1).
     hidden = frozenset(
         key
         for key, count in unmatched.items()
-        if count >= 3 and key not in votes and key.partition(":")[2] not in _NEVER_HIDDEN
+        if count >= 3
+        and listed[key] <= _HIDDEN_SHARE * (count + listed[key])
+        and key.partition(":")[2] not in _NEVER_HIDDEN
     )
     builtin = {
         f"{kind}:{name}": mapped[index]
@@ -260,9 +265,14 @@ def _routes(
     return tuple(route for _, route in found)
 
 
-# What a project's sections may leave out by habit, never these: fixes, features, security.
+_HIDDEN_SHARE = 0.2
+"""At most this share of a gitmoji's or type's issue-less commits listed: left out."""
+
+# What a project's sections may leave out by habit, never these: fixes, features, security,
+# upgrades (listed as one entry of packages, which the votes match only by package name).
 _NEVER_HIDDEN = (
-    FIX_GITMOJI
+    {"arrow_up", "arrow_down", "pushpin", "deps"}
+    | FIX_GITMOJI
     | FIX_TYPES
     | FEATURE_GITMOJI
     | FEATURE_TYPES
@@ -280,7 +290,7 @@ def _votes(
     tip: str,
     own_repo: str | None,
     defaults: Sequence[SectionRule],
-) -> tuple[dict[str, Counter[str]], Counter[str], _Touched]:
+) -> tuple[dict[str, Counter[str]], Counter[str], Counter[str], _Touched]:
     """(`gitmoji:NAME` or `type:NAME`) -> how often its commits stood under each heading in
     the newest released sections whose versions are tags reachable from `tip`; how many
     of its commits with no issue no entry names; and per entry (its lead key, its heading,
@@ -289,10 +299,11 @@ def _votes(
     try:
         tags = [t for t in history.tags(merged_into=tip) if t.version is not None]
     except OzReleaseError:
-        return {}, Counter(), []
+        return {}, Counter(), Counter(), []
     by_version = {t.version: t for t in tags if t.version is not None}
     votes: dict[str, Counter[str]] = {}
     unmatched: Counter[str] = Counter()
+    listed: Counter[str] = Counter()
     touched: _Touched = []
     used: list[tuple[DocSection, Tag]] = []
     for section in doc.sections:
@@ -302,7 +313,7 @@ def _votes(
         if len(used) >= _RELEASES or sum(len(s.entries) for s, _ in used) >= _ENOUGH:
             break
     if not used:
-        return votes, unmatched, touched
+        return votes, unmatched, listed, touched
     # One scan from the newest of those releases back to the one before the oldest.
     oldest = used[-1][1].version
     assert oldest is not None
@@ -310,8 +321,11 @@ def _votes(
     since = older[-1].name if older else None
     sections = [section for section, _ in used]
     tip_name = used[0][1].name
-    _vote(history, sections, tip_name, since, types, own_repo, defaults, votes, unmatched, touched)
-    return votes, unmatched, touched
+    _vote(
+        history, sections, tip_name, since, types, own_repo, defaults,
+        votes, unmatched, listed, touched,
+    )  # fmt: skip
+    return votes, unmatched, listed, touched
 
 
 def _ranks(defaults: Sequence[SectionRule]) -> dict[str, int]:
@@ -344,6 +358,7 @@ def _vote(
     defaults: Sequence[SectionRule],
     votes: dict[str, Counter[str]],
     unmatched: Counter[str],
+    listed: Counter[str],
     touched: _Touched,
 ) -> None:
     """One vote per entry of `sections`: the gitmoji or type of the commit behind it that the
@@ -397,6 +412,8 @@ def _vote(
             if not message.issues:
                 unmatched[key] += 1
             continue
+        if not message.issues:
+            listed[key] += 1
         parts.setdefault(entry, set()).update(path_parts(f.path for f in commit.files))
         lead = leads.get(entry)
         if lead is None or rank.get(key, 99) <= rank.get(lead, 99):
