@@ -336,10 +336,3 @@ def range_args(tip: str, base: str | None) -> list[str]:
 def range_text(since: str | None, to: str) -> str:
     """A range as people read it: `1.29.0..1.30.0`, or `up to HEAD`."""
     return f"{since}..{to}" if since else f"up to {to}"
-
-
-def sha_and_diff(record: bytes) -> tuple[str, str]:
-    """One record of `git log -p --format=%x00%x1e%H`: the commit's sha and its diff."""
-    text = record.decode("utf-8", "surrogateescape")
-    sha, _, diff = text.partition("\n")
-    return sha.strip(), diff

@@ -10,6 +10,7 @@ from ozrelease.checks import openapi as openapi
 from ozrelease.checks.context import Context
 from ozrelease.checks.files import FileVersions, Watched
 from ozrelease.checks.report import Finding
+from ozrelease.checks.spec_parts import PartLoader
 from ozrelease.errors import OzReleaseError
 from ozrelease.wording import plural
 
@@ -30,6 +31,7 @@ class SpecCheck:
         self.broke: dict[str, dict[tuple[str, str], set[str]]] = {}
         self.found: dict[str, list[openapi.Breaking]] = {}
         self._limit = 4 * max(1, len(entry.files))
+        self.loader = PartLoader(keep=self._limit)
         for path in sorted(entry.files):
             if path not in versions:
                 continue
@@ -58,7 +60,7 @@ class SpecCheck:
         if key in self.cache:
             return self.cache[key]
         try:
-            document = openapi.load_document(text, path)
+            document = self.loader.load(text, path)
         except OzReleaseError:
             document = {}
         return self._keep(self.cache, key, document)
@@ -85,6 +87,7 @@ class SpecCheck:
         """Report the range's breaking changes; return the commits that changed a document
         in more than wording."""
         self.cache.clear()
+        self.loader.parts.clear()
         for path, found in self.found.items():
             by_element = self.broke.get(path, {})
             shas = {sha for item in found for sha in by_element.get((item.kind, item.element), ())}

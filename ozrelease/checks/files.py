@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ozrelease.checks.context import RangeCommit
 from ozrelease.history import History
+from ozrelease.history.blobs import BlobChange, BlobReader, commit_changes, range_changes
 
 FileVersions = Mapping[str, tuple[str | None, str | None]]
 """path -> (text before, text after); None where the file does not exist."""
@@ -23,65 +24,72 @@ class Watched:
     """path -> every non-merge commit touching it (internal ones too)."""
 
 
-# -- range diffs of watched files ----------------------------------------------------------
+# -- the watched files' versions over the range ---------------------------------------------
+
+
+class _Texts:
+    """Blob id -> text, read through one `git cat-file --batch`; the last versions kept (a
+    commit's "after" is the next one's "before"), so memory follows the files, not the range."""
+
+    def __init__(self, history: History, keep: int = 32) -> None:
+        self.reader = BlobReader(history)
+        self.kept: dict[str, str | None] = {}
+        self.keep = keep
+
+    def text(self, blob: str | None) -> str | None:
+        """The file's text as a whole-file diff shows it (with a final newline); None for
+        no file, and for a binary one (a NUL in its first 8000 bytes, as git decides)."""
+        if blob is None:
+            return None
+        if blob in self.kept:
+            return self.kept[blob]
+        data = self.reader.content(blob)
+        text = None
+        if b"\0" not in data[:8000]:
+            text = data.decode("utf-8", "surrogateescape")
+            if not text.endswith("\n"):
+                text += "\n"
+        self.kept[blob] = text
+        while len(self.kept) > self.keep:
+            del self.kept[next(iter(self.kept))]
+        return text
+
+    def versions(self, changes: Iterable[BlobChange]) -> dict[str, tuple[str | None, str | None]]:
+        out = {}
+        for change in changes:
+            before, after = self.text(change.before), self.text(change.after)
+            binary = (change.before is not None and before is None) or (
+                change.after is not None and after is None
+            )
+            if not binary:  # (a patch says "Binary files differ" and shows no text)
+                out[change.path] = (before, after)
+        return out
 
 
 def range_files(
     history: History, since: str | None, tip: str, paths: Sequence[str]
 ) -> dict[str, tuple[str | None, str | None]]:
-    """Path -> (text before the range, text at its end), for `paths` that changed, read in ONE
-    `git diff` with the whole files as context (renames keep their old text under the new
-    path)."""
-    return _parse_full_diff(history.range_diff(since, tip, paths))
+    """Path -> (text before the range, text at its end), for `paths` that changed (renames
+    keep their old text under the new path): one `git diff --raw`, the versions read by id."""
+    changes = range_changes(history, since, tip, paths)
+    texts = _Texts(history)
+    try:
+        return texts.versions(changes)
+    finally:
+        texts.reader.close()
 
 
 def commit_files(
     history: History, since: str | None, tip: str, paths: Sequence[str]
 ) -> Iterator[tuple[str, FileVersions]]:
     """(sha, its versions of `paths` (before, after)) for every non-merge commit of the range
-    that changed them, one at a time: ONE streamed `git log -p` with whole files as context."""
-    for sha, diff in history.commit_diffs(since, tip, paths):
-        yield sha, _parse_full_diff(diff)
-
-
-def _parse_full_diff(text: str) -> dict[str, tuple[str | None, str | None]]:
-    """Path -> (text before, text after) from a diff with the whole files as context."""
-    files: dict[str, tuple[str | None, str | None]] = {}
-    for section in text.split("\ndiff --git ")[0 if text.startswith("diff --git ") else 1 :]:
-        lines = section.split("\n")
-        old_path = new_path = None
-        no_old = no_new = False
-        body = len(lines)
-        for index, line in enumerate(lines):
-            if line.startswith("--- "):
-                old_path = _diff_path(line[4:])
-                no_old = old_path is None
-            elif line.startswith("+++ "):
-                new_path = _diff_path(line[4:])
-                no_new = new_path is None
-            elif line.startswith("@@"):
-                body = index + 1
-                break
-            elif line.startswith("Binary files"):
-                old_path = new_path = None
-                break
-        key = new_path or old_path
-        if key is None:
-            continue
-        hunk = [line for line in lines[body:] if not line.startswith("@@")]
-        old = None if no_old else [line[1:] for line in hunk if line[:1] in (" ", "-")]
-        new = None if no_new else [line[1:] for line in hunk if line[:1] in (" ", "+")]
-        files[key] = (
-            "\n".join(old) + "\n" if old is not None else None,
-            "\n".join(new) + "\n" if new is not None else None,
-        )
-    return files
-
-
-def _diff_path(text: str) -> str | None:
-    text = text.rstrip("\t")
-    if text == "/dev/null":
-        return None
-    if text.startswith('"') and text.endswith('"'):
-        text = text[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
-    return text[2:] if text[:2] in ("a/", "b/") else text
+    that changed them, one at a time: one streamed `git log --raw`, each version read once by
+    its blob id."""
+    texts = _Texts(history, keep=4 * max(1, len(paths)))
+    try:
+        for sha, changes in commit_changes(history, since, tip, paths):
+            files = texts.versions(changes)
+            if files:
+                yield sha, files
+    finally:
+        texts.reader.close()

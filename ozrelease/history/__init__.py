@@ -13,7 +13,7 @@ import fnmatch
 import io
 import os
 import subprocess
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -30,7 +30,6 @@ from ozrelease.gitlog import (
     parse_record,
     range_args,
     range_text,
-    sha_and_diff,
     stop_process,
     tag_name_problem,
     tag_order,
@@ -58,8 +57,6 @@ SHALLOW_HINT = (
 _RECORD = b"\x00\x1e"
 _CHUNK = 1 << 20
 _PROGRESS_EVERY = 500
-# The empty tree's id: the base of a diff over the whole history.
-_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
 class History:
@@ -439,38 +436,6 @@ class History:
         status = process.wait()
         if status != 0:
             raise GitError(GitFailed(status, stderr).describe(args))
-
-    # -- whole files in a range (for `changelog check`) -------------------------------------
-
-    def range_diff(self, since: str | None, tip: str, paths: Sequence[str]) -> str:
-        """One `git diff` of `paths` from the merge base of `since` and `tip` (or from
-        nothing) to `tip`, with the whole files as context, renames followed; the diff text.
-        When `since` and `tip` share no merge base, the diff is taken from `since` itself."""
-        base = f"{since}...{tip}" if since else f"{_EMPTY_TREE}..{tip}"
-        args = [
-            "-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff", "-M",
-            "--unified=100000000", base, "--", *(f":(literal){p}" for p in paths),
-        ]  # fmt: skip
-        try:
-            return self._run(*args)
-        except GitError:
-            if not since:
-                raise
-            return self._run(*[a if a != base else f"{since}..{tip}" for a in args])
-
-    def commit_diffs(
-        self, since: str | None, tip: str, paths: Sequence[str]
-    ) -> Iterator[tuple[str, str]]:
-        """(sha, diff text) of every non-merge commit of the range that changed `paths`, with
-        the whole files as context: one `git log -p`, streamed commit by commit (memory is
-        bounded by the largest commit's diff, not by the range)."""
-        args = [
-            "-c", "core.quotePath=false", "log", "-p", "-M", "--no-merges", "--full-history",
-            "--no-color", "--no-ext-diff", "--format=%x00%x1e%H", "--unified=100000000",
-            tip, *([f"^{since}"] if since else []), "--", *(f":(literal){p}" for p in paths),
-        ]  # fmt: skip
-        process = self._start(args)
-        yield from self._read_log(process, args, sha_and_diff)
 
     def words_in_tree(
         self, tip: str, words: Sequence[str], *, exclude: Sequence[str] = ()

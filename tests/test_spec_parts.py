@@ -1,0 +1,96 @@
+"""API documents loaded part by part: the same mapping as one whole parse, whatever the YAML,
+and the parts two versions share are the same objects."""
+
+from __future__ import annotations
+
+import pytest
+
+from ozrelease.checks.openapi import load_document, same_semantics
+from ozrelease.checks.spec_parts import PartLoader
+
+DOCUMENT = """\
+# generated
+openapi: 3.0.3
+info:
+  title: Zaken
+  description: |
+    Text with a line at the key's column below.
+
+    paths: not a key
+paths:
+  /zaken:
+    get:
+      parameters:
+      - name: page
+        in: query
+      responses:
+        '200': {description: OK}
+    post:
+      requestBody: {required: true}
+  '/zaken/{uuid}':
+    get:
+      summary: "a quoted
+        multi-line summary"
+components:
+  schemas:
+    Zaak:
+      type: object
+      properties:
+        url: {type: string}
+    Zaak:
+      type: array
+  200:
+    x: 1
+servers:
+- url: /zaken/api/v1
+"""
+
+ODD = [
+    "a: &k {q: 1}\nb: *k\n",  # an alias to another part's anchor
+    "---\na: 1\n",
+    "%YAML 1.2\n---\na: 1\n",
+    "a:\n\tb: 1\n",
+    "a:\r\n  b: 1\r\n",
+    "  a: 1\n",
+    "- a\n- b\n",
+    "? a\n: b\n",
+    "a: [1,\n2]\n",
+    "a:\n  b: 1\n c: 2\n",
+    "a:\n    b: 1\n  c: 2\n",
+    "a:\n  - x\n  b: 1\n",
+    "a:\n  b:\n  - 1\n  c: 2\n",
+    "{a: 1}\n",
+    "",
+    "# only a comment\n",
+]
+
+
+def loaded(text: str) -> object:
+    try:
+        return repr(load_document(text, "openapi.yaml"))
+    except Exception as exc:  # (the same failure, whatever it is)
+        return type(exc)
+
+
+@pytest.mark.parametrize("text", [DOCUMENT, *ODD])
+def test_the_same_mapping_as_a_whole_parse(text: str) -> None:
+    loader = PartLoader()
+    try:
+        mine: object = repr(loader.load(text, "openapi.yaml"))
+    except Exception as exc:
+        mine = type(exc)
+    assert mine == loaded(text)  # repr: key order and types too
+
+
+def test_versions_share_what_they_did_not_change() -> None:
+    loader = PartLoader()
+    old = loader.load(DOCUMENT, "openapi.yaml")
+    new = loader.load(DOCUMENT.replace("title: Zaken", "title: Zaken API"), "openapi.yaml")
+    assert new["paths"]["/zaken"]["get"] is old["paths"]["/zaken"]["get"]
+    assert new["components"]["schemas"] is not old["components"]["schemas"]  # (rebuilt)
+    assert new["components"]["schemas"]["Zaak"] is old["components"]["schemas"]["Zaak"]
+    assert new["info"] != old["info"] and same_semantics(old, new)
+    # Parts of versions long gone are forgotten.
+    for number in range(20):
+        loader.load(f"a{number}: 1\n", "openapi.yaml")
+    assert len(loader.parts) <= 2 * loader.keep
