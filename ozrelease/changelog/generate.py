@@ -97,6 +97,7 @@ def generate(
     # git reads the range on its own core while the rest gets ready (configuration, style,
     # what the released sections teach, patch releases inside the range).
     with history.commits(tip, since=since, progress=history.progress(progress, tip, since)) as scan:
+        history.start_tags(tip)  # (read by what the released sections teach, patch releases)
         config = config if config is not None else load_config(history.root)
         if date is None and version is not None:
             date = history.commit_date(tip).date().isoformat()
@@ -150,8 +151,7 @@ def _shipped(
     it (other than this version's)."""
     if since is None:
         return None
-    start = history.commit_date(since)
-    end = history.commit_date(tip)
+    start, end = history.commit_dates(since, tip)
     contained = history.tags(merged_into=tip)
     inside = {t.name for t in contained}
     released = {t.version for t in contained if t.version is not None}
