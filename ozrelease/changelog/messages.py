@@ -97,6 +97,8 @@ class ParsedMessage:
 
     def ids(self, own_repo: str | None = None) -> tuple[str, ...]:
         """The issues as CONTRACT §3 writes their ids (`12`, `owner/name#12`)."""
+        if len(self.issues) < 2:  # (most messages: no issue or one)
+            return tuple(ref.id(own_repo) for ref in self.issues)
         return tuple(dict.fromkeys(ref.id(own_repo) for ref in self.issues))
 
 
