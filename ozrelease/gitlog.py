@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Generic, Protocol, TypeVar
 
@@ -54,7 +54,6 @@ class Process(Protocol):
 _FIELDS = ("%H", "%P", "%e", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%B")
 LOG_FORMAT = "%x1e" + "%x00".join(_FIELDS)
 _HEADER = len(_FIELDS)
-_STATUS = re.compile(rb"^[ACDMRTUXB]\d*$")
 
 
 @dataclass(frozen=True)
@@ -160,47 +159,70 @@ def parse_record(record: bytes) -> Commit:
         raise GitError("could not read the output of `git log` (unexpected format)")
     sha, parents, enc, an, ae, ad, cn, ce, cd, raw_message = parts[:_HEADER]
     encoding = enc.decode("ascii", "replace") or None
-    message = _decode(raw_message, encoding)
-    subject, body = _split_message(message)
+    subject, body = _split_message(_decode(raw_message, encoding))
+    return Commit(
+        sha=sha.decode("ascii"),
+        parents=tuple(parents.decode("ascii").split()),
+        author=_person(an, ae, encoding),
+        authored_at=datetime.fromisoformat(ad.decode("ascii")),
+        committer=_person(cn, ce, encoding),
+        committed_at=datetime.fromisoformat(cd.decode("ascii")),
+        subject=subject,
+        body=body,
+        encoding=encoding,
+        files=_files(parts, _HEADER) if len(parts) > _HEADER + 1 else (),
+    )
+
+
+# People and file changes repeat from commit to commit (the same few authors, the same
+# files changed again): each is made once and shared (they are frozen).
+@lru_cache(maxsize=1024)
+def _person(name: bytes, email: bytes, encoding: str | None) -> Person:
+    return Person(_decode(name, encoding), _decode(email, encoding))
+
+
+@lru_cache(maxsize=1 << 14)
+def _change(status: bytes, path: bytes) -> FileChange:
+    return FileChange(status=chr(status[0]), path=_path(path))
+
+
+def _files(parts: list[bytes], start: int) -> tuple[FileChange, ...]:
+    """The `--name-status -z` part of a record: `\nSTATUS\0PATH\0`, `R100\0OLD\0NEW\0`."""
     files: list[FileChange] = []
-    rest = parts[_HEADER:]
-    i = 0
-    while i < len(rest):
-        token = rest[i].lstrip(b"\n")
+    end = len(parts)
+    i = start
+    while i < end:
+        token = parts[i]
         i += 1
-        if not token or not _STATUS.match(token):
+        if token[:1] == b"\n":
+            token = token.lstrip(b"\n")
+        if not token or token[0] not in _STATUS_LETTERS:
             continue
-        status = chr(token[0])
-        if status in "RC":
-            if i + 2 > len(rest):
+        if len(token) > 1 and not token[1:].isdigit():
+            continue
+        if token[0] in _RENAME_LETTERS:
+            if i + 2 > end:
                 break
-            old, new = rest[i : i + 2]
+            old, new = parts[i], parts[i + 1]
             i += 2
             files.append(
                 FileChange(
-                    status=status,
+                    status=chr(token[0]),
                     path=_path(new),
                     old_path=_path(old),
                     similarity=int(token[1:]) if len(token) > 1 else None,
                 )
             )
         else:
-            if i >= len(rest):
+            if i >= end:
                 break
-            files.append(FileChange(status=status, path=_path(rest[i])))
+            files.append(_change(token, parts[i]))
             i += 1
-    return Commit(
-        sha=sha.decode("ascii"),
-        parents=tuple(parents.decode("ascii").split()),
-        author=Person(_decode(an, encoding), _decode(ae, encoding)),
-        authored_at=datetime.fromisoformat(ad.decode("ascii")),
-        committer=Person(_decode(cn, encoding), _decode(ce, encoding)),
-        committed_at=datetime.fromisoformat(cd.decode("ascii")),
-        subject=subject,
-        body=body,
-        encoding=encoding,
-        files=tuple(files),
-    )
+    return tuple(files)
+
+
+_STATUS_LETTERS = frozenset(b"ACDMRTUXB")
+_RENAME_LETTERS = frozenset(b"RC")
 
 
 def _path(raw: bytes) -> str:

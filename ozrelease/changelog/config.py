@@ -57,7 +57,10 @@ def load_config(root: Path) -> Config:
         text, data = _read_toml(dedicated)
         found.append((dedicated, text, data, ()))
     if pyproject.is_file():
-        text, data = _read_toml(pyproject)
+        text = read_text(pyproject)
+        # A pyproject.toml that never names ozrelease configures nothing here: it is not
+        # parsed (nor judged; its TOML is the packaging tools' business).
+        data = parse_toml(text, file=str(pyproject)) if "ozrelease" in text else {}
         tool = data.get("tool", {})
         if isinstance(tool, dict) and "ozrelease" in tool:
             found.append((pyproject, text, tool["ozrelease"], ("tool", "ozrelease")))

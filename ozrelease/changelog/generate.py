@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import date as Date
 from pathlib import Path
@@ -37,7 +38,7 @@ from ozrelease.changelog.rendering import (
 from ozrelease.changelog.schema import Config
 from ozrelease.changelog.style import Identity, forge_identity, sphinx_issue_roles
 from ozrelease.errors import InputError, OzReleaseError, UsageError
-from ozrelease.history import History, ScanProgress
+from ozrelease.history import Commit, History, Scan, ScanProgress
 from ozrelease.versions import Version, parse_version
 from ozrelease.wording import plural
 
@@ -96,7 +97,14 @@ def generate(
     tip, since = history.release_range(to, since, prereleases=prereleases)
     # git reads the range on its own core while the rest gets ready (configuration, style,
     # what the released sections teach, patch releases inside the range).
-    with history.commits(tip, since=since, progress=history.progress(progress, tip, since)) as scan:
+    with (
+        history.commits(tip, since=since, progress=history.progress(progress, tip, since)) as scan,
+        ExitStack() as started,
+    ):
+        history.start_tags(tip)  # (read by what the released sections teach, patch releases)
+        patches = _patch_releases(history, tip, since)
+        if patches is not None:
+            started.callback(patches.close)
         config = config if config is not None else load_config(history.root)
         if date is None and version is not None:
             date = history.commit_date(tip).date().isoformat()
@@ -122,7 +130,7 @@ def generate(
             classifier=classifier,
             own_repo=style.own_repo,
             internal=False,
-            shipped=_shipped(history, doc, tip, since, version),
+            shipped=_shipped(history, doc, tip, since, version, patches),
         )
     return Generated(
         changelog=Changelog(version=version, date=date, sections=_sections(changes, style)),
@@ -142,43 +150,54 @@ def _read_doc(history: History, style: Style) -> ChangelogFile | None:
         return None
 
 
-def _shipped(
-    history: History, doc: ChangelogFile | None, tip: str, since: str | None, version: str | None
-) -> Shipped | None:
-    """What patch releases cut inside the range shipped already: the tags dated inside it that
-    `tip` does not contain (maintenance branches), and the changelog's sections dated inside
-    it (other than this version's)."""
+def _patch_releases(history: History, tip: str, since: str | None) -> Scan[Commit] | None:
+    """The commits of the version tags dated inside the range that `tip` does not contain
+    (patch releases of maintenance branches), in one log started now and read later (None:
+    the whole history). Tags that `tip` contains add no commit to it, so they need not be
+    told apart first (that takes a walk of the history)."""
     if since is None:
         return None
-    start = history.commit_date(since)
-    end = history.commit_date(tip)
-    contained = history.tags(merged_into=tip)
-    inside = {t.name for t in contained}
-    released = {t.version for t in contained if t.version is not None}
+    start, end = history.commit_dates(since, tip)
     base = history.resolve(since)  # (the release the range starts at is no patch release)
-    shas: set[str] = set()
-    subjects: set[str] = set()
-    changed: dict[frozenset[str], list[str]] = {}
     patches = [
         tag.sha
         for tag in history.tags()
-        if tag.version is not None
-        and tag.name not in inside
-        and tag.sha != base
-        and start < tag.date <= end
+        if tag.version is not None and tag.sha != base and start < tag.date <= end
     ]
     if not history.is_ancestor(base, tip):
         # The release the range starts at was cut from a release branch (Open Zaak 1.22.0):
         # what that branch holds and `tip` does not shipped with it.
         patches.append(base)
-    if patches:  # one log over all of them
-        for commit in history.commits(patches[0], since=tip, also=patches[1:]):
-            if not commit.is_merge:
-                shas.update(commit.cherry_picked_from)
-                subjects.add(commit.subject)
-                if commit.files:
-                    paths = frozenset(f.path for f in commit.files)
-                    changed.setdefault(paths, []).append(commit.sha)
+    if not patches:
+        return None
+    return history.commits(patches[0], since=tip, also=patches[1:])
+
+
+def _shipped(
+    history: History,
+    doc: ChangelogFile | None,
+    tip: str,
+    since: str | None,
+    version: str | None,
+    patches: Scan[Commit] | None,
+) -> Shipped | None:
+    """What patch releases cut inside the range shipped already: the commits of `patches`
+    (_patch_releases), and the issues of the changelog's sections dated inside the range
+    (other than this version's and those of releases `tip` contains)."""
+    if since is None:
+        return None
+    start, end = history.commit_dates(since, tip)
+    released = {t.version for t in history.tags(merged_into=tip) if t.version is not None}
+    shas: set[str] = set()
+    subjects: set[str] = set()
+    changed: dict[frozenset[str], list[str]] = {}
+    for commit in patches if patches is not None else ():
+        if not commit.is_merge:
+            shas.update(commit.cherry_picked_from)
+            subjects.add(commit.subject)
+            if commit.files:
+                paths = frozenset(f.path for f in commit.files)
+                changed.setdefault(paths, []).append(commit.sha)
     issues: set[str] = set()
     for section in doc.sections if doc is not None else ():
         day = section.date

@@ -97,6 +97,8 @@ class ParsedMessage:
 
     def ids(self, own_repo: str | None = None) -> tuple[str, ...]:
         """The issues as CONTRACT §3 writes their ids (`12`, `owner/name#12`)."""
+        if len(self.issues) < 2:  # (most messages: no issue or one)
+            return tuple(ref.id(own_repo) for ref in self.issues)
         return tuple(dict.fromkeys(ref.id(own_repo) for ref in self.issues))
 
 
@@ -421,6 +423,9 @@ def parse_message(subject: str, body: str = "", *, types: Iterable[str] = ()) ->
     trailers = parse_trailers(body) if ":" in body else ()
     note = _BREAKING_NOTE.search(body) if "BREAKING" in body else None
     breaking = bang or gitmoji == "boom" or note is not None
+    # The subject and the request's title without a squash merge's `(#155)`, and that number.
+    head, squashed = _unsquashed(text)
+    title, title_squashed = _unsquashed(merge.title) if merge and merge.title else (None, None)
     return ParsedMessage(
         style="gitmoji" if gitmoji else ("conventional" if ctype else "free"),
         gitmoji=gitmoji,
@@ -428,10 +433,10 @@ def parse_message(subject: str, body: str = "", *, types: Iterable[str] = ()) ->
         scope=scope,
         breaking=breaking,
         description=description,
-        issues=_issues(text, body, trailers, merge),
+        issues=_issues(head, title, body, trailers, merge),
         trailers=trailers,
         merge=merge,
-        requests=_requests(text, merge),
+        requests=_requests(squashed, title_squashed, merge),
         revert=ctype == "revert" or gitmoji == "rewind" or text.startswith('Revert "'),
         breaking_note=_sentence(note.group("text")) if note is not None else None,
         advisories=_advisories(f"{text}\n{body}"),
@@ -456,19 +461,34 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _unsquashed(text: str) -> tuple[str, int | None]:
+    """`text` without the request number a squash merge ends it with, and that number."""
+    if not text.rstrip().endswith(")"):
+        return text, None  # (SQUASHED needs a `)` at the end)
+    match = SQUASHED.search(text)
+    if match is None:
+        return text, None
+    return text[: match.start()] + text[match.end() :], int(match.group("n"))
+
+
 def _issues(
-    subject: str, body: str, trailers: tuple[Trailer, ...], merge: MergeInfo | None
+    head: str,
+    title: str | None,
+    body: str,
+    trailers: tuple[Trailer, ...],
+    merge: MergeInfo | None,
 ) -> tuple[IssueRef, ...]:
+    """The issues of a message (`head`: its subject, `title`: its request's title, both
+    without a squash merge's request number)."""
     refs: list[_Ref] = []
-    head = SQUASHED.sub("", subject)
     reverted = _REVERTED.search(head) if "Revert" in head else None
     if reverted is not None:
         outside = head[: reverted.start("quoted")] + head[reverted.end("quoted") :]
         if _refs(outside):
             head = outside
     refs.extend(_refs(head))
-    if merge is not None and merge.title:
-        refs.extend(_refs(SQUASHED.sub("", merge.title)))
+    if title:
+        refs.extend(_refs(title))
     if "#" in body or "/issues/" in body or "GH-" in body:
         for pattern in (_CLOSING, _LEADING):
             for match in pattern.finditer(body):
@@ -482,14 +502,13 @@ def _issues(
     return tuple(IssueRef(repo, number) for repo, number in found)
 
 
-def _requests(subject: str, merge: MergeInfo | None) -> tuple[int, ...]:
+def _requests(
+    squashed: int | None, title_squashed: int | None, merge: MergeInfo | None
+) -> tuple[int, ...]:
     out = []
     if merge is not None and merge.kind in _REQUESTS and merge.number is not None:
         out.append(merge.number)
-    for text in (subject, merge.title if merge is not None else None):
-        match = SQUASHED.search(text or "")
-        if match:
-            out.append(int(match.group("n")))
+    out += [n for n in (squashed, title_squashed) if n is not None]
     return tuple(dict.fromkeys(out))
 
 

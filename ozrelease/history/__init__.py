@@ -93,9 +93,16 @@ class History:
         self._shallow = shallow.strip() == "true"
         self._tags: dict[str | None, tuple[Tag, ...]] = {}
         """tags() by `merged_into` sha (tags are read once per run)."""
+        self._started_tags: dict[str, tuple[_Process, list[str]]] = {}
+        """`git for-each-ref --merged` queries started ahead (start_tags), by sha."""
+        self._tag_shas: dict[str, str] = {}
+        """Version tag name -> the commit it points at, from the tags read: `resolve` needs
+        no git for it (see _names_the_tag)."""
         self._verified: set[str] = set()
         """Full commit shas `resolve` has returned: each names itself (an object never
         changes), so resolving one again needs no git."""
+        self._dates: dict[str, datetime] = {}
+        """Committer dates by full sha (a commit's date never changes)."""
 
     # -- small queries -------------------------------------------------------------------
 
@@ -110,6 +117,9 @@ class History:
         GitError naming the ref; in a shallow clone the message says how to get the rest."""
         if ref in self._verified:
             return ref
+        sha = self._tag_shas.get(ref)
+        if sha is not None:
+            return sha
         if not ref or ref.startswith("-") or "\0" in ref:
             raise GitError(f"unknown ref {ref!r}")
         try:
@@ -184,8 +194,19 @@ class History:
 
     def commit_date(self, ref: str) -> datetime:
         """The committer date of `ref`'s commit, in the committer's time zone."""
-        sha = self.resolve(ref)
-        return datetime.fromisoformat(self._run("show", "-s", "--format=%cI", sha).strip())
+        return self.commit_dates(ref)[0]
+
+    def commit_dates(self, *refs: str) -> tuple[datetime, ...]:
+        """commit_date of each ref, asking git once for those not read before."""
+        shas = [self.resolve(ref) for ref in refs]
+        unread = list(dict.fromkeys(sha for sha in shas if sha not in self._dates))
+        if unread:
+            out = self._run("show", "-s", "--no-walk=unsorted", "--format=%H %cI", *unread)
+            for line in out.splitlines():
+                sha, _, when = line.partition(" ")
+                if when:
+                    self._dates[sha] = datetime.fromisoformat(when)
+        return tuple(self._dates[sha] for sha in shas)
 
     def count(self, to: str = "HEAD", *, since: str | None = None) -> int:
         """How many commits a `commits(to, since=since)` scan would read (cheap: no diffs)."""
@@ -209,13 +230,18 @@ class History:
         key = None if merged_into is None else self.resolve(merged_into)
         if key in self._tags:
             return self._tags[key]
-        fields = ["refname:strip=2", "objecttype", "objectname", "*objectname"]
-        fields += ["creatordate:iso-strict", "*objecttype"]
-        args = ["for-each-ref", "--format=" + "%00".join(f"%({f})" for f in fields)]
-        if key is not None:
-            args.append(f"--merged={key}")
+        started = self._started_tags.pop(key, None) if key is not None else None
+        if started is not None:
+            process, args = started
+            try:
+                out = self._output(process, args)
+            finally:
+                stop_process(process)
+        else:
+            args = self._tag_query(key)
+            out = self._run(*args)
         found = []
-        for line in self._run(*args, "refs/tags").splitlines():
+        for line in out.splitlines():
             parts = line.split("\0")
             if len(parts) != 6:
                 continue
@@ -231,7 +257,26 @@ class History:
             found.append(Tag(name, sha, version, datetime.fromisoformat(created), annotated))
         self._tags[key] = tuple(sorted(found, key=tag_order))
         self._verified.update(tag.sha for tag in found)  # (peeled: full shas of commits)
+        self._tag_shas.update((t.name, t.sha) for t in found if _names_the_tag(t))
         return self._tags[key]
+
+    def start_tags(self, merged_into: str) -> None:
+        """Start the `tags(merged_into=...)` query now, to be read when asked: git walks
+        the history on its own core (a whole history without a commit-graph: some 30 ms)
+        while the caller does other work."""
+        key = self.resolve(merged_into)
+        if key not in self._tags and key not in self._started_tags:
+            args = self._tag_query(key)
+            self._started_tags[key] = (self._start(args), args)
+
+    @staticmethod
+    def _tag_query(key: str | None) -> list[str]:
+        fields = ["refname:strip=2", "objecttype", "objectname", "*objectname"]
+        fields += ["creatordate:iso-strict", "*objecttype"]
+        args = ["for-each-ref", "--format=" + "%00".join(f"%({f})" for f in fields)]
+        if key is not None:
+            args.append(f"--merged={key}")
+        return [*args, "refs/tags"]
 
     def newest_tag(
         self, ref: str = "HEAD", *, exclude_ref: bool = False, prereleases: bool = True
@@ -260,6 +305,7 @@ class History:
         else the newest version tag reachable from `to` (tags on `to` itself excluded,
         pre-releases only with `prereleases`), None when there is none. Raises GitError for
         unknown refs, and when a shallow clone has no tag to start from."""
+        self.tags()  # (one `for-each-ref`: tag names then resolve without git)
         tip = self.resolve(to)
         if since is not None:
             self.resolve(since)
@@ -437,6 +483,13 @@ class History:
         if status != 0:
             raise GitError(GitFailed(status, stderr).describe(args))
 
+    def _output(self, process: _Process, args: list[str]) -> str:
+        """The whole output of a started git (as _git decodes it); GitError when it fails."""
+        stdout, stderr = process.communicate()
+        if process.returncode != 0:
+            raise GitError(GitFailed(process.returncode, stderr or b"").describe(args))
+        return bytes(stdout).decode("utf-8", "surrogateescape")
+
     def words_in_tree(
         self, tip: str, words: Sequence[str], *, exclude: Sequence[str] = ()
     ) -> set[str]:
@@ -501,6 +554,7 @@ class History:
             raise GitError(f"cannot tag {name!r}: {problem}")
         self._run("tag", "--annotate", "-m", message, "--", name, sha)
         self._tags.clear()
+        self._tag_shas.clear()
 
     # -- patch ids (for backports) -------------------------------------------------------
 
@@ -561,6 +615,17 @@ else:
 
 
 _NO_GIT = "git is not installed (or not on PATH)"
+
+
+def _names_the_tag(tag: Tag) -> bool:
+    """Whether git resolves the tag's name to the tag whatever other refs exist: a version
+    (`1.26.0`, `v1.26.0`) does; a name such as `stash` or `heads/x` may name another ref
+    first (git tries `refs/NAME` before `refs/tags/NAME`), and a full sha names a commit."""
+    name = tag.name
+    return tag.version is not None and not (len(name) >= 40 and set(name) <= _HEX)
+
+
+_HEX = frozenset("0123456789abcdef")
 
 
 def _gitpython() -> Any:
