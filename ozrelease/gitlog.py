@@ -27,6 +27,7 @@ __all__ = [
     "Process",
     "Scan",
     "Tag",
+    "names_the_tag",
     "parse_record",
     "stop_process",
     "tag_order",
@@ -358,3 +359,14 @@ def range_args(tip: str, base: str | None) -> list[str]:
 def range_text(since: str | None, to: str) -> str:
     """A range as people read it: `1.29.0..1.30.0`, or `up to HEAD`."""
     return f"{since}..{to}" if since else f"up to {to}"
+
+
+def names_the_tag(tag: Tag) -> bool:
+    """Whether git resolves the tag's name to the tag whatever other refs exist: a version
+    (`1.26.0`, `v1.26.0`) does; a name such as `stash` or `heads/x` may name another ref
+    first (git tries `refs/NAME` before `refs/tags/NAME`), and a full sha names a commit."""
+    name = tag.name
+    return tag.version is not None and not (len(name) >= 40 and set(name) <= _HEX_DIGITS)
+
+
+_HEX_DIGITS = frozenset("0123456789abcdef")

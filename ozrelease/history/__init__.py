@@ -27,6 +27,7 @@ from ozrelease.gitlog import (
     Person,
     Scan,
     Tag,
+    names_the_tag,
     parse_record,
     range_args,
     range_text,
@@ -34,6 +35,7 @@ from ozrelease.gitlog import (
     tag_name_problem,
     tag_order,
 )
+from ozrelease.history.patches import SHAS_PER_CALL, read_patch_ids
 from ozrelease.versions import Version, parse_version
 
 __all__ = [
@@ -97,7 +99,7 @@ class History:
         """`git for-each-ref --merged` queries started ahead (start_tags), by sha."""
         self._tag_shas: dict[str, str] = {}
         """Version tag name -> the commit it points at, from the tags read: `resolve` needs
-        no git for it (see _names_the_tag)."""
+        no git for it (see gitlog.names_the_tag)."""
         self._verified: set[str] = set()
         """Full commit shas `resolve` has returned: each names itself (an object never
         changes), so resolving one again needs no git."""
@@ -257,7 +259,7 @@ class History:
             found.append(Tag(name, sha, version, datetime.fromisoformat(created), annotated))
         self._tags[key] = tuple(sorted(found, key=tag_order))
         self._verified.update(tag.sha for tag in found)  # (peeled: full shas of commits)
-        self._tag_shas.update((t.name, t.sha) for t in found if _names_the_tag(t))
+        self._tag_shas.update((t.name, t.sha) for t in found if names_the_tag(t))
         return self._tags[key]
 
     def start_tags(self, merged_into: str) -> None:
@@ -569,43 +571,12 @@ class History:
         thousand commits: on a long range the diffs of the few commits asked about are
         much less to read than those of all."""
         ids: dict[str, str] = {}
-        for start in range(0, len(shas), _SHAS_PER_CALL):
-            ids.update(self._patch_ids(["--no-walk", *shas[start : start + _SHAS_PER_CALL]]))
+        for start in range(0, len(shas), SHAS_PER_CALL):
+            ids.update(self._patch_ids(["--no-walk", *shas[start : start + SHAS_PER_CALL]]))
         return ids
 
     def _patch_ids(self, revisions: list[str]) -> dict[str, str]:
-        args = [
-            "log",
-            "-p",
-            "--no-merges",
-            "--no-color",
-            "--no-ext-diff",
-            "--no-show-signature",
-            "--format=commit %H",
-            *revisions,
-        ]
-        log = self._start(args)
-        ids: dict[str, str] = {}
-        try:
-            patch_id = self._start(["patch-id", "--stable"], stdin=log.stdout)
-            if log.stdout is not None:
-                log.stdout.close()  # (patch-id's now: git log stops if patch-id does)
-            try:
-                assert patch_id.stdout is not None
-                for line in patch_id.stdout:
-                    parts = line.split()
-                    if len(parts) == 2:
-                        ids[parts[1].decode("ascii")] = parts[0].decode("ascii")
-                self._finish(patch_id, ["patch-id"])
-            finally:
-                stop_process(patch_id)
-            self._finish(log, args)
-        finally:
-            stop_process(log)
-        return ids
-
-
-_SHAS_PER_CALL = 2000  # 82 KB of arguments: far below any system's limit
+        return read_patch_ids(self._start, self._finish, revisions)
 
 
 if TYPE_CHECKING:
@@ -615,17 +586,6 @@ else:
 
 
 _NO_GIT = "git is not installed (or not on PATH)"
-
-
-def _names_the_tag(tag: Tag) -> bool:
-    """Whether git resolves the tag's name to the tag whatever other refs exist: a version
-    (`1.26.0`, `v1.26.0`) does; a name such as `stash` or `heads/x` may name another ref
-    first (git tries `refs/NAME` before `refs/tags/NAME`), and a full sha names a commit."""
-    name = tag.name
-    return tag.version is not None and not (len(name) >= 40 and set(name) <= _HEX)
-
-
-_HEX = frozenset("0123456789abcdef")
 
 
 def _gitpython() -> Any:
