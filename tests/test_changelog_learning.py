@@ -60,7 +60,6 @@ def test_a_heading_that_took_the_feature_gitmoji_ranks_as_features_do(gitrepo: G
         ],
         title="Feature/7 document registreren",
     )
-    gitrepo.git("commit", "--quiet", "--allow-empty", "-m", ":memo: [#7] Document it")
     # the feature commit touched the experimental API's documentation
     gitrepo.commit(":sparkles: [#7] List the endpoint", {"docs/api/experimental.rst": "7"})
     sections = _sections(gitrepo, "--from", "1.0.0")
@@ -156,3 +155,27 @@ def test_what_the_release_branch_of_the_previous_release_shipped_is_left_out(
     gitrepo.checkout("main")
     sections = _sections(gitrepo, "--from", "1.0.0", "--version", "1.1.0")
     assert sections == {"New features": ["Add notes"]}, sections
+
+
+def test_what_the_sections_almost_never_list_without_an_issue_is_left_out(
+    gitrepo: GitRepo,
+) -> None:
+    """`:memo:` entries stood in the released sections with an issue, never the three
+    `:memo:` commits without one: a new one without an issue is left out, one with stays."""
+    released = (
+        "Changelog\n=========\n\n1.0.0 (2024-01-01)\n------------------\n\n"
+        "**Bugfixes**\n\n* [#4] Fix the zaak list\n\n"
+        "**Documentation**\n\n* [#1] Document the zaak API\n* [#2] Document archiving\n"
+    )
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": released, "src/a.py": "0"})
+    gitrepo.tag("0.9.0")
+    gitrepo.commit(":bug: [#4] Fix the zaak list", {"src/zaken.py": "1"})
+    gitrepo.commit(":memo: [#1] Document the zaak API", {"docs/zaken.rst": "1"})
+    gitrepo.commit(":memo: [#2] Document archiving", {"docs/archive.rst": "1"})
+    for name in ("typo", "badge", "links"):
+        gitrepo.commit(f":memo: Fix the {name}", {f"docs/{name}.rst": "1"})
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(":memo: Refine the example output", {"docs/example.rst": "1"})
+    gitrepo.commit(":memo: [#3] Document the besluit API", {"docs/besluiten.rst": "1"})
+    sections = _sections(gitrepo, "--from", "1.0.0")
+    assert sections == {"Documentation": ["Document the besluit API"]}, sections

@@ -150,13 +150,7 @@ def learn_sections(
         # A heading ranks as the most important kind it holds: one that took `:sparkles:`
         # from `New features` (Open Zaak's `Experimental features`) ranks as features do,
         # so a change of a refactor and a feature commit stays a feature.
-        gained = [
-            rank[f"{kind}:{name}"]
-            for key, target in learned.items()
-            if target == heading
-            for kind, _, name in [key.partition(":")]
-            if f"{kind}:{name}" in rank
-        ]
+        gained = [rank[k] for k, target in learned.items() if target == heading and k in rank]
         priority = min([*(r.priority for r in sources), *gained], default=len(defaults) + position)
         rules.append(SectionRule(heading, frozenset(gitmoji), frozenset(types), priority))
     # Built-in sections the project has no heading for yet (a first security release) stay.
