@@ -937,6 +937,34 @@ def test_security_fixes_from_private_forks_are_written_with_their_advisory(
     assert "### Changed\n\n- Upgrade dependencies\n  - `django` to 5.2.8\n" in text  # (src/ files)
 
 
+def test_a_private_fix_takes_the_advisory_its_patch_release_announced(gitrepo: GitRepo) -> None:
+    """The fix landed through a private fork names only its private tracker; the patch
+    release of the maintenance branch that shipped it first wrote the advisory (by text,
+    or naming the tracker). The minor release's entry says the advisory, never the 404."""
+    gitrepo.commit(":tada: Start", {"CHANGELOG.md": "", "src/a.py": "0"})
+    gitrepo.git("remote", "add", "origin", "https://github.com/open-zaak/open-zaak.git")
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(
+        ":lock: [open-zaak/security-issues#9] Escape names in the admin", {"src/a.py": "1"}
+    )
+    gitrepo.commit(":lock: [open-zaak/security-issues#10] Hide exception info", {"src/b.py": "1"})
+    gitrepo.commit(":lock: [open-zaak/security-issues#11] Limit upload sizes", {"src/c.py": "1"})
+    gitrepo.commit(
+        ":memo: Changelog of 0.9.4",
+        {
+            "CHANGELOG.md": "# Changelog\n\n## 0.9.4 - 2023-12-01\n\n### Security\n\n"
+            "- Escaped names in the admin (GHSA-2g4q-9r2x-5x8m)\n"
+            "- [open-zaak/security-issues#10] Exception details are no longer returned"
+            " (CVE-2023-1234)\n"
+        },
+    )
+    text = run("changelog", "generate", "--repo", str(gitrepo.path), "--from", "1.0.0").stdout
+    assert "- Escape names in the admin ([GHSA-2g4q-9r2x-5x8m](" in text
+    assert "- Hide exception info (CVE-2023-1234)\n" in text
+    assert "- Limit upload sizes (open-zaak/security-issues#11)\n" in text  # (none announced)
+    assert "security-issues#9" not in text and "security-issues#10" not in text
+
+
 def test_link_definitions_are_added_where_the_headings_link() -> None:
     text = (
         "# Changelog\n\n## [Unreleased]\n\n## [1.2.0] - 2024-01-01\n\n- x\n\n"

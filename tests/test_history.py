@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from gitrepo import GitRepo
-from tests_support import fast_import_history
+from tests_support import fast_import_history, installed_ozrelease
 
 from ozrelease.errors import GitError
 from ozrelease.history import Commit, FileChange, History
@@ -407,3 +409,35 @@ def test_a_scan_closed_early_stops_git_and_counts_what_it_read(gitrepo: GitRepo)
     assert list(scan) == []  # closed: nothing more comes
     whole = history.commits()
     assert sum(1 for _ in whole) == 3001 and whole.read == 3001
+
+
+def test_the_installed_command_finds_worktrees_bare_repositories_and_git_dir(
+    gitrepo: GitRepo, tmp_path: Path
+) -> None:
+    """`changelog generate` from a linked worktree (its own branch's commits), from a bare
+    clone with `--repo`, and from anywhere with GIT_DIR / GIT_WORK_TREE set, as git reads them."""
+    gitrepo.commit(":tada: Start", {"CHANGELOG.md": "", "src/a.py": "0"})
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(":sparkles: [#1] Add zaak notes", {"src/a.py": "1"})
+    exe = installed_ozrelease()
+    linked = tmp_path / "linked"
+    gitrepo.git("worktree", "add", "--quiet", "-b", "feature/2", str(linked))
+    subprocess.run(["git", "-C", str(linked), "commit", "--quiet", "--allow-empty",
+                    "-m", ":bug: [#2] Fix the zaak list"], check=True)  # fmt: skip
+    bare = tmp_path / "bare.git"
+    gitrepo.git("clone", "--quiet", "--bare", str(gitrepo.path), str(bare))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "GIT_DIR": str(gitrepo.path / ".git"), "GIT_WORK_TREE": str(gitrepo.path)}
+
+    def entries(cwd: Path, *args: str, environ: dict[str, str] | None = None) -> list[str]:
+        done = subprocess.run(
+            [exe, "changelog", "generate", "--from", "1.0.0", "--format", "json", *args],
+            cwd=cwd, env=environ, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return [e["text"] for s in json.loads(done.stdout)["sections"] for e in s["entries"]]
+
+    assert entries(linked) == ["Add zaak notes", "Fix the zaak list"]
+    assert entries(elsewhere, "--repo", str(bare)) == ["Add zaak notes"]
+    assert entries(elsewhere, environ=env) == ["Add zaak notes"]

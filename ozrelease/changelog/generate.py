@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date as Date
 from pathlib import Path
 
+from ozrelease.changelog.announced import Announced
 from ozrelease.changelog.config import load_config
 from ozrelease.changelog.files import (
     CANDIDATES,
@@ -37,6 +38,7 @@ from ozrelease.changelog.rendering import (
 )
 from ozrelease.changelog.schema import Config
 from ozrelease.changelog.style import Identity, forge_identity, sphinx_issue_roles
+from ozrelease.changelog.vocabulary import SECURITY_GITMOJI, SECURITY_TYPES
 from ozrelease.errors import InputError, OzReleaseError, UsageError
 from ozrelease.history import Commit, History, Scan, ScanProgress
 from ozrelease.versions import Version, parse_version
@@ -133,7 +135,9 @@ def generate(
             shipped=_shipped(history, doc, tip, since, version, patches),
         )
     return Generated(
-        changelog=Changelog(version=version, date=date, sections=_sections(changes, style)),
+        changelog=Changelog(
+            version=version, date=date, sections=_sections(changes, style, Announced(doc))
+        ),
         style=style,
         since=since,
         to=to,
@@ -282,9 +286,10 @@ _BOLD_SCOPE = re.compile(r"^\*\*[\w./-]+\*\*:\s")
 _REQUEST_AT_END = re.compile(r"\(#\d+\)$")
 
 
-def _sections(changes: list[Change], style: Style) -> tuple[Section, ...]:
+def _sections(changes: list[Change], style: Style, announced: Announced) -> tuple[Section, ...]:
     """Changes (oldest landed first) into the style's sections, breaking ones first; the
-    dependency upgrades of a section as one entry per ecosystem, one item per package."""
+    dependency upgrades of a section as one entry per ecosystem, one item per package; a
+    security fix with no advisory of its own takes the one its patch release announced."""
     buckets: list[list[Entry]] = [[] for _ in style.sections]
     upgrades: list[dict[str | None, dict[str, Entry]]] = [{} for _ in style.sections]
     # A project with a heading for breaking changes (`💥 Breaking changes`) lists them there.
@@ -304,7 +309,7 @@ def _sections(changes: list[Change], style: Style) -> tuple[Section, ...]:
             change.breaking,
             scope=change.scope,
             requests=change.requests,
-            advisories=change.advisories,
+            advisories=change.advisories or _announced(change, style, announced),
         )
         package = _UPGRADE.match(change.text) if change.dependency else None
         if package is None or change.breaking:
@@ -345,6 +350,18 @@ def _sections(changes: list[Change], style: Style) -> tuple[Section, ...]:
         if out:
             sections.append(Section(rule.title, tuple(sorted(out, key=lambda e: not e.breaking))))
     return tuple(sections)
+
+
+def _announced(change: Change, style: Style, announced: Announced) -> tuple[str, ...]:
+    """The advisories the changelog announced for a security change (one in a security
+    section, or naming a private tracker), found by its issues or its text."""
+    rule = style.sections[change.section] if change.section is not None else None
+    security = rule is not None and bool(
+        rule.gitmoji & SECURITY_GITMOJI or rule.types & SECURITY_TYPES
+    )
+    if not security and not any(style.private(i) for i in change.issues):
+        return ()
+    return announced.of(change.text, change.issues)
 
 
 _UPGRADE = re.compile(

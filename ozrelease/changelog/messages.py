@@ -21,9 +21,9 @@ from ozrelease.changelog.vocabulary import (
 
 __all__ = [
     "ADVISORY", "SHIPPED_TYPES", "SHIPPING", "SQUASHED", "IssueRef", "MergeInfo", "ParsedMessage",
-    "Trailer", "branch_issue", "cherry_picks", "entry_text", "find_issue_refs", "is_dependency",
-    "is_housekeeping", "known_types", "opens_change", "parse_merge", "parse_message",
-    "parse_trailers", "weak_title",
+    "Trailer", "advisory_name", "branch_issue", "cherry_picks", "entry_text", "find_issue_refs",
+    "is_dependency", "is_housekeeping", "known_types", "opens_change", "parse_merge",
+    "parse_message", "parse_trailers", "weak_title",
 ]  # fmt: skip
 
 
@@ -447,10 +447,10 @@ def _advisories(text: str) -> tuple[str, ...]:
     lower = text.lower()
     if "ghsa" not in lower and "cve-" not in lower:
         return ()  # (most messages: no regular expression over them)
-    return tuple(dict.fromkeys(_advisory(m.group(0)) for m in ADVISORY.finditer(text)))
+    return tuple(dict.fromkeys(advisory_name(m.group(0)) for m in ADVISORY.finditer(text)))
 
 
-def _advisory(name: str) -> str:
+def advisory_name(name: str) -> str:
     """`GHSA-2g4q-9r2x-5x8m` and `CVE-2025-1234` as their databases write them."""
     upper = name.upper()
     return "GHSA" + name[4:].lower() if upper.startswith("GHSA") else upper

@@ -11,8 +11,9 @@ from ozrelease.changelog.globs import translate
 from ozrelease.changelog.grouping import Change, Classifier
 from ozrelease.changelog.messages import ParsedMessage
 from ozrelease.changelog.schema import Config
+from ozrelease.changelog.words import related
 from ozrelease.checks.report import Finding, Suppressed
-from ozrelease.checks.section_text import SectionText, issue_key, related
+from ozrelease.checks.section_text import SectionText, issue_key
 from ozrelease.history import History
 
 

@@ -6,11 +6,12 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ozrelease.changelog.words import related
 from ozrelease.checks.context import Context, shorten
 from ozrelease.checks.files import Watched
 from ozrelease.checks.reading import is_dependency_commit
 from ozrelease.checks.report import Finding
-from ozrelease.checks.section_text import SectionText, related
+from ozrelease.checks.section_text import SectionText
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ozrelease.changelog.files import DocEntry
 from ozrelease.changelog.messages import ADVISORY, find_issue_refs
+from ozrelease.changelog.words import says_same, significant_words
 
 _ROLE_REF = re.compile(r":(?P<role>[\w.+-]+):`(?:[^`<]*<)?#?(?P<n>\d+)>?`")
 _BREAKING_WORDS = re.compile(
@@ -25,123 +26,8 @@ def issue_key(issue: str) -> tuple[str, str]:
     return (repo.rsplit("/", 1)[-1].lower(), number)
 
 
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "with",
-        "from",
-        "by",
-        "at",
-        "as",
-        "is",
-        "are",
-        "be",
-        "it",
-        "its",
-        "this",
-        "that",
-        "into",
-        "when",
-        "not",
-        "no",
-        "now",
-        "new",
-        "add",
-        "added",
-        "adds",
-        "fix",
-        "fixed",
-        "fixes",
-        "update",
-        "updated",
-        "updates",
-        "use",
-        "used",
-        "make",
-        "made",
-        "set",
-        "support",
-        "allow",
-        "allowed",
-        "change",
-        "changed",
-        "changes",
-        "improve",
-        "improved",
-        "remove",
-        "removed",
-    ]
-)
-# Identifiers (`consumer_timeout`), hyphenated names (`django-csp`: one word, so that
-# "Upgrade django" is not said by an entry about django-csp), plain words.
-_WORD = re.compile(
-    r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+|"
-    r"[A-Za-z][A-Za-z0-9]+"
-)
-
-
-def _stem(word: str) -> str:
-    """One form for the inflections and spellings of a word: `improved`, `improves` and
-    `improving` are `improv`; `behaviour` is `behavior`, `optimise` `optimiz`, `cancelled`
-    `cancel`, `entries` `entry`."""
-    if "-" in word:
-        return word
-    if len(word) > 4 and word.endswith(("ies", "ied")):
-        word = word[:-3] + "y"
-    elif len(word) > 5 and word.endswith("ing"):
-        word = word[:-3]
-    elif len(word) > 4 and word.endswith(("ed", "es")):
-        word = word[:-2]
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    if len(word) > 4 and word.endswith("e"):
-        word = word[:-1]
-    if len(word) > 4 and word[-1] == word[-2] and word[-1] in "lmnprt":
-        word = word[:-1]  # cancelled, stopped
-    if len(word) > 5 and word.endswith("our"):
-        word = word[:-3] + "or"  # behaviour, colour
-    if (
-        len(word) > 4
-        and word.endswith(("is", "ys"))
-        and word[:-2].endswith(("im", "al", "an", "il", "og"))
-    ):
-        word = word[:-1] + "z"  # optimis(e), analys(e), organis(e)
-    return word
-
-
-def related(a: str, b: str) -> bool:
-    """Words that are the same or share a stem of five letters (`config`, `configuration`)."""
-    if a == b:
-        return True
-    return len(a) >= 5 and len(b) >= 5 and a[:5] == b[:5]
-
-
-def _is_identifier(word: str) -> bool:
-    return (len(word) >= 5 and "_" in word.strip("_")) or bool(re.search(r"[a-z][A-Z]", word))
-
-
 def _words(text: str) -> set[str]:
-    """Significant words, stemmed; identifiers (`consumer_timeout`, `CloudEvent`) whole."""
-    text = _ROLE_REF.sub(" ", text)
-    out = set()
-    for match in _WORD.finditer(text):
-        word = match.group(0)
-        if _is_identifier(word):
-            out.add(word)
-            continue
-        lower = word.lower()
-        if len(lower) >= 3 and lower not in _STOPWORDS:
-            out.add(_stem(lower))
-    return out
+    return significant_words(_ROLE_REF.sub(" ", text))
 
 
 class SectionText:
@@ -227,23 +113,9 @@ class SectionText:
         Identifiers match without case and inside longer ones (`result_expires` in
         `CELERY_RESULT_EXPIRES`)."""
         words = _words(description)
-        if len(words) < 2:
-            return None
         best: tuple[float, str] | None = None
         for block, block_words in self.blocks:
-            shared = words & block_words
-            for word in words - shared:
-                if _is_identifier(word) and any(
-                    word.lower() in other.lower() for other in block_words if _is_identifier(other)
-                ):
-                    shared.add(word)
-            score = len(shared) / len(words)
-            strong = any(_is_identifier(w) for w in shared)
-            good = (
-                (len(shared) >= 3 and score >= 0.6)
-                or (len(shared) >= 2 and score == 1.0)
-                or (strong and len(shared) >= 2)
-            )
-            if good and (best is None or score > best[0]):
+            score = says_same(words, block_words)
+            if score is not None and (best is None or score > best[0]):
                 best = (score, block)
         return best[1] if best else None

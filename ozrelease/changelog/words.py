@@ -1,0 +1,147 @@
+"""Words that say what a text says, compared loosely: stems for inflections and spellings,
+identifiers (`consumer_timeout`, `CloudEvent`) whole. Shared by the changelog check (does a
+section say what a commit did) and the generator (which entry announced a fix)."""
+
+from __future__ import annotations
+
+import re
+
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "from",
+        "by",
+        "at",
+        "as",
+        "is",
+        "are",
+        "be",
+        "it",
+        "its",
+        "this",
+        "that",
+        "into",
+        "when",
+        "not",
+        "no",
+        "now",
+        "new",
+        "add",
+        "added",
+        "adds",
+        "fix",
+        "fixed",
+        "fixes",
+        "update",
+        "updated",
+        "updates",
+        "use",
+        "used",
+        "make",
+        "made",
+        "set",
+        "support",
+        "allow",
+        "allowed",
+        "change",
+        "changed",
+        "changes",
+        "improve",
+        "improved",
+        "remove",
+        "removed",
+    ]
+)
+# Identifiers (`consumer_timeout`), hyphenated names (`django-csp`: one word, so that
+# "Upgrade django" is not said by an entry about django-csp), plain words.
+_WORD = re.compile(
+    r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+|"
+    r"[A-Za-z][A-Za-z0-9]+"
+)
+
+
+def stem(word: str) -> str:
+    """One form for the inflections and spellings of a word: `improved`, `improves` and
+    `improving` are `improv`; `behaviour` is `behavior`, `optimise` `optimiz`, `cancelled`
+    `cancel`, `entries` `entry`."""
+    if "-" in word:
+        return word
+    if len(word) > 4 and word.endswith(("ies", "ied")):
+        word = word[:-3] + "y"
+    elif len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+    elif len(word) > 4 and word.endswith(("ed", "es")):
+        word = word[:-2]
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] in "lmnprt":
+        word = word[:-1]  # cancelled, stopped
+    if len(word) > 5 and word.endswith("our"):
+        word = word[:-3] + "or"  # behaviour, colour
+    if (
+        len(word) > 4
+        and word.endswith(("is", "ys"))
+        and word[:-2].endswith(("im", "al", "an", "il", "og"))
+    ):
+        word = word[:-1] + "z"  # optimis(e), analys(e), organis(e)
+    return word
+
+
+def related(a: str, b: str) -> bool:
+    """Words that are the same or share a stem of five letters (`config`, `configuration`)."""
+    if a == b:
+        return True
+    return len(a) >= 5 and len(b) >= 5 and a[:5] == b[:5]
+
+
+def is_identifier(word: str) -> bool:
+    return (len(word) >= 5 and "_" in word.strip("_")) or bool(re.search(r"[a-z][A-Z]", word))
+
+
+def significant_words(text: str) -> set[str]:
+    """Significant words, stemmed; identifiers (`consumer_timeout`, `CloudEvent`) whole."""
+    out = set()
+    for match in _WORD.finditer(text):
+        word = match.group(0)
+        if is_identifier(word):
+            out.add(word)
+            continue
+        lower = word.lower()
+        if len(lower) >= 3 and lower not in _STOPWORDS:
+            out.add(stem(lower))
+    return out
+
+
+def says_same(words: set[str], other: set[str]) -> float | None:
+    """How much of `words` `other` says (the share of them it has), when it says enough:
+    most of them, at least three; all of them, at least two; or an identifier and another
+    word. Identifiers match without case and inside longer ones (`result_expires` in
+    `CELERY_RESULT_EXPIRES`). None: it does not."""
+    if len(words) < 2:
+        return None
+    shared = words & other
+    for word in words - shared:
+        if is_identifier(word) and any(
+            word.lower() in o.lower() for o in other if is_identifier(o)
+        ):
+            shared.add(word)
+    score = len(shared) / len(words)
+    strong = any(is_identifier(w) for w in shared)
+    good = (
+        (len(shared) >= 3 and score >= 0.6)
+        or (len(shared) >= 2 and score == 1.0)
+        or (strong and len(shared) >= 2)
+    )
+    return score if good else None
