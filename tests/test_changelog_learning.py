@@ -179,3 +179,62 @@ def test_what_the_sections_almost_never_list_without_an_issue_is_left_out(
     gitrepo.commit(":memo: [#3] Document the besluit API", {"docs/besluiten.rst": "1"})
     sections = _sections(gitrepo, "--from", "1.0.0")
     assert sections == {"Documentation": ["Document the besluit API"]}, sections
+
+
+def test_commits_the_sections_listed_in_other_words_count_as_listed(gitrepo: GitRepo) -> None:
+    """The released section wrote the three issue-less `:memo:` commits with its own markup
+    and words (``--dry-run``, "Documented"): `:memo:` is listed, so a new one stays."""
+    released = (
+        "Changelog\n=========\n\n1.0.0 (2024-01-01)\n------------------\n\n"
+        "**Bugfixes**\n\n* [#4] Fix the zaak list\n\n"
+        "**Documentation**\n\n* Documented the ``--dry-run`` option of the import command\n"
+        "* Explained the archiving settings in the admin\n"
+        "* Documented the zaak export formats\n"
+    )
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": released, "src/a.py": "0"})
+    gitrepo.tag("0.9.0")
+    gitrepo.commit(":bug: [#4] Fix the zaak list", {"src/zaken.py": "1"})
+    gitrepo.commit(":memo: Document the `--dry-run` option of the import command", {"docs/a": "1"})
+    gitrepo.commit(":memo: Explain archiving settings in the admin", {"docs/b.rst": "1"})
+    gitrepo.commit(":memo: Document zaak export formats", {"docs/c.rst": "1"})
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(":memo: Document the besluit API", {"docs/besluiten.rst": "1"})
+    sections = _sections(gitrepo, "--from", "1.0.0")
+    assert sections == {"Documentation": ["Document the besluit API"]}, sections
+
+
+def test_a_scope_the_sections_never_list_is_left_out_where_its_type_is_listed(
+    gitrepo: GitRepo,
+) -> None:
+    """python-semantic-release lists `build(deps)` and leaves `build(deps-test)` out."""
+    released = (
+        "# CHANGELOG\n\n## v1.0.0 (2024-01-01)\n\n### Build System\n\n"
+        "- **deps**: Bump tomlkit from 0.11 to 0.13\n- **deps**: Bump click from 8.0 to 8.1\n"
+        "- **deps**: Bump rich from 13 to 14\n\n### Bug Fixes\n\n- Stop on a bad tag (#7)\n"
+    )
+    gitrepo.commit("chore: start", {"CHANGELOG.md": released, "src/a.py": "0"})
+    gitrepo.tag("v0.9.0")
+    gitrepo.commit("fix: stop on a bad tag (#7)", {"src/a.py": "1"})
+    for name, old, new in (("tomlkit", "0.11", "0.13"), ("click", "8.0", "8.1"), ("rich", 13, 14)):
+        gitrepo.commit(f"build(deps): bump {name} from {old} to {new}", {f"req/{name}": "1"})
+    for name in ("pytest", "coverage", "mypy"):
+        gitrepo.commit(f"build(deps-test): raise the {name} pin", {f"req/t-{name}.txt": "1"})
+    gitrepo.tag("v1.0.0")
+    gitrepo.commit("build(deps-test): raise the hypothesis pin", {"req/t-h.txt": "1"})
+    gitrepo.commit("build(deps): bump httpx", {"req/httpx.txt": "1"})
+    sections = _sections(gitrepo, "--from", "v1.0.0")
+    assert sections == {"Build System": ["Bump httpx"]}, sections
+
+
+def test_a_pull_request_with_a_breaking_commit_is_written_as_what_breaks(gitrepo: GitRepo) -> None:
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": "", "src/a.py": "0"})
+    gitrepo.tag("1.0.0")
+    gitrepo.pull_request(
+        158, "chore/type-checking", [
+            ":construction_worker: Add type checking to CI",
+            ":boom: Require Python 3.12 or newer",
+            ":label: [#43] Restructure the plugin classes",
+        ], title="Type check the package in CI",
+    )  # fmt: skip
+    entries = _sections(gitrepo, "--from", "1.0.0")
+    assert [e for es in entries.values() for e in es] == ["Require Python 3.12 or newer"], entries

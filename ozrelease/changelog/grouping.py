@@ -26,6 +26,7 @@ from ozrelease.changelog.schema import ChangelogConfig, SectionRule
 from ozrelease.changelog.vocabulary import (
     SECURITY_GITMOJI,
     ecosystem_of,
+    scoped_key,
 )
 from ozrelease.history import Commit
 
@@ -100,7 +101,11 @@ class Classifier:
         if not self.hidden or message.issues:
             return False
         key = f"gitmoji:{message.gitmoji}" if message.gitmoji else f"type:{message.type}"
-        return key in self.hidden
+        if key in self.hidden:
+            return True
+        return bool(message.type and message.scope) and (
+            scoped_key(message.type or "", message.scope or "") in self.hidden
+        )
 
     def section(self, message: ParsedMessage) -> int | None:
         """The section the message names by gitmoji (first: `:bug: feat: x` is a fix) or by
@@ -241,6 +246,9 @@ class _Unit:
     best: _Best | None = None
     breaking: bool = False
     note: str | None = None
+    breaking_text: str | None = None
+    """What the breaking commit says (`:boom: Require Python 3.12` in a pull request titled
+    "Type check the package in CI"): the entry says what breaks."""
     public: bool = False
     requests: dict[int, None] = field(default_factory=dict)
     advisories: dict[str, None] = field(default_factory=dict)
@@ -422,6 +430,7 @@ class _Walk:
         if message.breaking:
             unit.breaking = True
             unit.note = unit.note or message.breaking_note
+            unit.breaking_text = entry_text(message)  # (read newest first: ends as the oldest)
         section = classifier.section(message)
         if section is None:
             section = classifier.default
@@ -495,6 +504,8 @@ def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
     text = text or unit.fallback
     if breaking and unit.note:
         text = unit.note  # the `BREAKING CHANGE:` footer says what users must know
+    elif unit.breaking_text and not (title is not None and title.breaking):
+        text = unit.breaking_text
     issues = dict(unit.issues)
     main: str | None = None
     if title is not None and title.issues:

@@ -26,7 +26,9 @@ from ozrelease.changelog.vocabulary import (
     INTERNAL_TYPES,
     SECURITY_GITMOJI,
     SECURITY_TYPES,
+    scoped_key,
 )
+from ozrelease.changelog.words import says_same, significant_words
 from ozrelease.errors import OzReleaseError
 from ozrelease.history import History, Tag
 from ozrelease.versions import Version, parse_version
@@ -170,7 +172,7 @@ def learn_sections(
         for key, count in unmatched.items()
         if count >= 3
         and listed[key] <= _HIDDEN_SHARE * (count + listed[key])
-        and key.partition(":")[2] not in _NEVER_HIDDEN
+        and key.partition(":")[2].partition("(")[0] not in _NEVER_HIDDEN
     )
     builtin = {
         f"{kind}:{name}": mapped[index]
@@ -322,6 +324,11 @@ def _votes(
     return votes, unmatched, listed, touched
 
 
+def _plain(text: str) -> str:
+    """An entry's or subject's text without markup and case: ``name`` and `name` agree."""
+    return text.replace("`", "").replace("*", "").strip(" .").lower()
+
+
 def _ranks(defaults: Sequence[SectionRule]) -> dict[str, int]:
     """`gitmoji:NAME` / `type:NAME` -> the priority of the built-in section it feeds."""
     rank: dict[str, int] = {}
@@ -361,6 +368,7 @@ def _vote(
     by_request: dict[int, int] = {}
     by_text: dict[str, int] = {}
     by_package: dict[str, int] = {}
+    said: list[frozenset[str]] = []
     entries = [e for section in sections for e in section.entries]
     for index, doc_entry in enumerate(entries):
         if doc_entry.category is None:
@@ -369,8 +377,9 @@ def _vote(
             by_issue.setdefault(issue.rsplit("/", 1)[-1].lower(), index)
         for match in _REQUEST.finditer(doc_entry.text):
             by_request.setdefault(int(match.group(1) or match.group(2)), index)
-        text = _REQUEST.sub("", _SCOPE.sub("", doc_entry.text)).strip(" .").lower()
-        by_text.setdefault(text, index)
+        text = _REQUEST.sub("", _SCOPE.sub("", doc_entry.text))
+        by_text.setdefault(_plain(text), index)
+        said.append(frozenset(significant_words(text)))
         package = _PACKAGE_ITEM.match(doc_entry.text)
         if package is not None:  # "``django`` to 5.2.11", nested under "Upgrade dependencies"
             by_package.setdefault(package.group(1).lower(), index)
@@ -398,16 +407,26 @@ def _vote(
         if entry is None:
             entry = next((by_request[n] for n in message.requests if n in by_request), None)
         if entry is None:
-            entry = by_text.get(message.description.strip(" .").lower())
+            entry = by_text.get(_plain(message.description))
         if entry is None and by_package and is_dependency(message):
             names = _NAME.findall(message.description.lower())
             entry = next((by_package[w] for w in names if w in by_package), None)
+        # Habits may go by scope too: python-semantic-release lists `build(deps)`, never
+        # `build(deps-test)`.
+        keys = [key]
+        if message.type and message.scope:
+            keys.append(scoped_key(message.type, message.scope))
         if entry is None:
             if not message.issues:
-                unmatched[key] += 1
+                # (an entry in other words still counts as listed: it casts no vote)
+                words = significant_words(message.description)
+                if any(says_same(words, set(other)) for other in said):
+                    listed.update(keys)
+                else:
+                    unmatched.update(keys)
             continue
         if not message.issues:
-            listed[key] += 1
+            listed.update(keys)
         parts.setdefault(entry, set()).update(path_parts(f.path for f in commit.files))
         lead = leads.get(entry)
         if lead is None or rank.get(key, 99) <= rank.get(lead, 99):

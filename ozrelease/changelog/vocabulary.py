@@ -28,6 +28,7 @@ __all__ = [
     "is_feature",
     "is_fix",
     "is_user_visible",
+    "scoped_key",
 ]
 
 
@@ -194,6 +195,12 @@ def is_user_visible(gitmoji: str | None, ctype: str | None) -> bool:
 
 _GITMOJI_NAMES = {name for name, *_ in GITMOJIS}
 _EMOJI_NAMES = {emoji.replace("\ufe0f", ""): name for name, emoji, *_ in GITMOJIS}
+
+
+def scoped_key(ctype: str, scope: str) -> str:
+    """`type:build(deps-test)`: a Conventional Commits type and scope as one key of what
+    the released sections list (beside `type:build` and `gitmoji:sparkles`)."""
+    return f"type:{ctype}({scope.lower()})"
 
 
 def gitmoji_name(text: str) -> str | None:
