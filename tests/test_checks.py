@@ -1152,3 +1152,70 @@ def test_history_adds_evidence_for_the_sibling_tracker_never_takes_it_away(
     report = run(gitrepo, since="3.4.3")
     assert found(report) == []
     assert report.documented == 3
+
+
+# -- kinds seen on Django libraries (held-out set 3, tuning half) ---------------------------
+
+
+def test_a_fix_of_code_no_release_shipped_needs_no_entry_of_its_own(gitrepo: GitRepo) -> None:
+    """django-setup-configuration 0.6.0: #45 adds the example generator (documented), #53
+    fixes it before any release has it; a fix that touches shipped code is still a finding."""
+    start(gitrepo, **{"src/openzaak/old.py": "x = 1\n"})
+    gitrepo.commit(":sparkles: [#45] Add the example generator", {"src/openzaak/example.py": "1"})
+    gitrepo.git("checkout", "--quiet", "-b", "53-handle-localized-defaults")
+    gitrepo.commit(":bug: Handle gettext defaults", {
+        "src/openzaak/example.py": "2", "tests/test_example.py": "x",
+    })  # fmt: skip
+    gitrepo.checkout("main")
+    gitrepo.merge("53-handle-localized-defaults", message="Merge pull request #54 from o/53-h")
+    gitrepo.commit(":bug: [#57] Fix the generator and the old code", {
+        "src/openzaak/example.py": "3", "src/openzaak/old.py": "x = 3\n",
+    })  # fmt: skip
+    changelog(gitrepo, section("1.1.0", "[#45] Add the example generator"))
+    report = run(gitrepo)
+    assert rules(report).get("#53") == "fixes-of-new-code", report.suppressed
+    assert found(report) == [("issue-missing", "57")]
+
+
+def test_a_test_app_s_settings_are_no_product_settings(gitrepo: GitRepo) -> None:
+    start(gitrepo, **{"testapp/settings.py": 'import os\nDB_HOST = os.getenv("DB_HOST", "db")\n'})
+    gitrepo.commit(":recycle: [#9] Rework the test app", {"testapp/settings.py": "X = 1\n"})
+    changelog(gitrepo, section("1.1.0", "Nothing to see."))
+    report = run(gitrepo)
+    assert found(report) == [], report.findings
+
+
+def test_a_package_named_in_passing_is_no_documented_dependency_change(gitrepo: GitRepo) -> None:
+    """ "Django fields" in a Django library's changelog says nothing about the django pin; a
+    range that now excludes Django 5 is reported even when a documented change made it."""
+    project = '[project]\nname = "lib"\ndependencies = [\n    "django>=3.2",\n]\n'
+    start(gitrepo, **{"pyproject.toml": project})
+    gitrepo.commit(
+        ":heavy_plus_sign: [#45] Add the directive's dependencies",
+        {"pyproject.toml": project.replace("django>=3.2", "django>=3.2,<5.0")},
+    )
+    changelog(gitrepo, section("1.1.0", "[#45] Bypass validation of Django fields with choices"))
+    report = run(gitrepo)
+    messages = [f.message for f in report.findings]
+    assert [f.kind for f in report.findings] == ["change-missing"], messages
+    assert "Dropped support for ``django`` 5.0 and later" in messages[0]
+    changelog(gitrepo, section("1.1.0", "[#45] Dropped support for Django 5"))
+    assert found(run(gitrepo)) == []
+
+
+def test_a_branch_name_says_what_its_change_does(gitrepo: GitRepo) -> None:
+    """django-digid-eherkenning 0.24.0: the section's prose says what the branch name says
+    (activation, date, certificates), not what the commit says."""
+    start(gitrepo)
+    branch = "feature/allow-activation-date-configuring-for-certificates"
+    gitrepo.git("checkout", "--quiet", "-b", branch)
+    gitrepo.commit(
+        "Added activation_date column, incorporate it in the algorithm",
+        {"src/openzaak/migrations/0005_activation.py": "x"},
+    )
+    gitrepo.checkout("main")
+    gitrepo.merge(branch, message=f"Merge pull request #100 from org/{branch}")
+    changelog(gitrepo, section("1.1.0", "Swap bugs."))
+    assert found(run(gitrepo)) == [("change-missing", "migration")]
+    changelog(gitrepo, section("1.1.0", "Certificates now have an optional activation date."))
+    assert found(run(gitrepo)) == []

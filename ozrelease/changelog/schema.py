@@ -75,6 +75,9 @@ DEFAULT_INTERNAL_PATHS = (
     "**/test_*.py",
     "**/*_test.py",
     "**/conftest.py",
+    # the Django project a library's tests run in (`testapp/settings.py`, `tests/testapp`)
+    "testapp/**",
+    "**/testapp/**",
     ".github/**",
     ".gitlab/**",
     ".gitlab-ci.yml",
@@ -261,6 +264,8 @@ CHECK_RULES: Mapping[str, str] = {
     "breaking-noted": "a passage of the section that says breaking (or a Breaking changes "
     "heading) names an issue of the change to the API document, or what broke",
     "ignored-issues": "listed in `ignore-issues`",
+    "fixes-of-new-code": "a fix of code no release has shipped: every file its commits touch "
+    "(tests aside) was created in the range by a change the section documents",
 }
 """`changelog check` suppression rules: name -> why it does not count. All on by default."""
 

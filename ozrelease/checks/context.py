@@ -33,6 +33,8 @@ class RangeCommit:
     requests: tuple[int, ...] = ()
     """The pull requests it names: the one that landed it (a merge's, a squash subject's
     `(#155)`) and the one it ports (`(#155 backport)`)."""
+    created: tuple[str, ...] = ()
+    """The files it created (added, or the new name of a rename or copy)."""
 
 
 @dataclass

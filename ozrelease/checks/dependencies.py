@@ -93,6 +93,36 @@ def _pyproject(text: str | None) -> dict[str, tuple[str, bool]]:
     return out
 
 
+def _upper(pin: str) -> Version | None:
+    """The lowest upper bound a requirement sets (`<5.0`, `<=4.2`, `~=4.2` is `<5`), if any."""
+    bounds = []
+    for clause in re.findall(r"(<=|<|~=)\s*([0-9][\w.]*)", pin):
+        operator, text = clause
+        try:
+            version = parse_version(text)
+        except ValueError:
+            continue
+        if operator == "~=":
+            release = version.release
+            if len(release) < 2:
+                continue
+            version = parse_version(".".join(map(str, (*release[:-2], release[-2] + 1))))
+        bounds.append(version)
+    return min(bounds) if bounds else None
+
+
+def narrowed(what: str, old: str | None, new: str | None) -> str:
+    """`what`, said to exclude versions it allowed when the new requirement has a new or a
+    lower upper bound (`django>=3.2` -> `django>=3.2,<5.0`: Django 5 is no longer
+    supported, whatever change did it)."""
+    if old is None or new is None:
+        return what
+    before, after = _upper(old), _upper(new)
+    if after is not None and (before is None or after < before):
+        return f"{what}, now excludes {after} and later"
+    return what
+
+
 def pin_changes(
     versions: FileVersions, paths: Iterable[str]
 ) -> dict[str, tuple[str, set[str], bool]]:
@@ -114,7 +144,7 @@ def pin_changes(
             elif new is None:
                 what = "removed"
             else:
-                what = f"{_short(old[0])} -> {_short(new[0])}"
+                what = narrowed(f"{_short(old[0])} -> {_short(new[0])}", old[0], new[0])
             out.setdefault(name, (what, set(), direct))[1].add(path)
     return out
 
@@ -131,7 +161,7 @@ def check_dependencies(
     changed = pin_changes(versions, entry.files)
     items = []
     for name, (what, where, direct) in changed.items():
-        if context.section.names(name):
+        if context.section.names_package(name):
             continue
         item = Named(
             name,
@@ -151,6 +181,9 @@ def check_dependencies(
             )
             continue
         subject = f"dependency {name}"
+        if what.endswith(" and later"):  # (a narrowed range: users' versions it excludes)
+            items.append(item)
+            continue
         if what.startswith("added") and context.on("new-dependencies"):
             context.suppress(
                 "new-dependencies", subject, CHECK_RULES["new-dependencies"], item.commits
@@ -171,7 +204,7 @@ def check_dependencies(
             )
             continue
         items.append(item)
-    report_names("dependencies", items, context, lambda text, n: text.names(n))
+    report_names("dependencies", items, context, lambda text, n: text.names_package(n))
 
 
 def _same_major(what: str) -> bool:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from ozrelease.changelog.globs import Globs
 from ozrelease.changelog.grouping import Change
 from ozrelease.changelog.messages import ADVISORY, SQUASHED, parse_message
 from ozrelease.changelog.schema import CHECK_RULES
+from ozrelease.changelog.vocabulary import is_fix
 from ozrelease.checks.context import Context, RangeCommit, by_change, shorten, show_issue
 from ozrelease.checks.reading import is_dependency_commit, package_names, user_visible
 from ozrelease.checks.report import Finding
@@ -122,7 +124,9 @@ def check_issues(
             reasons = "; ".join(f"{c.sha[:10]} {c.internal[1]}" for c in about[:3] if c.internal)
             context.suppress(rule, subject, f"{CHECK_RULES[rule]} ({reasons})", shas)
             continue
-        covered = _covered(issue, public, members, context)
+        covered = _covered(issue, public, members, context) or _fixes_new_code(
+            issue, public, commits, context
+        )
         if covered is not None:
             context.suppress(covered[0], subject, covered[1], shas)
             continue
@@ -142,6 +146,33 @@ def check_issues(
             )
         )
     return documented
+
+
+def _fixes_new_code(
+    issue: str, public: Sequence[RangeCommit], commits: Sequence[RangeCommit], context: Context
+) -> tuple[str, str] | None:
+    """(rule, why) when the issue's commits fix code that no release has shipped yet: they
+    are fixes, and every file they touch that is not a test was created in the range by a
+    commit of another change the section documents (`:bug: Handle gettext defaults in the
+    example generator`, the generator new in this release)."""
+    if not context.on("fixes-of-new-code") or not all(
+        is_fix(c.parsed.gitmoji, c.parsed.type) for c in public
+    ):
+        return None
+    created = {path: c.sha for c in commits for path in c.created}  # (newest first: oldest)
+    config = context.config
+    internal = Globs((*config.changelog.internal_paths, *config.check.internal_paths))
+    paths = {p for c in public for p in c.paths if not internal(p)}
+    own = {c.sha for c in public}
+    makers = [created.get(p) for p in sorted(paths)]
+    if not paths or any(m is None or m in own for m in makers):
+        return None
+    documented = context.documented_change(m for m in makers if m is not None)
+    if documented is None:
+        return None
+    return "fixes-of-new-code", (
+        f"{CHECK_RULES['fixes-of-new-code']} ({sorted(paths)[0]}: by {documented})"
+    )
 
 
 def _is_release_commit(commit: RangeCommit) -> bool:
@@ -221,8 +252,20 @@ def _descriptions(
     out.extend(
         c.parsed.description for c in commits.values() if not (fixes and is_dependency_commit(c))
     )
+    # A branch name says what the change does too (`feature/allow-activation-date-
+    # configuring-for-certificates`), when it has the words for it.
+    for change in dict.fromkeys(c.change for c in public):
+        for commit in members.get(change, ()):
+            merge = commit.parsed.merge
+            if commit.is_merge and merge is not None and merge.branch:
+                words = _BRANCH_WORDS.findall(merge.branch.rsplit("/", 1)[-1])
+                if len(words) >= 3:
+                    out.append(" ".join(words))
     # References are no words: "[open-api-framework#67] Add x" says "Add x".
     return [SQUASHED.sub("", _LEADING_BRACKETS.sub("", text)) for text in out]
+
+
+_BRANCH_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
 _LEADING_BRACKETS = re.compile(r"^\s*(?:\[[^\]]*\]\s*)+")
@@ -334,7 +377,7 @@ def _said(
     # An upgrade with the adaptations it needs; not a fix or feature that came along.
     if upgrades and not any(user_visible(c) for c in others) and context.on("dependency-names"):
         names = {n for c in upgrades for n in package_names(c.parsed.description)}
-        if names and all(section.names(n) for n in names):
+        if names and all(section.names_package(n) for n in names):
             return "dependency-names", (
                 f"a dependency upgrade; the section names {', '.join(sorted(names))}"
             )

@@ -133,7 +133,10 @@ def sentence(category: str, item: Named, changelog: str) -> str:
             return f"Removed {name}"
         if what.startswith("added"):
             return f"Added {name} {what.removeprefix('added').strip()}".rstrip()
-        return f"Upgraded {name} to {what.rpartition(' -> ')[2]}"
+        target, _, excluded = what.rpartition(" -> ")[2].partition(", now excludes ")
+        if excluded:  # django>=3.2,<5.0
+            return f"Dropped support for {name} {excluded} (requires {tick}{target}{tick})"
+        return f"Upgraded {name} to {target}"
     if what == "added":
         return f"Added the environment variable {name}"
     if what == "removed":

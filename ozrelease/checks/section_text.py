@@ -17,6 +17,13 @@ _BREAKING_WORDS = re.compile(
 )
 
 
+_DEPENDENCY_CONTEXT = re.compile(
+    r"\d+\.\d+|\b(?:upgrad|updat|bump|pin|requir|support|drop|depend|version|compatib|add|"
+    r"remov|replac|switch|install|package|librar|extra)\w*",
+    re.I,
+)
+
+
 def issue_key(issue: str) -> tuple[str, str]:
     """Issue ids compared loosely: `owner/name#12`, `name#12` (an unknown Sphinx role named
     like the repository) and `12` for this repository."""
@@ -94,14 +101,22 @@ class SectionText:
     def has(self, issue: str) -> bool:
         return issue_key(issue) in self.keys
 
-    def names(self, name: str) -> bool:
-        """Whether the section names a package (`django-axes` = `django_axes` = `Django
-        axes`)."""
+    def names_package(self, name: str) -> bool:
+        """Whether the section names a package as a dependency: as a literal (``django``),
+        or in an entry or paragraph that speaks of versions or of upgrading, requiring,
+        supporting, adding or removing it. "Django fields containing choices" names no
+        dependency in a Django library's changelog."""
         parts = [re.escape(p) for p in re.split(r"[-_.]+", name.lower()) if p]
         if not parts:
             return False
-        pattern = r"(?<![\w-])" + r"[-_.\s]+".join(parts) + r"(?![\w-])"
-        return bool(re.search(pattern, self.lowered))
+        pattern = re.compile(r"(?<![\w-])" + r"[-_.\s]+".join(parts) + r"(?![\w-])", re.I)
+        literal = re.compile(r"`+" + r"[-_.]".join(parts) + r"`+", re.I)
+        for block, _ in self.blocks:
+            if pattern.search(block) and (
+                literal.search(block) or _DEPENDENCY_CONTEXT.search(block)
+            ):
+                return True
+        return False
 
     def names_exactly(self, name: str) -> bool:
         return bool(re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", self.text))
