@@ -238,3 +238,28 @@ def test_a_pull_request_with_a_breaking_commit_is_written_as_what_breaks(gitrepo
     )  # fmt: skip
     entries = _sections(gitrepo, "--from", "1.0.0")
     assert [e for es in entries.values() for e in es] == ["Require Python 3.12 or newer"], entries
+
+
+def test_internal_work_with_an_issue_is_listed_where_the_sections_list_it(
+    gitrepo: GitRepo,
+) -> None:
+    """Open Zaak 1.24 to 1.26 list CI and test work that has an issue under Maintenance: so
+    does the next section; release housekeeping and regenerated translations still do not."""
+    released = (
+        "Changelog\n=========\n\n1.0.0 (2024-01-01)\n------------------\n\n"
+        "**Bugfixes**\n\n* [#4] Fix the zaak list\n\n"
+        "**Maintenance**\n\n* [#1] Fix tests for the zaak mixin\n* [#2] Upload benchmark results\n"
+        "* [#3] Run the OAS check in CI\n"
+    )
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": released, "src/a.py": "0"})
+    gitrepo.tag("0.9.0")
+    gitrepo.commit(":bug: [#4] Fix the zaak list", {"src/zaken.py": "1"})
+    gitrepo.commit(":white_check_mark: [#1] Fix tests for the zaak mixin", {"tests/t.py": "1"})
+    gitrepo.commit(":construction_worker: [#2] Upload benchmark results", {".github/b.yml": "1"})
+    gitrepo.commit(":green_heart: [#3] Run the OAS check in CI", {".github/ci.yml": "1"})
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(":white_check_mark: [#5] Test archiving with dates", {"tests/a.py": "1"})
+    gitrepo.commit(":globe_with_meridians: [#6] Regenerate translations", {"src/locale/x.po": "1"})
+    gitrepo.commit(":bookmark: [#7] Release 1.1.0", {"src/version.py": "1"})
+    sections = _sections(gitrepo, "--from", "1.0.0")
+    assert sections == {"Maintenance": ["Test archiving with dates"]}, sections

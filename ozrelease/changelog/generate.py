@@ -116,7 +116,7 @@ def generate(
         )
         doc = _read_doc(history, style)
         # (configured sections are the user's word)
-        style = _learned_style(history, doc, style, tip, sections=config.changelog.sections is None)
+        style = _learned_style(history, doc, style, tip, config)
         # Translation files alone are no change to write about (the check says the same).
         classifier = Classifier(
             config.changelog,
@@ -125,6 +125,7 @@ def generate(
             also_internal=config.check.translation_paths,
             hidden=style.hidden,
             routes=style.routes,
+            keep_work=style.lists_work,
         )
         changes = group_changes(
             scan,
@@ -247,10 +248,11 @@ def _version(section: DocSection) -> Version | None:
 
 
 def _learned_style(
-    history: History, doc: ChangelogFile | None, style: Style, tip: str, *, sections: bool
+    history: History, doc: ChangelogFile | None, style: Style, tip: str, config: Config
 ) -> Style:
     """The style as the project's released sections write it: their heading form, scopes
-    in bold where they show them, and (with `sections`) their section names and mapping."""
+    in bold where they show them, whether they list internal work that has an issue, and
+    (unless the configuration names sections) their section names and mapping."""
     if doc is None:
         return style
     released = [s for s in doc.sections if s.version is not None][:3]
@@ -264,21 +266,32 @@ def _learned_style(
         scopes=bool(entries) and scoped >= 0.3 * len(entries),
         requests=bool(entries) and requested >= 0.3 * len(entries),
     )
-    learned = (
-        learn_sections(
-            history, doc, style.sections, style.default_section, tip=tip, own_repo=style.own_repo
-        )
-        if sections
-        else None
+    internal = Classifier(
+        config.changelog,
+        style.sections,
+        style.default_section,
+        also_internal=config.check.translation_paths,
+    )
+    learned = learn_sections(
+        history,
+        doc,
+        style.sections,
+        style.default_section,
+        tip=tip,
+        own_repo=style.own_repo,
+        classifier=internal,
     )
     if learned is None:
         return style
+    if config.changelog.sections is not None:  # (configured sections are the user's word)
+        return replace(style, lists_work=learned.lists_work)
     return replace(
         style,
         sections=learned.sections,
         default_section=learned.default,
         hidden=learned.hidden,
         routes=learned.routes,
+        lists_work=learned.lists_work,
     )
 
 

@@ -24,6 +24,7 @@ from ozrelease.changelog.messages import (
 )
 from ozrelease.changelog.schema import ChangelogConfig, SectionRule
 from ozrelease.changelog.vocabulary import (
+    HOUSEKEEPING_GITMOJI,
     SECURITY_GITMOJI,
     ecosystem_of,
     scoped_key,
@@ -34,6 +35,10 @@ __all__ = ["Change", "Classifier", "Shipped", "group_changes"]
 
 
 # -- classification ------------------------------------------------------------------------
+
+
+_CHANGELOG_PATH = r"(?:.*/)?(?:CHANGELOG|CHANGES|HISTORY)[^/]*\Z|docs/changelog[^/]*\Z"
+"""The changelog and its history: editing it is no work to list."""
 
 
 class Classifier:
@@ -48,12 +53,16 @@ class Classifier:
         also_internal: Sequence[str] = (),
         hidden: frozenset[str] = frozenset(),
         routes: Sequence[Route] = (),
+        keep_work: bool = False,
     ):
-        """`also_internal`: more globs of paths that alone make a commit internal. `hidden`:
-        `gitmoji:NAME` / `type:NAME` the project's sections leave out (when no issue is
-        named). `routes`: headings chosen by the files a change touches."""
+        """`also_internal`: more globs of paths that alone make a commit internal (and never
+        internal work, see `is_work`). `hidden`: `gitmoji:NAME` / `type:NAME` the project's
+        sections leave out (when no issue is named). `routes`: headings chosen by the files a
+        change touches. `keep_work`: internal work that has an issue is listed (the project's
+        sections list it: Open Zaak's "[#2110] Fix tests for ClosedZaakMixin")."""
         self.sections = tuple(sections)
         self.hidden = hidden
+        self.keep_work = keep_work
         self.default = default
         self.internal_gitmoji = config.internal_gitmoji
         self.internal_types = config.internal_types
@@ -64,6 +73,11 @@ class Classifier:
         # Remembered per path: a history changes the same files again and again.
         self._internal_path: Callable[[str], bool] = lru_cache(maxsize=1 << 14)(
             lambda path: internal.match(path) is not None
+        )
+        never = [translate(p, classes=False) + r"\Z" for p in also_internal]
+        no_work = re.compile("|".join([*(f"(?:{p})" for p in never), _CHANGELOG_PATH]))
+        self._no_work: Callable[[str], bool] = lru_cache(maxsize=1 << 12)(
+            lambda path: no_work.match(path) is not None
         )
         self._by_gitmoji: dict[str, int] = {}
         self._by_type: dict[str, int] = {}
@@ -95,6 +109,17 @@ class Classifier:
             if scope is not None and f"{ctype}({scope.lower()})" in self.internal_types:
                 return True
         return False
+
+    def is_work(self, message: ParsedMessage, paths: Sequence[str]) -> bool:
+        """Internal work a project may list when it has an issue (tests, CI, tooling), not
+        release housekeeping, regenerated translations or edits of the changelog."""
+        if message.gitmoji in HOUSEKEEPING_GITMOJI or is_housekeeping(message):
+            return False
+        if message.type in ("release", "bump") or f"{message.type}({message.scope})" == (
+            "chore(release)"
+        ):
+            return False
+        return not (paths and all(self._no_work(p) for p in paths))
 
     def is_hidden(self, message: ParsedMessage) -> bool:
         """Whether the project's released sections leave such commits out."""
@@ -250,6 +275,8 @@ class _Unit:
     """What the breaking commit says (`:boom: Require Python 3.12` in a pull request titled
     "Type check the package in CI"): the entry says what breaks."""
     public: bool = False
+    work: bool = False
+    """An internal commit of it is work the project lists when it has an issue."""
     requests: dict[int, None] = field(default_factory=dict)
     advisories: dict[str, None] = field(default_factory=dict)
     paths: set[str] = field(default_factory=set)
@@ -425,6 +452,8 @@ class _Walk:
             # of how the project is built and shipped (`fix(cd): publish musl wheels`)
             internal = not (message.type in SHIPPED_TYPES and message.scope in SHIPPING)
         if internal:
+            if self.classifier.keep_work and self.classifier.is_work(message, paths):
+                unit.work = True
             return
         unit.public = True
         if message.breaking:
@@ -481,8 +510,14 @@ def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
     breaking = unit.breaking
     parts = path_parts(unit.paths)
     key = best.key if best is not None else None
+    # Internal work with an issue, where the project's sections list such work: its own
+    # entry in the catch-all section (never release housekeeping or translations).
+    work = unit.work and not unit.public and bool(unit.issues or unit.branch_issue)
+    work = work or (unit.work and title is not None and bool(title.issues))
+    if work:
+        internal = False
     if title is not None:
-        internal = internal or classifier.is_internal(title)
+        internal = internal or (classifier.is_internal(title) and not work)
         if not internal:
             section = classifier.section(title)
             if section is not None:

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ozrelease.changelog.files import ChangelogFile, DocSection
-from ozrelease.changelog.grouping import Route, path_parts
-from ozrelease.changelog.messages import is_dependency, known_types, parse_message
+from ozrelease.changelog.grouping import Classifier, Route, path_parts
+from ozrelease.changelog.messages import ParsedMessage, is_dependency, known_types, parse_message
 from ozrelease.changelog.schema import SectionRule
 from ozrelease.changelog.vocabulary import (
     FEATURE_GITMOJI,
@@ -56,6 +56,8 @@ class Learned:
     """How many commits of released sections the mapping was learned from (0: names only)."""
     hidden: frozenset[str] = frozenset()
     """`gitmoji:NAME` / `type:NAME` whose commits the released sections never listed."""
+    lists_work: bool = False
+    """The released sections list internal work that has an issue (tests, CI, tooling)."""
     routes: tuple[Route, ...] = ()
     """Where the entries of one gitmoji or type stood under two headings, a directory or
     file name their commits touched (or did not) under the one and not the other (Open
@@ -115,6 +117,7 @@ def learn_sections(
     *,
     tip: str,
     own_repo: str | None,
+    classifier: Classifier | None = None,
 ) -> Learned | None:
     """The project's sections, or None when its changelog has no sub-headed releases."""
     headings = _headings(doc)
@@ -128,7 +131,8 @@ def learn_sections(
         best = max(headings, key=lambda h: (len(stems & _stems(h)), -headings.index(h)))
         if stems & _stems(best):
             mapped[index] = best
-    votes, unmatched, listed, touched = _votes(history, doc, tip, own_repo, defaults)
+    work = _Work(classifier)
+    votes, unmatched, listed, touched = _votes(history, doc, tip, own_repo, defaults, work)
     named = {_key(h): h for h in headings}
     votes = {key: _merged(counts, named) for key, counts in votes.items()}
     learned: dict[str, str] = {}
@@ -183,7 +187,7 @@ def learn_sections(
     }
     routes = _routes(votes, touched, {r.title: r for r in rules}, named, builtin)
     total = sum(sum(c.values()) for c in votes.values())
-    return Learned(tuple(rules), chosen, total, hidden, routes)
+    return Learned(tuple(rules), chosen, total, hidden, work.listed(), routes)
 
 
 def _merged(counts: Counter[str], named: dict[frozenset[str], str]) -> Counter[str]:
@@ -279,6 +283,37 @@ _NEVER_HIDDEN = (
 
 _Touched = list[tuple[str, str, frozenset[str]]]
 
+_WORK_MIN = 3
+"""Issues of internal work at least, for a habit of listing it."""
+
+
+class _Work:
+    """Whether the released sections list internal work that has an issue: of the issues
+    whose commits are all internal work (tests, CI, tooling; not release housekeeping or
+    translations), at least half stand in the sections (Open Zaak 1.24 to 1.26: "[#2110] Fix
+    tests for ClosedZaakMixin", "[open-api-framework#114] Upload performance test results")."""
+
+    def __init__(self, classifier: Classifier | None) -> None:
+        self.classifier = classifier
+        self.work: set[str] = set()
+        self.public: set[str] = set()
+        self.entries: set[str] = set()
+
+    def read(self, message: ParsedMessage, ids: Sequence[str], paths: Sequence[str]) -> None:
+        classifier = self.classifier
+        if classifier is None or not ids:
+            return
+        keys = {i.rsplit("/", 1)[-1].lower() for i in ids}
+        internal = classifier.is_internal(message) or classifier.internal_paths(paths)
+        if not internal:
+            self.public |= keys
+        elif classifier.is_work(message, paths):
+            self.work |= keys
+
+    def listed(self) -> bool:
+        issues = self.work - self.public
+        return len(issues) >= _WORK_MIN and 2 * len(issues & self.entries) >= len(issues)
+
 
 def _votes(
     history: History,
@@ -286,6 +321,7 @@ def _votes(
     tip: str,
     own_repo: str | None,
     defaults: Sequence[SectionRule],
+    work: _Work,
 ) -> tuple[dict[str, Counter[str]], Counter[str], Counter[str], _Touched]:
     """(`gitmoji:NAME` or `type:NAME`) -> how often its commits stood under each heading in
     the newest released sections whose versions are tags reachable from `tip`; how many
@@ -319,7 +355,7 @@ def _votes(
     tip_name = used[0][1].name
     _vote(
         history, sections, tip_name, since, types, own_repo, defaults,
-        votes, unmatched, listed, touched,
+        votes, unmatched, listed, touched, work,
     )  # fmt: skip
     return votes, unmatched, listed, touched
 
@@ -361,6 +397,7 @@ def _vote(
     unmatched: Counter[str],
     listed: Counter[str],
     touched: _Touched,
+    work: _Work,
 ) -> None:
     """One vote per entry of `sections`: the gitmoji or type of the commit behind it that the
     built-in sections rank highest (as grouping picks an entry's lead commit) -> its heading."""
@@ -383,6 +420,7 @@ def _vote(
         package = _PACKAGE_ITEM.match(doc_entry.text)
         if package is not None:  # "``django`` to 5.2.11", nested under "Upgrade dependencies"
             by_package.setdefault(package.group(1).lower(), index)
+    work.entries = set(by_issue)
     rank = _ranks(defaults)
     leads: dict[int, str] = {}
     parts: dict[int, set[str]] = {}
@@ -390,6 +428,7 @@ def _vote(
         if commit.is_merge:
             continue
         message = parse_message(commit.subject, commit.body, types=types)
+        work.read(message, message.ids(own_repo), [f.path for f in commit.files])
         if message.gitmoji in INTERNAL_GITMOJI or message.type in INTERNAL_TYPES:
             continue
         key = f"gitmoji:{message.gitmoji}" if message.gitmoji else None

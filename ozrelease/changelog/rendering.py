@@ -98,6 +98,8 @@ class Style:
     """Markdown: the `#` count of version headings."""
     hidden: frozenset[str] = frozenset()
     """Gitmoji and types the project's sections leave out (learned.Learned.hidden)."""
+    lists_work: bool = False
+    """The project's sections list internal work that has an issue (learned)."""
     routes: tuple[Route, ...] = ()
     """Headings chosen by the files a change touches (learned.Learned.routes)."""
     private_trackers: tuple[str, ...] = ()
