@@ -188,10 +188,12 @@ def main() -> None:
             continue
         recall = result["recall"]
         same = result["sameSection"]
+        entry_recall = result["entryRecall"]  # (None: their section has no entries)
         print(
             f"{result['range']:>22}  recall {result['recalled']}/{result['theirIssues']}"
             f" ({'-' if recall is None else f'{recall:.0%}'})"
-            f"  entries {result['entryRecall']:.0%} of {result['theirEntries']}"
+            f"  entries {'-' if entry_recall is None else f'{entry_recall:.0%}'}"
+            f" of {result['theirEntries']}"
             f"  same section {'-' if same is None else f'{same:.0%}'}"
             f"  extra {result['extra']}/{result['entries']} ({result['extraShare']:.0%})"
         )
