@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import date as Date
+from datetime import datetime
 from pathlib import Path
 
 from ozrelease.changelog.announced import Announced
@@ -127,13 +129,20 @@ def generate(
             routes=style.routes,
             keep_work=style.lists_work,
         )
+        shipped = _shipped(history, doc, tip, since, version, patches)
+        commits: Iterable[Commit] = scan
+        if shipped is not None and isinstance(shipped.same_patch, _PatchMatch):
+            # The patch ids of the commits that changed the very files a shipped one did,
+            # in one pipeline (a whole history has hundreds of them), not one per commit.
+            commits = list(scan)
+            shipped.same_patch.prepare([c for c in commits if shipped.may_be(c)])
         changes = group_changes(
-            scan,
+            commits,
             tip=tip,
             classifier=classifier,
             own_repo=style.own_repo,
             internal=False,
-            shipped=_shipped(history, doc, tip, since, version, patches),
+            shipped=shipped,
         )
     return Generated(
         changelog=Changelog(
@@ -195,14 +204,13 @@ def _shipped(
     released = {t.version for t in history.tags(merged_into=tip) if t.version is not None}
     shas: set[str] = set()
     subjects: set[str] = set()
-    changed: dict[frozenset[str], list[str]] = {}
+    changed: dict[_Key, list[str]] = {}
     for commit in patches if patches is not None else ():
         if not commit.is_merge:
             shas.update(commit.cherry_picked_from)
             subjects.add(commit.subject)
             if commit.files:
-                paths = frozenset(f.path for f in commit.files)
-                changed.setdefault(paths, []).append(commit.sha)
+                changed.setdefault(_key(commit), []).append(commit.sha)
     issues: set[str] = set()
     for section in doc.sections if doc is not None else ():
         day = section.date
@@ -219,25 +227,41 @@ def _shipped(
         frozenset(subjects),
         frozenset(issues),
         frozenset(changed),
-        _PatchMatch(history, [sha for group in changed.values() for sha in group]),
+        _PatchMatch(history, changed),
     )
 
 
 class _PatchMatch:
-    """Whether a commit has the patch id of one of `shipped` (their ids read on first use,
-    in one pipeline; the commit's own when asked: few commits change exactly the files a
-    shipped one changed, under another subject)."""
+    """Whether a commit has the patch id of a shipped commit that changed the same files at
+    the same author date (`prepare` reads the ids of the range's candidates and of the
+    shipped commits they may copy in one pipeline; a commit not prepared asks on its own)."""
 
-    def __init__(self, history: History, shipped: list[str]) -> None:
+    def __init__(self, history: History, shipped: dict[_Key, list[str]]) -> None:
         self.history = history
         self.shipped = shipped
-        self.ids: frozenset[str] | None = None
+        self.ids: dict[str, str] = {}
+        """Patch ids read so far, by sha (a commit with an empty diff has none)."""
 
-    def __call__(self, sha: str) -> bool:
-        if self.ids is None:
-            self.ids = frozenset(self.history.patch_ids_of(self.shipped).values())
-        own = self.history.patch_ids_of([sha]).get(sha)
-        return own is not None and own in self.ids
+    def prepare(self, candidates: list[Commit]) -> None:
+        keys = {_key(c) for c in candidates}
+        wanted = [sha for key in keys for sha in self.shipped.get(key, ())]
+        if candidates:
+            self.ids.update(self.history.patch_ids_of([*wanted, *(c.sha for c in candidates)]))
+
+    def __call__(self, commit: Commit) -> bool:
+        copied = self.shipped.get(_key(commit), [])
+        missing = [sha for sha in (*copied, commit.sha) if sha not in self.ids]
+        if missing:
+            self.ids.update(self.history.patch_ids_of(missing))
+        own = self.ids.get(commit.sha)
+        return own is not None and any(self.ids.get(sha) == own for sha in copied)
+
+
+_Key = tuple[frozenset[str], datetime]
+
+
+def _key(commit: Commit) -> _Key:
+    return (frozenset(f.path for f in commit.files), commit.authored_at)
 
 
 def _version(section: DocSection) -> Version | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import lru_cache
 
 from ozrelease.changelog.globs import translate
@@ -194,19 +195,26 @@ class Shipped:
     subjects: frozenset[str] = frozenset()
     issues: frozenset[str] = frozenset()
     """As `issue_key` compares them: `2426`, `open-api-framework#12`."""
-    files: frozenset[frozenset[str]] = frozenset()
-    """The paths each shipped commit changed: a commit of the range that changed the same
-    ones, under another subject, is compared by patch id."""
-    same_patch: Callable[[str], bool] | None = None
-    """Whether the commit of that sha has the patch id of a shipped commit."""
+    files: frozenset[tuple[frozenset[str], datetime]] = frozenset()
+    """The paths each shipped commit changed, with its author date: a commit of the range
+    that changed the same ones at the same author date (a cherry-pick keeps it), under
+    another subject, is compared by patch id."""
+    same_patch: Callable[[Commit], bool] | None = None
+    """Whether the commit has the patch id of a shipped commit (asked of `may_be` ones)."""
 
     def has(self, commit: Commit) -> bool:
         if commit.sha in self.shas or commit.subject in self.subjects:
             return True
-        if self.same_patch is None or not commit.files:
+        return self.may_be(commit) and self.same_patch is not None and self.same_patch(commit)
+
+    def may_be(self, commit: Commit) -> bool:
+        """Whether a commit that neither sha nor subject matches changed exactly the files
+        a shipped one did, at its author date (so that only its patch id can tell)."""
+        if self.same_patch is None or not commit.files or commit.is_merge:
             return False
-        paths = frozenset(f.path for f in commit.files)
-        return paths in self.files and self.same_patch(commit.sha)
+        if commit.sha in self.shas or commit.subject in self.subjects:
+            return False
+        return (frozenset(f.path for f in commit.files), commit.authored_at) in self.files
 
 
 @dataclass(frozen=True)
