@@ -11,7 +11,10 @@ there. The maintainers' section for TO is read from the changelog as it was at T
 Per release it prints:
 - issue recall: the issues (and pull requests) the maintainers' section names that the
   generated one names too;
-- same section: of those, how many stand under a heading of the same name;
+- entries: how many of the maintainers' entries the generated section has (by issue, request
+  or most of their words; commit links and hashes are no words);
+- same section: of the issues found, how many stand under a heading of the same name (for a
+  section that names no issue or request at all, of its entries matched by words);
 - extra entries: generated entries that name nothing the maintainers' section names and whose
   words match none of its entries: the entries maintainers left out, each one a deletion a
   release manager would have to make before publishing.
@@ -60,7 +63,11 @@ _STOP = frozenset(
 
 
 def words(text: str) -> set[str]:
+    text = _LINK.sub(" ", text)  # (a commit link says nothing: python-semantic-release's)
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+_LINK = re.compile(r"https?://\S+|\b[0-9a-f]{7,40}\b")
 
 
 def kind(title: str) -> str:
@@ -139,18 +146,34 @@ def measure(repo: Path, since: str, to: str) -> dict[str, object]:
             )
             if not matched:
                 extra.append(f"{section.title}: {entry.text}")
-    our_words = [words(e.text) for s in ours.changelog.sections for e in s.entries]
+    our_words = [(words(e.text), kind(s.title)) for s in ours.changelog.sections for e in s.entries]
     our_words += [
-        words(i.text) for s in ours.changelog.sections for e in s.entries for i in e.items
+        (words(i.text), kind(s.title))
+        for s in ours.changelog.sections
+        for e in s.entries
+        for i in e.items
     ]
-    entry_hits = sum(
-        1
-        for keys, _, theirs_words in their_entries
-        if keys & set(our_keys)
-        or any(len(w & theirs_words) >= max(2, 0.5 * len(theirs_words)) for w in our_words)
-    )
+    entry_hits = 0
+    by_words: list[bool] = []  # their entries without keys matched by words: same heading?
+    for keys, heading, theirs_words in their_entries:
+        if keys & set(our_keys):
+            entry_hits += 1
+            continue
+        hits = [h for w, h in our_words if len(w & theirs_words) >= max(2, 0.5 * len(theirs_words))]
+        if hits:
+            entry_hits += 1
+            if not keys and heading:
+                by_words.append(heading in hits)
     found = their_keys & set(our_keys)
-    same = [k for k in found if our_keys[k] in heading_of[k]]
+    headed = [k for k in found if heading_of[k] - {""}]  # (entries under no heading: no say)
+    same = [k for k in headed if our_keys[k] in heading_of[k]]
+    # Sections that name no issue or request (commit links only): the same heading is
+    # measured over the entries matched by their words instead.
+    same_share = (
+        len(same) / len(headed)
+        if headed
+        else (sum(by_words) / len(by_words) if by_words and not their_keys else None)
+    )
     return {
         "release": to,
         "range": f"{since}..{to}",
@@ -159,14 +182,14 @@ def measure(repo: Path, since: str, to: str) -> dict[str, object]:
         "recall": round(len(found) / len(their_keys), 3) if their_keys else None,
         "theirEntries": len(their_entries),
         "entryRecall": round(entry_hits / len(their_entries), 3) if their_entries else None,
-        "sameSection": round(len(same) / len(found), 3) if found else None,
+        "sameSection": round(same_share, 3) if same_share is not None else None,
         "entries": total,
         "extra": len(extra),
         "extraShare": round(len(extra) / total, 3) if total else 0.0,
         "missed": sorted(their_keys - set(our_keys)),
         "otherSection": sorted(
             f"{k}: theirs {sorted(heading_of[k])}, ours {our_keys[k]!r}"
-            for k in found
+            for k in headed
             if k not in same
         ),
         "extraEntries": extra,
