@@ -11,6 +11,7 @@ from ozrelease.checks.context import Context
 from ozrelease.checks.files import FileVersions, Watched
 from ozrelease.checks.report import Finding
 from ozrelease.checks.spec_parts import PartLoader
+from ozrelease.checks.spec_refs import RefIndex
 from ozrelease.errors import OzReleaseError
 from ozrelease.wording import plural
 
@@ -32,6 +33,7 @@ class SpecCheck:
         self.found: dict[str, list[openapi.Breaking]] = {}
         self._limit = 4 * max(1, len(entry.files))
         self.loader = PartLoader(keep=self._limit)
+        self.refs = RefIndex(keep=self._limit)
         for path in sorted(entry.files):
             if path not in versions:
                 continue
@@ -78,7 +80,8 @@ class SpecCheck:
                 self.changed.add(sha)
                 if path in self.found:  # attribution only where the range breaks something
                     by = self.broke.setdefault(path, {})
-                    for item in openapi.breaking_changes(old, new):
+                    unchanged = self.refs.unchanged_paths(old, new)
+                    for item in openapi.breaking_changes(old, new, unchanged):
                         by.setdefault((item.kind, item.element), set()).add(sha)
 
     def finish(
@@ -88,6 +91,7 @@ class SpecCheck:
         in more than wording."""
         self.cache.clear()
         self.loader.parts.clear()
+        self.refs.clear()
         for path, found in self.found.items():
             by_element = self.broke.get(path, {})
             shas = {sha for item in found for sha in by_element.get((item.kind, item.element), ())}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -93,6 +94,12 @@ def _pyproject(text: str | None) -> dict[str, tuple[str, bool]]:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _pins(path: str, text: str | None) -> Mapping[str, tuple[str, bool]]:
+    """One version's pins, read once (a commit's "after" is the next one's "before")."""
+    return _pyproject(text) if path.endswith(".toml") else _requirements(text)
+
+
 def pin_changes(
     versions: FileVersions, paths: Iterable[str]
 ) -> dict[str, tuple[str, set[str], bool]]:
@@ -102,8 +109,7 @@ def pin_changes(
     for path in sorted(paths):
         if path not in versions:
             continue
-        read = _pyproject if path.endswith(".toml") else _requirements
-        before, after = read(versions[path][0]), read(versions[path][1])
+        before, after = _pins(path, versions[path][0]), _pins(path, versions[path][1])
         for name in sorted(set(before) | set(after)):
             old, new = before.get(name), after.get(name)
             if old is not None and new is not None and old[0] == new[0]:
