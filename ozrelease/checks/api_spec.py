@@ -7,7 +7,7 @@ from typing import Any
 
 from ozrelease.changelog.grouping import Change
 from ozrelease.checks import openapi as openapi
-from ozrelease.checks.context import Context
+from ozrelease.checks.context import Context, Stage, no_stage
 from ozrelease.checks.files import FileVersions, Watched
 from ozrelease.checks.report import Finding
 from ozrelease.checks.spec_parts import PartLoader
@@ -23,7 +23,7 @@ class SpecCheck:
     "after" is the next one's "before"), so memory is bounded by the documents, not the
     range."""
 
-    def __init__(self, versions: FileVersions, entry: Watched) -> None:
+    def __init__(self, versions: FileVersions, entry: Watched, stage: Stage = no_stage) -> None:
         self.entry = entry
         self.versions = versions
         self.cache: dict[int, Any] = {}
@@ -34,9 +34,9 @@ class SpecCheck:
         self._limit = 4 * max(1, len(entry.files))
         self.loader = PartLoader(keep=self._limit)
         self.refs = RefIndex(keep=self._limit)
-        for path in sorted(entry.files):
-            if path not in versions:
-                continue
+        documents = [path for path in sorted(entry.files) if path in versions]
+        for done, path in enumerate(documents):
+            stage("Comparing API documents", done, len(documents), "documents")
             old, new = self.load(versions[path][0], path), self.load(versions[path][1], path)
             if not old:
                 continue
