@@ -29,10 +29,21 @@ _DEPTH = 3
 _DEEPEST = 16  # (child indentation beyond this: the entry is parsed whole)
 # Lines are found by the newline before them (a pattern that starts with `\n` and spaces is
 # searched for as that literal, where `^` in MULTILINE mode is tried at every character).
-_CONTENT = re.compile(r"\n( *)(?=[^ \n#])")
+_CONTENT = re.compile(r"\n( *+)(?=[^ \n#])")
 """A line with content (not blank, not only a comment); group 1 its indentation."""
-_UNSURE = re.compile(r"\n(?:---|\.\.\.|%| *\t)")
-"""Document markers, directives, tabs in an indentation."""
+_MARKERS = re.compile(r"\n(?:---|\.\.\.|%)")
+_TAB_INDENT = re.compile(r"\n *+\t")
+
+
+def _unsure(text: str) -> bool:
+    """Document markers, directives, tabs in an indentation (the tabs looked for only in a
+    text that has one: a pattern tried at every line's indentation costs a millisecond per
+    megabyte)."""
+    return _MARKERS.search(text) is not None or (
+        "\t" in text and _TAB_INDENT.search(text) is not None
+    )
+
+
 _BARE_KEY = re.compile(
     r"(?:[A-Za-z0-9_/.$]|-(?! ))[^\n:#]*:[ ]*|'[^'\n]*':[ ]*|\"[^\"\\\n]*\":[ ]*"
 )
@@ -56,12 +67,12 @@ class PartLoader:
         self.generation = 0
         self.parts: dict[str, tuple[dict[Any, Any], int]] = {}
         self.at: dict[int, re.Pattern[str]] = {}
-        self.shallower: dict[int, re.Pattern[str]] = {}
+        self.upto: dict[int, re.Pattern[str]] = {}
 
     def load(self, text: str, name: str) -> dict[str, Any]:
         """`load_document(text, name)`, the same mapping (equal, key order included)."""
         text = "\n" + text  # (every line has a newline before it; positions count from it)
-        if name.endswith(".json") or "\r" in text or _UNSURE.search(text):
+        if name.endswith(".json") or "\r" in text or _unsure(text):
             return load_document(text[1:], name)
         self.generation += 1
         try:
@@ -88,14 +99,21 @@ class PartLoader:
             pattern = self.at[indent] = re.compile(rf"\n {{{indent}}}(?=[^ \n#])")
         return pattern
 
-    def _mapping(self, text: str, start: int, end: int, indent: int, depth: int) -> dict[Any, Any]:
+    def _mapping(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        indent: int,
+        depth: int,
+        lines: list[int] | None = None,
+    ) -> dict[Any, Any]:
         """The block mapping whose entries start at column `indent` in text[start:end] (each
-        position is that of the newline before a line)."""
-        starts = [
-            m.start()
-            for m in self._exactly(indent).finditer(text, start, end)
-            if not _sequence_item(text, m.end())
-        ]
+        position is that of the newline before a line; `lines`: those of its lines with content
+        at that column, when known)."""
+        if lines is None:
+            lines = [m.start() for m in self._exactly(indent).finditer(text, start, end)]
+        starts = [a for a in lines if not _sequence_item(text, a + 1 + indent)]
         if not starts or starts[0] != start:
             raise _Unsure
         if any(text[a + 1 + indent] in "?:" for a in starts):
@@ -123,12 +141,17 @@ class PartLoader:
         inner = len(first.group(1))
         if inner <= indent or inner > _DEEPEST or _sequence_item(text, first.end()):
             return None
-        shallower = self.shallower.get(inner)
-        if shallower is None:
-            shallower = self.shallower[inner] = re.compile(rf"\n {{0,{inner - 1}}}(?=[^ \n#])")
-        if shallower.search(text, first.start(), end):
-            return None
-        return self._mapping(text, first.start(), end, inner, depth + 1)
+        # Its lines with content at `inner` columns or fewer, found in one pass: none may be
+        # shallower than the first.
+        upto = self.upto.get(inner)
+        if upto is None:
+            upto = self.upto[inner] = re.compile(rf"\n( {{0,{inner}}}+)(?=[^ \n#])")
+        lines = []
+        for match in upto.finditer(text, first.start(), end):
+            if match.end() - match.start() <= inner:
+                return None
+            lines.append(match.start())
+        return self._mapping(text, first.start(), end, inner, depth + 1, lines)
 
     def _part(self, chunk: str) -> dict[Any, Any]:
         """One entry's text parsed alone: {key: value}, the same objects as the last time."""
