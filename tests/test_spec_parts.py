@@ -50,6 +50,7 @@ ODD = [
     "---\na: 1\n",
     "%YAML 1.2\n---\na: 1\n",
     "a:\n\tb: 1\n",
+    "a:\n  b: 'x\ty'\n  c:\n    d: 1\n",  # a tab, not in an indentation
     "a:\r\n  b: 1\r\n",
     "  a: 1\n",
     "- a\n- b\n",

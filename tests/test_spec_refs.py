@@ -117,3 +117,23 @@ def test_the_parts_a_long_history_no_longer_uses_are_forgotten() -> None:
         previous = current
     # Each version's Rol request schema is a new part; only the last few stay indexed.
     assert len(index._refs) < 12
+
+
+def test_the_schemas_a_changed_path_reaches_unchanged_are_not_walked_again() -> None:
+    # /statussen's operation changes (a new required parameter), its Status schema does not;
+    # Rol narrows, so /rollen changes too.
+    after = BEFORE.replace(
+        "  /statussen:\n    get:\n",
+        "  /statussen:\n    get:\n"
+        "      parameters:\n      - {name: q, in: query, required: true}\n",
+    ).replace("maxLength: 80", "maxLength: 40")
+    old, new = versions(after)
+    unchanged, same = RefIndex().compare(old, new)
+    assert unchanged == {"/zaken"}
+    assert same == {"#/components/schemas/Zaak", "#/components/schemas/Status"}
+    found = breaking_changes(old, new, unchanged, same)
+    assert sorted((b.kind, b.element) for b in found) == [
+        ("parameter-required", "q"),
+        ("type-narrowed", "Rol.omschrijving"),
+    ]
+    assert found == breaking_changes(old, new)

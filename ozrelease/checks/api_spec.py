@@ -80,8 +80,8 @@ class SpecCheck:
                 self.changed.add(sha)
                 if path in self.found:  # attribution only where the range breaks something
                     by = self.broke.setdefault(path, {})
-                    unchanged = self.refs.unchanged_paths(old, new)
-                    for item in openapi.breaking_changes(old, new, unchanged):
+                    unchanged, same = self.refs.compare(old, new)
+                    for item in openapi.breaking_changes(old, new, unchanged, same):
                         by.setdefault((item.kind, item.element), set()).add(sha)
 
     def finish(

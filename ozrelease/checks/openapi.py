@@ -141,21 +141,27 @@ def same_semantics(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
 
 
 def breaking_changes(
-    old: Mapping[str, Any], new: Mapping[str, Any], unchanged: Collection[str] = ()
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    unchanged: Collection[str] = (),
+    same: Collection[str] = (),
 ) -> list[Breaking]:
     """The breaking changes from `old` to `new`, for a client written against `old`: removed
     paths, operations, parameters and response properties; new required parameters and
     request fields; narrowed request types, formats, ranges and enums; changed response
     types. Local `$ref`s are followed (each named schema compared once per direction).
-    `unchanged`: paths known to be the same in both, with what they reach
-    (`spec_refs.RefIndex.unchanged_paths`), not walked."""
-    return _Differ(old, new).run(unchanged)
+    `unchanged` and `same`: paths and local `$ref`s known to be the same in both, with what
+    they reach (`spec_refs.RefIndex.compare`), not walked."""
+    return _Differ(old, new, same).run(unchanged)
 
 
 class _Differ:
-    def __init__(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    def __init__(
+        self, old: Mapping[str, Any], new: Mapping[str, Any], same: Collection[str] = ()
+    ) -> None:
         self.old = old
         self.new = new
+        self.same = same
         self.found: dict[tuple[str, str], Breaking] = {}
         self.seen: set[tuple[str, str, str]] = set()
 
@@ -306,10 +312,11 @@ class _Differ:
 
     def deref(
         self, node: Mapping[str, Any], doc: Mapping[str, Any]
-    ) -> tuple[Mapping[str, Any], str | None]:
-        """Follow local `$ref`s (`#/components/schemas/Zaak`): the target and the name of the
-        last named schema reached (None for inline ones). External refs stay as they are."""
-        name = None
+    ) -> tuple[Mapping[str, Any], str | None, str | None]:
+        """Follow local `$ref`s (`#/components/schemas/Zaak`): the target, the name of the
+        last named schema reached (None for inline ones) and its `$ref`. External refs stay
+        as they are."""
+        name = last = None
         hops = 0
         while isinstance(node.get("$ref"), str) and node["$ref"].startswith("#") and hops < 32:
             ref = node["$ref"]
@@ -317,9 +324,10 @@ class _Differ:
             if not isinstance(target, dict):
                 break
             name = ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+            last = ref
             node = target
             hops += 1
-        return node, name
+        return node, name, last
 
     def schema(
         self,
@@ -332,8 +340,10 @@ class _Differ:
     ) -> None:
         if depth > _MAX_DEPTH or not old or not new:
             return
-        old, old_name = self.deref(old, self.old)
-        new, new_name = self.deref(new, self.new)
+        old, old_name, old_ref = self.deref(old, self.old)
+        new, new_name, new_ref = self.deref(new, self.new)
+        if old_ref is not None and old_ref == new_ref and old_ref in self.same:
+            return  # the same schema in both, and all it reaches
         if old_name is not None:
             key = (direction, old_name, new_name or "")
             if key in self.seen:

@@ -84,15 +84,25 @@ class RefIndex:
 
     def unchanged_paths(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> frozenset[str]:
         """Paths of `old` that `new` has as they were, with every schema they reach."""
+        return self.compare(old, new)[0]
+
+    def compare(
+        self, old: Mapping[str, Any], new: Mapping[str, Any]
+    ) -> tuple[frozenset[str], frozenset[str]]:
+        """(the paths of `old` that `new` has as they were, with every part they reach; the
+        local `$ref`s both versions point at the same part with, and whose parts reach only
+        such `$ref`s)."""
         self.generation += 1
         try:
-            return self._unchanged(old, new)
+            return self._compare(old, new)
         except RecursionError:
-            return frozenset()
+            return frozenset(), frozenset()
         finally:
             self._forget()
 
-    def _unchanged(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> frozenset[str]:
+    def _compare(
+        self, old: Mapping[str, Any], new: Mapping[str, Any]
+    ) -> tuple[frozenset[str], frozenset[str]]:
         old_paths, new_paths = _mapping(old.get("paths")), _mapping(new.get("paths"))
         candidates = [
             path
@@ -100,7 +110,7 @@ class RefIndex:
             if path in new_paths and _shared(item, new_paths[path])
         ]
         if not candidates:
-            return frozenset()
+            return frozenset(), frozenset()
         pending: set[str] = set()
         schemas: set[str] = set()
         for paths in (old_paths, new_paths):
@@ -129,7 +139,7 @@ class RefIndex:
         names: dict[str, str] = {}
         for ref in schemas | chained:
             if names.setdefault(_name(ref), ref) != ref:
-                return frozenset()  # two schemas known by one name
+                return frozenset(), frozenset()  # two schemas known by one name
         used_by: dict[str, set[str]] = {}
         for ref, targets in uses.items():
             for target in targets:
@@ -141,9 +151,10 @@ class RefIndex:
                 if user not in tainted:
                     tainted.add(user)
                     stack.append(user)
-        return frozenset(
+        unchanged = frozenset(
             path for path in candidates if not (self.item_refs(old_paths[path])[0] & tainted)
         )
+        return unchanged, frozenset(uses.keys() - tainted)
 
     def _forget(self) -> None:
         if self.generation % self.keep:
