@@ -45,7 +45,7 @@ class SpecCheck:
             elif not new:
                 continue
             else:
-                found = openapi.breaking_changes(old, new)
+                found = openapi.breaking_changes(old, new, *self.refs.compare(old, new))
             if found:
                 self.found[path] = found
 
