@@ -26,7 +26,8 @@ class SpecCheck:
     def __init__(self, versions: FileVersions, entry: Watched, stage: Stage = no_stage) -> None:
         self.entry = entry
         self.versions = versions
-        self.cache: dict[int, Any] = {}
+        self.cache: dict[str, dict[str, Any]] = {}
+        """path -> text -> the parsed document, the last few versions of each path"""
         self.changed: set[str] = set()
         """Commits that changed a document in more than wording."""
         self.broke: dict[str, dict[tuple[str, str], set[str]]] = {}
@@ -49,30 +50,28 @@ class SpecCheck:
             if found:
                 self.found[path] = found
 
-    def _keep(self, store: dict[int, Any], key: int, value: Any) -> Any:
-        store[key] = value
-        while len(store) > self._limit:
-            del store[next(iter(store))]  # the oldest version
-        return value
-
     def load(self, text: str | None, path: str) -> Any:
         if text is None:
             return None
-        key = hash((path, text))
-        if key in self.cache:
-            return self.cache[key]
+        kept = self.cache.setdefault(path, {})
+        if text in kept:
+            return kept[text]
         try:
             document = self.loader.load(text, path)
         except OzReleaseError:
             document = {}
-        return self._keep(self.cache, key, document)
+        kept[text] = document
+        while len(kept) > 2:  # (a commit's "after" is its child's "before", read just before)
+            del kept[next(iter(kept))]
+        return document
 
     def feed(self, sha: str, files: FileVersions) -> None:
         """One commit's versions of the watched files."""
         for path, (before, after) in files.items():
             if path not in self.entry.files or before == after:
                 continue
-            old, new = self.load(before, path), self.load(after, path)
+            new = self.load(after, path)  # (after first: the version the last commit read)
+            old = self.load(before, path)
             if old is None or new is None or old == {} or new == {}:
                 self.changed.add(sha)
                 continue
