@@ -201,3 +201,29 @@ def test_an_unknown_forge_identity_is_said_on_stderr(
     result = check(repo)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+def test_the_analysis_shows_how_far_it_is_on_a_terminal_only(repo: GitRepo) -> None:
+    fast_import_history(repo, 150, path="src/conf/base.py")  # a watched settings module
+    (repo.path / "CHANGELOG.rst").write_text(CHANGELOG, encoding="utf-8")
+    args = ["changelog", "check", "--format", "json", "--changelog", "CHANGELOG.rst"]
+    status, out, terminal = run_on_a_terminal(repo, *args)
+    assert status == 1, terminal  # (the issues the section does not name)
+    # Each long step counts what it has done, on one line rewritten in place...
+    assert "\r\x1b[KChecking the issues of 153 commits: 0/150 issues" in terminal
+    assert "\r\x1b[KChecking the commits that changed 1 watched files: 0/150 commits" in terminal
+    assert "\n" not in terminal.split("Grouping changes", 1)[1]
+    # ...cleared at the end.
+    assert terminal.endswith("\r\x1b[K"), terminal[-200:]
+    # stdout holds the JSON alone, the same as without a terminal; without one, stderr is
+    # silent.
+    done = subprocess.run(
+        [installed_ozrelease(), *args], cwd=repo.path, capture_output=True, env=repo.env
+    )
+    assert (done.returncode, done.stdout.decode()) == (status, out)
+    assert done.stderr == b""
+    assert json.loads(out)["commitsScanned"] == 153
+    # A short range shows its steps without counts.
+    status, out, terminal = run_on_a_terminal(repo, *args, "--from", "main~5")
+    assert status == 1 and "Checking the commits that changed 1 watched files..." in terminal
+    assert "/5 commits" not in terminal and "issues" in terminal and "/5 issues" not in terminal

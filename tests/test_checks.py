@@ -915,9 +915,16 @@ def test_the_analysis_reports_its_stages(gitrepo: GitRepo) -> None:
     gitrepo.commit(":wrench: Timeout", {"src/openzaak/conf/base.py": SETTINGS.replace("10", "20")})
     changelog(gitrepo, section("1.1.0", "Other things."))
     stages: list[str] = []
-    run(gitrepo, stage=stages.append)
+
+    def stage(text: str, done: int | None = None, total: int | None = None, unit: str = "") -> None:
+        stages.append(text if done is None else f"{text}: {done}/{total} {unit}")
+
+    run(gitrepo, stage=stage)
     assert stages[:2] == ["Grouping changes", "Checking the issues of 1 commits"]
     assert "Reading 1 watched files over the range" in stages
+    # A step through many items says how far it is, item by item.
+    at = stages.index("Checking the commits that changed 1 watched files")
+    assert stages[at + 1] == "Checking the commits that changed 1 watched files: 0/1 commits"
     assert stages[-1] == "Checking dependencies"
 
 

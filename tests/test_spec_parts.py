@@ -3,6 +3,9 @@ and the parts two versions share are the same objects."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from ozrelease.checks.openapi import load_document, same_semantics
@@ -50,6 +53,7 @@ ODD = [
     "---\na: 1\n",
     "%YAML 1.2\n---\na: 1\n",
     "a:\n\tb: 1\n",
+    "a:\n  b: 'x\ty'\n  c:\n    d: 1\n",  # a tab, not in an indentation
     "a:\r\n  b: 1\r\n",
     "  a: 1\n",
     "- a\n- b\n",
@@ -94,3 +98,60 @@ def test_versions_share_what_they_did_not_change() -> None:
     for number in range(20):
         loader.load(f"a{number}: 1\n", "openapi.yaml")
     assert len(loader.parts) <= 2 * loader.keep
+
+
+# -- JSON written one member per line (drf-yasg's swagger2.0.json) -----------------------------
+
+JSON_DOCUMENT = json.dumps(
+    {
+        "swagger": "2.0",
+        "info": {"title": "Zaken", "version": "1"},
+        "paths": {
+            "/zaken": {
+                "get": {"parameters": [{"name": "page", "in": "query"}], "responses": {}},
+                "post": {"parameters": [], 'x-a"b': {"n": 1.5e300, "t": True}},
+            },
+            "/zaken/{uuid}": {"get": {}},
+        },
+        "definitions": {"Zaak": {"type": "object", "properties": {"url": {"type": "string"}}}},
+        "empty": {},
+        "list": [1, {"a": [2]}],
+    },
+    indent=4,
+)
+
+ODD_JSON = [
+    JSON_DOCUMENT,
+    JSON_DOCUMENT + "\n\n",
+    json.dumps(json.loads(JSON_DOCUMENT)),  # on one line
+    json.dumps(json.loads(JSON_DOCUMENT), indent="\t"),
+    JSON_DOCUMENT.replace('"info": {', '"info": {"a": 1,'),  # two members on a line
+    JSON_DOCUMENT.replace('"swagger": "2.0",', '"swagger": "2.0", "basePath": "/",'),
+    JSON_DOCUMENT.replace('"empty": {}', '"info": {"title": "again"}'),  # a duplicate key
+    JSON_DOCUMENT.replace('"2.0",', '"2.0"'),  # no comma: not JSON
+    JSON_DOCUMENT.replace('"1"\n', '"1",\n'),  # a comma after the last member: not JSON
+    JSON_DOCUMENT.replace('"/zaken/{uuid}"', '    "/zaken/{uuid}"'),  # indented unevenly
+    JSON_DOCUMENT.replace("\n", "\r\n"),
+    "[" + JSON_DOCUMENT + "]",
+    '{\n    "a": "x\ny"\n}',  # a newline in a string: not JSON
+]
+
+
+@pytest.mark.parametrize("text", ODD_JSON)
+def test_json_gives_the_same_mapping_as_a_whole_parse(text: str) -> None:
+    def parse(how: Any) -> object:
+        try:
+            return repr(how(text, "swagger2.0.json"))
+        except Exception as exc:
+            return type(exc)
+
+    assert parse(PartLoader().load) == parse(load_document)
+
+
+def test_json_versions_share_what_they_did_not_change() -> None:
+    loader = PartLoader()
+    old = loader.load(JSON_DOCUMENT, "swagger2.0.json")
+    new = loader.load(JSON_DOCUMENT.replace('"Zaken"', '"Zaken API"'), "swagger2.0.json")
+    assert new["paths"]["/zaken"]["get"] is old["paths"]["/zaken"]["get"]
+    assert new["definitions"]["Zaak"]["properties"] is old["definitions"]["Zaak"]["properties"]
+    assert new["info"] != old["info"] and same_semantics(old, new)

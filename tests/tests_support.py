@@ -79,8 +79,9 @@ releases: [{version: "13"}, {version: "14"}, {version: "15"}]
 """
 
 
-def fast_import_history(repo: GitRepo, commits: int) -> None:
-    """`commits` more commits on main in one `git fast-import` run (seconds, not minutes)."""
+def fast_import_history(repo: GitRepo, commits: int, path: str | None = None) -> None:
+    """`commits` more commits on main in one `git fast-import` run (seconds, not minutes);
+    each changes one of 50 files, or `path` every time (`N = n`)."""
     parent = repo.head()
     lines = []
     for n in range(1, commits + 1):
@@ -92,9 +93,12 @@ def fast_import_history(repo: GitRepo, commits: int) -> None:
             f"data {len(message)}".encode(),
             message,
             f"from :{n - 1}".encode() if n > 1 else f"from {parent}".encode(),
-            f"M 644 inline src/f{n % 50}.py".encode(),
-            b"data 2",
-            str(n % 10).encode() + b"\n",
+            f"M 644 inline {path or f'src/f{n % 50}.py'}".encode(),
+            *(
+                [b"data 2", str(n % 10).encode() + b"\n"]
+                if path is None
+                else [f"data {len(f'N = {n}')}".encode(), f"N = {n}".encode()]
+            ),
             b"",
         ]
     subprocess.run(

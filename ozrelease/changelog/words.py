@@ -4,7 +4,9 @@ section say what a commit did) and the generator (which entry announced a fix)."
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Sequence
 
 _STOPWORDS = frozenset(
     [
@@ -106,6 +108,7 @@ def related(a: str, b: str) -> bool:
     return len(a) >= 5 and len(b) >= 5 and a[:5] == b[:5]
 
 
+@functools.lru_cache(maxsize=8192)
 def is_identifier(word: str) -> bool:
     return (len(word) >= 5 and "_" in word.strip("_")) or bool(re.search(r"[a-z][A-Z]", word))
 
@@ -124,19 +127,25 @@ def significant_words(text: str) -> set[str]:
     return out
 
 
-def says_same(words: set[str], other: set[str]) -> float | None:
+def says_same(
+    words: set[str], other: set[str], identifiers: Sequence[str] | None = None
+) -> float | None:
     """How much of `words` `other` says (the share of them it has), when it says enough:
     most of them, at least three; all of them, at least two; or an identifier and another
     word. Identifiers match without case and inside longer ones (`result_expires` in
-    `CELERY_RESULT_EXPIRES`). None: it does not."""
+    `CELERY_RESULT_EXPIRES`). None: it does not. `identifiers`: those of `other`, lowered,
+    when the caller knows them (a section's entry compared with every commit)."""
     if len(words) < 2:
         return None
     shared = words & other
-    for word in words - shared:
-        if is_identifier(word) and any(
-            word.lower() in o.lower() for o in other if is_identifier(o)
-        ):
-            shared.add(word)
+    missing = [word for word in words - shared if is_identifier(word)]
+    if missing:
+        if identifiers is None:
+            identifiers = [o.lower() for o in other if is_identifier(o)]
+        for word in missing:
+            lower = word.lower()
+            if any(lower in o for o in identifiers):
+                shared.add(word)
     score = len(shared) / len(words)
     strong = any(is_identifier(w) for w in shared)
     good = (

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from ozrelease.changelog.config import load_config
@@ -16,7 +15,7 @@ from ozrelease.changelog.generate import resolve_style
 from ozrelease.changelog.grouping import Classifier, group_changes
 from ozrelease.changelog.schema import Config
 from ozrelease.changelog.style import unknown_identity_note
-from ozrelease.checks.context import Context, RangeCommit, by_change
+from ozrelease.checks.context import Context, RangeCommit, Stage, by_change, no_stage
 from ozrelease.checks.dependencies import lists_pins
 from ozrelease.checks.files import FileVersions as FileVersions
 from ozrelease.checks.issues import check_issues
@@ -77,7 +76,7 @@ def check(
     changelog: Path | None = None,
     config: Config | None = None,
     progress: ScanProgress | None = None,
-    stage: Callable[[str], None] | None = None,
+    stage: Stage | None = None,
 ) -> Report:
     """Compare the commits reachable from `to` and not from `since` with the changelog
     section that covers them.
@@ -88,9 +87,10 @@ def check(
     unversioned) section at the top, else a top section newer than `since` (a release being
     prepared). Raises GitError for unknown refs and shallow clones that lack the range,
     InputError when there is no changelog or no section for the range (exit code 2).
-    `stage` is told what the analysis does next, after history is read (for a progress line).
+    `stage` is told what the analysis does next after history is read, and how far into a
+    long step it is (for a progress line).
     """
-    say = stage if stage is not None else (lambda _: None)
+    say = stage if stage is not None else no_stage
     config = config if config is not None else load_config(history.root)
     tip = history.resolve(to)
     tags = history.tags()
@@ -175,7 +175,7 @@ def check(
     context.changes = changes
     del raw
     say(f"Checking the issues of {len(commits)} commits")
-    documented = check_issues(commits, changes, context)
+    documented = check_issues(commits, changes, context, say)
     check_categories(commits, changes, context, since_sha, tip, say)
 
     return Report(

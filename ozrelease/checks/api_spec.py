@@ -7,10 +7,11 @@ from typing import Any
 
 from ozrelease.changelog.grouping import Change
 from ozrelease.checks import openapi as openapi
-from ozrelease.checks.context import Context
+from ozrelease.checks.context import Context, Stage, no_stage
 from ozrelease.checks.files import FileVersions, Watched
 from ozrelease.checks.report import Finding
 from ozrelease.checks.spec_parts import PartLoader
+from ozrelease.checks.spec_refs import RefIndex
 from ozrelease.errors import OzReleaseError
 from ozrelease.wording import plural
 
@@ -22,19 +23,21 @@ class SpecCheck:
     "after" is the next one's "before"), so memory is bounded by the documents, not the
     range."""
 
-    def __init__(self, versions: FileVersions, entry: Watched) -> None:
+    def __init__(self, versions: FileVersions, entry: Watched, stage: Stage = no_stage) -> None:
         self.entry = entry
         self.versions = versions
-        self.cache: dict[int, Any] = {}
+        self.cache: dict[str, dict[str, Any]] = {}
+        """path -> text -> the parsed document, the last few versions of each path"""
         self.changed: set[str] = set()
         """Commits that changed a document in more than wording."""
         self.broke: dict[str, dict[tuple[str, str], set[str]]] = {}
         self.found: dict[str, list[openapi.Breaking]] = {}
         self._limit = 4 * max(1, len(entry.files))
         self.loader = PartLoader(keep=self._limit)
-        for path in sorted(entry.files):
-            if path not in versions:
-                continue
+        self.refs = RefIndex(keep=self._limit)
+        documents = [path for path in sorted(entry.files) if path in versions]
+        for done, path in enumerate(documents):
+            stage("Comparing API documents", done, len(documents), "documents")
             old, new = self.load(versions[path][0], path), self.load(versions[path][1], path)
             if not old:
                 continue
@@ -43,34 +46,32 @@ class SpecCheck:
             elif not new:
                 continue
             else:
-                found = openapi.breaking_changes(old, new)
+                found = openapi.breaking_changes(old, new, *self.refs.compare(old, new))
             if found:
                 self.found[path] = found
-
-    def _keep(self, store: dict[int, Any], key: int, value: Any) -> Any:
-        store[key] = value
-        while len(store) > self._limit:
-            del store[next(iter(store))]  # the oldest version
-        return value
 
     def load(self, text: str | None, path: str) -> Any:
         if text is None:
             return None
-        key = hash((path, text))
-        if key in self.cache:
-            return self.cache[key]
+        kept = self.cache.setdefault(path, {})
+        if text in kept:
+            return kept[text]
         try:
             document = self.loader.load(text, path)
         except OzReleaseError:
             document = {}
-        return self._keep(self.cache, key, document)
+        kept[text] = document
+        while len(kept) > 2:  # (a commit's "after" is its child's "before", read just before)
+            del kept[next(iter(kept))]
+        return document
 
     def feed(self, sha: str, files: FileVersions) -> None:
         """One commit's versions of the watched files."""
         for path, (before, after) in files.items():
             if path not in self.entry.files or before == after:
                 continue
-            old, new = self.load(before, path), self.load(after, path)
+            new = self.load(after, path)  # (after first: the version the last commit read)
+            old = self.load(before, path)
             if old is None or new is None or old == {} or new == {}:
                 self.changed.add(sha)
                 continue
@@ -78,7 +79,8 @@ class SpecCheck:
                 self.changed.add(sha)
                 if path in self.found:  # attribution only where the range breaks something
                     by = self.broke.setdefault(path, {})
-                    for item in openapi.breaking_changes(old, new):
+                    unchanged, same = self.refs.compare(old, new)
+                    for item in openapi.breaking_changes(old, new, unchanged, same):
                         by.setdefault((item.kind, item.element), set()).add(sha)
 
     def finish(
@@ -88,6 +90,7 @@ class SpecCheck:
         in more than wording."""
         self.cache.clear()
         self.loader.parts.clear()
+        self.refs.clear()
         for path, found in self.found.items():
             by_element = self.broke.get(path, {})
             shas = {sha for item in found for sha in by_element.get((item.kind, item.element), ())}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ozrelease.changelog.files import DocSection
 from ozrelease.changelog.globs import translate
@@ -15,6 +16,20 @@ from ozrelease.changelog.words import related
 from ozrelease.checks.report import Finding, Suppressed
 from ozrelease.checks.section_text import SectionText, issue_key
 from ozrelease.history import History
+
+
+class Stage(Protocol):
+    """Told what the analysis does, for a progress line: a step ("Checking settings"), and
+    in a step that goes through many items, how far it is (`done` of `total` `unit`) as it
+    goes, once per item (the line throttles)."""
+
+    def __call__(
+        self, text: str, done: int | None = None, total: int | None = None, unit: str = ""
+    ) -> None: ...
+
+
+def no_stage(text: str, done: int | None = None, total: int | None = None, unit: str = "") -> None:
+    """A Stage that shows nothing."""
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -123,6 +124,12 @@ def narrowed(what: str, old: str | None, new: str | None) -> str:
     return what
 
 
+@functools.lru_cache(maxsize=64)
+def _pins(path: str, text: str | None) -> Mapping[str, tuple[str, bool]]:
+    """One version's pins, read once (a commit's "after" is the next one's "before")."""
+    return _pyproject(text) if path.endswith(".toml") else _requirements(text)
+
+
 def pin_changes(
     versions: FileVersions, paths: Iterable[str]
 ) -> dict[str, tuple[str, set[str], bool]]:
@@ -132,8 +139,7 @@ def pin_changes(
     for path in sorted(paths):
         if path not in versions:
             continue
-        read = _pyproject if path.endswith(".toml") else _requirements
-        before, after = read(versions[path][0]), read(versions[path][1])
+        before, after = _pins(path, versions[path][0]), _pins(path, versions[path][1])
         for name in sorted(set(before) | set(after)):
             old, new = before.get(name), after.get(name)
             if old is not None and new is not None and old[0] == new[0]:

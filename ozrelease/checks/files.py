@@ -28,36 +28,41 @@ class Watched:
 
 
 class _Texts:
-    """Blob id -> text, read through one `git cat-file --batch`; the last versions kept (a
-    commit's "after" is the next one's "before"), so memory follows the files, not the range."""
+    """Blob id -> text, read through one `git cat-file --batch`; the last two versions of
+    each path kept (a commit's "after" is the version its child read as "before", the
+    commits coming children first), so memory follows the files, not the range."""
 
-    def __init__(self, history: History, keep: int = 32) -> None:
+    def __init__(self, history: History, keep: int = 2) -> None:
         self.reader = BlobReader(history)
-        self.kept: dict[str, str | None] = {}
+        self.kept: dict[str, dict[str, str | None]] = {}
+        """path -> blob id -> text, the last `keep` versions read"""
         self.keep = keep
 
-    def text(self, blob: str | None) -> str | None:
+    def text(self, blob: str | None, path: str) -> str | None:
         """The file's text as a whole-file diff shows it (with a final newline); None for
         no file, and for a binary one (a NUL in its first 8000 bytes, as git decides)."""
         if blob is None:
             return None
-        if blob in self.kept:
-            return self.kept[blob]
+        kept = self.kept.setdefault(path, {})
+        if blob in kept:
+            return kept[blob]
         data = self.reader.content(blob)
         text = None
         if b"\0" not in data[:8000]:
             text = data.decode("utf-8", "surrogateescape")
             if not text.endswith("\n"):
                 text += "\n"
-        self.kept[blob] = text
-        while len(self.kept) > self.keep:
-            del self.kept[next(iter(self.kept))]
+        kept[blob] = text
+        while len(kept) > self.keep:
+            del kept[next(iter(kept))]
         return text
 
     def versions(self, changes: Iterable[BlobChange]) -> dict[str, tuple[str | None, str | None]]:
         out = {}
         for change in changes:
-            before, after = self.text(change.before), self.text(change.after)
+            # (After first: it is the version the last commit read, its child's "before".)
+            after = self.text(change.after, change.path)
+            before = self.text(change.before, change.path)
             binary = (change.before is not None and before is None) or (
                 change.after is not None and after is None
             )
@@ -85,7 +90,7 @@ def commit_files(
     """(sha, its versions of `paths` (before, after)) for every non-merge commit of the range
     that changed them, one at a time: one streamed `git log --raw`, each version read once by
     its blob id."""
-    texts = _Texts(history, keep=4 * max(1, len(paths)))
+    texts = _Texts(history)
     try:
         for sha, changes in commit_changes(history, since, tip, paths):
             files = texts.versions(changes)

@@ -10,7 +10,15 @@ from ozrelease.changelog.grouping import Change
 from ozrelease.changelog.messages import ADVISORY, SQUASHED, parse_message
 from ozrelease.changelog.schema import CHECK_RULES
 from ozrelease.changelog.vocabulary import is_fix
-from ozrelease.checks.context import Context, RangeCommit, by_change, shorten, show_issue
+from ozrelease.checks.context import (
+    Context,
+    RangeCommit,
+    Stage,
+    by_change,
+    no_stage,
+    shorten,
+    show_issue,
+)
 from ozrelease.checks.reading import is_dependency_commit, package_names, user_visible
 from ozrelease.checks.report import Finding
 from ozrelease.checks.section_text import SectionText
@@ -20,7 +28,10 @@ _ENV_NAME = re.compile(r"(?<![\w.])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w])")
 
 
 def check_issues(
-    commits: Sequence[RangeCommit], changes: Sequence[Change], context: Context
+    commits: Sequence[RangeCommit],
+    changes: Sequence[Change],
+    context: Context,
+    stage: Stage = no_stage,
 ) -> int:
     """Report the issues the range references that the section does not document; return
     how many it does document.
@@ -76,7 +87,9 @@ def check_issues(
         return lines[commit.sha]
 
     documented = 0
-    for issue in sorted(evidence, key=_issue_order):
+    label = f"Checking the issues of {len(commits)} commits"
+    for done, issue in enumerate(sorted(evidence, key=_issue_order)):
+        stage(label, done, len(evidence), "issues")
         about = list(evidence[issue].values())
         shas = _oldest_first(naming.get(issue, {}).values() or about, commits)
         if context.section.has(issue):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import yaml_rs
 
+from ozrelease.checks.spec_refs import pointer
 from ozrelease.errors import InputError
 
 __all__ = [
@@ -139,26 +140,38 @@ def same_semantics(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
         return bool(semantic_view(old) == semantic_view(new))
 
 
-def breaking_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Breaking]:
+def breaking_changes(
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    unchanged: Collection[str] = (),
+    same: Collection[str] = (),
+) -> list[Breaking]:
     """The breaking changes from `old` to `new`, for a client written against `old`: removed
     paths, operations, parameters and response properties; new required parameters and
     request fields; narrowed request types, formats, ranges and enums; changed response
-    types. Local `$ref`s are followed (each named schema compared once per direction)."""
-    return _Differ(old, new).run()
+    types. Local `$ref`s are followed (each named schema compared once per direction).
+    `unchanged` and `same`: paths and local `$ref`s known to be the same in both, with what
+    they reach (`spec_refs.RefIndex.compare`), not walked."""
+    return _Differ(old, new, same).run(unchanged)
 
 
 class _Differ:
-    def __init__(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    def __init__(
+        self, old: Mapping[str, Any], new: Mapping[str, Any], same: Collection[str] = ()
+    ) -> None:
         self.old = old
         self.new = new
+        self.same = same
         self.found: dict[tuple[str, str], Breaking] = {}
         self.seen: set[tuple[str, str, str]] = set()
 
-    def run(self) -> list[Breaking]:
+    def run(self, unchanged: Collection[str]) -> list[Breaking]:
         old_paths = _mapping(self.old.get("paths"))
         new_paths = _mapping(self.new.get("paths"))
         by_shape = {_shape(p): p for p in new_paths}
         for path, old_item in old_paths.items():
+            if path in unchanged:
+                continue
             new_path = path if path in new_paths else by_shape.get(_shape(path))
             if new_path is None:
                 self.add("path-removed", path, path, f"path {path} was removed")
@@ -299,20 +312,22 @@ class _Differ:
 
     def deref(
         self, node: Mapping[str, Any], doc: Mapping[str, Any]
-    ) -> tuple[Mapping[str, Any], str | None]:
-        """Follow local `$ref`s (`#/components/schemas/Zaak`): the target and the name of the
-        last named schema reached (None for inline ones). External refs stay as they are."""
-        name = None
+    ) -> tuple[Mapping[str, Any], str | None, str | None]:
+        """Follow local `$ref`s (`#/components/schemas/Zaak`): the target, the name of the
+        last named schema reached (None for inline ones) and its `$ref`. External refs stay
+        as they are."""
+        name = last = None
         hops = 0
         while isinstance(node.get("$ref"), str) and node["$ref"].startswith("#") and hops < 32:
             ref = node["$ref"]
-            target = _pointer(doc, ref)
+            target = pointer(doc, ref)
             if not isinstance(target, dict):
                 break
             name = ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+            last = ref
             node = target
             hops += 1
-        return node, name
+        return node, name, last
 
     def schema(
         self,
@@ -325,8 +340,10 @@ class _Differ:
     ) -> None:
         if depth > _MAX_DEPTH or not old or not new:
             return
-        old, old_name = self.deref(old, self.old)
-        new, new_name = self.deref(new, self.new)
+        old, old_name, old_ref = self.deref(old, self.old)
+        new, new_name, new_ref = self.deref(new, self.new)
+        if old_ref is not None and old_ref == new_ref and old_ref in self.same:
+            return  # the same schema in both, and all it reaches
         if old_name is not None:
             key = (direction, old_name, new_name or "")
             if key in self.seen:
@@ -477,21 +494,6 @@ def _higher(after: float, before: float) -> bool:
 def _shape(path: str) -> str:
     """`/zaken/{uuid}` and `/zaken/{zaak_uuid}` are the same path to a client."""
     return re.sub(r"\{[^}]*\}", "{}", path.rstrip("/")) or "/"
-
-
-def _pointer(doc: Mapping[str, Any], ref: str) -> object:
-    node: object = doc
-    for part in ref.lstrip("#").split("/"):
-        if not part:
-            continue
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
 
 
 def _types(schema: Mapping[str, Any]) -> set[str]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ozrelease.changelog.files import DocEntry
 from ozrelease.changelog.messages import ADVISORY, find_issue_refs
-from ozrelease.changelog.words import says_same, significant_words
+from ozrelease.changelog.words import is_identifier, says_same, significant_words
 
 _ROLE_REF = re.compile(r":(?P<role>[\w.+-]+):`(?:[^`<]*<)?#?(?P<n>\d+)>?`")
 _BREAKING_WORDS = re.compile(
@@ -56,6 +56,7 @@ class SectionText:
         # Entries and paragraphs (notes, warnings) as word sets, for `matches`.
         blocks = re.split(r"\n\s*\n|\n(?=\s*[*-] )", self.text)
         self.blocks = [(b.strip(), _words(b)) for b in blocks if b.strip()]
+        self._identifiers = [[w.lower() for w in ws if is_identifier(w)] for _, ws in self.blocks]
         # What the section calls breaking: paragraphs and entries that say so, and the
         # entries under a "Breaking changes" heading.
         self.breaking = [b for b, _ in self.blocks if _BREAKING_WORDS.search(b)] + [
@@ -129,8 +130,8 @@ class SectionText:
         `CELERY_RESULT_EXPIRES`)."""
         words = _words(description)
         best: tuple[float, str] | None = None
-        for block, block_words in self.blocks:
-            score = says_same(words, block_words)
+        for (block, block_words), identifiers in zip(self.blocks, self._identifiers, strict=True):
+            score = says_same(words, block_words, identifiers)
             if score is not None and (best is None or score > best[0]):
                 best = (score, block)
         return best[1] if best else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -206,7 +207,11 @@ def _doc_variables(text: str) -> dict[str, str]:
     return out
 
 
-def _variables(path: str, text: str | None) -> tuple[dict[str, str], bool]:
+@functools.lru_cache(maxsize=64)
+def _variables(path: str, text: str | None) -> tuple[Mapping[str, str], bool]:
+    """What one version of a watched file reads (`_module_variables`): parsed once per
+    version, since a commit's "after" is the next one's "before" (the texts are the same
+    objects while `files._Texts` keeps them, so the key's hash is computed once)."""
     if text is None:
         return {}, False
     if path.endswith(".py"):
@@ -266,7 +271,7 @@ def variable_changes(
             if before.get(name) != after.get(name):
                 where.setdefault(name, set()).add(path)
             old, new = before.get(name), after.get(name)
-            if old and new and not _same_value(old, new):
+            if old and new and old != new and not _same_value(old, new):
                 defaults.setdefault(name, (old, new))
     out: dict[str, tuple[str, set[str]]] = {}
     for name in sorted(where):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from ozrelease.changelog.globs import Globs
 from ozrelease.changelog.grouping import Change
 from ozrelease.changelog.schema import CHECK_RULES
 from ozrelease.checks.api_spec import SpecCheck
-from ozrelease.checks.context import Context, RangeCommit, by_change, show_issue
+from ozrelease.checks.context import Context, RangeCommit, Stage, by_change, no_stage, show_issue
 from ozrelease.checks.dependencies import check_dependencies, pin_changes
 from ozrelease.checks.files import FileVersions, Watched, commit_files, range_files
 from ozrelease.checks.issues import change_covered, headline
@@ -24,7 +24,7 @@ def check_categories(
     context: Context,
     since: str | None,
     tip: str,
-    stage: Callable[[str], None] = lambda _: None,
+    stage: Stage = no_stage,
 ) -> None:
     check = context.config.check
     matchers = {name: Globs(globs) for name, globs in check.categories.items() if globs}
@@ -58,11 +58,15 @@ def check_categories(
         changed = [p for p in diffed if p in versions]
         if "api-spec" in watched:
             stage("Comparing API documents")
-            spec = SpecCheck(versions, watched["api-spec"])
+            spec = SpecCheck(versions, watched["api-spec"], stage)
         if changed:
-            stage(f"Reading the commits that changed {len(changed)} watched files")
+            label = f"Checking the commits that changed {len(changed)} watched files"
+            wanted = set(changed)
+            total = sum(1 for c in commits if not c.is_merge and any(p in wanted for p in c.paths))
+            stage(label)
             # One streamed pass: each commit's versions are read, used and dropped.
-            for sha, files in commit_files(context.history, since, tip, changed):
+            for done, (sha, files) in enumerate(commit_files(context.history, since, tip, changed)):
+                stage(label, min(done, total), total, "commits")
                 if spec is not None:
                     spec.feed(sha, files)
                 if settings is not None:
@@ -83,7 +87,8 @@ def check_categories(
         elif name == "dependencies":
             check_dependencies(versions, attributed["dependencies"], entry, context, order)
         else:
-            for change_index, hits in entry.hits.items():
+            for done, (change_index, hits) in enumerate(entry.hits.items()):
+                stage(f"Checking {name}", done, len(entry.hits), "changes")
                 if (
                     name == "api-spec"
                     and context.on("spec-descriptions")

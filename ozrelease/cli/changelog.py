@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,7 @@ from ozrelease.wording import plural
 
 if TYPE_CHECKING:
     from ozrelease.changelog.generate import Generated
+    from ozrelease.checks.context import Stage
 
 
 @click.group("changelog")
@@ -166,24 +169,39 @@ def _progress_bar() -> Iterator[ScanProgress | None]:
         yield show
 
 
+_COUNTED = 100
+"""Steps through at least this many items show how far they are (`120/480 commits`)."""
+_EVERY = 0.1
+"""Seconds between rewrites of the line within a step."""
+
+
 @contextmanager
-def _stage_line() -> Iterator[Callable[[str], None] | None]:
+def _stage_line() -> Iterator[Stage | None]:
     """One status line on stderr through the analysis after history is read ("Checking
-    settings"), rewritten in place and cleared at the end; only on a terminal."""
+    settings", "Reading the commits that changed 26 watched files: 120/480 commits"),
+    rewritten in place at most every _EVERY seconds within a step and cleared at the end;
+    only on a terminal."""
     if not sys.stderr.isatty():
         yield None
         return
-    shown: list[bool] = []
+    width = max(20, shutil.get_terminal_size().columns - 1)  # (a wrapped line stays behind)
+    last: list[Any] = []  # [text, counted, when] of the line shown
 
-    def show(text: str) -> None:
-        sys.stderr.write(f"\r\x1b[K{text}...")  # our own text only, never a commit's
+    def show(text: str, done: int | None = None, total: int | None = None, unit: str = "") -> None:
+        counted = done is not None and total is not None and total >= _COUNTED
+        now = time.monotonic()
+        same_step = bool(last) and last[0] == text and last[1] == counted
+        if same_step and (not counted or now - last[2] < _EVERY):
+            return
+        line = f"{text}: {done}/{total} {unit}".rstrip() if counted else f"{text}..."
+        sys.stderr.write(f"\r\x1b[K{line[:width]}")  # our own text only, never a commit's
         sys.stderr.flush()
-        shown[:] = [True]
+        last[:] = [text, counted, now]
 
     try:
         yield show
     finally:
-        if shown:
+        if last:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
 
