@@ -29,18 +29,23 @@ class _Announcement:
 class Announced:
     """The entries of a changelog that name an advisory, looked up by a change's issues
     (other repositories' and private trackers' issues only: a bare number means another
-    issue in each release) or, failing those, by what its text says."""
+    issue in each release) or, failing those, by what its text says; by text only in the
+    sections dated inside the range (`days`, YYYY-MM-DD from and to): an older release's
+    advisory for a like-worded fix is another vulnerability's."""
 
-    def __init__(self, doc: ChangelogFile | None) -> None:
+    def __init__(self, doc: ChangelogFile | None, days: tuple[str, str] | None = None) -> None:
         self.entries: list[_Announcement] = []
         for section in doc.sections if doc is not None else ():
+            inside = (
+                days is not None and section.date is not None and days[0] <= section.date <= days[1]
+            )
             for entry in section.entries:
                 found = tuple(
                     dict.fromkeys(advisory_name(m.group(0)) for m in ADVISORY.finditer(entry.text))
                 )
                 if found:
                     issues = frozenset(_issue_key(i) for i in entry.issues if "#" in i)
-                    words = significant_words(ADVISORY.sub(" ", entry.text))
+                    words = significant_words(ADVISORY.sub(" ", entry.text)) if inside else ()
                     self.entries.append(_Announcement(found, issues, frozenset(words)))
 
     def of(self, text: str, issues: Iterable[str]) -> tuple[str, ...]:

@@ -144,15 +144,24 @@ def generate(
             internal=False,
             shipped=shipped,
         )
+        announced = Announced(doc, _days(history, since, tip))
     return Generated(
         changelog=Changelog(
-            version=version, date=date, sections=_sections(changes, style, Announced(doc))
+            version=version, date=date, sections=_sections(changes, style, announced)
         ),
         style=style,
         since=since,
         to=to,
         commits_scanned=scan.read,
     )
+
+
+def _days(history: History, since: str | None, tip: str) -> tuple[str, str] | None:
+    """The range's first and last day (YYYY-MM-DD); None for a whole history."""
+    if since is None:
+        return None
+    start, end = history.commit_dates(since, tip)
+    return (start.date().isoformat(), end.date().isoformat())
 
 
 def _read_doc(history: History, style: Style) -> ChangelogFile | None:
