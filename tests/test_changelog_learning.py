@@ -263,3 +263,27 @@ def test_internal_work_with_an_issue_is_listed_where_the_sections_list_it(
     gitrepo.commit(":bookmark: [#7] Release 1.1.0", {"src/version.py": "1"})
     sections = _sections(gitrepo, "--from", "1.0.0")
     assert sections == {"Maintenance": ["Test archiving with dates"]}, sections
+
+
+def _released_flat(gitrepo: GitRepo, name: str, text: str) -> None:
+    gitrepo.commit(":tada: Start", {name: text, "src/a.py": "0"})
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(":bug: [#5] Fix the export", {"src/export.py": "1"})
+    gitrepo.commit(":sparkles: [#6] Add the import", {"src/import.py": "1"})
+
+
+def test_sections_written_as_one_list_are_generated_as_one_list(gitrepo: GitRepo) -> None:
+    """django-log-outgoing-requests writes a release as one list, no sub-headings: so is the
+    new section, the most important kind first (the JSON keeps its sections)."""
+    released = (
+        "=========\nChangelog\n=========\n\n1.0.0 (2024-01-01)\n==================\n\n"
+        "* [#3] Added the prune command\n* [#4] Fixed long URLs\n\n"
+        "0.9.0 (2023-12-01)\n==================\n\n* [#1] Added the admin\n* [#2] Fixed bodies\n"
+    )
+    _released_flat(gitrepo, "CHANGELOG.rst", released)
+    args = ["changelog", "generate", "--repo", str(gitrepo.path), "--from", "1.0.0"]
+    text = CliRunner().invoke(cli, [*args, "--version", "1.1.0", "--date", "2024-02-01"]).stdout
+    assert text == (
+        "1.1.0 (2024-02-01)\n==================\n\n* [#6] Add the import\n* [#5] Fix the export\n"
+    ), text
+    assert set(_sections(gitrepo, "--from", "1.0.0")) == {"New features", "Bugfixes"}

@@ -292,12 +292,18 @@ def _learned_style(
     entries = [e.text for s in released for e in s.entries]
     scoped = sum(1 for text in entries if _BOLD_SCOPE.match(text))
     requested = sum(1 for text in entries if _REQUEST_AT_END.search(text))
+    # Sections of one list: the newest two or three released sections with entries, none
+    # under a sub-heading (django-log-outgoing-requests 0.6 to 0.7).
+    listing = [s for s in doc.sections if s.version is not None and s.entries][:3]
     style = replace(
         style,
         heading=heading_template(doc),
         heading_level=doc.heading_level,
         scopes=bool(entries) and scoped >= 0.3 * len(entries),
         requests=bool(entries) and requested >= 0.3 * len(entries),
+        flat=config.changelog.sections is None
+        and len(listing) >= 2
+        and not any(e.category for s in listing for e in s.entries),
     )
     internal = Classifier(
         config.changelog,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,9 @@ class Style:
     """Gitmoji and types the project's sections leave out (learned.Learned.hidden)."""
     lists_work: bool = False
     """The project's sections list internal work that has an issue (learned)."""
+    flat: bool = False
+    """The project's sections are one list, without sub-headings: written so, most important
+    kind first (the JSON keeps the sections)."""
     routes: tuple[Route, ...] = ()
     """Headings chosen by the files a change touches (learned.Learned.routes)."""
     private_trackers: tuple[str, ...] = ()
@@ -169,6 +172,9 @@ def render_section(changelog: Changelog, style: Style, fmt: str | None = None) -
     from ozrelease.render import render  # jinja2 only when a template is rendered (not for JSON)
 
     fmt = fmt or style.format
+    if style.flat and changelog.sections:  # (one list, the sections' order kept)
+        entries = tuple(e for s in changelog.sections for e in s.entries)
+        changelog = replace(changelog, sections=(Section("", entries),))
     if fmt == "rst":
         heading = _rst_heading(changelog, style)
         view = {
