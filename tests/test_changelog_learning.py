@@ -122,7 +122,7 @@ def test_performance_work_has_a_heading_of_its_own(gitrepo: GitRepo) -> None:
     }
 
 
-def test_developer_requirements_alone_are_internal(gitrepo: GitRepo) -> None:
+def test_developer_requirements_and_tooling_alone_are_internal(gitrepo: GitRepo) -> None:
     gitrepo.commit(":tada: Start", {"CHANGELOG.rst": "Changelog\n=========\n", "src/a.py": "0"})
     gitrepo.tag("1.0.0")
     gitrepo.commit(
@@ -131,6 +131,9 @@ def test_developer_requirements_alone_are_internal(gitrepo: GitRepo) -> None:
     )
     gitrepo.commit(":arrow_up: Upgrade ruff", {"requirements/ci.txt": "ruff==0.9\n"})
     gitrepo.commit(":arrow_up: Upgrade django to 5.2.8", {"requirements/base.txt": "django\n"})
+    # docs tooling and editor configuration too (what the check needs no entry for)
+    gitrepo.commit(":memo: Map the framework's docs", {"docs/conf.py": "x", ".gitignore": "x"})
+    gitrepo.commit(":wrench: Build the docs on 3.12", {".readthedocs.yaml": "x"})
     sections = _sections(gitrepo)
     assert sections == {
         "Project maintenance": ["Upgrade python dependencies: `django` to 5.2.8"]
@@ -261,6 +264,10 @@ def test_internal_work_with_an_issue_is_listed_where_the_sections_list_it(
     gitrepo.commit(":white_check_mark: [#5] Test archiving with dates", {"tests/a.py": "1"})
     gitrepo.commit(":globe_with_meridians: [#6] Regenerate translations", {"src/locale/x.po": "1"})
     gitrepo.commit(":bookmark: [#7] Release 1.1.0", {"src/version.py": "1"})
+    gitrepo.commit(  # (it wrote its own entry)
+        ":memo: [#8] Refer to the framework's docs",
+        {"CHANGELOG.rst": released + "\n", "docs/conf.py": "x"},
+    )
     sections = _sections(gitrepo, "--from", "1.0.0")
     assert sections == {"Maintenance": ["Test archiving with dates"]}, sections
 

@@ -38,7 +38,7 @@ __all__ = ["Change", "Classifier", "Shipped", "group_changes"]
 # -- classification ------------------------------------------------------------------------
 
 
-_CHANGELOG_PATH = r"(?:.*/)?(?:CHANGELOG|CHANGES|HISTORY)[^/]*\Z|docs/changelog[^/]*\Z"
+_CHANGELOG_PATH = re.compile(r"(?:.*/)?(?:CHANGELOG|CHANGES|HISTORY)[^/]*\Z|docs/changelog[^/]*\Z")
 """The changelog and its history: editing it is no work to list."""
 
 
@@ -76,7 +76,7 @@ class Classifier:
             lambda path: internal.match(path) is not None
         )
         never = [translate(p, classes=False) + r"\Z" for p in also_internal]
-        no_work = re.compile("|".join([*(f"(?:{p})" for p in never), _CHANGELOG_PATH]))
+        no_work = re.compile("|".join(f"(?:{p})" for p in never) or r"(?!)")
         self._no_work: Callable[[str], bool] = lru_cache(maxsize=1 << 12)(
             lambda path: no_work.match(path) is not None
         )
@@ -113,12 +113,15 @@ class Classifier:
 
     def is_work(self, message: ParsedMessage, paths: Sequence[str]) -> bool:
         """Internal work a project may list when it has an issue (tests, CI, tooling), not
-        release housekeeping, regenerated translations or edits of the changelog."""
+        release housekeeping, regenerated translations, or a commit that edits the changelog
+        (it wrote its own entry, or it is the release's)."""
         if message.gitmoji in HOUSEKEEPING_GITMOJI or is_housekeeping(message):
             return False
         if message.type in ("release", "bump") or f"{message.type}({message.scope})" == (
             "chore(release)"
         ):
+            return False
+        if any(_CHANGELOG_PATH.match(p) for p in paths):
             return False
         return not (paths and all(self._no_work(p) for p in paths))
 
