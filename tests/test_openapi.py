@@ -395,3 +395,20 @@ def test_same_semantics_agrees_with_the_semantic_view(
 
     new = data.draw(st.dictionaries(_KEYS | st.just("info"), _DOCS, max_size=4) | st.just(old))
     assert same_semantics(old, new) == (semantic_view(old) == semantic_view(new))
+
+
+def test_two_schemas_of_one_name_in_other_places_are_both_compared() -> None:
+    """`#/components/schemas/Kenmerk` and `#/components/x-models/Kenmerk` are two schemas: a
+    property removed from the second is reported though the first was compared already."""
+
+    def with_models(doc: dict[str, Any]) -> dict[str, Any]:
+        doc["components"]["x-models"] = {
+            "Kenmerk": {"type": "object", "properties": {"code": {"type": "string"}}}
+        }
+        properties = schemas(doc)["Zaak"]["properties"]
+        properties["archiefKenmerk"] = {"$ref": "#/components/x-models/Kenmerk"}
+        return doc
+
+    old, new = with_models(document()), with_models(document())
+    del new["components"]["x-models"]["Kenmerk"]["properties"]["code"]
+    assert ("response-property-removed", "Kenmerk.code") in kinds(breaking_changes(old, new))

@@ -344,8 +344,8 @@ class _Differ:
         new, new_name, new_ref = self.deref(new, self.new)
         if old_ref is not None and old_ref == new_ref and old_ref in self.same:
             return  # the same schema in both, and all it reaches
-        if old_name is not None:
-            key = (direction, old_name, new_name or "")
+        if old_ref is not None:  # (by reference: two schemas may share a last name)
+            key = (direction, old_ref, new_ref or "")
             if key in self.seen:
                 return
             self.seen.add(key)
