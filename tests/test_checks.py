@@ -1226,3 +1226,18 @@ def test_a_branch_name_says_what_its_change_does(gitrepo: GitRepo) -> None:
     assert found(run(gitrepo)) == [("change-missing", "migration")]
     changelog(gitrepo, section("1.1.0", "Certificates now have an optional activation date."))
     assert found(run(gitrepo)) == []
+
+
+def test_an_identifier_written_out_in_prose_is_said(gitrepo: GitRepo) -> None:
+    """django-setup-configuration 0.5.0: "Add ConfigurationStep for django.contrib.sites" is
+    "Added a generic configuration step for the Django sites module"."""
+    start(gitrepo)
+    gitrepo.commit(
+        ":sparkles: [#4] Add ConfigurationStep for django.contrib.sites",
+        {"src/openzaak/sites.py": "x"},
+    )
+    changelog(gitrepo, section("1.1.0", "Added a generic configuration step for the Django sites."))
+    report = run(gitrepo)
+    assert found(report) == [] and rules(report) == {"#4": "matching-text"}, report.findings
+    changelog(gitrepo, section("1.1.0", "Added a generic step for the Django admin."))
+    assert found(run(gitrepo)) == [("issue-missing", "4")]

@@ -146,11 +146,23 @@ def says_same(
             lower = word.lower()
             if any(lower in o for o in identifiers):
                 shared.add(word)
+    # An identifier written out in prose (`ConfigurationStep`: "a configuration step") says
+    # as much as any other word, not as much as the identifier itself.
+    spelled = {w for w in missing if w not in shared and _spelled_out(w, other)}
+    shared |= spelled
     score = len(shared) / len(words)
-    strong = any(is_identifier(w) for w in shared)
+    strong = any(is_identifier(w) for w in shared - spelled)
     good = (
         (len(shared) >= 3 and score >= 0.6)
         or (len(shared) >= 2 and score == 1.0)
         or (strong and len(shared) >= 2)
     )
     return score if good else None
+
+
+def _spelled_out(identifier: str, other: set[str]) -> bool:
+    """Whether the words of `identifier` (`consumer_timeout`, `ConfigurationStep`), two or
+    more, all stand in `other` as words."""
+    parts = re.split(r"_+|(?<=[a-z0-9])(?=[A-Z])", identifier)
+    words = {stem(p.lower()) for p in parts if len(p) >= 3 and p.lower() not in _STOPWORDS}
+    return len(words) >= 2 and words <= other

@@ -341,7 +341,7 @@ class _Differ:
         if depth > _MAX_DEPTH or not old or not new:
             return
         old, old_name, old_ref = self.deref(old, self.old)
-        new, new_name, new_ref = self.deref(new, self.new)
+        new, _, new_ref = self.deref(new, self.new)
         if old_ref is not None and old_ref == new_ref and old_ref in self.same:
             return  # the same schema in both, and all it reaches
         if old_ref is not None:  # (by reference: two schemas may share a last name)
