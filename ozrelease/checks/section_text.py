@@ -18,8 +18,8 @@ _BREAKING_WORDS = re.compile(
 
 
 _DEPENDENCY_CONTEXT = re.compile(
-    r"\d+\.\d+|\b(?:upgrad|updat|bump|pin|requir|support|drop|depend|version|compatib|add|"
-    r"remov|replac|switch|install|package|librar|extra)\w*",
+    r"\d+\.\d+|\b(?:(?:upgrad|updat|bump|requir|support|depend|version|compatib|remov|replac|"
+    r"switch|install|packag|librar)\w*|(?:add|pin|drop)(?:s|ed|ped|ned|ing|ping|ning)?|extras?)\b",
     re.I,
 )
 
