@@ -1178,10 +1178,14 @@ def test_a_fix_of_code_no_release_shipped_needs_no_entry_of_its_own(gitrepo: Git
     gitrepo.commit(":bug: [#57] Fix the generator and the old code", {
         "src/openzaak/example.py": "3", "src/openzaak/old.py": "x = 3\n",
     })  # fmt: skip
+    # shipped code under a new name is no new code
+    gitrepo.git("mv", "src/openzaak/old.py", "src/openzaak/moved.py")
+    gitrepo.commit(":truck: [#45] Move the old code beside the generator", {})
+    gitrepo.commit(":bug: [#58] Fix the moved code", {"src/openzaak/moved.py": "x = 4\n"})
     changelog(gitrepo, section("1.1.0", "[#45] Add the example generator"))
     report = run(gitrepo)
     assert rules(report).get("#53") == "fixes-of-new-code", report.suppressed
-    assert found(report) == [("issue-missing", "57")]
+    assert found(report) == [("issue-missing", "57"), ("issue-missing", "58")]
 
 
 def test_a_test_app_s_settings_are_no_product_settings(gitrepo: GitRepo) -> None:

@@ -48,8 +48,9 @@ class RangeCommit:
     requests: tuple[int, ...] = ()
     """The pull requests it names: the one that landed it (a merge's, a squash subject's
     `(#155)`) and the one it ports (`(#155 backport)`)."""
-    created: tuple[str, ...] = ()
-    """The files it created (added, or the new name of a rename or copy)."""
+    created: tuple[tuple[str, str | None], ...] = ()
+    """The files it created: (path, None) when added, (new path, old path) for a rename or
+    copy (new code only if the old path was)."""
 
 
 @dataclass

@@ -172,7 +172,11 @@ def _fixes_new_code(
         is_fix(c.parsed.gitmoji, c.parsed.type) for c in public
     ):
         return None
-    created = {path: c.sha for c in commits for path in c.created}  # (newest first: oldest)
+    created: dict[str, str] = {}  # path -> the commit that made it new code
+    for commit in reversed(commits):  # (oldest first)
+        for path, source in commit.created:
+            if source is None or source in created:  # (a rename of shipped code is not new)
+                created.setdefault(path, commit.sha)
     config = context.config
     internal = Globs((*config.changelog.internal_paths, *config.check.internal_paths))
     paths = {p for c in public for p in c.paths if not internal(p)}

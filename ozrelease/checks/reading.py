@@ -81,7 +81,11 @@ def read_commits(
             is_merge=commit.is_merge,
             change=change_of.get(commit.sha, -1),
             requests=parsed.requests,
-            created=tuple(f.path for f in commit.files if f.status[:1] in "ACR"),
+            created=tuple(
+                (f.path, None if f.status[:1] == "A" else f.old_path)
+                for f in commit.files
+                if f.status[:1] in "ACR"
+            ),
         )
         if not commit.is_merge:
             record.internal = _internal(record, classifier, globs, context)
