@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pytest
 from gitrepo import GitRepo, fresh
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests_support import examples
 
 from ozrelease import checks
 from ozrelease.changelog.config import load_config
+from ozrelease.changelog.words import says_same, significant_words
 from ozrelease.checks import Report
 from ozrelease.checks.output import _escape_data, _escape_property
+from ozrelease.checks.section_text import SectionText
 from ozrelease.checks.settings import _python_variables
 from ozrelease.errors import GitError, InputError
 from ozrelease.history import History
@@ -1245,3 +1250,27 @@ def test_an_identifier_written_out_in_prose_is_said(gitrepo: GitRepo) -> None:
     assert found(report) == [] and rules(report) == {"#4": "matching-text"}, report.findings
     changelog(gitrepo, section("1.1.0", "Added a generic step for the Django admin."))
     assert found(run(gitrepo)) == [("issue-missing", "4")]
+
+
+_PACKAGE = st.from_regex(r"[a-z][a-z0-9]{0,8}(?:[-_.][a-z0-9]{1,6}){0,3}", fullmatch=True)
+_LINE = st.text(st.characters(blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"))
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(name=_PACKAGE, before=_LINE, after=_LINE)
+def test_a_package_in_literal_markup_is_always_named_as_a_dependency(
+    name: str, before: str, after: str
+) -> None:
+    text = SectionText([f"* {before} ``{name}`` {after}"], (), {}, None)
+    assert text.names_package(name)
+    text.names_package(before or "x")  # (any text as a name: no error)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(a=_LINE, b=_LINE)
+def test_matching_text_says_what_it_says_and_never_fails(a: str, b: str) -> None:
+    words = significant_words(a)
+    if len(words) >= 2:
+        assert says_same(words, words) == 1.0
+    score = says_same(words, significant_words(b))
+    assert score is None or 0.0 <= score <= 1.0
