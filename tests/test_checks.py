@@ -1274,3 +1274,26 @@ def test_matching_text_says_what_it_says_and_never_fails(a: str, b: str) -> None
         assert says_same(words, words) == 1.0
     score = says_same(words, significant_words(b))
     assert score is None or 0.0 <= score <= 1.0
+
+
+def test_a_migration_shipped_already_and_edited_in_place_needs_no_entry(gitrepo: GitRepo) -> None:
+    """django-simple-certmanager 3.0.0 renamed a deprecated argument in a shipped migration:
+    installs that applied it never run it again. A new migration, or one removed (a squash),
+    still needs its entry."""
+    start(gitrepo, **{"src/openzaak/migrations/0003_zaak.py": "check=Q()\n"})
+    gitrepo.commit(
+        ":bug: [#7] Fix RemovedInDjango60Warning in a migration",
+        {"src/openzaak/migrations/0003_zaak.py": "condition=Q()\n"},
+    )
+    changelog(gitrepo, section("1.1.0", "Nothing to see."))
+    report = run(gitrepo)
+    assert rules(report) == {"migration src/openzaak/migrations/0003_zaak.py": "edited-migrations"}
+    assert found(report) == [("issue-missing", "7")]  # (the fix itself is still checked)
+    gitrepo.commit(":card_file_box: Add a field", {"src/openzaak/migrations/0004_field.py": "x"})
+    gitrepo.commit(
+        ":fire: Drop the squashed migration", {"src/openzaak/migrations/0003_zaak.py": None}
+    )
+    assert [f.category for f in run(gitrepo).findings if f.kind == "change-missing"] == [
+        "migration",
+        "migration",
+    ]

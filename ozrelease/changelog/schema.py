@@ -268,6 +268,8 @@ CHECK_RULES: Mapping[str, str] = {
     "ignored-issues": "listed in `ignore-issues`",
     "fixes-of-new-code": "a fix of code no release has shipped: every file its commits touch "
     "(tests aside) was created in the range by a change the section documents",
+    "edited-migrations": "it edits migrations releases shipped already, in place (reformatted, "
+    "a deprecated argument renamed): installs that applied them never run them again",
 }
 """`changelog check` suppression rules: name -> why it does not count. All on by default."""
 

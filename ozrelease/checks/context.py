@@ -48,6 +48,8 @@ class RangeCommit:
     requests: tuple[int, ...] = ()
     """The pull requests it names: the one that landed it (a merge's, a squash subject's
     `(#155)`) and the one it ports (`(#155 backport)`)."""
+    modified: frozenset[str] = frozenset()
+    """The files it changed in place (neither added, deleted nor renamed)."""
     created: tuple[tuple[str, str | None], ...] = ()
     """The files it created: (path, None) when added, (new path, old path) for a rename or
     copy (new code only if the old path was)."""

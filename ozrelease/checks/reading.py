@@ -81,6 +81,7 @@ def read_commits(
             is_merge=commit.is_merge,
             change=change_of.get(commit.sha, -1),
             requests=parsed.requests,
+            modified=frozenset(f.path for f in commit.files if f.status[:1] in "MT"),
             created=tuple(
                 (f.path, None if f.status[:1] == "A" else f.old_path)
                 for f in commit.files

@@ -30,6 +30,9 @@ def check_categories(
     matchers = {name: Globs(globs) for name, globs in check.categories.items() if globs}
     internal = Globs((*context.config.changelog.internal_paths, *check.internal_paths))
     watched: dict[str, Watched] = {name: Watched() for name in matchers}
+    # Migrations releases shipped, edited in place: no schema change for an upgraded install.
+    new_code = {path for c in commits for path, _ in c.created}
+    edited: dict[int, list[tuple[str, str]]] = {}  # change -> (sha, path)
     for commit in commits:
         if commit.is_merge:
             continue
@@ -42,8 +45,17 @@ def check_categories(
                 entry = watched[name]
                 entry.files.add(path)
                 entry.commits.setdefault(path, set()).add(commit.sha)
-                if commit.internal is None:
-                    entry.hits.setdefault(commit.change, []).append((commit, path))
+                if commit.internal is not None:
+                    continue
+                if (
+                    name == "migration"
+                    and path in commit.modified
+                    and path not in new_code
+                    and context.on("edited-migrations")
+                ):
+                    edited.setdefault(commit.change, []).append((commit.sha, path))
+                    continue
+                entry.hits.setdefault(commit.change, []).append((commit, path))
     diffed = sorted(
         {p for name in ("api-spec", *_NAME_BASED) if name in watched for p in watched[name].files}
     )
@@ -77,6 +89,16 @@ def check_categories(
                     mine = [p for p in files if p in pins.files]
                     for item in pin_changes(files, mine):
                         attributed["dependencies"].setdefault(item, set()).add(sha)
+    migrations = watched.get("migration")
+    for change, edits in edited.items():
+        if migrations is not None and change not in migrations.hits:
+            paths = sorted({path for _, path in edits})
+            context.suppress(
+                "edited-migrations",
+                f"migration {', '.join(paths[:3])}{' ...' if len(paths) > 3 else ''}",
+                CHECK_RULES["edited-migrations"],
+                list(dict.fromkeys(sha for sha, _ in edits)),
+            )
     members = by_change(commits)
     order = {c.sha: i for i, c in enumerate(commits)}
     spec_commits = spec.finish(changes, context, order) if spec is not None else set()
