@@ -115,11 +115,9 @@ class Classifier:
         """Internal work a project may list when it has an issue (tests, CI, tooling), not
         release housekeeping, regenerated translations, or a commit that edits the changelog
         (it wrote its own entry, or it is the release's)."""
-        if message.gitmoji in HOUSEKEEPING_GITMOJI or is_housekeeping(message):
-            return False
-        if message.type in ("release", "bump") or f"{message.type}({message.scope})" == (
-            "chore(release)"
-        ):
+        ctype, scope = message.type, message.scope
+        release = ctype in ("release", "bump") or (ctype == "chore" and scope == "release")
+        if release or message.gitmoji in HOUSEKEEPING_GITMOJI or is_housekeeping(message):
             return False
         if any(_CHANGELOG_PATH.match(p) for p in paths):
             return False
