@@ -9,20 +9,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ozrelease.changelog.files import ChangelogFile
-from ozrelease.changelog.messages import ADVISORY, advisory_name
+from ozrelease.changelog.messages import ADVISORY, advisory_name, loose_id
 from ozrelease.changelog.words import says_same, significant_words
-
-
-def _issue_key(issue: str) -> tuple[str, str]:
-    """`owner/name#12`, `name#12` (a Sphinx role named like the repository) as one key."""
-    repo, _, number = issue.rpartition("#")
-    return (repo.rsplit("/", 1)[-1].lower(), number)
 
 
 @dataclass(frozen=True)
 class _Announcement:
     advisories: tuple[str, ...]
-    issues: frozenset[tuple[str, str]]
+    issues: frozenset[str]
     words: frozenset[str]
 
 
@@ -44,7 +38,7 @@ class Announced:
                     dict.fromkeys(advisory_name(m.group(0)) for m in ADVISORY.finditer(entry.text))
                 )
                 if found:
-                    issues = frozenset(_issue_key(i) for i in entry.issues if "#" in i)
+                    issues = frozenset(loose_id(i) for i in entry.issues if "#" in i)
                     words = significant_words(ADVISORY.sub(" ", entry.text)) if inside else ()
                     self.entries.append(_Announcement(found, issues, frozenset(words)))
 
@@ -52,7 +46,7 @@ class Announced:
         """The advisories announced for a change of `text` and `issues` (none: ())."""
         if not self.entries:
             return ()
-        keys = {_issue_key(i) for i in issues if "#" in i}
+        keys = {loose_id(i) for i in issues if "#" in i}
         by_issue = [a for a in self.entries if a.issues & keys]
         if by_issue:
             return tuple(dict.fromkeys(x for a in by_issue for x in a.advisories))

@@ -27,7 +27,7 @@ from ozrelease.changelog.files import (
 )
 from ozrelease.changelog.grouping import Change, Classifier, Shipped, group_changes
 from ozrelease.changelog.learned import learn_sections
-from ozrelease.changelog.messages import parse_message
+from ozrelease.changelog.messages import loose_id, parse_message
 from ozrelease.changelog.rendering import (
     JSON_FORMAT,
     Changelog,
@@ -228,7 +228,7 @@ def _shipped(
         if section.matches(version) or section.matches(since) or _version(section) in released:
             continue  # (a release the range contains is no patch release of another line)
         if start.date().isoformat() <= day <= end.date().isoformat():
-            issues.update(i.rsplit("/", 1)[-1].lower() for e in section.entries for i in e.issues)
+            issues.update(loose_id(i) for e in section.entries for i in e.issues)
     if not (shas or subjects or issues or changed):
         return None
     return Shipped(

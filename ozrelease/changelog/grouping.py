@@ -19,6 +19,7 @@ from ozrelease.changelog.messages import (
     is_dependency,
     is_housekeeping,
     known_types,
+    loose_id,
     opens_change,
     parse_message,
     weak_title,
@@ -341,12 +342,7 @@ def group_changes(
     changes = _merge_by_issue(walk.finish_all(), classifier, internal)
     if shipped is None or not shipped.issues:
         return changes
-    return [c for c in changes if not (c.issues and set(map(_loose, c.issues)) <= shipped.issues)]
-
-
-def _loose(issue: str) -> str:
-    """An issue id compared loosely: `owner/name#12` as `name#12`."""
-    return issue.rsplit("/", 1)[-1].lower()
+    return [c for c in changes if not (c.issues and set(map(loose_id, c.issues)) <= shipped.issues)]
 
 
 class _Walk:

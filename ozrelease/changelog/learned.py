@@ -15,7 +15,13 @@ from dataclasses import dataclass, replace
 
 from ozrelease.changelog.files import ChangelogFile, DocSection
 from ozrelease.changelog.grouping import Classifier, Route, path_parts
-from ozrelease.changelog.messages import ParsedMessage, is_dependency, known_types, parse_message
+from ozrelease.changelog.messages import (
+    ParsedMessage,
+    is_dependency,
+    known_types,
+    loose_id,
+    parse_message,
+)
 from ozrelease.changelog.schema import SectionRule
 from ozrelease.changelog.vocabulary import (
     FEATURE_GITMOJI,
@@ -303,7 +309,7 @@ class _Work:
         classifier = self.classifier
         if classifier is None or not ids:
             return
-        keys = {i.rsplit("/", 1)[-1].lower() for i in ids}
+        keys = {loose_id(i) for i in ids}
         internal = classifier.is_internal(message) or classifier.internal_paths(paths)
         if not internal:
             self.public |= keys
@@ -411,7 +417,7 @@ def _vote(
         if doc_entry.category is None:
             continue
         for issue in doc_entry.issues:
-            by_issue.setdefault(issue.rsplit("/", 1)[-1].lower(), index)
+            by_issue.setdefault(loose_id(issue), index)
         for match in _REQUEST.finditer(doc_entry.text):
             by_request.setdefault(int(match.group(1) or match.group(2)), index)
         text = _REQUEST.sub("", _SCOPE.sub("", doc_entry.text))
@@ -436,11 +442,7 @@ def _vote(
         if key is None:
             continue
         entry = next(
-            (
-                by_issue[i.rsplit("/", 1)[-1].lower()]
-                for i in message.ids(own_repo)
-                if i.rsplit("/", 1)[-1].lower() in by_issue
-            ),
+            (by_issue[loose_id(i)] for i in message.ids(own_repo) if loose_id(i) in by_issue),
             None,
         )
         if entry is None:

@@ -22,7 +22,7 @@ from ozrelease.changelog.vocabulary import (
 __all__ = [
     "ADVISORY", "SHIPPED_TYPES", "SHIPPING", "SQUASHED", "IssueRef", "MergeInfo", "ParsedMessage",
     "Trailer", "advisory_name", "branch_issue", "cherry_picks", "entry_text", "find_issue_refs",
-    "is_dependency", "is_housekeeping", "known_types", "opens_change", "parse_merge",
+    "is_dependency", "is_housekeeping", "known_types", "loose_id", "opens_change", "parse_merge",
     "parse_message", "parse_trailers", "weak_title",
 ]  # fmt: skip
 
@@ -448,6 +448,12 @@ def _advisories(text: str) -> tuple[str, ...]:
     if "ghsa" not in lower and "cve-" not in lower:
         return ()  # (most messages: no regular expression over them)
     return tuple(dict.fromkeys(advisory_name(m.group(0)) for m in ADVISORY.finditer(text)))
+
+
+def loose_id(issue: str) -> str:
+    """An issue id compared loosely: `owner/name#12` as `name#12` (a Sphinx role named like
+    the repository names it so), `12` as it is."""
+    return issue.rsplit("/", 1)[-1].lower()
 
 
 def advisory_name(name: str) -> str:
