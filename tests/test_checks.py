@@ -18,6 +18,7 @@ from ozrelease import checks
 from ozrelease.changelog.config import load_config
 from ozrelease.changelog.words import says_same, significant_words
 from ozrelease.checks import Report
+from ozrelease.checks.migrations import Operation, operations
 from ozrelease.checks.output import _escape_data, _escape_property
 from ozrelease.checks.section_text import SectionText
 from ozrelease.checks.settings import _python_variables
@@ -1274,6 +1275,117 @@ def test_matching_text_says_what_it_says_and_never_fails(a: str, b: str) -> None
         assert says_same(words, words) == 1.0
     score = says_same(words, significant_words(b))
     assert score is None or 0.0 <= score <= 1.0
+
+
+ADD_FIELD = """from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("certs", "0001_initial")]
+    operations = [
+        migrations.AddField(
+            model_name="{model}", name="{field}", field=models.FileField(blank=True)
+        ),
+        migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop),
+    ]
+"""
+CREATE_MODEL = """from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    operations = [migrations.CreateModel("SigningRequest", [("id", models.AutoField())])]
+"""
+
+
+def test_a_migration_is_documented_by_an_entry_naming_its_model_and_field(
+    gitrepo: GitRepo,
+) -> None:
+    """django-simple-certmanager 2.0.1 documented `AddField(certificate, csr)` as "Added a new
+    field to the Certificate model to store the CSR"; django-admin-index 3.1.0 the
+    `translations` fields of `appgroup` as "translations for the app group ... names". The
+    model alone, or a field of another model, is not enough."""
+    path = "src/certs/migrations/0002_certificate_csr.py"
+    start(gitrepo)
+    gitrepo.commit(
+        ":sparkles: CSR Generation + Storage",
+        {path: ADD_FIELD.format(model="certificate", field="csr")},
+    )
+    named = "Added a new field to the Certificate model to store the CSR used to generate it"
+    changelog(gitrepo, section("1.1.0", named))
+    report = run(gitrepo)
+    assert found(report) == []
+    assert rules(report) == {f"migration {path}": "migration-names"}
+    assert "Certificate model to store the CSR" in report.suppressed[0].reason
+    for other in ("Added a Certificate admin page", "Added a CSR field to the signing request"):
+        changelog(gitrepo, section("1.1.0", other))
+        assert found(run(gitrepo)) == [("change-missing", "migration")], other
+    gitrepo.commit(
+        ":sparkles: Localization",
+        {
+            "src/certs/migrations/0003_appgroup_translations.py": ADD_FIELD.format(
+                model="appgroup", field="translations"
+            )
+        },
+    )
+    changelog(
+        gitrepo,
+        section("1.1.0", named, "You can now provide translations for the app group names."),
+    )
+    assert found(run(gitrepo)) == []
+
+
+def test_a_migration_changing_only_a_model_the_release_creates_needs_no_entry(
+    gitrepo: GitRepo,
+) -> None:
+    """django-simple-certmanager 2.4.0: the change documented for the new `SigningRequest`
+    model creates it; a later change of the release adds a field to it, which an upgraded
+    install gets with the model. A field added to a model a release shipped still counts."""
+    start(
+        gitrepo,
+        **{
+            "src/certs/migrations/0001_initial.py": CREATE_MODEL.replace(
+                "SigningRequest", "Certificate"
+            )
+        },
+    )
+    gitrepo.commit(
+        ":sparkles: [#41] Add the signing request model",
+        {"src/certs/migrations/0002_signingrequest.py": CREATE_MODEL},
+    )
+    later = "src/certs/migrations/0003_signingrequest_public_certificate.py"
+    gitrepo.commit(
+        ":sparkles: Generate public certificate (#40)",
+        {later: ADD_FIELD.format(model="signingrequest", field="public_certificate")},
+    )
+    changelog(gitrepo, section("1.1.0", "[#41] You can now create certificate signing requests."))
+    report = run(gitrepo)
+    assert found(report) == []
+    assert rules(report)[f"migration {later}"] == "migrations-of-new-models"
+    gitrepo.commit(
+        ":sparkles: Store the passphrase",
+        {
+            "src/certs/migrations/0004_certificate_passphrase.py": ADD_FIELD.format(
+                model="certificate", field="passphrase"
+            )
+        },
+    )
+    assert found(run(gitrepo)) == [("change-missing", "migration")]
+
+
+def test_migration_operations_are_read_as_python_and_never_run() -> None:
+    text = (
+        "import os\nos.system('exit 3')\n"
+        "operations = [migrations.AddField('Zaak', 'Status', None),"
+        " migrations.RenameModel(old_name='Old', new_name='New'),"
+        " migrations.AddIndex(model_name='zaak', index=None), migrations.RunSQL('x')]\n"
+    )
+    assert operations(text) == (
+        Operation("AddField", "zaak", "status"),
+        Operation("RenameModel", "old"),
+        Operation("RenameModel", "new"),
+        Operation("AddIndex", "zaak"),
+    )
+    assert operations("operations = [\n") == ()
 
 
 def test_a_migration_shipped_already_and_edited_in_place_needs_no_entry(gitrepo: GitRepo) -> None:

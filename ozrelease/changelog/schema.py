@@ -270,6 +270,10 @@ CHECK_RULES: Mapping[str, str] = {
     "(tests aside) was created in the range by a change the section documents",
     "edited-migrations": "it edits migrations releases shipped already, in place (reformatted, "
     "a deprecated argument renamed): installs that applied them never run them again",
+    "migrations-of-new-models": "its migrations only change models that migrations of another "
+    "change create in the range: an upgraded install gets those models whole",
+    "migration-names": "an entry of the section names a model and the field its migrations "
+    "change (`Certificate` and `csr`), or a model of eight letters or more",
 }
 """`changelog check` suppression rules: name -> why it does not count. All on by default."""
 

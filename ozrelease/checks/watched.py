@@ -12,6 +12,7 @@ from ozrelease.checks.context import Context, RangeCommit, Stage, by_change, no_
 from ozrelease.checks.dependencies import check_dependencies, pin_changes
 from ozrelease.checks.files import FileVersions, Watched, commit_files, range_files
 from ozrelease.checks.issues import change_covered, headline
+from ozrelease.checks.migrations import Migrations, naming_block
 from ozrelease.checks.report import Finding
 from ozrelease.checks.settings import check_settings, variable_changes
 
@@ -90,6 +91,10 @@ def check_categories(
                     for item in pin_changes(files, mine):
                         attributed["dependencies"].setdefault(item, set()).add(sha)
     migrations = watched.get("migration")
+    schema = Migrations({})
+    if migrations is not None and migrations.hits:
+        stage("Reading the range's migrations")
+        schema = Migrations(range_files(context.history, since, tip, sorted(migrations.files)))
     for change, edits in edited.items():
         if migrations is not None and change not in migrations.hits:
             paths = sorted({path for _, path in edits})
@@ -124,7 +129,7 @@ def check_categories(
                         [c.sha for c, _ in reversed(hits)],
                     )
                     continue
-                _change_category(name, change_index, hits, changes, members, context)
+                _change_category(name, change_index, hits, changes, members, context, schema)
 
 
 def _change_category(
@@ -134,6 +139,7 @@ def _change_category(
     changes: Sequence[Change],
     members: Mapping[int, Sequence[RangeCommit]],
     context: Context,
+    schema: Migrations,
 ) -> None:
     """A change touching a watched category (a migration, an API document) must be
     documented: one of its issues in the section, or what the rules accept instead."""
@@ -175,6 +181,8 @@ def _change_category(
     if covered is not None:
         context.suppress(covered[0], subject, covered[1], shas)
         return
+    if category == "migration" and _migration_covered(paths, shas, subject, context, schema):
+        return
     first = hits[-1][0]
     what = {
         "migration": "adds or changes a database migration",
@@ -191,3 +199,27 @@ def _change_category(
             f"not document its change: {headline(public or [first], members)}",
         )
     )
+
+
+def _migration_covered(
+    paths: Sequence[str],
+    shas: Sequence[str],
+    subject: str,
+    context: Context,
+    schema: Migrations,
+) -> bool:
+    """Migrations that need no entry of their own: they change only models other new
+    migrations create, or the section names the model and field they change."""
+    if context.on("migrations-of-new-models") and schema.on_new_models(paths):
+        context.suppress(
+            "migrations-of-new-models", subject, CHECK_RULES["migrations-of-new-models"], shas
+        )
+        return True
+    if context.on("migration-names"):
+        block = naming_block((b for b, _ in context.section.blocks), schema.of(paths))
+        if block is not None:
+            said = " ".join(block.split())[:80]
+            reason = f"{CHECK_RULES['migration-names']} ({said})"
+            context.suppress("migration-names", subject, reason, shas)
+            return True
+    return False
