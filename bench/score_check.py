@@ -38,10 +38,19 @@ def issue_key(ref: str, own: str) -> str:
 def run_check(clone: Path, since: str, to: str) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="score-") as tmp:
         tree = Path(tmp) / clone.name  # (named as the clone: a local clone knows itself so)
-        subprocess.run(
-            ["git", "-C", str(clone), "worktree", "add", "--quiet", "--detach", str(tree), to],
-            check=True,
-        )
+        add = ["git", "-C", str(clone), "worktree", "add", "--quiet", "--detach"]
+        if subprocess.run([*add, str(tree), to]).returncode != 0:
+            # A clone whose snapshot lacks a large file: check out the rest, and have git
+            # take the missing files for unchanged.
+            subprocess.run(["git", "-C", str(clone), "worktree", "prune"], check=True)
+            subprocess.run([*add, "--no-checkout", str(tree), to], check=True)
+            subprocess.run(["git", "reset", "--quiet"], cwd=tree, check=True)
+            subprocess.run(["git", "checkout-index", "--all", "--force"], cwd=tree)
+            missing = subprocess.run(
+                ["git", "ls-files", "--deleted", "-z"], cwd=tree, capture_output=True, check=True
+            ).stdout.split(b"\0")
+            for path in filter(None, missing):
+                subprocess.run(["git", "update-index", "--skip-worktree", path], cwd=tree)
         try:
             done = subprocess.run(
                 [

@@ -380,13 +380,16 @@ def test_production_pins_must_name_their_package(gitrepo: GitRepo) -> None:
     changelog(gitrepo, section("1.1.0", "Upgraded dependencies."))
     report = run(gitrepo)
     assert found(report) == [("change-missing", "dependencies")]
-    assert report.findings[0].names == ("django", "gone-lib")
+    # (new-lib came with an upgrade, in a commit of no issue: nothing else checks it)
+    assert report.findings[0].names == ("django", "gone-lib", "new-lib")
     assert rules(report) == {
-        "dependency new-lib": "new-dependencies",
         "dependency requests": "minor-upgrades",
         "dependency urllib3": "transitive-dependencies",
     }
-    changelog(gitrepo, section("1.1.0", "Upgraded Django to 5.0, dropped ``gone_lib``."))
+    changelog(
+        gitrepo,
+        section("1.1.0", "Upgraded Django to 5.0, dropped ``gone_lib``, added ``new-lib``."),
+    )
     assert run(gitrepo).exit_code == 0
 
 
@@ -1218,6 +1221,152 @@ def test_a_package_named_in_passing_is_no_documented_dependency_change(gitrepo: 
     assert "Dropped support for ``django`` 5.0 and later" in messages[0]
     changelog(gitrepo, section("1.1.0", "[#45] Dropped support for Django 5"))
     assert found(run(gitrepo)) == []
+
+
+SETUP_CFG = """[metadata]
+name = lib
+
+[options]
+install_requires =
+    django >= 3.2
+    requests
+
+[options.extras_require]
+openapi =
+    drf-yasg>=1.20
+tests =
+    pytest
+
+[flake8]
+max-line-length = 88
+"""
+
+
+def test_setup_cfg_install_requires_and_user_extras_are_dependencies(gitrepo: GitRepo) -> None:
+    """django-loose-fk 1.1.2 dropped drf-yasg from its `openapi` extra in setup.cfg;
+    django-log-outgoing-requests 0.8.0 moved its pins from setup.cfg to pyproject.toml
+    unchanged (no change); a test extra's pins and the flake8 section are tooling."""
+    start(gitrepo, **{"setup.cfg": SETUP_CFG})
+    gitrepo.commit(
+        ":wrench: Tooling",
+        {"setup.cfg": SETUP_CFG.replace("pytest", "pytest\n    tox").replace("88", "99")},
+    )
+    gitrepo.commit(
+        ":wrench: Move the project to pyproject.toml",
+        {
+            "setup.cfg": "[flake8]\nmax-line-length = 99\n",
+            "pyproject.toml": '[project]\nname = "lib"\ndependencies = ["django>=3.2", "requests"]\n'
+            '[project.optional-dependencies]\nopenapi = ["drf-yasg>=1.20"]\ntests = ["pytest"]\n',
+        },
+    )
+    changelog(gitrepo, section("1.1.0", "Switched to pyproject.toml."))
+    assert found(run(gitrepo)) == []
+    gitrepo.commit(
+        ":fire: [#34] Replace drf-yasg",
+        {"pyproject.toml": '[project]\nname = "lib"\ndependencies = ["django>=3.2", "requests"]\n'},
+    )
+    report = run(gitrepo)  # (the section says nothing of #34)
+    assert sorted(found(report)) == [("change-missing", "dependencies"), ("issue-missing", "34")]
+    assert any("Removed ``drf-yasg``" in f.message for f in report.findings)
+
+
+def test_packages_an_upgrade_of_another_package_brings_must_be_named(gitrepo: GitRepo) -> None:
+    """sdg-invoervoorziening 1.9.4: "Upgraded Django from 3.2 to 5.2" (documented) also added
+    maykin-2fa and moved django-hijack 2 -> 3: the entry names neither. A package added by
+    a commit without issue or pull request ("Missing Dependecy", django-simple-certmanager
+    2.0.1) is checked by nothing else. A commit that names the package it adds, with a
+    documented issue, needs no more."""
+    pins = "django==3.2.25\n    # via -r requirements/base.in\ndjango-hijack==2.3.0\n    # via -r requirements/base.in\n"
+    start(gitrepo, **{"requirements/base.txt": pins})
+    gitrepo.commit(
+        ":arrow_up: [#1033] Upgraded Django from 3.2 to 5.2",
+        {
+            "requirements/base.txt": pins.replace("3.2.25", "5.2.1").replace("2.3.0", "3.7.2")
+            + "maykin-2fa==1.0.0\n    # via -r requirements/base.in\n"
+        },
+    )
+    changelog(gitrepo, section("1.1.0", "[#1033] Upgraded Django from 3.2 to 5.2"))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "dependencies")]
+    message = report.findings[0].message
+    assert "django-hijack (2.3.0 -> 3.7.2)" in message and "maykin-2fa (added 1.0.0)" in message
+    assert "django (" not in message
+    changelog(
+        gitrepo,
+        section(
+            "1.1.0",
+            "[#1033] Upgraded Django from 3.2 to 5.2, django-hijack to 3.7.2 and "
+            "replaced the two-factor stack by ``maykin-2fa``",
+        ),
+    )
+    assert found(run(gitrepo)) == []
+    current = (gitrepo.path / "requirements/base.txt").read_text(encoding="utf-8")
+    gitrepo.commit(
+        "Missing Dependecy",
+        {
+            "requirements/base.txt": current
+            + "pyopenssl==24.1.0\n    # via -r requirements/base.in\n"
+        },
+    )
+    gitrepo.commit(
+        ":heavy_plus_sign: [#45] Add structlog for the logging",
+        {
+            "requirements/base.txt": current
+            + "pyopenssl==24.1.0\n    # via -r requirements/base.in\n"
+            "structlog==25.1.0\n    # via -r requirements/base.in\n"
+        },
+    )
+    changelog(
+        gitrepo,
+        section(
+            "1.1.0",
+            "[#1033] Upgraded Django from 3.2 to 5.2, django-hijack to 3.7.2 and "
+            "replaced the two-factor stack by ``maykin-2fa``",
+            "[#45] Structured logs.",
+        ),
+    )
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "dependencies")]
+    assert "pyopenssl (added 24.1.0)" in report.findings[0].message
+    assert "structlog" not in report.findings[0].message
+
+
+def test_a_top_section_whose_version_is_still_a_placeholder_is_the_release_s(
+    gitrepo: GitRepo,
+) -> None:
+    """open-producten tagged v0.0.4 with its top section still titled "0.0.x (TBD)"."""
+    start(gitrepo)
+    gitrepo.commit(":sparkles: [#6] Multilingual content", {"src/openzaak/app.py": "x = 2\n"})
+    gitrepo.tag("1.1.0")
+    changelog(gitrepo, "0.0.x (TBD)\n-----------\n\n* [#29] Added docs\n")
+    report = run(gitrepo, to="1.1.0")
+    assert found(report) == [("issue-missing", "6")]
+    assert report.section.title == "0.0.x (TBD)"
+
+
+def test_a_first_page_of_environment_variables_adds_no_variable(gitrepo: GitRepo) -> None:
+    """open-producten 0.0.4 wrote docs/installation/config/env_config.rst for the first time:
+    it lists the variables the framework's settings read all along. A variable the code
+    reads for the first time is still new."""
+    page = "* ``CORS_ALLOW_ALL_ORIGINS``: allow all. Defaults to: ``False``.\n"
+    start(gitrepo)
+    gitrepo.commit(
+        ":memo: Document the configuration", {"docs/installation/config/env_config.rst": page}
+    )
+    changelog(gitrepo, section("1.1.0", "Nothing to see."))
+    assert found(run(gitrepo)) == []
+    gitrepo.commit(
+        ":sparkles: Add a timeout",
+        {
+            "docs/installation/config/env_config.rst": page
+            + "* ``ZAAK_TIMEOUT``: seconds. Defaults to: ``5``.\n",
+            "src/openzaak/conf/includes/timeouts.py": 'ZAAK_TIMEOUT = config("ZAAK_TIMEOUT", 5)\n',
+        },
+    )
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "settings")]
+    assert "ZAAK_TIMEOUT" in report.findings[0].message
+    assert "CORS_ALLOW_ALL_ORIGINS" not in report.findings[0].message
 
 
 def test_a_branch_name_says_what_its_change_does(gitrepo: GitRepo) -> None:

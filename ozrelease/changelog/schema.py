@@ -212,11 +212,13 @@ DEFAULT_CHECK_CATEGORIES: Mapping[str, tuple[str, ...]] = {
         "requirements/prod.txt",
         "requirements/main.txt",
         "pyproject.toml",
+        "setup.cfg",
     ),
 }
 # Paths that are internal for the check on top of `[tool.ozrelease.changelog.internal]`:
-# development-only requirements and settings, setup.cfg, the compose files and data of
-# the development containers (the generator lists what touches them).
+# development-only requirements and settings, setup.cfg (its install_requires are still read
+# as dependencies), the compose files and data of the development containers (the generator
+# lists what touches them).
 DEFAULT_CHECK_INTERNAL_PATHS = (
     "requirements/dev.*",
     "requirements/ci.*",
@@ -257,7 +259,8 @@ CHECK_RULES: Mapping[str, str] = {
     "(most of the words, or an identifier such as `consumer_timeout`)",
     "transitive-dependencies": "a pin that only a dependency needs (pip-compile `# via pkg`)",
     "new-dependencies": "a package added for a change (the change itself is checked: its "
-    "issue or pull request must be documented); upgrades and removals still count",
+    "issue or pull request must be documented); upgrades and removals still count, and so do "
+    "packages another package's upgrade brings or a commit without issue or pull request adds",
     "minor-upgrades": "an upgrade inside one major version (for 0.x: one minor version)",
     "documented-change": "a pin that moved in commits of changes the section documents; an "
     "environment variable removed or given another default by a change whose entry speaks "

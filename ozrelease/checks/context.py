@@ -95,6 +95,14 @@ class Context:
             found = found or hit
         return found
 
+    def checked(self, shas: Iterable[str]) -> bool:
+        """Whether every commit in `shas` belongs to a change with an issue or a pull request,
+        which `issue-missing` checks on its own."""
+        return all(
+            (commit := self.by_sha.get(sha)) is not None and bool(self._keys_of(commit.change))
+            for sha in shas
+        )
+
     def documented_setting(self, shas: Iterable[str], name: str) -> str | None:
         """The entry documenting the change of every commit in `shas` (by its issue or pull
         request) that also speaks of the variable (`[#190] change SameSite session cookie to

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import functools
 import re
 import tomllib
@@ -11,6 +12,7 @@ from ozrelease.changelog.schema import CHECK_RULES
 from ozrelease.checks.context import Context
 from ozrelease.checks.files import FileVersions, Watched
 from ozrelease.checks.named import Named, in_order, report_names, touching
+from ozrelease.checks.reading import is_dependency_commit
 from ozrelease.versions import Version, parse_version
 
 
@@ -76,7 +78,25 @@ def _requirements(text: str | None) -> dict[str, tuple[str, bool]]:
     return out
 
 
+# Extras that install tooling or test helpers, not what users of the package run.
+_TOOLING_EXTRAS = re.compile(
+    r"(?:test\w*|dev|develop|docs?|pep8|lint(?:ing)?|coverage|release|types?|typing|"
+    r"ci|checks?|format(?:ting)?|quality|bench(?:mark)?s?|all)",
+    re.I,
+)
+
+
+def _requirement_list(items: Iterable[object], out: dict[str, tuple[str, bool]]) -> None:
+    for item in items:
+        if isinstance(item, str):
+            match = _PIN.match(item.strip())
+            if match:
+                out.setdefault(_norm_name(match.group("name")), (item.strip(), True))
+
+
 def _pyproject(text: str | None) -> dict[str, tuple[str, bool]]:
+    """`[project]` dependencies and the optional ones of extras users install (not
+    `tests`, `docs`, `release`, ...)."""
     if text is None:
         return {}
     try:
@@ -84,13 +104,34 @@ def _pyproject(text: str | None) -> dict[str, tuple[str, bool]]:
     except (tomllib.TOMLDecodeError, ValueError, RecursionError):  # (4,300+ digits, deep nesting)
         return {}
     project = data.get("project")
-    deps = project.get("dependencies") if isinstance(project, dict) else None
+    if not isinstance(project, dict):
+        return {}
     out: dict[str, tuple[str, bool]] = {}
-    for item in deps if isinstance(deps, list) else ():
-        if isinstance(item, str):
-            match = _PIN.match(item.strip())
-            if match:
-                out[_norm_name(match.group("name"))] = (item.strip(), True)
+    deps = project.get("dependencies")
+    _requirement_list(deps if isinstance(deps, list) else (), out)
+    extras = project.get("optional-dependencies")
+    for extra, items in extras.items() if isinstance(extras, dict) else ():
+        if not _TOOLING_EXTRAS.fullmatch(str(extra)) and isinstance(items, list):
+            _requirement_list(items, out)
+    return out
+
+
+def _setup_cfg(text: str | None) -> dict[str, tuple[str, bool]]:
+    """setup.cfg's `install_requires`, and the `extras_require` of extras users install."""
+    if text is None:
+        return {}
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return {}
+    out: dict[str, tuple[str, bool]] = {}
+    lines = parser.get("options", "install_requires", fallback="").splitlines()
+    if parser.has_section("options.extras_require"):
+        for extra, value in parser.items("options.extras_require"):
+            if not _TOOLING_EXTRAS.fullmatch(extra):
+                lines += value.splitlines()
+    _requirement_list((line for line in lines if not line.strip().startswith("#")), out)
     return out
 
 
@@ -127,7 +168,9 @@ def narrowed(what: str, old: str | None, new: str | None) -> str:
 @functools.lru_cache(maxsize=64)
 def _pins(path: str, text: str | None) -> Mapping[str, tuple[str, bool]]:
     """One version's pins, read once (a commit's "after" is the next one's "before")."""
-    return _pyproject(text) if path.endswith(".toml") else _requirements(text)
+    if path.endswith(".toml"):
+        return _pyproject(text)
+    return _setup_cfg(text) if path.endswith(".cfg") else _requirements(text)
 
 
 def pin_changes(
@@ -136,6 +179,7 @@ def pin_changes(
     """Packages whose production pin was added, removed or changed: name -> (what, files,
     direct)."""
     out: dict[str, tuple[str, set[str], bool]] = {}
+    moves: dict[str, tuple[set[str], set[str]]] = {}  # name -> (pins removed, pins added)
     for path in sorted(paths):
         if path not in versions:
             continue
@@ -152,6 +196,13 @@ def pin_changes(
             else:
                 what = narrowed(f"{_short(old[0])} -> {_short(new[0])}", old[0], new[0])
             out.setdefault(name, (what, set(), direct))[1].add(path)
+            move = moves.setdefault(name, (set(), set()))
+            if old is None or new is None:
+                move[0 if new is None else 1].add("".join((old or new or ("",))[0].split()).lower())
+    # A pin that moved from one file to another (setup.cfg to pyproject.toml) is no change.
+    for name, (removed, added) in moves.items():
+        if removed and removed == added:
+            del out[name]
     return out
 
 
@@ -190,7 +241,19 @@ def check_dependencies(
         if what.endswith(" and later"):  # (a narrowed range: users' versions it excludes)
             items.append(item)
             continue
-        if what.startswith("added") and context.on("new-dependencies"):
+        # An upgrade of other packages ("Upgraded Django from 3.2 to 5.2") documents
+        # neither the packages it adds nor the majors it moves: those must be named.
+        upgrade = bool(item.commits) and all(
+            (c := context.by_sha.get(sha)) is not None
+            and is_dependency_commit(c)
+            and not _names(c.parsed.description, name)
+            for sha in item.commits
+        )
+        if (
+            what.startswith("added")
+            and context.on("new-dependencies")
+            and not (direct and (upgrade or not context.checked(item.commits)))
+        ):
             context.suppress(
                 "new-dependencies", subject, CHECK_RULES["new-dependencies"], item.commits
             )
@@ -201,6 +264,8 @@ def check_dependencies(
             )
             continue
         documented = context.documented_change(item.commits) if item.commits else None
+        if upgrade and direct and (what == "removed" or not _same_major(what)):
+            documented = None
         if documented is not None and context.on("documented-change") and not listed:
             context.suppress(
                 "documented-change",
@@ -211,6 +276,13 @@ def check_dependencies(
             continue
         items.append(item)
     report_names("dependencies", items, context, lambda text, n: text.names_package(n))
+
+
+def _names(subject: str, package: str) -> bool:
+    """Whether a commit subject names the package (`Update log-outgoing-requests` names
+    `django-log-outgoing-requests`; `Add Pygments dependency` names `pygments`)."""
+    words = {_norm_name(w) for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9._-]*", subject)}
+    return any(package == w or (package.endswith(f"-{w}") and "-" in w) for w in words)
 
 
 def _same_major(what: str) -> bool:

@@ -60,6 +60,10 @@ def date_in(section: DocSection) -> Date | None:
     return _day(match.group(0)) if match else None
 
 
+# A version still to be decided: `0.0.x (TBD)`, `2.1.*`.
+_PLACEHOLDER = re.compile(r"\.[xX*](?:\.|$)")
+
+
 def _same_version(section: DocSection, version: str) -> bool:
     found = version_in(section)
     if found is None:
@@ -84,7 +88,7 @@ def pick_section(
     if doc.sections:
         top = doc.sections[0]
         top_version = version_in(top)
-        if top_version is None:
+        if top_version is None or _PLACEHOLDER.search(top_version):
             named = top.title.lower().lstrip("[").startswith("unreleased")
             return top, f"the {'Unreleased' if named else 'unversioned'} section at the top"
         unreleased = doc.section(None)

@@ -244,7 +244,8 @@ def variable_changes(
 
     A default changed when one file states both an old and a new one that differ (a
     variable moving between files has not changed); it is added when no file knew it
-    before, removed when settings modules read it before and no file mentions it after.
+    before (and not only a documentation page the range writes first), removed when
+    settings modules read it before and no file mentions it after.
     """
     old_code: set[str] = set()
     new_code: set[str] = set()
@@ -253,6 +254,7 @@ def variable_changes(
     where: dict[str, set[str]] = {}
     defaults: dict[str, tuple[str, str]] = {}
     moved: set[str] = set()
+    fresh_docs: set[str] = set()  # listed by documentation the range writes first
     for path in paths:
         if path not in versions:
             continue
@@ -260,6 +262,8 @@ def variable_changes(
         after, framework = _variables(path, versions[path][1])
         before_all.update(before)
         after_all.update(after)
+        if versions[path][0] is None and not (path.endswith(".py") or _is_shell(path)):
+            fresh_docs.update(after)
         if path.endswith(".py") or _is_shell(path):
             old_code.update(before)
             new_code.update(after)
@@ -277,7 +281,8 @@ def variable_changes(
     for name in sorted(where):
         what = None
         if name not in before_all and name in after_all:
-            what = "added"
+            # (A project's first page of environment variables lists those it had.)
+            what = None if name in fresh_docs and name not in new_code else "added"
         elif (
             name in old_code and name not in new_code and name not in after_all
         ) and name not in moved:

@@ -38,10 +38,10 @@ def check_categories(
         if commit.is_merge:
             continue
         for path in commit.paths:
-            if internal(path):
-                continue
+            tooling = internal(path)
             for name, matches in matchers.items():
-                if not matches(path):
+                # (Pins are read by name even in a tooling file: setup.cfg's install_requires.)
+                if (tooling and name != "dependencies") or not matches(path):
                     continue
                 entry = watched[name]
                 entry.files.add(path)
