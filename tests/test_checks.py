@@ -1369,6 +1369,24 @@ def test_a_first_page_of_environment_variables_adds_no_variable(gitrepo: GitRepo
     assert "CORS_ALLOW_ALL_ORIGINS" not in report.findings[0].message
 
 
+def test_a_new_variable_is_documented_by_what_it_does_by_default(gitrepo: GitRepo) -> None:
+    """referentielijsten 0.7.2: `${UWSGI_MAX_REQUESTS:-1000}` documented as "Make sure uWSGI
+    workers restart after 1000 requests". The value alone, or the words alone, say less."""
+    start(gitrepo, **{"bin/docker_start.sh": "#!/bin/sh\nexec uwsgi --http :8000\n"})
+    gitrepo.commit(
+        ":zap: [#211] Optimize memory usage",
+        {
+            "bin/docker_start.sh": "#!/bin/sh\nexec uwsgi --max-requests ${UWSGI_MAX_REQUESTS:-1000}\n"
+        },
+    )
+    said = "[#211] Make sure uWSGI workers restart after 1000 requests"
+    changelog(gitrepo, section("1.1.0", said))
+    assert found(run(gitrepo)) == []
+    for other in ("[#211] Restart uWSGI workers now and then", "[#211] Keep 1000 connections"):
+        changelog(gitrepo, section("1.1.0", other))
+        assert found(run(gitrepo)) == [("change-missing", "settings")], other
+
+
 def test_a_branch_name_says_what_its_change_does(gitrepo: GitRepo) -> None:
     """django-digid-eherkenning 0.24.0: the section's prose says what the branch name says
     (activation, date, certificates), not what the commit says."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ozrelease.changelog.files import DocEntry
 from ozrelease.changelog.messages import ADVISORY, find_issue_refs
-from ozrelease.changelog.words import is_identifier, says_same, significant_words
+from ozrelease.changelog.words import is_identifier, related, says_same, significant_words, stem
 
 _ROLE_REF = re.compile(r":(?P<role>[\w.+-]+):`(?:[^`<]*<)?#?(?P<n>\d+)>?`")
 _BREAKING_WORDS = re.compile(
@@ -22,6 +22,9 @@ _DEPENDENCY_CONTEXT = re.compile(
     r"switch|install|packag|librar)\w*|(?:add|pin|drop)(?:s|ed|ped|ned|ing|ping|ning)?|extras?)\b",
     re.I,
 )
+
+
+_WEAK_DEFAULTS = frozenset({"true", "false", "none", "null", "yes", "no", "on", "off"})
 
 
 def issue_key(issue: str) -> tuple[str, str]:
@@ -117,6 +120,23 @@ class SectionText:
                 literal.search(block) or _DEPENDENCY_CONTEXT.search(block)
             ):
                 return True
+        return False
+
+    def tells_default(self, variable: str, default: str) -> bool:
+        """Whether an entry or paragraph describes a new variable by what it does by default:
+        its default value and two words of its name ("Make sure uWSGI workers restart after
+        1000 requests" for `UWSGI_MAX_REQUESTS`, default 1000). Defaults that say little
+        (`True`, `0`, `1`, an empty one) do not count."""
+        value = default.strip("'\"` ")
+        if len(value) < 2 or value.lower() in _WEAK_DEFAULTS:
+            return False
+        parts = {stem(p) for p in variable.lower().split("_") if len(p) >= 3}
+        pattern = re.compile(rf"(?<![\w.]){re.escape(value)}(?![\w.])", re.I)
+        for block, words in self.blocks:
+            if pattern.search(block):
+                lowered = {w.lower() for w in words}
+                if sum(1 for p in parts if any(related(p, w) for w in lowered)) >= 2:
+                    return True
         return False
 
     def names_exactly(self, name: str) -> bool:

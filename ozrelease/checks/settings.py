@@ -413,8 +413,21 @@ def check_settings(
         )
         for name, (what, files) in changed.items()
         if not context.section.names_exactly(name)
+        and not (
+            what == "added" and context.section.tells_default(name, _default(versions, files, name))
+        )
     ]
     report_names("settings", items, context, lambda text, n: text.names_exactly(n))
+
+
+def _default(versions: FileVersions, files: Iterable[str], name: str) -> str:
+    """The default a variable has at the range's end, in the first file stating one."""
+    for path in sorted(files):
+        if path in versions:
+            default = _variables(path, versions[path][1])[0].get(name)
+            if default:
+                return default
+    return ""
 
 
 def _mentioned(context: Context, tip: str, names: Sequence[str]) -> set[str]:
