@@ -251,6 +251,21 @@ def test_default_format_without_a_changelog_follows_the_commits(gitrepo: GitRepo
     )
 
 
+def test_a_plain_subject_says_its_kind_by_its_verb(gitrepo: GitRepo) -> None:
+    """open-producten writes no gitmoji and no type ("[#12] Add producttype parameters"): its
+    features and fixes go where its sections put them, not under maintenance."""
+    gitrepo.commits(":tada: Start")
+    gitrepo.tag("1.0.0")
+    gitrepo.commits("[#12] Add producttype parameters", "Fixed the export", "update dependencies")
+    out = run("changelog", "generate", "--repo", str(gitrepo.path), "--format", "json").stdout
+    titles = {e["text"]: s["title"] for s in json.loads(out)["sections"] for e in s["entries"]}
+    assert titles["Add producttype parameters"] == "New features"
+    assert titles["Fixed the export"] == "Bugfixes"
+    assert [t for e, t in titles.items() if e.lower().startswith("update")] == [
+        "Project maintenance"
+    ], titles
+
+
 def test_from_defaults_to_the_newest_version_tag_reachable(gitrepo: GitRepo) -> None:
     gitrepo.commits(":sparkles: Old")
     gitrepo.tag("1.10.0")

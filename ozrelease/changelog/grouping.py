@@ -147,6 +147,12 @@ class Classifier:
                 if scoped is not None:
                     return scoped
             return self._by_type.get(ctype)
+        if message.gitmoji is None:
+            # A plain subject says its kind by its verb: "[#12] Add producttype parameters".
+            verb = _LEADING_WORD.match(message.description)
+            inferred = _VERB_TYPES.get(verb.group(1).lower()) if verb else None
+            if inferred is not None:
+                return self._by_type.get(inferred)
         return None
 
     def routed(self, key: str, parts: frozenset[str]) -> int | None:
@@ -165,6 +171,13 @@ class Classifier:
             if not self._internal_path(path):
                 return False
         return seen
+
+
+_LEADING_WORD = re.compile(r"\W*([A-Za-z]+)")
+_VERB_TYPES = {
+    **dict.fromkeys(("add", "added", "adds", "implement", "implemented", "introduce"), "feat"),
+    **dict.fromkeys(("fix", "fixed", "fixes", "resolve", "resolved"), "fix"),
+}
 
 
 @dataclass(frozen=True)
