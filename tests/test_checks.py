@@ -1255,7 +1255,8 @@ def test_setup_cfg_install_requires_and_user_extras_are_dependencies(gitrepo: Gi
         ":wrench: Move the project to pyproject.toml",
         {
             "setup.cfg": "[flake8]\nmax-line-length = 99\n",
-            "pyproject.toml": '[project]\nname = "lib"\ndependencies = ["django>=3.2", "requests"]\n'
+            "pyproject.toml": '[project]\nname = "lib"\n'
+            'dependencies = ["django>=3.2", "requests"]\n'
             '[project.optional-dependencies]\nopenapi = ["drf-yasg>=1.20"]\ntests = ["pytest"]\n',
         },
     )
@@ -1276,7 +1277,8 @@ def test_packages_an_upgrade_of_another_package_brings_must_be_named(gitrepo: Gi
     a commit without issue or pull request ("Missing Dependecy", django-simple-certmanager
     2.0.1) is checked by nothing else. A commit that names the package it adds, with a
     documented issue, needs no more."""
-    pins = "django==3.2.25\n    # via -r requirements/base.in\ndjango-hijack==2.3.0\n    # via -r requirements/base.in\n"
+    via = "    # via -r requirements/base.in\n"
+    pins = f"django==3.2.25\n{via}django-hijack==2.3.0\n{via}"
     start(gitrepo, **{"requirements/base.txt": pins})
     gitrepo.commit(
         ":arrow_up: [#1033] Upgraded Django from 3.2 to 5.2",
@@ -1376,7 +1378,8 @@ def test_a_new_variable_is_documented_by_what_it_does_by_default(gitrepo: GitRep
     gitrepo.commit(
         ":zap: [#211] Optimize memory usage",
         {
-            "bin/docker_start.sh": "#!/bin/sh\nexec uwsgi --max-requests ${UWSGI_MAX_REQUESTS:-1000}\n"
+            "bin/docker_start.sh": "#!/bin/sh\n"
+            "exec uwsgi --max-requests ${UWSGI_MAX_REQUESTS:-1000}\n"
         },
     )
     said = "[#211] Make sure uWSGI workers restart after 1000 requests"
@@ -1385,6 +1388,46 @@ def test_a_new_variable_is_documented_by_what_it_does_by_default(gitrepo: GitRep
     for other in ("[#211] Restart uWSGI workers now and then", "[#211] Keep 1000 connections"):
         changelog(gitrepo, section("1.1.0", other))
         assert found(run(gitrepo)) == [("change-missing", "settings")], other
+
+
+def test_sub_headings_adorned_like_the_versions_and_pr_roles(gitrepo: GitRepo) -> None:
+    """open-afval underlines "New features" as it underlines "0.7.0 (2026-07-01)" and cites
+    pull requests with a `:pr:` role that no docs/conf.py defines: the entries under those
+    headings are the release's, and `[:pr:`38`]` names this repository's pull request."""
+    start(gitrepo)
+    for number, branch, path in ((38, "refactor", "0002_field.py"), (40, "fixes", "0003_dec.py")):
+        gitrepo.git("checkout", "--quiet", "-b", branch)
+        gitrepo.commit("feat: change the model", {f"src/openzaak/migrations/{path}": "x"})
+        gitrepo.checkout("main")
+        gitrepo.merge(branch, message=f"Merge pull request #{number} from org/{branch}")
+    text = (
+        "1.1.0 (2026-07-01)\n==================\n\nNew features\n============\n\n"
+        "* [:pr:`38`]: Add ``publicContainerId`` to the response.\n\n"
+        "Bug fixes\n=========\n\n* [:pr:`40`]: Use ``DecimalField`` for the costs.\n\n"
+        "1.0.0 (2026-06-29)\n==================\n\n* Older.\n"
+    )
+    (gitrepo.path / "CHANGELOG.rst").write_text(text, encoding="utf-8")
+    report = run(gitrepo)
+    assert report.section.title == "1.1.0 (2026-07-01)"
+    assert found(report) == []
+    assert set(rules(report).values()) == {"pull-requests"}
+
+
+def test_a_commit_naming_its_own_pull_request_names_no_issue(gitrepo: GitRepo) -> None:
+    """open-producten 0.0.5: `[#55] fix api spec translation` inside pull request #55 of
+    branch feature/18-...: the change is #18's, and #55 is no issue of its own."""
+    start(gitrepo)
+    gitrepo.pull_request(
+        55,
+        "feature/18-product-notificaties",
+        ["[#18] add notifications to producten", "[#55] fix api spec translation"],
+    )
+    changelog(gitrepo, section("1.1.0", "[#18] Added notifications for products."))
+    report = run(gitrepo)
+    assert found(report) == []
+    assert rules(report)["#55"] == "pull-requests"
+    changelog(gitrepo, section("1.1.0", "Nothing to see."))
+    assert found(run(gitrepo)) == [("issue-missing", "18")]
 
 
 def test_a_branch_name_says_what_its_change_does(gitrepo: GitRepo) -> None:

@@ -263,10 +263,13 @@ def _rst_headings(
     sub-headings (**bold** paragraphs and other titles) by line."""
     titles = list(_rst_titles(lines))
     style = _version_style(titles)
-    headings = []
+    headings: list[tuple[int, int, str]] = []
     subheads: dict[int, str] = {}
     for start, body, title, char, overlined in titles:
-        if style is not None and (char, overlined) == style:
+        versioned = bool(_VERSION_TITLE.match(title)) or _is_unreleased(title)
+        # Adorned like the versions but no version, after one: that release's sub-heading
+        # (open-afval underlines "New features" as it underlines "0.7.0 (2026-07-01)").
+        if style is not None and (char, overlined) == style and (versioned or not headings):
             headings.append((start, body, title))
         else:
             subheads[start] = title

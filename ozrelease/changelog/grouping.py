@@ -173,7 +173,7 @@ class Classifier:
         return seen
 
 
-_LEADING_WORD = re.compile(r"\W*([A-Za-z]+)")
+_LEADING_WORD = re.compile(r"\W*([A-Za-z]+)\s")  # (not "Fix/2426 add slug", a branch)
 _VERB_TYPES = {
     **dict.fromkeys(("add", "added", "adds", "implement", "implemented", "introduce"), "feat"),
     **dict.fromkeys(("fix", "fixed", "fixes", "resolve", "resolved"), "fix"),

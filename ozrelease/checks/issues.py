@@ -56,6 +56,15 @@ def check_issues(
                     (commit.sha,),
                 )
                 continue
+            if not commit.is_merge and _own_request(issue, commit, members):
+                # `[#55] fix api spec translation` inside pull request #55: its own request.
+                context.suppress(
+                    "pull-requests",
+                    show_issue(issue),
+                    f"{commit.sha[:10]} names the pull request that merged it, not an issue",
+                    (commit.sha,),
+                )
+                continue
             naming.setdefault(issue, {})[commit.sha] = commit
             about = members.get(commit.change, ()) if commit.is_merge else (commit,)
             for member in about:
@@ -195,6 +204,19 @@ def _fixes_new_code(
 def _is_release_commit(commit: RangeCommit) -> bool:
     parsed = commit.parsed
     return parsed.gitmoji == "bookmark" or (parsed.type or "").lower() == "release"
+
+
+def _own_request(
+    issue: str, commit: RangeCommit, members: Mapping[int, Sequence[RangeCommit]]
+) -> bool:
+    """Whether `issue` (this repository's) is the number of the pull request whose merge
+    landed `commit`, while the change's commits name other issues, which stand for it."""
+    if not issue.isdigit():
+        return False
+    group = members.get(commit.change, ())
+    return any(c.is_merge and int(issue) in c.requests for c in group) and any(
+        i != issue for c in group for i in c.ids
+    )
 
 
 def _upstream(issue: str, commit: RangeCommit, own_repo: str | None) -> bool:

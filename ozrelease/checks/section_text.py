@@ -24,6 +24,9 @@ _DEPENDENCY_CONTEXT = re.compile(
 )
 
 
+_OWN_ROLES = frozenset(
+    {"pr", "pull", "pulls", "pull-request", "mr", "issue", "issues", "gh", "ghissue", "ghpull"}
+)
 _WEAK_DEFAULTS = frozenset({"true", "false", "none", "null", "yes", "no", "on", "off"})
 
 
@@ -74,9 +77,11 @@ class SectionText:
             if repo is None:
                 # No extlinks entry (no docs/conf.py): the role names the repository of that
                 # name under the same owner, this one when the names agree.
+                # `:pr:` and `:issue:` (no extlinks either) are this repository's.
                 role = match.group("role").lower()
                 own_name = self.own_repo.rsplit("/", 1)[-1].lower() if self.own_repo else None
-                keys.add(("" if role == own_name else role, number))
+                own = role == own_name or role in _OWN_ROLES
+                keys.add(("" if own else role, number))
             elif self.own_repo is not None and repo.lower() == self.own_repo.lower():
                 keys.add(("", number))
             else:
