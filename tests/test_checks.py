@@ -1430,6 +1430,53 @@ def test_a_commit_naming_its_own_pull_request_names_no_issue(gitrepo: GitRepo) -
     assert found(run(gitrepo)) == [("issue-missing", "18")]
 
 
+OLD_LIBRARY_SETTINGS = """from django.conf import settings as dj_settings
+
+DJADYEN_SERVER_KEY = dj_settings.DJADYEN_SERVER_KEY
+DJADYEN_MINUTES_AGO = getattr(dj_settings, "DJADYEN_MINUTES_AGO", 15)
+"""
+NEW_LIBRARY_SETTINGS = """from django.conf import settings
+
+DJADYEN_SERVER_KEY: str = ""
+\"\"\"The API key. Required.\"\"\"
+DJADYEN_MINUTES_AGO: int = 0
+DJADYEN_STYLES = {"FORM_BUTTON": "primary"}
+
+
+def get_setting(name):
+    return getattr(settings, name, globals()[name])
+"""
+
+
+def test_a_library_s_own_settings_and_their_defaults(gitrepo: GitRepo) -> None:
+    """djadyen 4.3.0 moved its settings into module constants: DJADYEN_MINUTES_AGO's default
+    went from 15 to 0, DJADYEN_SERVER_KEY became optional. "refactor djadyen internal
+    settings" says neither (the shared word is the project's own name). A dict setting is
+    named by its keys (commonground-api-common's `API_EXCEPTION_CAMELIZE`)."""
+    gitrepo.git("remote", "add", "origin", "git@github.com:maykinmedia/djadyen.git")
+    gitrepo.commit(":tada: Start", {"djadyen/settings.py": OLD_LIBRARY_SETTINGS})
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(
+        ":recycle: Refactor djadyen settings", {"djadyen/settings.py": NEW_LIBRARY_SETTINGS}
+    )
+    changelog(gitrepo, section("1.1.0", "refactor djadyen internal settings"))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "settings")]
+    message = report.findings[0].message
+    assert message.startswith("settings DJADYEN_MINUTES_AGO (default 15 -> 0), ")
+    assert "DJADYEN_SERVER_KEY (default (none: required) -> '')" in message
+    assert "Added the setting ``DJADYEN_STYLES``" in message
+    changelog(
+        gitrepo,
+        section(
+            "1.1.0",
+            "``DJADYEN_MINUTES_AGO`` now defaults to 0, ``DJADYEN_SERVER_KEY`` is optional.",
+            "New ``FORM_BUTTON`` style.",
+        ),
+    )
+    assert found(run(gitrepo)) == []
+
+
 def test_a_branch_name_says_what_its_change_does(gitrepo: GitRepo) -> None:
     """django-digid-eherkenning 0.24.0: the section's prose says what the branch name says
     (activation, date, certificates), not what the commit says."""

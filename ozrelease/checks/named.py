@@ -23,6 +23,9 @@ class Named:
     paths: tuple[str, ...]
     commits: tuple[str, ...]
     """The commits that changed it, oldest first."""
+    setting: bool = False
+    """A Django setting a library reads (`getattr(settings, ...)`), not an environment
+    variable."""
 
 
 def in_order(shas: Iterable[str], order: Mapping[str, int]) -> tuple[str, ...]:
@@ -49,7 +52,8 @@ def report_names(
     that brought them (the commits' pull requests or issues)."""
     groups: dict[tuple[int, ...], list[Named]] = {}
     for item in items:
-        subject = f"{_NOUNS[category][0]} {item.name}"
+        noun = "setting" if item.setting else _NOUNS[category][0]
+        subject = f"{noun} {item.name}"
         other = context.elsewhere(lambda text, n=item.name: names(text, n))  # type: ignore[misc]
         if other is not None:
             context.suppress(
@@ -68,7 +72,10 @@ def report_names(
             and context.on("matching-text")
             and not any(is_dependency_commit(c) for c in commits)
         ):
-            parts = {w.lower() for w in re.split(r"[-_.]", item.name) if len(w) >= 4}
+            # (Not the project's own name: `DJADYEN_` prefixes every setting of djadyen.)
+            own = (context.own_repo or "").rpartition("/")[2].lower()
+            prefixes = {own, own.replace("-", "")} | set(own.split("-"))
+            parts = {w.lower() for w in re.split(r"[-_.]", item.name) if len(w) >= 4} - prefixes
             matched = [
                 block
                 for c in commits
@@ -98,8 +105,12 @@ def report_names(
                 continue
         key = tuple(sorted({c.change for c in commits})) or (-1,)
         groups.setdefault(key, []).append(item)
-    singular, plural = _NOUNS[category]
     for group in groups.values():
+        singular, plural = _NOUNS[category]
+        if all(item.setting for item in group):
+            singular, plural = "setting", "settings"
+        elif any(item.setting for item in group):
+            plural = "environment variables and settings"
         noun = singular if len(group) == 1 else plural
         listed = ", ".join(f"{item.name} ({item.what})" for item in group)
         paths = tuple(dict.fromkeys(p for item in group for p in item.paths))
@@ -137,9 +148,10 @@ def sentence(category: str, item: Named, changelog: str) -> str:
         if excluded:  # django>=3.2,<5.0
             return f"Dropped support for {name} {excluded} (requires {tick}{target}{tick})"
         return f"Upgraded {name} to {target}"
+    noun = "setting" if item.setting else "environment variable"
     if what == "added":
-        return f"Added the environment variable {name}"
+        return f"Added the {noun} {name}"
     if what == "removed":
-        return f"Removed the environment variable {name}"
+        return f"Removed the {noun} {name}"
     old, _, new = what.removeprefix("default ").partition(" -> ")
     return f"Changed the default of {name} from {old} to {new}"

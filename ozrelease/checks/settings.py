@@ -38,14 +38,21 @@ def _python_variables(text: str) -> dict[str, str]:
     return _module_variables(text)[0]
 
 
-def _module_variables(text: str) -> tuple[dict[str, str], bool]:
-    """_python_variables, and whether the module star-imports settings from another package
-    (`from open_api_framework.conf.base import *`), which may now define what it dropped."""
+def _module_variables(
+    text: str, library: bool = False
+) -> tuple[dict[str, str], bool, frozenset[str]]:
+    """_python_variables, whether the module star-imports settings from another package
+    (`from open_api_framework.conf.base import *`), which may now define what it dropped,
+    and the names among them that are Django settings rather than environment variables:
+    `getattr(settings, "DJADYEN_APPNAME", "Djadyen Payment")`, and in a `library` module
+    (a package's own settings.py) that reads no environment, its upper-case constants
+    (`DJADYEN_ENVIRONMENT: str = "test"`; `X = settings.X`, a setting with no default)."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return _python_variables_in_text(text), False
+        return _python_variables_in_text(text), False, frozenset()
     found = []
+    django: list[tuple[int, int, str, str]] = []
     imports = False
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
@@ -56,10 +63,51 @@ def _module_variables(text: str) -> tuple[dict[str, str], bool]:
         name, default = _read_variable(node)
         if name is not None:
             found.append((node.lineno, node.col_offset, name, default))
+        elif isinstance(node, ast.Call) and (setting := _setting_read(node)) is not None:
+            django.append((node.lineno, node.col_offset, *setting))
+    if library and not found:
+        django += _module_constants(tree)
     out: dict[str, str] = {}
     for _, _, name, default in sorted(found):  # the first read in the module wins
         out.setdefault(name, default)
-    return out, imports
+    names = set()
+    for _, _, name, default in sorted(django):
+        if name not in out:
+            out[name] = default
+            names.add(name)
+    return out, imports, frozenset(names)
+
+
+def _setting_read(node: ast.Call) -> tuple[str, str] | None:
+    """`getattr(settings, "NAME", default)`: a Django setting and its default."""
+    if not (isinstance(node.func, ast.Name) and node.func.id == "getattr") or len(node.args) < 2:
+        return None
+    name = _variable_name(node.args[1])
+    if name is None or not _dotted(node.args[0]).lower().endswith("settings"):
+        return None
+    return name, _unparse(node.args[2]) if len(node.args) > 2 else ""
+
+
+def _module_constants(tree: ast.Module) -> list[tuple[int, int, str, str]]:
+    """A library settings module's upper-case constants and their values (`settings.NAME`,
+    a setting the project must define, has none)."""
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if not (isinstance(target, ast.Name) and _VARIABLE.fullmatch(target.id)):
+            continue
+        read = _setting_read(value) if isinstance(value, ast.Call) else None
+        if read is not None:
+            default = read[1]  # X = getattr(settings, "X", 15)
+        else:
+            default = "" if _dotted(value).endswith(f".{target.id}") else _unparse(value)
+        out.append((node.lineno, node.col_offset, target.id, default))
+    return out
 
 
 _READERS = frozenset({"config", "getenv", "get_env", "env"})
@@ -208,17 +256,21 @@ def _doc_variables(text: str) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=64)
-def _variables(path: str, text: str | None) -> tuple[Mapping[str, str], bool]:
+def _variables(path: str, text: str | None) -> tuple[Mapping[str, str], bool, frozenset[str]]:
     """What one version of a watched file reads (`_module_variables`): parsed once per
     version, since a commit's "after" is the next one's "before" (the texts are the same
     objects while `files._Texts` keeps them, so the key's hash is computed once)."""
     if text is None:
-        return {}, False
+        return {}, False, frozenset()
     if path.endswith(".py"):
-        return _module_variables(text)
+        return _module_variables(text, path.rpartition("/")[2] in _LIBRARY_MODULES)
     if _is_shell(path):
-        return _shell_variables(text), False
-    return _doc_variables(text), False
+        return _shell_variables(text), False, frozenset()
+    return _doc_variables(text), False, frozenset()
+
+
+# A package's own settings module: its constants are the settings projects may override.
+_LIBRARY_MODULES = frozenset({"settings.py", "app_settings.py"})
 
 
 def _is_shell(path: str) -> bool:
@@ -239,8 +291,9 @@ def _shell_variables(text: str) -> dict[str, str]:
 
 def variable_changes(
     versions: FileVersions, paths: Iterable[str]
-) -> dict[str, tuple[str, set[str]]]:
-    """Environment variables added, removed or given another default: name -> (what, files).
+) -> dict[str, tuple[str, set[str], bool]]:
+    """Environment variables (and a library's Django settings) added, removed or given
+    another default: name -> (what, files, whether it is a Django setting).
 
     A default changed when one file states both an old and a new one that differ (a
     variable moving between files has not changed); it is added when no file knew it
@@ -255,11 +308,13 @@ def variable_changes(
     defaults: dict[str, tuple[str, str]] = {}
     moved: set[str] = set()
     fresh_docs: set[str] = set()  # listed by documentation the range writes first
+    django: set[str] = set()  # Django settings, not environment variables
     for path in paths:
         if path not in versions:
             continue
-        before, _ = _variables(path, versions[path][0])
-        after, framework = _variables(path, versions[path][1])
+        before, _, old_django = _variables(path, versions[path][0])
+        after, framework, new_django = _variables(path, versions[path][1])
+        django |= old_django | new_django
         before_all.update(before)
         after_all.update(after)
         if versions[path][0] is None and not (path.endswith(".py") or _is_shell(path)):
@@ -277,7 +332,9 @@ def variable_changes(
             old, new = before.get(name), after.get(name)
             if old and new and old != new and not _same_value(old, new):
                 defaults.setdefault(name, (old, new))
-    out: dict[str, tuple[str, set[str]]] = {}
+            elif name in django and old == "" and new and name in before:
+                defaults.setdefault(name, ("(none: required)", new))  # now optional
+    out: dict[str, tuple[str, set[str], bool]] = {}
     for name in sorted(where):
         what = None
         if name not in before_all and name in after_all:
@@ -290,7 +347,7 @@ def variable_changes(
         elif name in defaults:
             what = f"default {defaults[name][0]} -> {defaults[name][1]}"
         if what is not None:
-            out[name] = (what, where[name])
+            out[name] = (what, where[name], name in django)
     return out
 
 
@@ -394,12 +451,12 @@ def check_settings(
     """Environment variables added, removed or given another default over the range must be
     named in the section."""
     changed = variable_changes(versions, entry.files)
-    gone = [name for name, (what, _) in changed.items() if what == "removed"]
+    gone = [name for name, (what, _, _) in changed.items() if what == "removed"]
     if gone:
         # Still read or documented somewhere (moved into a framework's settings)?
         still = _mentioned(context, tip, gone)
         changed = {n: v for n, v in changed.items() if n not in still}
-    new = [name for name, (what, _) in changed.items() if what == "added"]
+    new = [name for name, (what, _, _) in changed.items() if what == "added"]
     if new and since is not None:
         # Known before the range (a settings module or document that is new itself)?
         known = _mentioned(context, since, new)
@@ -410,14 +467,33 @@ def check_settings(
             what,
             tuple(sorted(files)),
             in_order(attributed.get(name) or touching(entry, files), order),
+            setting,
         )
-        for name, (what, files) in changed.items()
+        for name, (what, files, setting) in changed.items()
         if not context.section.names_exactly(name)
+        and not (
+            setting
+            and any(
+                context.section.names_exactly(k) for k in _keys(_default(versions, files, name))
+            )
+        )
         and not (
             what == "added" and context.section.tells_default(name, _default(versions, files, name))
         )
     ]
     report_names("settings", items, context, lambda text, n: text.names_exactly(n))
+
+
+def _keys(default: str) -> list[str]:
+    """The upper-case keys of a setting whose default is a dict (`COMMONGROUND_API_COMMON =
+    {"API_EXCEPTION_CAMELIZE": True}`): the settings it holds, as the section names them."""
+    try:
+        node = ast.parse(default, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    if not isinstance(node, ast.Dict):
+        return []
+    return [k for key in node.keys if key is not None and (k := _variable_name(key)) is not None]
 
 
 def _default(versions: FileVersions, files: Iterable[str], name: str) -> str:
