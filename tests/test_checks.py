@@ -1477,6 +1477,40 @@ def test_a_library_s_own_settings_and_their_defaults(gitrepo: GitRepo) -> None:
     assert found(run(gitrepo)) == []
 
 
+def dockerfile(python: str) -> str:
+    return (
+        f"FROM python:{python} AS build\nRUN pip install -r requirements/base.txt\n"
+        f"FROM node:20-bookworm-slim AS frontend\nFROM python:{python} AS production\n"
+    )
+
+
+def test_the_runtime_image_s_python_and_debian_release_must_be_said(gitrepo: GitRepo) -> None:
+    """referentielijsten 0.7.0 moved its image from bookworm to trixie and sdg 1.9.4 from
+    Python 3.10 to 3.12, neither said; Open Zaak 1.11.0's "Moved the project from Python 3.9
+    to Python 3.10" says the Debian release that came along too. A patch bump and a build
+    stage's image are no change for operators."""
+    start(gitrepo, Dockerfile=dockerfile("3.12.4-slim-bookworm"))
+    gitrepo.commit(":whale: Patch bump", {"Dockerfile": dockerfile("3.12.7-slim-bookworm")})
+    gitrepo.commit(
+        ":whale: [#188] Add a data dump script", {"Dockerfile": dockerfile("3.12-slim-trixie")}
+    )
+    changelog(gitrepo, section("1.1.0", "[#188] Added a data dump script."))
+    report = run(gitrepo)
+    assert found(report) == [("change-missing", "image")]
+    assert report.findings[0].message.startswith(
+        "Docker base image trixie (python:3.12.4-slim-bookworm -> python:3.12-slim-trixie)"
+    )
+    assert report.findings[0].commits == (gitrepo.rev("HEAD"),)  # (not the patch bump)
+    changelog(gitrepo, section("1.1.0", "[#188] Added a data dump script on Debian 13."))
+    assert found(run(gitrepo)) == []
+    gitrepo.commit(":arrow_up: Python 3.13", {"Dockerfile": dockerfile("3.13-slim-bookworm")})
+    changelog(gitrepo, section("1.1.0", "[#188] Added a data dump script."))
+    report = run(gitrepo)
+    assert "python 3.13" in report.findings[0].message
+    changelog(gitrepo, section("1.1.0", "[#188] Added a dump.", "Moved to Python 3.13."))
+    assert found(run(gitrepo)) == []  # (bookworm came with the Python the section names)
+
+
 def test_a_branch_name_says_what_its_change_does(gitrepo: GitRepo) -> None:
     """django-digid-eherkenning 0.24.0: the section's prose says what the branch name says
     (activation, date, certificates), not what the commit says."""

@@ -39,6 +39,7 @@ def touching(entry: Watched, files: Iterable[str]) -> set[str]:
 _NOUNS = {
     "settings": ("environment variable", "environment variables"),
     "dependencies": ("dependency", "dependencies"),
+    "image": ("Docker base image", "Docker base images"),
 }
 
 
@@ -148,6 +149,9 @@ def sentence(category: str, item: Named, changelog: str) -> str:
         if excluded:  # django>=3.2,<5.0
             return f"Dropped support for {name} {excluded} (requires {tick}{target}{tick})"
         return f"Upgraded {name} to {target}"
+    if category == "image":
+        target = item.name.replace("python", "Python") if "python" in item.name else item.name
+        return f"Moved the Docker image to {target} ({item.what.rpartition(' -> ')[2]})"
     noun = "setting" if item.setting else "environment variable"
     if what == "added":
         return f"Added the {noun} {name}"
