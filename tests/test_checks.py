@@ -1496,7 +1496,7 @@ def test_the_runtime_image_s_python_and_debian_release_must_be_said(gitrepo: Git
     )
     changelog(gitrepo, section("1.1.0", "[#188] Added a data dump script."))
     report = run(gitrepo)
-    assert found(report) == [("change-missing", "image")]
+    assert found(report) == [("change-missing", "dependencies")]
     assert report.findings[0].message.startswith(
         "Docker base image trixie (python:3.12.4-slim-bookworm -> python:3.12-slim-trixie)"
     )

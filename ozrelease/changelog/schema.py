@@ -213,9 +213,10 @@ DEFAULT_CHECK_CATEGORIES: Mapping[str, tuple[str, ...]] = {
         "requirements/main.txt",
         "pyproject.toml",
         "setup.cfg",
+        # The runtime image's Python version and distribution release (the last `FROM`).
+        "Dockerfile",
+        "**/Dockerfile",
     ),
-    # The runtime image's Python version and distribution release (the last `FROM`).
-    "image": ("Dockerfile", "**/Dockerfile"),
 }
 # Paths that are internal for the check on top of `[tool.ozrelease.changelog.internal]`:
 # development-only requirements and settings, setup.cfg (its install_requires are still read

@@ -168,6 +168,8 @@ def narrowed(what: str, old: str | None, new: str | None) -> str:
 @functools.lru_cache(maxsize=64)
 def _pins(path: str, text: str | None) -> Mapping[str, tuple[str, bool]]:
     """One version's pins, read once (a commit's "after" is the next one's "before")."""
+    if path.rpartition("/")[2] == "Dockerfile":
+        return {}  # (its runtime image: checks/image.py)
     if path.endswith(".toml"):
         return _pyproject(text)
     return _setup_cfg(text) if path.endswith(".cfg") else _requirements(text)

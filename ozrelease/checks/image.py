@@ -1,5 +1,5 @@
-"""`image`: the base image the container runs on (a Dockerfile's last `FROM`), by Python
-version and Debian release: what operators read in the changelog before they roll out."""
+"""The runtime image among the `dependencies`: the base image the container runs on (a
+Dockerfile's last `FROM`), by Python version and Debian release, as operators read it."""
 
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ _RELEASES = {
 }
 
 
+def is_dockerfile(path: str) -> bool:
+    return path.rpartition("/")[2] == "Dockerfile"
+
+
 def runtime_image(text: str | None) -> str | None:
     """The image of a Dockerfile's last stage (`python:3.12-slim-bookworm`), the one that
     runs; None without one or with a variable for it (`FROM ${BASE}`)."""
@@ -50,7 +54,7 @@ def image_changes(versions: FileVersions, paths: set[str]) -> dict[str, tuple[st
     bullseye -> bookworm`; a patch or digest bump of the same Python and release is none."""
     out: dict[str, tuple[str, set[str]]] = {}
     for path in sorted(paths):
-        if path not in versions:
+        if path not in versions or not is_dockerfile(path):
             continue
         before, after = (runtime_image(text) for text in versions[path])
         if before is None or after is None or before == after:
@@ -109,4 +113,4 @@ def check_image(
         if not names_image(context.section, name)
         and (name.startswith("python ") or not files <= said)
     ]
-    report_names("image", items, context, names_image)
+    report_names("dependencies", items, context, names_image, kind="image")

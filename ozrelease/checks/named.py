@@ -48,12 +48,16 @@ def report_names(
     items: Sequence[Named],
     context: Context,
     names: Callable[[SectionText, str], bool],
+    kind: str | None = None,
 ) -> None:
     """Report the packages or variables the section does not name, one finding per change
-    that brought them (the commits' pull requests or issues)."""
+    that brought them (the commits' pull requests or issues). `kind` names them in the
+    messages when the category holds another kind of name (the runtime `image` of
+    `dependencies`)."""
+    kind = kind or category
     groups: dict[tuple[int, ...], list[Named]] = {}
     for item in items:
-        noun = "setting" if item.setting else _NOUNS[category][0]
+        noun = "setting" if item.setting else _NOUNS[kind][0]
         subject = f"{noun} {item.name}"
         other = context.elsewhere(lambda text, n=item.name: names(text, n))  # type: ignore[misc]
         if other is not None:
@@ -107,7 +111,7 @@ def report_names(
         key = tuple(sorted({c.change for c in commits})) or (-1,)
         groups.setdefault(key, []).append(item)
     for group in groups.values():
-        singular, plural = _NOUNS[category]
+        singular, plural = _NOUNS[kind]
         if all(item.setting for item in group):
             singular, plural = "setting", "settings"
         elif any(item.setting for item in group):
@@ -119,7 +123,7 @@ def report_names(
         verb = "is" if len(group) == 1 else "are"
         first = context.commit(shas[0]) if shas else None
         by = f"; by {first.sha[:10]} {shorten(first.subject, 60)!r}" if first else ""
-        wanted = " / ".join(sentence(category, item, context.changelog_path) for item in group[:3])
+        wanted = " / ".join(sentence(kind, item, context.changelog_path) for item in group[:3])
         more = f" (and {len(group) - 3} more)" if len(group) > 3 else ""
         context.findings.append(
             Finding(

@@ -11,13 +11,13 @@ from ozrelease.checks.api_spec import SpecCheck
 from ozrelease.checks.context import Context, RangeCommit, Stage, by_change, no_stage, show_issue
 from ozrelease.checks.dependencies import check_dependencies, pin_changes
 from ozrelease.checks.files import FileVersions, Watched, commit_files, range_files
-from ozrelease.checks.image import check_image, image_changes
+from ozrelease.checks.image import check_image, image_changes, is_dockerfile
 from ozrelease.checks.issues import change_covered, headline
 from ozrelease.checks.migrations import Migrations, naming_block
 from ozrelease.checks.report import Finding
 from ozrelease.checks.settings import check_settings, variable_changes
 
-_NAME_BASED = ("settings", "dependencies", "image")
+_NAME_BASED = ("settings", "dependencies")
 
 
 def check_categories(
@@ -65,7 +65,6 @@ def check_categories(
     settings = watched.get("settings")
     pins = watched.get("dependencies")
     spec = None
-    image = watched.get("image")
     attributed: dict[str, dict[str, set[str]]] = {"settings": {}, "dependencies": {}, "image": {}}
     if diffed:
         stage(f"Reading {len(diffed)} watched files over the range")
@@ -92,8 +91,7 @@ def check_categories(
                     mine = [p for p in files if p in pins.files]
                     for item in pin_changes(files, mine):
                         attributed["dependencies"].setdefault(item, set()).add(sha)
-                if image is not None:
-                    for item in image_changes(files, {p for p in files if p in image.files}):
+                    for item in image_changes(files, {p for p in mine if is_dockerfile(p)}):
                         attributed["image"].setdefault(item, set()).add(sha)
     migrations = watched.get("migration")
     schema = Migrations({})
@@ -118,7 +116,6 @@ def check_categories(
             check_settings(versions, attributed["settings"], entry, context, order, since, tip)
         elif name == "dependencies":
             check_dependencies(versions, attributed["dependencies"], entry, context, order)
-        elif name == "image":
             check_image(versions, attributed["image"], entry, context, order)
         else:
             for done, (change_index, hits) in enumerate(entry.hits.items()):
