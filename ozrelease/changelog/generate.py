@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import date as Date
@@ -132,10 +132,7 @@ def generate(
         shipped = _shipped(history, doc, tip, since, version, patches)
         commits: Iterable[Commit] = scan
         if shipped is not None and isinstance(shipped.same_patch, _PatchMatch):
-            # The patch ids of the commits that changed the very files a shipped one did,
-            # in one pipeline (a whole history has hundreds of them), not one per commit.
-            commits = list(scan)
-            shipped.same_patch.prepare([c for c in commits if shipped.may_be(c)])
+            commits = _prepared(scan, shipped, shipped.same_patch)
         changes = group_changes(
             commits,
             tip=tip,
@@ -264,6 +261,20 @@ class _PatchMatch:
             self.ids.update(self.history.patch_ids_of(missing))
         own = self.ids.get(commit.sha)
         return own is not None and any(self.ids.get(sha) == own for sha in copied)
+
+
+def _prepared(commits: Iterator[Commit], shipped: Shipped, match: _PatchMatch) -> Iterator[Commit]:
+    """The commits as git writes them (grouped while git reads the rest), up to the first
+    that only a patch id tells from a shipped one. From there on the rest are read at once,
+    and the patch ids of all such commits in one pipeline (a long range may have hundreds of
+    them), not one per commit. Most ranges, Open Zaak's whole history too, have none."""
+    for commit in commits:
+        if shipped.may_be(commit):
+            rest = [commit, *commits]
+            match.prepare([c for c in rest if shipped.may_be(c)])
+            yield from rest
+            return
+        yield commit
 
 
 _Key = tuple[frozenset[str], datetime]
