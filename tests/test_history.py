@@ -6,6 +6,8 @@ import gc
 import json
 import os
 import subprocess
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -175,6 +177,44 @@ def test_scans_let_go_of_stop_and_reap_git(gitrepo: GitRepo) -> None:
     del iterator
     gc.collect()
     assert _git_children() == before
+
+
+def _exited(pid: int) -> bool:
+    """Whether a child has exited (a zombie until it is reaped), from Linux's /proc."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()[0] == "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_git_writes_the_whole_range_before_it_is_read(gitrepo: GitRepo) -> None:
+    gitrepo.commit("Start", {"a": "1"})
+    fast_import_history(gitrepo, 3000)  # more than fits in the pipe
+    history = History(gitrepo.path)
+    before = _git_children()
+    scan = history.commits()  # nothing read yet: git need not wait for the reader
+    (git,) = [pid for pid in _git_children() if pid not in before]
+    deadline = time.monotonic() + 60
+    while not _exited(git) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _exited(git)
+    assert sum(1 for _ in scan) == 3001
+    assert _git_children() == before
+
+
+def test_a_scan_stopped_early_leaves_no_reader_behind(gitrepo: GitRepo) -> None:
+    gitrepo.commit("Start", {"a": "1"})
+    fast_import_history(gitrepo, 3000)
+    for _ in range(3):
+        with History(gitrepo.path).commits() as scan:
+            next(scan)
+    deadline = time.monotonic() + 10
+    while _readers() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _readers() == []
+
+
+def _readers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "git-output" and t.is_alive()]
 
 
 def test_paths_and_first_parent(gitrepo: GitRepo) -> None:

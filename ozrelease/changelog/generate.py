@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import date as Date
@@ -132,10 +132,7 @@ def generate(
         shipped = _shipped(history, doc, tip, since, version, patches)
         commits: Iterable[Commit] = scan
         if shipped is not None and isinstance(shipped.same_patch, _PatchMatch):
-            # The patch ids of the commits that changed the very files a shipped one did,
-            # in one pipeline (a whole history has hundreds of them), not one per commit.
-            commits = list(scan)
-            shipped.same_patch.prepare([c for c in commits if shipped.may_be(c)])
+            commits = _prepared(scan, shipped, shipped.same_patch)
         changes = group_changes(
             commits,
             tip=tip,
@@ -177,7 +174,12 @@ def _patch_releases(history: History, tip: str, since: str | None) -> Scan[Commi
     """The commits of the version tags dated inside the range that `tip` does not contain
     (patch releases of maintenance branches), in one log started now and read later (None:
     the whole history). Tags that `tip` contains add no commit to it, so they need not be
-    told apart first (that takes a walk of the history)."""
+    told apart first (that takes a walk of the history).
+
+    The release the range starts at is read too: when it was cut from a release branch
+    (Open Zaak 1.22.0), what that branch holds and `tip` does not shipped with it; when `tip`
+    contains it, as it mostly does, it adds nothing (and asking git first would be a walk of
+    the history of its own, which the whole history waited 0.1 s for)."""
     if since is None:
         return None
     start, end = history.commit_dates(since, tip)
@@ -187,13 +189,7 @@ def _patch_releases(history: History, tip: str, since: str | None) -> Scan[Commi
         for tag in history.tags()
         if tag.version is not None and tag.sha != base and start < tag.date <= end
     ]
-    if not history.is_ancestor(base, tip):
-        # The release the range starts at was cut from a release branch (Open Zaak 1.22.0):
-        # what that branch holds and `tip` does not shipped with it.
-        patches.append(base)
-    if not patches:
-        return None
-    return history.commits(patches[0], since=tip, also=patches[1:])
+    return history.commits(base, since=tip, also=patches)
 
 
 def _shipped(
@@ -264,6 +260,20 @@ class _PatchMatch:
             self.ids.update(self.history.patch_ids_of(missing))
         own = self.ids.get(commit.sha)
         return own is not None and any(self.ids.get(sha) == own for sha in copied)
+
+
+def _prepared(commits: Iterator[Commit], shipped: Shipped, match: _PatchMatch) -> Iterator[Commit]:
+    """The commits as git writes them (grouped while git reads the rest), up to the first
+    that only a patch id tells from a shipped one. From there on the rest are read at once,
+    and the patch ids of all such commits in one pipeline (a long range may have hundreds of
+    them), not one per commit. Most ranges, Open Zaak's whole history too, have none."""
+    for commit in commits:
+        if shipped.may_be(commit):
+            rest = [commit, *commits]
+            match.prepare([c for c in rest if shipped.may_be(c)])
+            yield from rest
+            return
+        yield commit
 
 
 _Key = tuple[frozenset[str], datetime]

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from ozrelease.changelog.globs import translate
 from ozrelease.changelog.messages import (
@@ -155,13 +155,13 @@ class Classifier:
                 return self._by_type.get(inferred)
         return None
 
-    def routed(self, key: str, parts: frozenset[str]) -> int | None:
-        """The section a learned route gives a change led by `key` that touched `parts`."""
+    def routed(self, key: str, paths: Iterable[str]) -> int | None:
+        """The section a learned route gives a change led by `key` that touched `paths`."""
         route = self._routes.get(key)
         if route is None:
             return None
         marks, touched, untouched = route
-        return touched if marks & parts else untouched
+        return touched if marks & path_parts(paths) else untouched
 
     def internal_paths(self, paths: Iterable[str]) -> bool:
         """Whether every path is internal (tests, CI, changelog); False for no paths."""
@@ -229,7 +229,13 @@ class Shipped:
             return False
         if commit.sha in self.shas or commit.subject in self.subjects:
             return False
+        if commit.authored_at not in self._dates:
+            return False  # (most commits: no set of their paths to make)
         return (frozenset(f.path for f in commit.files), commit.authored_at) in self.files
+
+    @cached_property
+    def _dates(self) -> frozenset[datetime]:
+        return frozenset(when for _, when in self.files)
 
 
 @dataclass(frozen=True)
@@ -268,9 +274,14 @@ class _Best:
     text: str
     scope: str | None
     dependency: bool
-    ecosystem: str | None = None
+    paths: Sequence[str] = ()
+    """The commit's paths (what a dependency upgrade upgrades: see `ecosystem`)."""
     key: str = ""
     """`gitmoji:NAME` / `type:NAME` of the commit (for Classifier.routed)."""
+
+    @property
+    def ecosystem(self) -> str | None:
+        return ecosystem_of(self.paths) if self.dependency else None
 
 
 @dataclass
@@ -325,8 +336,8 @@ class _Filed:
     advisories: tuple[str, ...]
     key: str | None = None
     """`gitmoji:NAME` / `type:NAME` its section came from (for Classifier.routed)."""
-    parts: frozenset[str] = frozenset()
-    """The directory and file names its commits touched."""
+    paths: frozenset[str] = frozenset()
+    """The paths its commits touched."""
 
 
 # -- grouping ------------------------------------------------------------------------------
@@ -491,7 +502,7 @@ class _Walk:
                 entry_text(message),
                 message.scope,
                 dependency,
-                ecosystem_of(paths) if dependency else None,
+                paths,
                 f"gitmoji:{message.gitmoji}" if message.gitmoji else f"type:{message.type}",
             )
 
@@ -503,7 +514,7 @@ class _Walk:
         unit.shas.reverse()
         best = unit.best
         if best is not None:
-            routed = self.classifier.routed(best.key, path_parts(unit.paths))
+            routed = self.classifier.routed(best.key, unit.paths)
             if routed is not None and routed != best.section:
                 priority = self.classifier.priority(routed)
                 unit.best = replace(best, section=routed, priority=priority)
@@ -526,7 +537,7 @@ def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
     text = ""
     internal = not unit.public
     breaking = unit.breaking
-    parts = path_parts(unit.paths)
+    paths = frozenset(unit.paths)
     key = best.key if best is not None else None
     # Internal work with an issue, where the project's sections list such work: its own
     # entry in the catch-all section (never release housekeeping or translations).
@@ -540,7 +551,7 @@ def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
             section = classifier.section(title)
             if section is not None:
                 key = f"gitmoji:{title.gitmoji}" if title.gitmoji else f"type:{title.type}"
-                routed = classifier.routed(key, parts)
+                routed = classifier.routed(key, paths)
                 section = routed if routed is not None else section
             breaking = breaking or title.breaking
         upgrades = best is not None and best.dependency and title.gitmoji in SECURITY_GITMOJI
@@ -588,7 +599,7 @@ def _filed(unit: _Unit, classifier: Classifier, own: str | None) -> _Filed:
         requests=tuple(sorted(unit.requests)),
         advisories=tuple(unit.advisories),
         key=key,
-        parts=parts,
+        paths=paths,
     )
 
 
@@ -650,7 +661,7 @@ def _merge_units(
     section = lead.section
     if lead.key is not None:
         # the files all of the issue's changes touched choose, as for one change
-        routed = classifier.routed(lead.key, frozenset().union(*(m.parts for m in members)))
+        routed = classifier.routed(lead.key, frozenset().union(*(m.paths for m in members)))
         section = routed if routed is not None else section
     breaking = any(m.breaking for m in members)
     return Change(

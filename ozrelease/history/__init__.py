@@ -12,7 +12,9 @@ from __future__ import annotations
 import fnmatch
 import io
 import os
+import queue
 import subprocess
+import threading
 from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -57,7 +59,10 @@ SHALLOW_HINT = (
 )
 
 _RECORD = b"\x00\x1e"
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16
+_AHEAD = 256
+"""Chunks of git's output (of _CHUNK bytes: 16 MiB in all) read ahead of the parser
+at most: beyond that git waits, so a long history never sits in memory whole."""
 _PROGRESS_EVERY = 500
 
 
@@ -429,16 +434,22 @@ class History:
     def _read_log(
         self, process: _Process, args: list[str], parse: Callable[[bytes], T]
     ) -> Generator[T, None, None]:
-        """`git log -z` parsed record by record while git writes the rest: git runs on one
-        core and Python on another, each chunk taken as soon as it is there (a blocking
-        `read(n)` would wait for n bytes, and git stalls on the full pipe meanwhile)."""
-        stdout = process.stdout
-        assert isinstance(stdout, io.BufferedReader)  # (Popen's default buffering)
-        read = stdout.read1
+        """`git log -z` parsed record by record. A thread takes git's output as git writes it
+        from the start (see _drain), so git runs on its own core even while the caller does
+        other work before it reads, and each record is parsed as soon as it is there."""
+        return self._records(process, args, parse, _drain(process))
+
+    def _records(
+        self,
+        process: _Process,
+        args: list[str],
+        parse: Callable[[bytes], T],
+        chunks: queue.Queue[bytes],
+    ) -> Generator[T, None, None]:
         pending = b""
         try:
             while True:
-                chunk = read(_CHUNK)
+                chunk = chunks.get()
                 if not chunk:
                     break
                 records = (pending + chunk if pending else chunk).split(_RECORD)
@@ -586,6 +597,38 @@ else:
 
 
 _NO_GIT = "git is not installed (or not on PATH)"
+
+
+def _drain(process: _Process) -> queue.Queue[bytes]:
+    """git's output, taken from its pipe by a thread of its own as git writes it, and an
+    empty chunk at the end. A pipe holds 64 KiB: read only when the caller gets to it, git
+    would wait on the full pipe most of the time the caller spends getting ready (Open
+    Zaak's whole history is 2.4 MB of log). The thread reads _AHEAD chunks ahead at most,
+    and ends when the scan is stopped (the pipe closed)."""
+    stdout = process.stdout
+    assert isinstance(stdout, io.BufferedReader)  # (Popen's default buffering)
+    chunks: queue.Queue[bytes] = queue.Queue(maxsize=_AHEAD)
+
+    def hand_over(chunk: bytes) -> bool:
+        while not stdout.closed:
+            try:
+                chunks.put(chunk, timeout=0.1)
+            except queue.Full:
+                continue  # (the parser is _AHEAD chunks behind: git waits meanwhile)
+            return True
+        return False
+
+    def read() -> None:
+        try:
+            while chunk := stdout.read(_CHUNK):  # (all of _CHUNK, or the rest at the end)
+                if not hand_over(chunk):
+                    return
+        except (OSError, ValueError):  # (the pipe was closed: the scan was stopped early)
+            pass
+        hand_over(b"")
+
+    threading.Thread(target=read, name="git-output", daemon=True).start()
+    return chunks
 
 
 def _gitpython() -> Any:
