@@ -266,6 +266,23 @@ def test_a_plain_subject_says_its_kind_by_its_verb(gitrepo: GitRepo) -> None:
     ], titles
 
 
+def test_a_gitmoji_alone_takes_its_text_from_the_body(gitrepo: GitRepo) -> None:
+    """django-admin-index d86aa2ab: subject `:bug:`, what it fixed in the body. Its entry was
+    empty and, beside a dependency upgrade, stopped generate with an internal error."""
+    gitrepo.commits(":tada: Start")
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(
+        ":bug:\n\nFixed the bug that the links showed up on the login page.\n",
+        {"src/app.py": "x = 2\n"},
+    )
+    gitrepo.commits(":arrow_up: Bump django from 4.2.1 to 4.2.2")
+    result = run("changelog", "generate", "--repo", str(gitrepo.path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    texts = [e["text"] for s in json.loads(result.stdout)["sections"] for e in s["entries"]]
+    assert "Fixed the bug that the links showed up on the login page." in texts
+    assert all(texts), texts
+
+
 def test_from_defaults_to_the_newest_version_tag_reachable(gitrepo: GitRepo) -> None:
     gitrepo.commits(":sparkles: Old")
     gitrepo.tag("1.10.0")

@@ -348,6 +348,10 @@ _BOLD_SCOPE = re.compile(r"^\*\*[\w./-]+\*\*:\s")
 _REQUEST_AT_END = re.compile(r"\(#\d+\)$")
 
 
+_UPGRADES_HERE = Entry("", (), (), False)
+"""Where a section's dependency upgrades go, as one entry (compared by identity)."""
+
+
 def _sections(changes: list[Change], style: Style, announced: Announced) -> tuple[Section, ...]:
     """Changes (oldest landed first) into the style's sections, breaking ones first; the
     dependency upgrades of a section as one entry per ecosystem, one item per package; a
@@ -381,7 +385,7 @@ def _sections(changes: list[Change], style: Style, announced: Announced) -> tupl
         item = replace(entry, text=f"`{name}` to {package.group('version')}", scope=None)
         by_name = upgrades[index].setdefault(change.ecosystem, {})
         if len(by_name) == 0:
-            buckets[index].append(Entry("", (), (), False))  # (its place)
+            buckets[index].append(_UPGRADES_HERE)
         earlier = by_name.pop(name.lower(), None)
         if earlier is not None:  # a newer bump of the same package: one item
             item = replace(
@@ -395,7 +399,7 @@ def _sections(changes: list[Change], style: Style, announced: Announced) -> tupl
         groups = iter(upgrades[index].items())
         out = []
         for entry in entries:
-            if entry.text:
+            if entry is not _UPGRADES_HERE:
                 out.append(entry)
                 continue
             ecosystem, items = next(groups)

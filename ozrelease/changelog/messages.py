@@ -418,6 +418,9 @@ def parse_message(subject: str, body: str = "", *, types: Iterable[str] = ()) ->
         if shorter == description:
             break
         description = shorter
+    if not description and merge is None:
+        # A subject that is a gitmoji or type alone (`:bug:`): the body's first line says it.
+        description = next((line.strip() for line in body.splitlines() if line.strip()), "")
     if description:
         description = description[0].upper() + description[1:]
     trailers = parse_trailers(body) if ":" in body else ()
