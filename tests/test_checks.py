@@ -1511,6 +1511,43 @@ def test_the_runtime_image_s_python_and_debian_release_must_be_said(gitrepo: Git
     assert found(run(gitrepo)) == []  # (bookworm came with the Python the section names)
 
 
+def test_an_issue_merged_and_reverted_inside_the_range_needs_no_entry(gitrepo: GitRepo) -> None:
+    """open-product 1.7.1: pull request #305 ([#285] content list endpoint) was merged and
+    reverted whole by #311 (`Revert ":sparkles: [#285] add content list endpoint"`): nothing
+    of #285 is in the release. A revert that is reverted itself leaves the issue checked."""
+    start(gitrepo)
+    gitrepo.pull_request(
+        305,
+        "feature/285-content-search",
+        [":sparkles: [#285] add content list endpoint", ":memo: [#285] generate api spec"],
+        title=":sparkles: [#285] add content list endpoint",
+    )
+    gitrepo.commit('Revert ":sparkles: [#285] add content list endpoint"', {"src/x.py": "y"})
+    changelog(gitrepo, section("1.1.0", "Nothing to see."))
+    report = run(gitrepo)
+    assert found(report) == []
+    assert rules(report)["#285"] == "reverted"
+    gitrepo.commit(
+        'Revert "Revert ":sparkles: [#285] add content list endpoint""', {"src/x.py": "z"}
+    )
+    assert found(run(gitrepo)) == [("issue-missing", "285")]
+
+
+def test_a_field_is_named_by_its_last_words(gitrepo: GitRepo) -> None:
+    """open-product 1.7.1: `AlterField(producttype, publicatie_eind_datum)` documented as
+    "Fix producttype einddatum admin field name"."""
+    start(gitrepo)
+    path = "src/openzaak/migrations/0020_alter_producttype_publicatie_eind_datum.py"
+    gitrepo.commit(
+        ":bug: fix urn model __str__",
+        {path: ADD_FIELD.format(model="producttype", field="publicatie_eind_datum")},
+    )
+    changelog(gitrepo, section("1.1.0", "Fix producttype einddatum admin field name"))
+    assert found(run(gitrepo)) == []
+    changelog(gitrepo, section("1.1.0", "Fix producttype datum"))
+    assert found(run(gitrepo)) == [("change-missing", "migration")]
+
+
 def test_a_branch_name_says_what_its_change_does(gitrepo: GitRepo) -> None:
     """django-digid-eherkenning 0.24.0: the section's prose says what the branch name says
     (activation, date, certificates), not what the commit says."""

@@ -380,6 +380,14 @@ _LEADING = re.compile(
 # backports name the request they port: "Fix x (#155 backport)", "(backport of #155)".
 SQUASHED = re.compile(r"\s\((?:backport of\s+)?#(?P<n>\d+)(?:\s+backport)?\)\s*$", re.I)
 _REVERTED = re.compile(r'\bRevert\s+"(?P<quoted>.*)"')
+
+
+def reverted_subject(subject: str) -> str | None:
+    """The subject a `git revert` commit quotes (`Revert ":sparkles: [#285] add x"`)."""
+    match = _REVERTED.match(subject.strip())
+    return match.group("quoted") if match else None
+
+
 # Bounded by anything but a letter or digit: `GHSA-..._` (an RST link) and `(CVE-...)` count.
 ADVISORY = re.compile(
     r"(?<![A-Za-z0-9])(?:GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|CVE-\d{4}-\d{4,})(?![A-Za-z0-9])",

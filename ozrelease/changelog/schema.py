@@ -276,6 +276,8 @@ CHECK_RULES: Mapping[str, str] = {
     "(tests aside) was created in the range by a change the section documents",
     "edited-migrations": "it edits migrations releases shipped already, in place (reformatted, "
     "a deprecated argument renamed): installs that applied them never run them again",
+    "reverted": "every commit about it is reverted inside the range (or is such a revert): "
+    "nothing of it is left at the end of the range",
     "migrations-of-new-models": "its migrations only change models that migrations of another "
     "change create in the range: an upgraded install gets those models whole",
     "migration-names": "an entry of the section names a model and the field its migrations "

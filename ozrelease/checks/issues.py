@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ozrelease.changelog.globs import Globs
 from ozrelease.changelog.grouping import Change
-from ozrelease.changelog.messages import ADVISORY, SQUASHED, parse_message
+from ozrelease.changelog.messages import ADVISORY, SQUASHED, parse_message, reverted_subject
 from ozrelease.changelog.schema import CHECK_RULES
 from ozrelease.changelog.vocabulary import is_fix
 from ozrelease.checks.context import (
@@ -95,6 +95,19 @@ def check_issues(
             lines[commit.sha] = shorten(_descriptions([commit], {})[0], 80)
         return lines[commit.sha]
 
+    # Commits a revert of the range takes back, and those reverts: no change at the tag.
+    quoted = {q for c in commits if (q := reverted_subject(c.subject)) is not None}
+    if any(reverted_subject(q) is not None for q in quoted):
+        quoted = set()  # (a revert reverted: what is left is not told by subjects)
+    undone = {
+        c.sha
+        for c in commits
+        if not c.is_merge and (c.subject in quoted or reverted_subject(c.subject) is not None)
+    }
+    for merge in commits:  # a pull request reverted whole, by its title
+        info = merge.parsed.merge if merge.is_merge else None
+        if info is not None and (info.title in quoted or merge.subject in quoted):
+            undone.update(c.sha for c in members.get(merge.change, ()))
     documented = 0
     label = f"Checking the issues of {len(commits)} commits"
     for done, issue in enumerate(sorted(evidence, key=_issue_order)):
@@ -105,6 +118,9 @@ def check_issues(
             documented += 1
             continue
         subject = show_issue(issue)
+        if context.on("reverted") and quoted and all(c.sha in undone for c in about):
+            context.suppress("reverted", subject, CHECK_RULES["reverted"], shas)
+            continue
         edits = [c for c in about if context.changelog_path in c.paths]
         if edits and context.on("changelog-edits"):
             context.suppress(

@@ -134,6 +134,14 @@ def _named(name: str, runs: set[str]) -> bool:
     return name in runs or f"{name}s" in runs or f"{name}es" in runs
 
 
+def _field_names(field: str) -> list[str]:
+    """A field's name and its last words (`publicatie_eind_datum`: also `eind_datum`, which
+    "einddatum" writes), two words or more and six letters or more."""
+    parts = field.split("_")
+    tails = ["_".join(parts[i:]) for i in range(1, len(parts) - 1)]
+    return [field, *(t for t in tails if len(t.replace("_", "")) >= 6)]
+
+
 def naming_block(blocks: Iterable[str], ops: Iterable[Operation]) -> str | None:
     """The first block (an entry, a paragraph) that names a model and the field an operation
     changes (`Certificate` ... `CSR`; "translations for the app group"), or, for an operation
@@ -147,7 +155,7 @@ def naming_block(blocks: Iterable[str], ops: Iterable[Operation]) -> str | None:
             if not _named(op.model, runs):
                 continue
             if op.field is not None:
-                if _named(op.field, runs):
+                if any(_named(name, runs) for name in _field_names(op.field)):
                     return block
             elif len(op.model) >= 8:
                 return block
