@@ -97,7 +97,8 @@ def check_categories(
     schema = Migrations({})
     if migrations is not None and migrations.hits:
         stage("Reading the range's migrations")
-        schema = Migrations(range_files(context.history, since, tip, sorted(migrations.files)))
+        hit = sorted({path for hits in migrations.hits.values() for _, path in hits})
+        schema = Migrations(range_files(context.history, since, tip, hit))
     for change, edits in edited.items():
         if migrations is not None and change not in migrations.hits:
             paths = sorted({path for _, path in edits})
