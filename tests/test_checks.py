@@ -1548,6 +1548,25 @@ def test_a_field_is_named_by_its_last_words(gitrepo: GitRepo) -> None:
     assert found(run(gitrepo)) == [("change-missing", "migration")]
 
 
+def test_a_first_release_adds_its_packages_for_nobody(gitrepo: GitRepo) -> None:
+    """The whole history (no release yet, as ozrelease's own CI runs it): the packages a
+    commit without issue adds are no upgrade anyone makes, so they need no name."""
+    project = '[project]\nname = "lib"\ndependencies = ["click>=8.1"]\n'
+    gitrepo.commit("Package skeleton", {"pyproject.toml": project, "src/lib.py": "x = 1\n"})
+    gitrepo.commit(
+        "Edit YAML with its comments",
+        {"pyproject.toml": project.replace('"click>=8.1"', '"click>=8.1", "ruamel.yaml>=0.18"')},
+    )
+    changelog(gitrepo, "Unreleased\n==========\n\n* Nothing to see.\n")
+    assert found(run(gitrepo, since=None)) == []
+    gitrepo.tag("1.0.0")
+    gitrepo.commit(
+        "Parse more",
+        {"pyproject.toml": project.replace('"click>=8.1"', '"click>=8.1", "lark>=1.2"')},
+    )
+    assert found(run(gitrepo)) == [("change-missing", "dependencies")]
+
+
 def test_a_branch_name_says_what_its_change_does(gitrepo: GitRepo) -> None:
     """django-digid-eherkenning 0.24.0: the section's prose says what the branch name says
     (activation, date, certificates), not what the commit says."""

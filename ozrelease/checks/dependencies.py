@@ -214,9 +214,11 @@ def check_dependencies(
     entry: Watched,
     context: Context,
     order: Mapping[str, int],
+    first: bool = False,
 ) -> None:
     """Production pins added, removed or moved over the range must name their package in the
-    section (pins only another package needs excepted)."""
+    section (pins only another package needs excepted). `first`: the range starts at the
+    first commit."""
     changed = pin_changes(versions, entry.files)
     items = []
     for name, (what, where, direct) in changed.items():
@@ -251,10 +253,11 @@ def check_dependencies(
             and not _names(c.parsed.description, name)
             for sha in item.commits
         )
+        # (A range from the first commit is a first release: nobody upgrades through it.)
         if (
             what.startswith("added")
             and context.on("new-dependencies")
-            and not (direct and (upgrade or not context.checked(item.commits)))
+            and not (direct and not first and (upgrade or not context.checked(item.commits)))
         ):
             context.suppress(
                 "new-dependencies", subject, CHECK_RULES["new-dependencies"], item.commits

@@ -116,7 +116,9 @@ def check_categories(
         if name == "settings":
             check_settings(versions, attributed["settings"], entry, context, order, since, tip)
         elif name == "dependencies":
-            check_dependencies(versions, attributed["dependencies"], entry, context, order)
+            check_dependencies(
+                versions, attributed["dependencies"], entry, context, order, first=since is None
+            )
             check_image(versions, attributed["image"], entry, context, order)
         else:
             for done, (change_index, hits) in enumerate(entry.hits.items()):
