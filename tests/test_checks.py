@@ -1293,40 +1293,21 @@ def test_packages_an_upgrade_of_another_package_brings_must_be_named(gitrepo: Gi
     message = report.findings[0].message
     assert "django-hijack (2.3.0 -> 3.7.2)" in message and "maykin-2fa (added 1.0.0)" in message
     assert "django (" not in message
-    changelog(
-        gitrepo,
-        section(
-            "1.1.0",
-            "[#1033] Upgraded Django from 3.2 to 5.2, django-hijack to 3.7.2 and "
-            "replaced the two-factor stack by ``maykin-2fa``",
-        ),
+    upgraded = (
+        "[#1033] Upgraded Django from 3.2 to 5.2, django-hijack to 3.7.2 and "
+        "replaced the two-factor stack by ``maykin-2fa``"
     )
+    changelog(gitrepo, section("1.1.0", upgraded))
     assert found(run(gitrepo)) == []
     current = (gitrepo.path / "requirements/base.txt").read_text(encoding="utf-8")
     gitrepo.commit(
-        "Missing Dependecy",
-        {
-            "requirements/base.txt": current
-            + "pyopenssl==24.1.0\n    # via -r requirements/base.in\n"
-        },
+        "Missing Dependecy", {"requirements/base.txt": f"{current}pyopenssl==24.1.0\n{via}"}
     )
     gitrepo.commit(
         ":heavy_plus_sign: [#45] Add structlog for the logging",
-        {
-            "requirements/base.txt": current
-            + "pyopenssl==24.1.0\n    # via -r requirements/base.in\n"
-            "structlog==25.1.0\n    # via -r requirements/base.in\n"
-        },
+        {"requirements/base.txt": f"{current}pyopenssl==24.1.0\n{via}structlog==25.1.0\n{via}"},
     )
-    changelog(
-        gitrepo,
-        section(
-            "1.1.0",
-            "[#1033] Upgraded Django from 3.2 to 5.2, django-hijack to 3.7.2 and "
-            "replaced the two-factor stack by ``maykin-2fa``",
-            "[#45] Structured logs.",
-        ),
-    )
+    changelog(gitrepo, section("1.1.0", upgraded, "[#45] Structured logs."))
     report = run(gitrepo)
     assert found(report) == [("change-missing", "dependencies")]
     assert "pyopenssl (added 24.1.0)" in report.findings[0].message
