@@ -1714,6 +1714,8 @@ def test_migration_operations_are_read_as_python_and_never_run() -> None:
         Operation("AddIndex", "zaak"),
     )
     assert operations("operations = [\n") == ()
+    for hostile in ("x = " + "-" * 100_000 + "1\n", "x = 1" + " + 1" * 200_000 + "\n"):
+        assert operations(hostile) == ()  # (MemoryError, RecursionError: no traceback)
 
 
 def test_a_migration_shipped_already_and_edited_in_place_needs_no_entry(gitrepo: GitRepo) -> None:

@@ -29,8 +29,12 @@ _MODEL_OPERATIONS = frozenset(
         "RemoveConstraint",
     }
 )
-_POSITIONAL = {"AddField": ("model_name", "name"), "RemoveField": ("model_name", "name")}
-_POSITIONAL.update(AlterField=("model_name", "name"), RenameField=("model_name", "old_name"))
+_POSITIONAL = {
+    "AddField": ("model_name", "name"),
+    "RemoveField": ("model_name", "name"),
+    "AlterField": ("model_name", "name"),
+    "RenameField": ("model_name", "old_name"),
+}
 _MODEL_KEY = {"AddIndex", "RemoveIndex", "RenameIndex", "AddConstraint", "RemoveConstraint"}
 _TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -50,7 +54,7 @@ def operations(text: str) -> tuple[Operation, ...]:
     Python or names no operation it knows."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # (hostile nesting)
         return ()
     out: list[Operation] = []
     for node in ast.walk(tree):

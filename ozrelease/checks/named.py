@@ -154,7 +154,7 @@ def sentence(category: str, item: Named, changelog: str) -> str:
             return f"Dropped support for {name} {excluded} (requires {tick}{target}{tick})"
         return f"Upgraded {name} to {target}"
     if category == "image":
-        target = item.name.replace("python", "Python") if "python" in item.name else item.name
+        target = item.name.replace("python ", "Python ")
         return f"Moved the Docker image to {target} ({item.what.rpartition(' -> ')[2]})"
     noun = "setting" if item.setting else "environment variable"
     if what == "added":
