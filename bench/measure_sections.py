@@ -36,6 +36,7 @@ from ozrelease.changelog.config import load_config
 from ozrelease.changelog.generate import generate, resolve_style
 from ozrelease.changelog.messages import find_issue_refs, parse_message
 from ozrelease.history import History
+from ozrelease.versions import tag_version
 
 _WORD = re.compile(r"[a-z0-9_]{3,}")
 _NUMBER_IN_TEXT = re.compile(r"(?:PR#|#|pull/)(\d+)")
@@ -96,7 +97,9 @@ def measure(repo: Path, since: str, to: str) -> dict[str, object]:
     theirs_file = files.parse_changelog(
         text_at_to, style.format, roles=style.roles, own_repo=style.own_repo
     )
-    theirs = theirs_file.section(to) or theirs_file.section(to.lstrip("v"))
+    version = tag_version(to)
+    label = str(version) if version is not None else to.lstrip("v")  # (`release/0.4.0`)
+    theirs = theirs_file.section(to) or theirs_file.section(label)
     if theirs is None:
         raise SystemExit(f"{changelog} at {to} has no section for {to}")
     with tempfile.TemporaryDirectory(prefix="measure-") as tmp:
@@ -109,7 +112,7 @@ def measure(repo: Path, since: str, to: str) -> dict[str, object]:
             if earlier:
                 cut += lines[earlier[0].start - 1 :]
             (tree / changelog).write_text("".join(cut), encoding="utf-8")
-            ours = generate(History(tree), since=since, to=to, version=to.lstrip("v"))
+            ours = generate(History(tree), since=since, to=to, version=label)
             requests = {
                 c.sha: parse_message(c.subject, c.body).requests
                 for c in History(tree).commits(to, since=since, files=False)

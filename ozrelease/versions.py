@@ -24,6 +24,7 @@ __all__ = [
     "parse_range",
     "parse_specifier",
     "parse_version",
+    "tag_version",
 ]
 
 
@@ -79,6 +80,25 @@ def parse_version(text: str) -> Version:
         raise ValueError(
             f"{text!r} is not a valid version (PEP 440, e.g. 1.30.0, 2.0.0rc1 or v1.2)"
         ) from None
+
+
+# A release namespace before the version: `release/0.4.0`, `releases/v2.1`, `release-1.2.3`.
+# A name before it is another package's tag (`zgw-consumers-1.1.0` in Open Zaak), not a
+# version of the repository.
+_RELEASE_NAMESPACE = re.compile(r"(?i)(?:release|releases|rel|version)[/-](v?\d[^/]*)")
+
+
+def tag_version(name: str) -> Version | None:
+    """The version a tag name stands for: the name itself (`1.2.3`, `v1.2.3`), or what
+    follows a release namespace (`release/1.2.3`); None for any other tag."""
+    match = _RELEASE_NAMESPACE.fullmatch(name)
+    for text in (name, match.group(1) if match else None):
+        if text is not None:
+            try:
+                return parse_version(text)
+            except ValueError:
+                pass
+    return None
 
 
 @lru_cache(maxsize=65536)

@@ -509,6 +509,21 @@ def test_markdown_changelogs_and_named_releases(gitrepo: GitRepo) -> None:
     assert report.section.title == '1.1.0 "Kjeld" (2024-01-01)' and report.exit_code == 0
 
 
+def test_tags_in_a_release_namespace_are_versions(gitrepo: GitRepo) -> None:
+    # django-sniplates tags `release/0.4.0` and heads its sections `0.4.0 (2015-09-??)`.
+    gitrepo.commit(":tada: Start", {"src/app.py": "x = 1\n"})
+    gitrepo.tag("release/0.3.2")
+    gitrepo.commit(":sparkles: [#12] Add the lazy field exploder", {"src/app.py": "x = 2\n"})
+    gitrepo.tag("zgw-consumers-9.9.9")  # another package's tag: no version of this one
+    changelog(gitrepo, section("0.4.0", "[#12] A lazy field exploder.", date="2015-09-??"))
+    gitrepo.tag("release/0.4.0")
+    report = run(gitrepo, to="release/0.4.0", since=None)
+    assert report.since == "release/0.3.2"  # the newest version tag before it, by version
+    assert report.section.title == "0.4.0 (2015-09-??)" and report.exit_code == 0
+    changelog(gitrepo, section("0.4.0", "Faster rendering.", date="2015-09-??"))
+    assert found(run(gitrepo, to="release/0.4.0", since=None)) == [("issue-missing", "12")]
+
+
 # -- could not answer -------------------------------------------------------------------------
 
 

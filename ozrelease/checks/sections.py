@@ -64,14 +64,15 @@ def date_in(section: DocSection) -> Date | None:
 _PLACEHOLDER = re.compile(r"\.[xX*](?:\.|$)")
 
 
-def _same_version(section: DocSection, version: str) -> bool:
+def _same_version(section: DocSection, version: tuple[str, Version]) -> bool:
+    """Whether the section is of the version (a tag `release/0.4.0` has section 0.4.0)."""
     found = version_in(section)
     if found is None:
         return False
     try:
-        return parse_version(found) == parse_version(version)
+        return parse_version(found) == version[1]
     except ValueError:
-        return found == version
+        return found == version[0]
 
 
 def pick_section(
@@ -81,7 +82,7 @@ def pick_section(
 ) -> tuple[DocSection | None, str]:
     if to_version is not None:
         found = doc.section(to_version[0]) or next(
-            (s for s in doc.sections if _same_version(s, to_version[0])), None
+            (s for s in doc.sections if _same_version(s, to_version)), None
         )
         if found is not None:
             return found, f"the section of {to_version[0]}, the version of --to"

@@ -38,7 +38,7 @@ from ozrelease.gitlog import (
     tag_order,
 )
 from ozrelease.history.patches import SHAS_PER_CALL, read_patch_ids
-from ozrelease.versions import Version, parse_version
+from ozrelease.versions import tag_version
 
 __all__ = [
     "SHALLOW_HINT", "Commit", "FileChange", "History", "Person", "Progress", "Scan",
@@ -256,10 +256,7 @@ class History:
             annotated = objtype == "tag"
             if (annotated and peeled_type != "commit") or (not annotated and objtype != "commit"):
                 continue  # a tag of a tree or blob, or of another tag
-            try:
-                version: Version | None = parse_version(name)
-            except ValueError:
-                version = None
+            version = tag_version(name)
             sha = peeled if annotated else objname
             found.append(Tag(name, sha, version, datetime.fromisoformat(created), annotated))
         self._tags[key] = tuple(sorted(found, key=tag_order))
