@@ -1018,6 +1018,36 @@ def test_text_matching_survives_inflection_and_spelling(gitrepo: GitRepo) -> Non
     assert rules(report) == {"#51": "matching-text", "#52": "matching-text"}
 
 
+
+def test_an_upgrade_pull_request_does_not_speak_for_the_issue_it_bundles(
+    gitrepo: GitRepo,
+) -> None:
+    # archiefbeheercomponent 1.1.1: pull request "Upgrade dependencies" carried the commits of
+    # #310 (a move from ADFS to OIDC login); the section said only "Upgrade Python /
+    # JavaScript dependencies reported by dependabot alerts".
+    start(gitrepo)
+    gitrepo.pull_request(
+        312,
+        "dependencies/upgrade",
+        [
+            ":heavy_plus_sign: [#310] Added mozilla-django-oidc-db",
+            ":sparkles: [#310] Log in with OIDC instead of ADFS",
+            ":arrow_up: Upgrade django and lxml",
+        ],
+        title="Upgrade dependencies",
+    )
+    dependabot = "Upgrade Python / JavaScript dependencies reported by dependabot alerts"
+    changelog(gitrepo, section("1.1.0", dependabot))
+    assert found(run(gitrepo)) == [("issue-missing", "310")]
+    # The issue's own words still document it, and a pull request about it speaks for it.
+    changelog(gitrepo, section("1.1.0", dependabot, "Log in with OIDC instead of ADFS."))
+    assert run(gitrepo).exit_code == 0
+    gitrepo.pull_request(
+        315, "feature/316-nicer-login", [":lipstick: [#316] Style it"], title="Nicer login page"
+    )
+    changelog(gitrepo, section("1.1.0", dependabot, "OIDC, not ADFS.", "A nicer login page."))
+    assert found(run(gitrepo)) == [("issue-missing", "310")]
+
 def test_a_two_word_subject_is_not_said_by_an_entry_about_another_package(
     gitrepo: GitRepo,
 ) -> None:

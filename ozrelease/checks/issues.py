@@ -7,7 +7,15 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ozrelease.changelog.globs import Globs
 from ozrelease.changelog.grouping import Change
-from ozrelease.changelog.messages import ADVISORY, SQUASHED, parse_message, reverted_subject
+from ozrelease.changelog.messages import (
+    ADVISORY,
+    SQUASHED,
+    MergeInfo,
+    ParsedMessage,
+    branch_issue,
+    parse_message,
+    reverted_subject,
+)
 from ozrelease.changelog.schema import CHECK_RULES
 from ozrelease.changelog.vocabulary import is_fix
 from ozrelease.checks.context import (
@@ -19,7 +27,12 @@ from ozrelease.checks.context import (
     shorten,
     show_issue,
 )
-from ozrelease.checks.reading import is_dependency_commit, package_names, user_visible
+from ozrelease.checks.reading import (
+    is_dependency_commit,
+    is_dependency_message,
+    package_names,
+    user_visible,
+)
 from ozrelease.checks.report import Finding
 from ozrelease.checks.section_text import SectionText
 from ozrelease.wording import plural
@@ -290,37 +303,55 @@ def _descriptions(
     public: Sequence[RangeCommit], members: Mapping[int, Sequence[RangeCommit]]
 ) -> list[str]:
     """What a change says it does, for text matching: its pull requests' titles and its
-    commits (less its dependency upgrades when it also fixes or adds something)."""
-    out = []
+    commits (less its dependency upgrades when it also fixes or adds something).
+
+    Commits that name an issue are that issue's work: a pull request that does not name it
+    ("Upgrade dependencies", bundling an issue's commits with upgrades) does not speak for
+    them, nor do its commits about other issues."""
+    issues = {i for c in public for i in c.ids}
+    titles: list[ParsedMessage] = []
+    branches: list[str] = []
+    commits = {c.sha: c for c in public}
     for change in dict.fromkeys(c.change for c in public):
+        own = [c for c in public if c.change == change]
         for commit in members.get(change, ()):
             merge = commit.parsed.merge
-            if commit.is_merge and merge is not None and merge.title:
-                out.append(parse_message(merge.title).description)
+            if not commit.is_merge:
+                # Its documentation and test commits describe the change too.
+                if not commit.ids or not issues or issues & set(commit.ids):
+                    commits.setdefault(commit.sha, commit)
+            elif merge is not None and (
+                not all(c.ids for c in own) or issues & {*commit.ids, _branch_issue(merge)}
+            ):
+                if merge.title:
+                    titles.append(parse_message(merge.title))
+                # A branch name says what the change does too (`feature/allow-activation-
+                # date-configuring-for-certificates`), when it has the words for it.
+                words = _BRANCH_WORDS.findall((merge.branch or "").rsplit("/", 1)[-1])
+                if len(words) >= 3:
+                    branches.append(" ".join(words))
     # A version bump's words ("Upgrade maykin-common to 0.19.1") do not document the fix
     # that came with it.
     fixes = any(user_visible(c) and not is_dependency_commit(c) for c in public)
-    # Its documentation and test commits describe the change too.
-    commits = {c.sha: c for c in public}
-    for change in dict.fromkeys(c.change for c in public):
-        commits.update((c.sha, c) for c in members.get(change, ()) if not c.is_merge)
-    out.extend(
-        c.parsed.description for c in commits.values() if not (fixes and is_dependency_commit(c))
-    )
-    # A branch name says what the change does too (`feature/allow-activation-date-
-    # configuring-for-certificates`), when it has the words for it.
-    for change in dict.fromkeys(c.change for c in public):
-        for commit in members.get(change, ()):
-            merge = commit.parsed.merge
-            if commit.is_merge and merge is not None and merge.branch:
-                words = _BRANCH_WORDS.findall(merge.branch.rsplit("/", 1)[-1])
-                if len(words) >= 3:
-                    out.append(" ".join(words))
+    out = [
+        *(t.description for t in titles if not (fixes and is_dependency_message(t))),
+        *(
+            c.parsed.description
+            for c in commits.values()
+            if not (fixes and is_dependency_commit(c))
+        ),
+        *branches,
+    ]
     # References are no words: "[open-api-framework#67] Add x" says "Add x".
     return [SQUASHED.sub("", _LEADING_BRACKETS.sub("", text)) for text in out]
 
 
 _BRANCH_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def _branch_issue(merge: MergeInfo) -> str:
+    number = branch_issue(merge.branch) if merge.branch else None
+    return "" if number is None else str(number)
 
 
 _LEADING_BRACKETS = re.compile(r"^\s*(?:\[[^\]]*\]\s*)+")

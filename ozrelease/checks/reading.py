@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from ozrelease.changelog.globs import Globs
 from ozrelease.changelog.grouping import Change, Classifier
-from ozrelease.changelog.messages import parse_message
+from ozrelease.changelog.messages import ParsedMessage, parse_message
 from ozrelease.changelog.vocabulary import (
     DEPENDENCY_GITMOJI,
     DEPENDENCY_TYPES,
@@ -138,7 +138,11 @@ def _internal(
 
 
 def is_dependency_commit(commit: RangeCommit) -> bool:
-    parsed = commit.parsed
+    return is_dependency_message(commit.parsed)
+
+
+def is_dependency_message(parsed: ParsedMessage) -> bool:
+    """A dependency upgrade, by gitmoji, type, scope or words ("Upgrade dependencies")."""
     return (
         parsed.gitmoji in DEPENDENCY_GITMOJI
         or parsed.type in DEPENDENCY_TYPES
