@@ -1018,7 +1018,6 @@ def test_text_matching_survives_inflection_and_spelling(gitrepo: GitRepo) -> Non
     assert rules(report) == {"#51": "matching-text", "#52": "matching-text"}
 
 
-
 def test_an_upgrade_pull_request_does_not_speak_for_the_issue_it_bundles(
     gitrepo: GitRepo,
 ) -> None:
@@ -1047,6 +1046,19 @@ def test_an_upgrade_pull_request_does_not_speak_for_the_issue_it_bundles(
     )
     changelog(gitrepo, section("1.1.0", dependabot, "OIDC, not ADFS.", "A nicer login page."))
     assert found(run(gitrepo)) == [("issue-missing", "310")]
+
+
+def test_a_version_is_a_word_beside_its_name(gitrepo: GitRepo) -> None:
+    # django-timeline-logger 4.0.0: branch `312` (Python 3.12), "Add support for Python
+    # `3.12`", documented as "Confirmed support for Python 3.12".
+    start(gitrepo)
+    gitrepo.pull_request(27, "feature/312", ["Add support for Python `3.12`"])
+    changelog(gitrepo, section("1.1.0", "Confirmed support for Python 3.12."))
+    report = run(gitrepo)
+    assert report.exit_code == 0 and rules(report) == {"#312": "matching-text"}
+    changelog(gitrepo, section("1.1.0", "Confirmed support for Python 3.13."))
+    assert found(run(gitrepo)) == [("issue-missing", "312")]
+
 
 def test_a_two_word_subject_is_not_said_by_an_entry_about_another_package(
     gitrepo: GitRepo,

@@ -39,8 +39,13 @@ def issue_key(issue: str) -> tuple[str, str]:
     return (repo.rsplit("/", 1)[-1].lower(), number)
 
 
+# A version says which one (`Python 3.12`): a word, beside the name it goes with.
+_VERSION_WORD = re.compile(r"(?<![\w.])\d+(?:\.\d+)+(?![\w]|\.\d)")
+
+
 def _words(text: str) -> set[str]:
-    return significant_words(_ROLE_REF.sub(" ", text))
+    text = _ROLE_REF.sub(" ", text)
+    return significant_words(text) | set(_VERSION_WORD.findall(text))
 
 
 class SectionText:
