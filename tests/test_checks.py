@@ -450,6 +450,46 @@ def test_api_documents_breaking_changes_must_be_called_breaking(gitrepo: GitRepo
     assert rules(report)["api-breaking src/openapi.yaml"] == "breaking-noted"
 
 
+def test_a_swagger_copy_beside_an_openapi_document_is_compared_once(gitrepo: GitRepo) -> None:
+    # Open Zaak 1.x ships each API as openapi.yaml and, beside it, swagger2.0.json.
+    swagger = {
+        "swagger": "2.0",
+        "info": {"title": "Zaken", "version": "1.0.0"},
+        "paths": {
+            "/zaken": {"get": {"responses": {"200": {"description": "ok"}}}},
+            "/zaken/{uuid}": {"delete": {"responses": {"204": {"description": "Gone"}}}},
+        },
+    }
+    gone = json.loads(json.dumps(swagger))
+    del gone["paths"]["/zaken/{uuid}"]["delete"]
+    copy, alone = json.dumps(swagger, indent=4), json.dumps(gone, indent=4)
+    start(
+        gitrepo,
+        **{
+            "src/zaken/openapi.yaml": OPENAPI,
+            "src/zaken/swagger2.0.json": copy,
+            "src/besluiten/swagger.json": copy,  # (no OpenAPI document beside it)
+        },
+    )
+    gitrepo.commit(
+        ":fire: [#80] Drop deleting zaken",
+        {
+            "src/zaken/openapi.yaml": OPENAPI.replace(
+                "    delete:\n      responses: {'204': {description: Gone}}\n", "    {}\n"
+            ),
+            "src/zaken/swagger2.0.json": alone,
+            "src/besluiten/swagger.json": alone,
+        },
+    )
+    changelog(gitrepo, section("1.1.0", "[:open-zaak:`80`] Removed deleting zaken."))
+    breaking = [f.paths for f in run(gitrepo).findings if f.kind == "api-breaking"]
+    assert breaking == [("src/besluiten/swagger.json",), ("src/zaken/openapi.yaml",)]
+    # Removed, the copy is a change of its own: its readers lose it.
+    gitrepo.commit(":fire: [#80] Drop Swagger 2", {"src/zaken/swagger2.0.json": None})
+    breaking = [f.paths for f in run(gitrepo).findings if f.kind == "api-breaking"]
+    assert ("src/zaken/swagger2.0.json",) in breaking and len(breaking) == 3
+
+
 def test_api_document_changes_without_a_documented_change(gitrepo: GitRepo) -> None:
     start(gitrepo, **{"src/openapi.yaml": OPENAPI})
     added = OPENAPI.replace("        url: {type: string}\n", "        url: {type: string}\n" * 1)

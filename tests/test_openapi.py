@@ -164,6 +164,22 @@ def test_removed_path_and_operation() -> None:
     ]
 
 
+def test_each_change_knows_the_path_that_found_it_and_a_walk_may_keep_to_some() -> None:
+    def remove(doc: dict[str, Any]) -> None:
+        del doc["paths"]["/zaken/{uuid}"]["delete"]
+        doc["paths"]["/besluiten"] = doc["paths"].pop("/zaken")
+
+    new = document()
+    remove(new)
+    found = breaking_changes(document(), new)
+    assert sorted((b.element, b.path) for b in found) == [
+        ("/zaken", "/zaken"),
+        ("DELETE /zaken/{uuid}", "/zaken/{uuid}"),
+    ]
+    only = breaking_changes(document(), new, only={"/zaken/{uuid}"})
+    assert [b.element for b in only] == ["DELETE /zaken/{uuid}"]
+
+
 def test_a_renamed_path_parameter_is_the_same_path() -> None:
     def rename(doc: dict[str, Any]) -> None:
         doc["paths"]["/zaken/{zaak_uuid}"] = doc["paths"].pop("/zaken/{uuid}")

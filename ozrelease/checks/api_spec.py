@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ozrelease.changelog.grouping import Change
@@ -35,14 +35,18 @@ class SpecCheck:
         self._limit = 4 * max(1, len(entry.files))
         self.loader = PartLoader(keep=self._limit)
         self.refs = RefIndex(keep=self._limit)
-        documents = [path for path in sorted(entry.files) if path in versions]
+        self.copies = _copies(versions, entry.files)
+        """Swagger 2 documents beside an OpenAPI one: the same API, compared once."""
+        documents = [p for p in sorted(entry.files) if p in versions and p not in self.copies]
         for done, path in enumerate(documents):
             stage("Comparing API documents", done, len(documents), "documents")
             old, new = self.load(versions[path][0], path), self.load(versions[path][1], path)
             if not old:
                 continue
             if new is None:
-                found = [openapi.Breaking("document-removed", path, path, f"{path} was removed")]
+                found = [
+                    openapi.Breaking("document-removed", path, path, f"{path} was removed", path)
+                ]
             elif not new:
                 continue
             else:
@@ -68,7 +72,7 @@ class SpecCheck:
     def feed(self, sha: str, files: FileVersions) -> None:
         """One commit's versions of the watched files."""
         for path, (before, after) in files.items():
-            if path not in self.entry.files or before == after:
+            if path not in self.entry.files or path in self.copies or before == after:
                 continue
             new = self.load(after, path)  # (after first: the version the last commit read)
             old = self.load(before, path)
@@ -80,7 +84,8 @@ class SpecCheck:
                 if path in self.found:  # attribution only where the range breaks something
                     by = self.broke.setdefault(path, {})
                     unchanged, same = self.refs.compare(old, new)
-                    for item in openapi.breaking_changes(old, new, unchanged, same):
+                    walked = {item.path for item in self.found[path]}
+                    for item in openapi.breaking_changes(old, new, unchanged, same, walked):
                         by.setdefault((item.kind, item.element), set()).add(sha)
 
     def finish(
@@ -106,6 +111,30 @@ class SpecCheck:
             ]
             _breaking(path, found, ordered, issues, context)
         return self.changed
+
+
+def _copies(versions: FileVersions, documents: Iterable[str]) -> set[str]:
+    """Swagger 2 documents (`swagger2.0.json`) that stand beside an OpenAPI document of the
+    same folder at both ends of the range: drf-yasg-era projects (Open Zaak up to 1.x) ship
+    the API in both forms, so each break would be reported twice. A removed one is not a
+    copy (its readers lose it)."""
+
+    def kept(path: str) -> bool:
+        pair = versions.get(path)
+        return pair is not None and pair[0] is not None and pair[1] is not None
+
+    folders = {
+        path.rpartition("/")[0]
+        for path in documents
+        if path.rpartition("/")[2].lower().startswith("openapi") and kept(path)
+    }
+    return {
+        path
+        for path in documents
+        if path.rpartition("/")[2].lower().startswith("swagger")
+        and path.rpartition("/")[0] in folders
+        and kept(path)
+    }
 
 
 def _breaking(

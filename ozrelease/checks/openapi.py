@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml_rs
@@ -57,6 +57,8 @@ class Breaking:
     """Where it is used: the operation (`GET /zaken/{uuid}`), or the document."""
     detail: str
     """One sentence: `response property Zaak.url was removed`."""
+    path: str = field(default="", compare=False)
+    """The path (of the old version) whose walk found it; the document's for a removal."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -145,14 +147,16 @@ def breaking_changes(
     new: Mapping[str, Any],
     unchanged: Collection[str] = (),
     same: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> list[Breaking]:
     """The breaking changes from `old` to `new`, for a client written against `old`: removed
     paths, operations, parameters and response properties; new required parameters and
     request fields; narrowed request types, formats, ranges and enums; changed response
     types. Local `$ref`s are followed (each named schema compared once per direction).
     `unchanged` and `same`: paths and local `$ref`s known to be the same in both, with what
-    they reach (`spec_refs.RefIndex.compare`), not walked."""
-    return _Differ(old, new, same).run(unchanged)
+    they reach (`spec_refs.RefIndex.compare`), not walked. `only`: the paths to walk, when
+    not all (`Breaking.path` of the changes to look for)."""
+    return _Differ(old, new, same).run(unchanged, only)
 
 
 class _Differ:
@@ -164,14 +168,16 @@ class _Differ:
         self.same = same
         self.found: dict[tuple[str, str], Breaking] = {}
         self.seen: set[tuple[str, str, str]] = set()
+        self.path = ""
 
-    def run(self, unchanged: Collection[str]) -> list[Breaking]:
+    def run(self, unchanged: Collection[str], only: Collection[str] | None) -> list[Breaking]:
         old_paths = _mapping(self.old.get("paths"))
         new_paths = _mapping(self.new.get("paths"))
         by_shape = {_shape(p): p for p in new_paths}
         for path, old_item in old_paths.items():
-            if path in unchanged:
+            if path in unchanged or (only is not None and path not in only):
                 continue
+            self.path = path
             new_path = path if path in new_paths else by_shape.get(_shape(path))
             if new_path is None:
                 self.add("path-removed", path, path, f"path {path} was removed")
@@ -180,7 +186,7 @@ class _Differ:
         return list(self.found.values())
 
     def add(self, kind: str, element: str, where: str, detail: str) -> None:
-        self.found.setdefault((kind, element), Breaking(kind, element, where, detail))
+        self.found.setdefault((kind, element), Breaking(kind, element, where, detail, self.path))
 
     # -- paths and operations ----------------------------------------------------------------
 
