@@ -137,3 +137,19 @@ def test_the_schemas_a_changed_path_reaches_unchanged_are_not_walked_again() -> 
         ("type-narrowed", "Rol.omschrijving"),
     ]
     assert found == breaking_changes(old, new)
+
+
+def test_a_walk_kept_to_some_paths_compares_only_what_they_reach() -> None:
+    # The commits of a range are searched only on the paths where the range broke something.
+    after = BEFORE.replace(
+        "  /statussen:\n    get:\n",
+        "  /statussen:\n    get:\n"
+        "      parameters:\n      - {name: q, in: query, required: true}\n",
+    ).replace("maxLength: 80", "maxLength: 40")
+    old, new = versions(after)
+    unchanged, same = RefIndex().compare(old, new, only={"/statussen"})
+    assert unchanged == frozenset()  # (its operation changed)
+    assert same == {"#/components/schemas/Status"}  # (Rol, Zaak: not reached from it)
+    found = breaking_changes(old, new, unchanged, same, only={"/statussen"})
+    assert [(b.kind, b.element) for b in found] == [("parameter-required", "q")]
+    assert found == [b for b in breaking_changes(old, new) if b.path == "/statussen"]

@@ -83,8 +83,8 @@ class SpecCheck:
                 self.changed.add(sha)
                 if path in self.found:  # attribution only where the range breaks something
                     by = self.broke.setdefault(path, {})
-                    unchanged, same = self.refs.compare(old, new)
                     walked = {item.path for item in self.found[path]}
+                    unchanged, same = self.refs.compare(old, new, walked)
                     for item in openapi.breaking_changes(old, new, unchanged, same, walked):
                         by.setdefault((item.kind, item.element), set()).add(sha)
 

@@ -3,7 +3,7 @@ breaking-change walk skips them (`openapi.breaking_changes(..., unchanged=...)`)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 # Consecutive versions of a document share the parts a commit did not touch (the very objects,
@@ -87,29 +87,36 @@ class RefIndex:
         return self.compare(old, new)[0]
 
     def compare(
-        self, old: Mapping[str, Any], new: Mapping[str, Any]
+        self,
+        old: Mapping[str, Any],
+        new: Mapping[str, Any],
+        only: Collection[str] | None = None,
     ) -> tuple[frozenset[str], frozenset[str]]:
         """(the paths of `old` that `new` has as they were, with every part they reach; the
         local `$ref`s both versions point at the same part with, and whose parts reach only
-        such `$ref`s)."""
+        such `$ref`s). `only`: the paths a walk will visit, when not all (what the others
+        reach is not looked at)."""
         self.generation += 1
         try:
-            return self._compare(old, new)
+            return self._compare(old, new, only)
         except RecursionError:
             return frozenset(), frozenset()
         finally:
             self._forget()
 
     def _compare(
-        self, old: Mapping[str, Any], new: Mapping[str, Any]
+        self, old: Mapping[str, Any], new: Mapping[str, Any], only: Collection[str] | None
     ) -> tuple[frozenset[str], frozenset[str]]:
         old_paths, new_paths = _mapping(old.get("paths")), _mapping(new.get("paths"))
+        if only is not None:
+            old_paths = {p: item for p, item in old_paths.items() if p in only}
+            new_paths = {p: item for p, item in new_paths.items() if p in only}
         candidates = [
             path
             for path, item in old_paths.items()
             if path in new_paths and _shared(item, new_paths[path])
         ]
-        if not candidates:
+        if not candidates and only is None:
             return frozenset(), frozenset()
         pending: set[str] = set()
         schemas: set[str] = set()
