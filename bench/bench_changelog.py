@@ -68,13 +68,7 @@ WORDS = [
     "form",
     "slug",
 ]
-# Children run as an installed package does, with its bytecode cached: an environment that
-# sets PYTHONDONTWRITEBYTECODE would have every run compile ozrelease's modules anew.
-ENV = {
-    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "LC_ALL": "C",
-}
+ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
 
 
 # Files changed per non-merge commit in Open Zaak's history (4,443 commits up to 1.21): how
