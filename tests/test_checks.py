@@ -995,6 +995,34 @@ def test_the_analysis_reports_its_stages(gitrepo: GitRepo) -> None:
 # -- dependency pins as the project documents them --------------------------------------------
 
 
+def test_an_app_the_settings_install_is_no_transitive_pin(gitrepo: GitRepo) -> None:
+    # archiefbeheercomponent 1.1.5: upgrading zgw-consumers brought django-simple-certmanager
+    # (`# via zgw-consumers`), and the settings put it in INSTALLED_APPS: its tables and admin
+    # come with the release. The section named only zgw-consumers.
+    start(gitrepo)
+    pins = REQUIREMENTS + "zgw-consumers==0.20.0\n    # via -r requirements/base.in\n"
+    gitrepo.commit(":heavy_plus_sign: Add zgw-consumers", {"requirements/base.txt": pins})
+    gitrepo.tag("1.0.1")
+    brought = "django-simple-certmanager==1.4.1\n    # via zgw-consumers\n"
+    upgraded = pins.replace("0.20.0", "0.35.1") + brought
+    apps = SETTINGS + 'INSTALLED_APPS = ["zgw_consumers", "simple_certmanager"]\n'
+    gitrepo.commit(":arrow_up: zgw-consumers", {"requirements/base.txt": upgraded})
+    upgrade = "Upgraded zgw-consumers to 0.35.1."
+    changelog(gitrepo, section("1.1.0", upgrade))
+    report = run(gitrepo, since="1.0.1")
+    assert found(report) == [] and rules(report)["dependency django-simple-certmanager"] == (
+        "transitive-dependencies"
+    )
+    gitrepo.commit(":wrench: Configure the certificates", {"src/openzaak/conf/base.py": apps})
+    report = run(gitrepo, since="1.0.1")
+    assert [f.message.split(" (")[0] for f in report.findings] == [
+        "dependency django-simple-certmanager"
+    ]
+    # Named by its module in the upgrade's entry, it is documented.
+    changelog(gitrepo, section("1.1.0", upgrade + " It brings simple certmanager 1.4."))
+    assert run(gitrepo, since="1.0.1").exit_code == 0
+
+
 def test_a_project_that_lists_its_upgrades_must_list_every_one(gitrepo: GitRepo) -> None:
     start(gitrepo)
     bumped = REQUIREMENTS.replace("requests==2.31.0", "requests==2.32.3").replace(

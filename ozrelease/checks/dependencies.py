@@ -215,15 +215,25 @@ def check_dependencies(
     context: Context,
     order: Mapping[str, int],
     first: bool = False,
+    settings: Iterable[str] = (),
 ) -> None:
     """Production pins added, removed or moved over the range must name their package in the
     section (pins only another package needs excepted). `first`: the range starts at the
-    first commit."""
+    first commit. `settings`: the settings modules, whose INSTALLED_APPS may make a pin that
+    pip-compile calls transitive one the project uses itself."""
     changed = pin_changes(versions, entry.files)
+    installed = _installed_apps(versions, settings)
     items = []
     for name, (what, where, direct) in changed.items():
-        if context.section.names_package(name):
+        # An app the range's settings install (`"simple_certmanager"`, brought by an upgrade
+        # of zgw-consumers) is the project's own: its migrations and admin come along. The
+        # upgrade's entry may name it by its module ("which includes adding CSP settings").
+        apps = _module_names(name) & installed
+        if context.section.names_package(name) or any(
+            context.section.names_package(app) for app in apps if not direct
+        ):
             continue
+        direct = direct or bool(apps)
         item = Named(
             name,
             what,
@@ -281,6 +291,29 @@ def check_dependencies(
             continue
         items.append(item)
     report_names("dependencies", items, context, lambda text, n: text.names_package(n))
+
+
+_QUOTED_MODULE = re.compile(r"""["']([A-Za-z_][\w]*)(?:\.[\w.]*)?["']""")
+
+
+def _installed_apps(versions: FileVersions, settings: Iterable[str]) -> set[str]:
+    """Top-level modules the range's Python settings modules began to name as strings (an
+    app in INSTALLED_APPS, `"simple_certmanager"` or `"simple_certmanager.apps.Config"`)."""
+    out: set[str] = set()
+    for path in settings:
+        if not path.endswith(".py") or path not in versions:
+            continue
+        before, after = versions[path]
+        named = set(_QUOTED_MODULE.findall(after or ""))
+        out |= named - set(_QUOTED_MODULE.findall(before or ""))
+    return out
+
+
+def _module_names(package: str) -> set[str]:
+    """The modules a distribution is likely imported as: `django-simple-certmanager` ->
+    `django_simple_certmanager`, `simple_certmanager`."""
+    module = package.lower().replace("-", "_").replace(".", "_")
+    return {module, module.removeprefix("django_")} - {""}
 
 
 def _names(subject: str, package: str) -> bool:

@@ -117,7 +117,13 @@ def check_categories(
             check_settings(versions, attributed["settings"], entry, context, order, since, tip)
         elif name == "dependencies":
             check_dependencies(
-                versions, attributed["dependencies"], entry, context, order, first=since is None
+                versions,
+                attributed["dependencies"],
+                entry,
+                context,
+                order,
+                first=since is None,
+                settings=settings.files if settings is not None else (),
             )
             check_image(versions, attributed["image"], entry, context, order)
         else:
