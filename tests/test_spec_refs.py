@@ -59,6 +59,14 @@ components:
 """
 
 
+# /statussen's operation changes (a new required parameter), its Status schema does not; Rol
+# narrows, so /rollen changes too.
+REQUIRED_QUERY_AND_NARROWER_ROL = BEFORE.replace(
+    "  /statussen:\n    get:\n",
+    "  /statussen:\n    get:\n      parameters:\n      - {name: q, in: query, required: true}\n",
+).replace("maxLength: 80", "maxLength: 40")
+
+
 def versions(after: str) -> tuple[dict[str, object], dict[str, object]]:
     loader = PartLoader()
     return loader.load(BEFORE, "openapi.yaml"), loader.load(after, "openapi.yaml")
@@ -120,14 +128,7 @@ def test_the_parts_a_long_history_no_longer_uses_are_forgotten() -> None:
 
 
 def test_the_schemas_a_changed_path_reaches_unchanged_are_not_walked_again() -> None:
-    # /statussen's operation changes (a new required parameter), its Status schema does not;
-    # Rol narrows, so /rollen changes too.
-    after = BEFORE.replace(
-        "  /statussen:\n    get:\n",
-        "  /statussen:\n    get:\n"
-        "      parameters:\n      - {name: q, in: query, required: true}\n",
-    ).replace("maxLength: 80", "maxLength: 40")
-    old, new = versions(after)
+    old, new = versions(REQUIRED_QUERY_AND_NARROWER_ROL)
     unchanged, same = RefIndex().compare(old, new)
     assert unchanged == {"/zaken"}
     assert same == {"#/components/schemas/Zaak", "#/components/schemas/Status"}
@@ -141,12 +142,7 @@ def test_the_schemas_a_changed_path_reaches_unchanged_are_not_walked_again() -> 
 
 def test_a_walk_kept_to_some_paths_compares_only_what_they_reach() -> None:
     # The commits of a range are searched only on the paths where the range broke something.
-    after = BEFORE.replace(
-        "  /statussen:\n    get:\n",
-        "  /statussen:\n    get:\n"
-        "      parameters:\n      - {name: q, in: query, required: true}\n",
-    ).replace("maxLength: 80", "maxLength: 40")
-    old, new = versions(after)
+    old, new = versions(REQUIRED_QUERY_AND_NARROWER_ROL)
     unchanged, same = RefIndex().compare(old, new, only={"/statussen"})
     assert unchanged == frozenset()  # (its operation changed)
     assert same == {"#/components/schemas/Status"}  # (Rol, Zaak: not reached from it)
