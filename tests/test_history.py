@@ -17,7 +17,7 @@ from tests_support import fast_import_history, installed_ozrelease
 
 from ozrelease.errors import GitError
 from ozrelease.history import Commit, FileChange, History
-from ozrelease.versions import parse_version
+from ozrelease.versions import parse_version, tag_version
 
 
 def scan(repo: GitRepo, to: str = "HEAD", **kwargs: object) -> list[Commit]:
@@ -481,3 +481,23 @@ def test_the_installed_command_finds_worktrees_bare_repositories_and_git_dir(
     assert entries(linked) == ["Add zaak notes", "Fix the zaak list"]
     assert entries(elsewhere, "--repo", str(bare)) == ["Add zaak notes"]
     assert entries(elsewhere, environ=env) == ["Add zaak notes"]
+
+
+@pytest.mark.parametrize(
+    ("name", "version"),
+    [
+        ("1.2.3", "1.2.3"),
+        ("v1.2.3", "1.2.3"),
+        ("release/0.4.0", "0.4.0"),
+        ("releases/v2.1", "2.1"),
+        ("release-1.2.3", "1.2.3"),
+        ("version/3.0.0rc1", "3.0.0rc1"),
+        ("zgw-consumers-1.1.0", None),  # another package's tag
+        ("archive/1.0.x", None),
+        ("release/1.2.3/hotfix", None),
+        ("stable", None),
+    ],
+)
+def test_which_tag_names_are_versions(name: str, version: str | None) -> None:
+    found = tag_version(name)
+    assert (str(found) if found is not None else None) == version
