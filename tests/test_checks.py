@@ -1128,6 +1128,49 @@ def test_a_version_is_a_word_beside_its_name(gitrepo: GitRepo) -> None:
     assert found(run(gitrepo)) == [("issue-missing", "312")]
 
 
+def test_a_request_titled_after_its_branch_says_what_it_does(gitrepo: GitRepo) -> None:
+    # sharing-configs 0.1.2: "Merge pull request #54 from .../feature/#44-test-coverage",
+    # titled "Feature/#44 test coverage", documented as "Increased test coverage"; ":books:
+    # [#42] add example use to docs" as "Documented the usage ... with the example".
+    start(gitrepo)
+    gitrepo.pull_request(
+        54,
+        "feature/#44-test-coverage",
+        [":recycle: [#44] Combined few commits: check mock params; small cleanup"],
+        title="Feature/#44 test coverage",
+    )
+    gitrepo.commit(":books: [#42] add example use to docs", {"src/openzaak/usage.py": "x"})
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    assert found(run(gitrepo)) == [("issue-missing", "42"), ("issue-missing", "44")]
+    changelog(
+        gitrepo,
+        section(
+            "1.1.0",
+            "Increased test coverage.",
+            "Documented the usage of the library in README with the example.",
+        ),
+    )
+    report = run(gitrepo)
+    assert report.exit_code == 0, found(report)
+    assert rules(report) == {"#42": "matching-text", "#44": "matching-text"}
+
+
+def test_words_inside_a_hyphenated_name_count_beside_two_others(gitrepo: GitRepo) -> None:
+    # django-digid-eherkenning 0.23.0: "[#96] Remove Digid/eHerkenning OIDC", documented as
+    # "... the OIDC rework. The oidc extra (django-digid-eherkenning[oidc]) ..."
+    start(gitrepo)
+    gitrepo.commit("[#96] Remove Digid/eHerkenning OIDC", {"src/openzaak/oidc.py": "x"})
+    changelog(gitrepo, section("1.1.0", "Upgraded django-csp to 4.0."))
+    assert found(run(gitrepo)) == [("issue-missing", "96")]
+    rework = "The OIDC rework: the extra (``django-digid-eherkenning[oidc]``) needs a new version."
+    changelog(gitrepo, section("1.1.0", rework))
+    report = run(gitrepo)
+    assert report.exit_code == 0 and rules(report) == {"#96": "matching-text"}
+    # Without a word of its own the name's parts say nothing.
+    changelog(gitrepo, section("1.1.0", "Upgraded ``django-digid-eherkenning``."))
+    assert found(run(gitrepo)) == [("issue-missing", "96")]
+
+
 def test_a_two_word_subject_is_not_said_by_an_entry_about_another_package(
     gitrepo: GitRepo,
 ) -> None:

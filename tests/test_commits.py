@@ -116,6 +116,7 @@ def test_pull_request_number_is_not_an_issue() -> None:
     [
         ("issue/2448-some-branch", 2448),
         ("feature/2448-x", 2448),
+        ("feature/#44-test-coverage", 44),
         ("2406-zaken_zoek-has-query-params", 2406),
         ("issue-2448-regression", 2448),
         ("fix/2426-add-slug", 2426),
@@ -128,6 +129,40 @@ def test_pull_request_number_is_not_an_issue() -> None:
 )
 def test_issue_number_in_branch_names(branch: str, number: int | None) -> None:
     assert branch_issue(branch) == number
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "description", "ids"),
+    [
+        # GitHub titles a request after its branch (sharing-configs 0.1.2).
+        ("Feature/44 show content size (#46)", "", "Show content size", ("44",)),
+        (
+            "Merge pull request #54 from org/feature/#44-test-coverage",
+            "Feature/#44 test coverage",
+            None,
+            ("44",),
+        ),
+        (":bug: Issue/7 crash on upload", "", "Crash on upload", ("7",)),
+        # Django's convention names the ticket first (maykin-2fa, django-timeline-logger).
+        ("Closes #10 -- add paths of django-webtest backends", "", "Add paths of", ("10",)),
+        ("Fixed #12, #13 \u2014 Added x", "", "Added x", ("12", "13")),
+        # Not a branch or a ticket: kept as written.
+        ("Fix/path handling", "", "Fix/path handling", ()),
+        ("release/1.2.3 notes", "", "Release/1.2.3 notes", ()),
+        ("Feature/44", "", "Feature/44", ()),
+        ("Fix #12: crash on upload", "", "Fix #12: crash on upload", ("12",)),
+    ],
+)
+def test_branch_names_and_closed_tickets_leading_a_subject(
+    subject: str, body: str, description: str | None, ids: tuple[str, ...]
+) -> None:
+    parsed = parse_message(subject, body)
+    assert parsed.ids() == ids
+    if description is not None:
+        assert parsed.description.startswith(description)
+    else:
+        assert parsed.merge is not None and parsed.merge.title is not None
+        assert parse_message(parsed.merge.title).description == "Test coverage"
 
 
 @pytest.mark.parametrize(

@@ -242,12 +242,15 @@ def _in_brackets(text: str, begin: int) -> bool:
     return False
 
 
-_BRANCH_ISSUE = re.compile(r"^(?:(?:issues?|gh|bug|fix|feature|feat)[-_]?)?(\d+)(?:[-_].*)?$", re.I)
+_BRANCH_ISSUE = re.compile(
+    r"^(?:(?:issues?|gh|bug|fix|feature|feat)[-_]?)?#?(\d+)(?:[-_].*)?$", re.I
+)
 
 
 def branch_issue(branch: str) -> int | None:
     """The issue number in a branch name: `issue/2448-some-branch`, `feature/2448-x`,
-    `2448-x`, `issue-2448`. Version-like names (`release/1.29.1`) have none."""
+    `feature/#44-x`, `2448-x`, `issue-2448`. Version-like names (`release/1.29.1`) have
+    none."""
     for segment in branch.split("/"):
         match = _BRANCH_ISSUE.match(segment)
         if match:
@@ -421,6 +424,9 @@ def parse_message(subject: str, body: str = "", *, types: Iterable[str] = ()) ->
             bang = bool(match.group("bang"))
             rest = _strip_leading_refs(match.group("desc").lstrip())
     description = rest.strip()
+    lead: _Ref | None = None
+    if "/" in description[:12] or "--" in description or "\u2014" in description:
+        description, lead = _branch_title(description)
     while description.endswith((")", "]")):  # "Fix it [#3] (#4)": every group of refs
         shorter = _TRAILING_REFS.sub("", description).strip()
         if shorter == description:
@@ -437,6 +443,8 @@ def parse_message(subject: str, body: str = "", *, types: Iterable[str] = ()) ->
     # The subject and the request's title without a squash merge's `(#155)`, and that number.
     head, squashed = _unsquashed(text)
     title, title_squashed = _unsquashed(merge.title) if merge and merge.title else (None, None)
+    if title and lead is None and "/" in title[:12]:
+        lead = _branch_title(title)[1]  # (a request titled "Feature/#44 test coverage")
     return ParsedMessage(
         style="gitmoji" if gitmoji else ("conventional" if ctype else "free"),
         gitmoji=gitmoji,
@@ -444,7 +452,7 @@ def parse_message(subject: str, body: str = "", *, types: Iterable[str] = ()) ->
         scope=scope,
         breaking=breaking,
         description=description,
-        issues=_issues(head, title, body, trailers, merge),
+        issues=_issues(head, title, body, trailers, merge, lead),
         trailers=trailers,
         merge=merge,
         requests=_requests(squashed, title_squashed, merge),
@@ -452,6 +460,32 @@ def parse_message(subject: str, body: str = "", *, types: Iterable[str] = ()) ->
         breaking_note=_sentence(note.group("text")) if note is not None else None,
         advisories=_advisories(f"{text}\n{body}"),
     )
+
+
+# GitHub titles a request after its branch ("feature/44-show-content-size" becomes
+# "Feature/44 show content size"); Django's convention leads with the ticket it closes
+# ("Fixed #18 -- Added db indices"). Either way the rest says what the change does.
+_BRANCH_TITLE = re.compile(
+    r"^(?:feature|feat|fix|bugfix|hotfix|bug|issues?|task|chore)/#?(?P<n>\d+)(?![\d.])[\s_-]*",
+    re.I,
+)
+_TICKET_LEAD = re.compile(
+    rf"^(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?|refs?)\s+{_ONE_REF}"
+    rf"(?:\s*[,&]\s*{_ONE_REF})*\s*(?:--|\u2014|\u2013)\s*",
+    re.I,
+)
+
+
+def _branch_title(description: str) -> tuple[str, _Ref | None]:
+    """The description without a branch-name or closed-ticket lead, and the issue a branch
+    name gave (the ticket's is found with the other references)."""
+    match = _BRANCH_TITLE.match(description)
+    if match and match.end() < len(description):
+        return description[match.end() :], (None, int(match.group("n")))
+    match = _TICKET_LEAD.match(description)
+    if match and match.end() < len(description):
+        return description[match.end() :], None
+    return description, None
 
 
 def _advisories(text: str) -> tuple[str, ...]:
@@ -494,10 +528,11 @@ def _issues(
     body: str,
     trailers: tuple[Trailer, ...],
     merge: MergeInfo | None,
+    lead: _Ref | None = None,
 ) -> tuple[IssueRef, ...]:
     """The issues of a message (`head`: its subject, `title`: its request's title, both
-    without a squash merge's request number)."""
-    refs: list[_Ref] = []
+    without a squash merge's request number; `lead`: the issue of a branch-name title)."""
+    refs: list[_Ref] = [lead] if lead is not None else []
     reverted = _REVERTED.search(head) if "Revert" in head else None
     if reverted is not None:
         outside = head[: reverted.start("quoted")] + head[reverted.end("quoted") :]

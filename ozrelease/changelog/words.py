@@ -78,6 +78,8 @@ def stem(word: str) -> str:
     `cancel`, `entries` `entry`."""
     if "-" in word:
         return word
+    if word in _SHORT:
+        return _SHORT[word]
     if len(word) > 4 and word.endswith(("ies", "ied")):
         word = word[:-3] + "y"
     elif len(word) > 5 and word.endswith("ing"):
@@ -99,6 +101,10 @@ def stem(word: str) -> str:
     ):
         word = word[:-1] + "z"  # optimis(e), analys(e), organis(e)
     return word
+
+
+# Words written short for a longer one ("add example use to docs": documented).
+_SHORT = {"doc": "document", "docs": "document"}
 
 
 def related(a: str, b: str) -> bool:
@@ -150,14 +156,30 @@ def says_same(
     # as much as any other word, not as much as the identifier itself.
     spelled = {w for w in missing if w not in shared and _spelled_out(w, other)}
     shared |= spelled
-    score = len(shared) / len(words)
+    # A word inside a hyphenated name (`digid` in `django-digid-eherkenning`) says a little:
+    # enough beside two other words, never alone ("Upgrade django" is not `django-csp`).
+    parts = _parts(other) if len(words) >= 3 and len(shared) < len(words) else set()
+    inside = {w for w in words - shared if w.lower() in parts}
+    score = (len(shared) + len(inside)) / len(words)
     strong = any(is_identifier(w) for w in shared - spelled)
     good = (
-        (len(shared) >= 3 and score >= 0.6)
+        (len(shared) + len(inside) >= 3 and score >= 0.6 and bool(shared))
         or (len(shared) >= 2 and score == 1.0)
         or (strong and len(shared) >= 2)
     )
     return score if good else None
+
+
+def _parts(words: set[str]) -> set[str]:
+    """The parts of the hyphenated names among `words`, as written (lowered: identifiers
+    compare so) and stemmed."""
+    out = set()
+    for word in words:
+        if "-" in word:
+            for part in word.lower().split("-"):
+                if len(part) >= 3 and part not in _STOPWORDS:
+                    out |= {part, stem(part)}
+    return out
 
 
 def _spelled_out(identifier: str, other: set[str]) -> bool:
