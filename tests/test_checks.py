@@ -1171,6 +1171,39 @@ def test_words_inside_a_hyphenated_name_count_beside_two_others(gitrepo: GitRepo
     assert found(run(gitrepo)) == [("issue-missing", "96")]
 
 
+PYPROJECT = """\
+[project]
+name = "openzaak-lib"
+dependencies = ["django>=4.2"]
+
+[tool.bumpversion]
+current_version = "1.0.0"
+"""
+
+
+def test_a_commit_that_changes_only_tool_tables_is_internal(gitrepo: GitRepo) -> None:
+    # notifications-api-common 0.7.3: ":sparkles: [open-api-framework#151] Configure
+    # pyproject.toml file" moved ruff's and bump-my-version's configuration into pyproject.
+    start(gitrepo, **{"pyproject.toml": PYPROJECT, "ruff.toml": "line-length = 100\n"})
+    moved = PYPROJECT + '\n[tool.ruff]\nline-length = 100\n\n[tool.ruff.lint]\nselect = ["E"]\n'
+    gitrepo.commit(":sparkles: [#151] Configure pyproject.toml file", {"pyproject.toml": moved})
+    gitrepo.git("rm", "--quiet", "ruff.toml")
+    gitrepo.commit(":fire: [#151] Drop ruff.toml")
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    report = run(gitrepo)
+    assert report.exit_code == 0, found(report)
+    reasons = {s.subject: s.reason for s in report.suppressed}
+    assert "only tooling: the tool tables of pyproject.toml" in reasons["#151"]
+    # The package's own table is the package: a new dependency beside a tool table is not.
+    needs = moved.replace('["django>=4.2"]', '["django>=4.2", "requests>=2"]')
+    gitrepo.commit(":sparkles: [#153] Configure the client", {"pyproject.toml": needs})
+    gitrepo.commit(":sparkles: [#154] Broken", {"pyproject.toml": needs + "[oops\n"})
+    huge = needs + "[tool.x]\nn = " + "9" * 5000 + "\n"  # (more digits than int() takes)
+    gitrepo.commit(":sparkles: [#155] Huge", {"pyproject.toml": huge})
+    issues = [f for f in found(run(gitrepo)) if f[0] == "issue-missing"]
+    assert issues == [("issue-missing", n) for n in ("153", "154", "155")]
+
+
 def test_a_two_word_subject_is_not_said_by_an_entry_about_another_package(
     gitrepo: GitRepo,
 ) -> None:

@@ -16,7 +16,10 @@ from ozrelease.changelog.vocabulary import (
     is_user_visible,
 )
 from ozrelease.checks.context import Context, RangeCommit
+from ozrelease.errors import InputError
 from ozrelease.history import Commit
+from ozrelease.history.snapshots import Snapshots, snapshots
+from ozrelease.inputs import parse_toml
 
 _DEPENDENCY_SUBJECT = re.compile(r"^(?:bump|upgrade|update|pin|downgrade)(?:s|d|ed)?\b", re.I)
 _PACKAGE_NAMES = (
@@ -69,6 +72,7 @@ def read_commits(
     }
     change_of = {sha: index for index, change in enumerate(changes) for sha in change.commits}
     out = []
+    tooling = _ToolTables(context)
     for commit in raw:
         parsed = parse_message(commit.subject, commit.body, types=classifier.types)
         paths = tuple(dict.fromkeys(p for f in commit.files for p in (f.path, f.old_path) if p))
@@ -89,8 +93,11 @@ def read_commits(
             ),
         )
         if not commit.is_merge:
-            record.internal = _internal(record, classifier, globs, context)
+            record.internal = _internal(record, classifier, globs, context) or tooling(
+                record, globs["internal"]
+            )
         out.append(record)
+    tooling.close()
     return out
 
 
@@ -135,6 +142,47 @@ def _internal(
     if kinds == {"internal"} and context.on("internal-commits"):
         return "internal-commits", "only tests, CI or tooling files"
     return None
+
+
+class _ToolTables:
+    """Whether a commit changed only tooling files and the `[tool.*]` tables of
+    pyproject.toml (`[tool.ruff]`, `[tool.bumpversion]`): internal work. (setup.cfg is a
+    tooling file for the check already; its pins are read by name.) The files are read only
+    for such commits, a few in a range if any."""
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self._reader: Snapshots | None = None
+
+    def __call__(self, commit: RangeCommit, internal: Globs) -> tuple[str, str] | None:
+        if not self._context.on("internal-commits"):
+            return None
+        project = [p for p in commit.paths if not internal(p)]
+        if not project or any(p.rsplit("/", 1)[-1] != "pyproject.toml" for p in project):
+            return None
+        if self._reader is None:
+            self._reader = snapshots(self._context.history)
+        for path in project:
+            before = self._reader.blob(f"{commit.sha}^:{path}")
+            after = self._reader.blob(f"{commit.sha}:{path}")
+            settings = None if before is None else _untooled(before)
+            if settings is None or after is None or settings != _untooled(after):
+                return None
+        return "internal-commits", f"only tooling: the tool tables of {', '.join(project)}"
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+
+
+def _untooled(data: bytes) -> dict[str, object] | None:
+    """pyproject.toml without its `[tool]` table, None when it cannot be read."""
+    try:
+        table = parse_toml(data.decode("utf-8"), file="pyproject.toml")
+    except (UnicodeDecodeError, InputError):
+        return None
+    table.pop("tool", None)
+    return table
 
 
 def is_dependency_commit(commit: RangeCommit) -> bool:
