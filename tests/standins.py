@@ -28,9 +28,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 DEFAULT_CONTEXT = "default-ctx"
+
+
+def _yaml() -> Any:
+    """PyYAML, imported when a call reads or writes YAML (most calls of a script do not: a
+    stand-in starts once per call, and the import is half of its start)."""
+    import yaml
+
+    return yaml
 
 
 def install_standins(bin_dir: Path, state_file: Path) -> None:
@@ -292,7 +298,7 @@ def helm(state: dict[str, Any], argv: list[str]) -> str:
         if flag(flags, "--output", "-o") == "json":
             return json.dumps(rows, separators=(",", ":")) + "\n"
         if flag(flags, "--output", "-o") == "yaml":
-            return yaml.safe_dump(rows)
+            return _yaml().safe_dump(rows)
         return "".join(f"{r['name']}\t{r['chart']}\n" for r in rows)
     if command == "get" and positional[1:2] == ["values"]:
         release = releases.get(key(positional[2]))
@@ -301,7 +307,7 @@ def helm(state: dict[str, Any], argv: list[str]) -> str:
         values = computed(release) if "--all" in flags else release["config"]
         if flag(flags, "--output", "-o") == "json":
             return json.dumps(values, separators=(",", ":"), sort_keys=True) + "\n"
-        return yaml.safe_dump(values) if values else "null\n"
+        return _yaml().safe_dump(values) if values else "null\n"
     if command == "get" and positional[1:2] in (["manifest"], ["hooks"], ["notes"]):
         if key(positional[2]) not in releases:
             raise Fail("release: not found")
@@ -314,7 +320,7 @@ def helm(state: dict[str, Any], argv: list[str]) -> str:
     if command == "show" and positional[1:2] == ["chart"]:
         name, version = _chart(state, positional[2], flag(flags, "--version"))
         meta = state["charts"][name][version]
-        return yaml.safe_dump(
+        return _yaml().safe_dump(
             {"apiVersion": "v2", "name": name, "version": version, "appVersion": meta["appVersion"]}
         )
     if command == "uninstall":
@@ -360,7 +366,7 @@ def _deploy(
     chart, version = _chart(state, ref, flag(flags, "--version"))
     supplied: dict[str, Any] = {}
     for file in flags.get("--values", []) + flags.get("-f", []):
-        loaded = yaml.safe_load(Path(file).read_text()) or {}
+        loaded = _yaml().safe_load(Path(file).read_text()) or {}
         supplied = merge(supplied, loaded)
     for item in flags.get("--set", []) + flags.get("--set-string", []):
         path, _, value = item.partition("=")
@@ -444,7 +450,7 @@ def kubectl(state: dict[str, Any], argv: list[str]) -> str:
         text = flag(flags, "--patch", "-p")
         if text is None:
             text = Path(flag(flags, "--patch-file") or "").read_text()
-        apps[name] = merge_patch(apps[name], yaml.safe_load(text))
+        apps[name] = merge_patch(apps[name], _yaml().safe_load(text))
         return f"application.argoproj.io/{name} patched\n"
     if command == "get" and positional[1:2] == ["application"]:
         return json.dumps(state["applications"][positional[2]]) + "\n"
