@@ -391,6 +391,13 @@ def test_production_pins_must_name_their_package(gitrepo: GitRepo) -> None:
         section("1.1.0", "Upgraded Django to 5.0, dropped ``gone_lib``, added ``new-lib``."),
     )
     assert run(gitrepo).exit_code == 0
+    # In prose a package's words may stand apart, the last in the singular (django-camunda
+    # 0.14.0: "Removed typing extension dependency" for `typing-extensions`).
+    prose = SectionText(["* Removed typing extension dependency."], (), {}, None)
+    assert prose.names_package("typing-extensions") and prose.names_package("typing_extension")
+    assert not SectionText(["* Removed typing support."], (), {}, None).names_package(
+        "typing-extensions"
+    )
 
 
 OPENAPI = """\
@@ -1048,6 +1055,16 @@ def test_a_project_that_lists_its_upgrades_must_list_every_one(gitrepo: GitRepo)
     assert finding.message.endswith(
         "the section lacks: Upgraded ``requests`` to 2.32.3 / Upgraded ``urllib3`` to 2.2.2"
     )
+    # A pin only another package needed, and no longer does, is listed by no project
+    # (josepy, gone with mozilla-django-oidc 5); a direct one that goes is a finding.
+    gone = bumped.replace("urllib3==2.2.2\n    # via requests\n", "")
+    gitrepo.commit(":arrow_up: Upgrade requests again", {"requirements/base.txt": gone})
+    report = run(gitrepo)
+    assert report.findings[0].names == ("requests",)
+    assert rules(report) == {"dependency urllib3": "transitive-dependencies"}
+    direct = gone.replace("gone-lib==1.0\n    # via -r requirements/base.in\n", "")
+    gitrepo.commit(":fire: Drop gone-lib", {"requirements/base.txt": direct})
+    assert [f.names for f in run(gitrepo).findings] == [("gone-lib",), ("requests",)]
 
 
 def test_findings_name_the_commit_the_file_and_the_missing_sentence(gitrepo: GitRepo) -> None:

@@ -242,8 +242,14 @@ def check_dependencies(
         )
         # A project whose past sections list its upgrades by package and version lists
         # every one, a transitive pin's or a patch upgrade's too (Open Zaak does).
+        # Not a pin that only another package needed and no longer does (josepy, gone with
+        # mozilla-django-oidc 5): no project lists those.
         listed = context.pins_listed
-        if not direct and context.on("transitive-dependencies") and not listed:
+        if (
+            not direct
+            and context.on("transitive-dependencies")
+            and (not listed or what == "removed")
+        ):
             context.suppress(
                 "transitive-dependencies",
                 f"dependency {name}",

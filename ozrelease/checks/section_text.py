@@ -48,6 +48,13 @@ def _words(text: str) -> set[str]:
     return significant_words(text) | set(_VERSION_WORD.findall(text))
 
 
+def _singular_too(word: str) -> str:
+    """A pattern for a plural word (`extensions`) that also takes its singular."""
+    if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+        return f"{word[:-1]}s?"
+    return word
+
+
 class SectionText:
     """What a changelog section says: issue ids, names and words."""
 
@@ -123,7 +130,10 @@ class SectionText:
         parts = [re.escape(p) for p in re.split(r"[-_.]+", name.lower()) if p]
         if not parts:
             return False
-        pattern = re.compile(r"(?<![\w-])" + r"[-_.\s]+".join(parts) + r"(?![\w-])", re.I)
+        # In prose the name's words may stand apart, the last in the singular ("Removed
+        # typing extension dependency" names `typing-extensions`).
+        prose = [*parts[:-1], _singular_too(parts[-1])] if len(parts) > 1 else parts
+        pattern = re.compile(r"(?<![\w-])" + r"[-_.\s]+".join(prose) + r"(?![\w-])", re.I)
         literal = re.compile(r"`+" + r"[-_.]".join(parts) + r"`+", re.I)
         for block, _ in self.blocks:
             if pattern.search(block) and (
