@@ -833,6 +833,10 @@ def test_what_a_release_manager_would_otherwise_fix_by_hand(gitrepo: GitRepo) ->
     gitrepo.commit(":bookmark: Release 1.1.0", {"src/version.py": "1"})
     gitrepo.commit("fixup! :bug: Fix: inhoud file is not removed", {"src/a.py": "3"})
     gitrepo.commit("bump: version 1.0.0 \u2192 1.1.0", {"src/version.py": "2"})
+    # ... also in words (django-timeline-logger, django-sniplates, open-afval)
+    gitrepo.commit("Prepare release `1.1.0`", {"pyproject.toml": "1"})
+    gitrepo.commit(":pencil: Update changelog and bump version", {"pyproject.toml": "2"})
+    gitrepo.commit("Bumped version to 1.1.0", {"pyproject.toml": "3"})
     # a pull request title GitHub cut off, or a free-form description, is not the entry text
     gitrepo.pull_request(
         7, "feature/7-long", [":sparkles: [#7] Add the zaak notes endpoint"],

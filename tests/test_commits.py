@@ -16,6 +16,7 @@ from ozrelease.changelog.messages import (
     branch_issue,
     cherry_picks,
     find_issue_refs,
+    is_housekeeping,
     parse_merge,
     parse_message,
     parse_trailers,
@@ -129,6 +130,25 @@ def test_pull_request_number_is_not_an_issue() -> None:
 )
 def test_issue_number_in_branch_names(branch: str, number: int | None) -> None:
     assert branch_issue(branch) == number
+
+
+@pytest.mark.parametrize(
+    ("subject", "housekeeping"),
+    [
+        ("Prepare release `4.0.0`", True),
+        (":pencil: Update changelog and bump version", True),
+        ("Bumped version to 0.4.1", True),
+        ("Release v3.1.0", True),
+        ("Preparing for the release of 2.0", True),
+        ("fixup! :bug: Fix it", True),
+        ("Bump version of django to 5.2", False),
+        ("Release the lock before saving", False),
+        ("Prepare the form for submission", False),
+        (":sparkles: Add a release date field", False),
+    ],
+)
+def test_release_commits_in_words_are_housekeeping(subject: str, housekeeping: bool) -> None:
+    assert is_housekeeping(parse_message(subject)) is housekeeping
 
 
 @pytest.mark.parametrize(

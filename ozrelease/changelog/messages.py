@@ -601,10 +601,25 @@ _FIXUP = ("fixup!", "squash!", "amend!")
 _BARE_VERSION = re.compile(r"^(release\s+)?v?\d+(\.\d+)+\S*$")  # a release commit: "10.3.0"
 
 
+# The release's own commit in words: "Prepare release `4.0.0`", "Bump version to 1.2.3",
+# "Release v3.1.0", "Update changelog and bump version" (not "Bump version of django").
+_RELEASE_SUBJECT = re.compile(
+    r"^(?:prepar(?:e|es|ed|ing)\s+(?:for\s+)?(?:the\s+)?(?:release|version)\b"
+    r"|bump(?:s|ed)?\s+(?:the\s+)?version\b(?!\s+of\b)|release\s+v?\d"
+    r"|updat(?:e|ed)\s+(?:the\s+)?changelog\s+(?:and|&)\s+bump)"
+)
+
+
 def is_housekeeping(message: ParsedMessage) -> bool:
-    """`fixup!` commits and merges of release branches: no entry of their own."""
+    """`fixup!` commits, release commits and merges of release branches: no entry of their
+    own."""
     text = message.description.lower()
-    return text.startswith(_FIXUP) or message.type == "bump" or bool(_BARE_VERSION.match(text))
+    return (
+        text.startswith(_FIXUP)
+        or message.type == "bump"
+        or bool(_BARE_VERSION.match(text))
+        or bool(_RELEASE_SUBJECT.match(text))
+    )
 
 
 def entry_text(message: ParsedMessage) -> str:
