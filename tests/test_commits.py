@@ -152,6 +152,24 @@ def test_release_commits_in_words_are_housekeeping(subject: str, housekeeping: b
 
 
 @pytest.mark.parametrize(
+    ("subject", "internal"),
+    [
+        ("Apply black", True),
+        ("Black", True),
+        (":art: Run isort", True),
+        ("Switch to ruff", True),
+        ("Remove unused imports", True),
+        ("Reformat code with black", True),
+        ("Add black to CI", False),
+        ("Fix the black theme colours", False),
+        (":sparkles: Use prettier URLs", False),
+    ],
+)
+def test_a_formatter_run_is_internal_work(subject: str, internal: bool) -> None:
+    assert _classifier().is_internal(parse_message(subject)) is internal
+
+
+@pytest.mark.parametrize(
     ("subject", "body", "description", "ids"),
     [
         # GitHub titles a request after its branch (sharing-configs 0.1.2).

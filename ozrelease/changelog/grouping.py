@@ -17,6 +17,7 @@ from ozrelease.changelog.messages import (
     branch_issue,
     entry_text,
     is_dependency,
+    is_formatting,
     is_housekeeping,
     known_types,
     loose_id,
@@ -102,7 +103,10 @@ class Classifier:
         return self.sections[index].priority
 
     def is_internal(self, message: ParsedMessage) -> bool:
+        """Internal work by its message: an internal gitmoji or type, or a formatter run."""
         if message.gitmoji is not None and message.gitmoji in self.internal_gitmoji:
+            return True
+        if is_formatting(message):
             return True
         ctype, scope = message.type, message.scope
         if ctype is not None:

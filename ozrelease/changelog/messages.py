@@ -22,8 +22,8 @@ from ozrelease.changelog.vocabulary import (
 __all__ = [
     "ADVISORY", "SHIPPED_TYPES", "SHIPPING", "SQUASHED", "IssueRef", "MergeInfo", "ParsedMessage",
     "Trailer", "advisory_name", "branch_issue", "cherry_picks", "entry_text", "find_issue_refs",
-    "is_dependency", "is_housekeeping", "known_types", "loose_id", "opens_change", "parse_merge",
-    "parse_message", "parse_trailers", "weak_title",
+    "is_dependency", "is_formatting", "is_housekeeping", "known_types", "loose_id",
+    "opens_change", "parse_merge", "parse_message", "parse_trailers", "weak_title",
 ]  # fmt: skip
 
 
@@ -620,6 +620,22 @@ def is_housekeeping(message: ParsedMessage) -> bool:
         or bool(_BARE_VERSION.match(text))
         or bool(_RELEASE_SUBJECT.match(text))
     )
+
+
+# A formatter or linter run over the code ("Apply black", "Black", "Switch to ruff", "Remove
+# unused imports"): the code says the same afterwards.
+_FORMATTING = re.compile(
+    r"^(?:(?:apply|applied|run|ran|use|used|switch(?:ed)?\s+to|move(?:d)?\s+to|"
+    r"(?:re)?format(?:ted)?(?:\s+(?:code\s+)?(?:with|using))?)\s+)?"
+    r"(?:black|isort|ruff|flake8|prettier|eslint|pyupgrade|django-upgrade)"
+    r"(?:\s+(?:formatting|format|linting|lint|fixes))?\.?$"
+    r"|^remove(?:d)?\s+unused\s+imports?\.?$"
+)
+
+
+def is_formatting(message: ParsedMessage) -> bool:
+    """Whether the commit says it only reformatted or linted the code."""
+    return bool(_FORMATTING.match(message.description.lower()))
 
 
 def entry_text(message: ParsedMessage) -> str:
