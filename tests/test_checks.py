@@ -16,6 +16,7 @@ from tests_support import examples
 
 from ozrelease import checks
 from ozrelease.changelog.config import load_config
+from ozrelease.changelog.files import heading_template, read_changelog
 from ozrelease.changelog.words import says_same, significant_words
 from ozrelease.checks import Report
 from ozrelease.checks.migrations import Operation, operations
@@ -554,6 +555,21 @@ def test_markdown_changelogs_and_named_releases(gitrepo: GitRepo) -> None:
     )
     report = run(gitrepo, to="v1.1.0")
     assert report.section.title == '1.1.0 "Kjeld" (2024-01-01)' and report.exit_code == 0
+    # The date first, the version after it (django-gisserver's CHANGES.md).
+    changelog(
+        gitrepo,
+        "# 2024-08-29 (1.1.0)\n\n* Y (#12).\n\n# 2024-07-01 (1.0.0)\n\n* First.\n",
+        name="CHANGES.md",
+    )
+    (gitrepo.path / "CHANGELOG.rst").unlink()
+    report = run(gitrepo, to="v1.1.0", changelog=Path("CHANGES.md"))
+    assert report.section.title == "2024-08-29 (1.1.0)" and report.exit_code == 0
+    doc = read_changelog(gitrepo.path / "CHANGES.md")
+    assert [(s.version, s.date) for s in doc.sections] == [
+        ("1.1.0", "2024-08-29"),
+        ("1.0.0", "2024-07-01"),
+    ]
+    assert heading_template(doc) == "{date} ({version})"
 
 
 def test_tags_in_a_release_namespace_are_versions(gitrepo: GitRepo) -> None:
@@ -1196,6 +1212,39 @@ dependencies = ["django>=4.2"]
 [tool.bumpversion]
 current_version = "1.0.0"
 """
+
+
+def test_the_python_versions_a_package_installs_on_are_watched(gitrepo: GitRepo) -> None:
+    # django-gisserver 1.4.1: setup.py python_requires ">=3.6" -> ">=3.8", in "Update test
+    # matrix"; objects-api-client-django 0.4.0: requires-python ">=3.11", new.
+    setup = 'from setuptools import setup\n\nsetup(name="x", python_requires=">=3.6")\n'
+    start(gitrepo, **{"setup.py": setup, "pyproject.toml": PYPROJECT})
+    gitrepo.commit(
+        "Update test matrix, everything still works",
+        {"setup.py": setup.replace(">=3.6", ">= 3.8")},
+    )
+    packaged = PYPROJECT.replace("dependencies = [", 'requires-python = ">=3.11"\ndependencies = [')
+    gitrepo.commit("chore: update packaging configuration", {"pyproject.toml": packaged})
+    changelog(gitrepo, section("1.1.0", "Updated the test matrix."))
+    report = run(gitrepo)
+    (finding,) = report.findings
+    assert finding.names == ("python",) and finding.paths == ("pyproject.toml", "setup.py")
+    assert finding.message.endswith("the section lacks: Requires Python >=3.11")
+    gitrepo.git("reset", "--quiet", "--hard", "HEAD~1")
+    assert "python (>=3.6 -> >=3.8)" in run(gitrepo).findings[0].message
+    gitrepo.commit("chore: update packaging configuration", {"pyproject.toml": packaged})
+    changelog(gitrepo, section("1.1.0", "Dropped support for Python 3.6, 3.7 and 3.10."))
+    assert run(gitrepo).exit_code == 0
+
+
+def test_an_applications_requires_python_is_tool_configuration(gitrepo: GitRepo) -> None:
+    # Open Zaak's pyproject.toml: `[project]` with requires-python and no package name, for
+    # its tools; the image decides the Python version.
+    tools = '[project]\nrequires-python = "== 3.11"\n\n[tool.bumpversion]\ncurrent_version = "1"\n'
+    start(gitrepo, **{"pyproject.toml": tools})
+    gitrepo.commit(":wrench: Configure tools", {"pyproject.toml": tools.replace("3.11", "3.12")})
+    changelog(gitrepo, section("1.1.0", "Other things."))
+    assert run(gitrepo).exit_code == 0
 
 
 def test_a_commit_that_changes_only_tool_tables_is_internal(gitrepo: GitRepo) -> None:

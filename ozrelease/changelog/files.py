@@ -99,6 +99,11 @@ _LOOSE_VERSION = re.compile(
     r"^\[?v?(\d+(?:\.\d+)+(?:[-.]?(?:a|b|rc|alpha|beta|dev|post)[.\d]*)?)(?![\w.])"
 )
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The date first, the version after it (django-gisserver: `# 2024-08-29 (1.4.1)`).
+_DATE_FIRST = re.compile(
+    r"^\d{4}-\d{2}-\d{2}\s*(?:[-\u2013\u2014:,]\s*|\(\s*)\[?v?"
+    r"(?P<version>\d+(?:\.\d+)+(?:[-.]?(?:a|b|rc|alpha|beta|dev|post)[.\d]*)?)\]?\)?\s*$"
+)
 
 
 def heading_template(doc: ChangelogFile) -> str | None:
@@ -121,12 +126,22 @@ def heading_template(doc: ChangelogFile) -> str | None:
     return None
 
 
+def _versioned(title: str) -> tuple[str, str] | None:
+    """(version, the rest of the heading) of a version heading: `1.2.0 (2024-01-01)`, `[1.2.0]
+    - 2024-01-01`, `2024-08-29 (1.4.1)`; None for another heading."""
+    dated = _DATE_FIRST.match(title)
+    if dated:
+        return dated.group("version"), title[: dated.start("version")]
+    match = _VERSION_TITLE.match(title)
+    return (match.group("version"), match.group("rest") or "") if match else None
+
+
 def heading_version(title: str) -> str | None:
     """The version a changelog heading is for, as written (`1.30.0`, `v1.2.0`), also where
     the heading carries a name (`3.5.0 "Kjeld" (2026-04-15)`); None when it names none."""
-    match = _VERSION_TITLE.match(title)
-    if match:
-        return match.group("version")
+    versioned = _versioned(title)
+    if versioned:
+        return versioned[0]
     loose = _LOOSE_VERSION.match(title)
     return loose.group(1) if loose else None
 
@@ -190,13 +205,13 @@ def parse_changelog(
         end = headings[index + 1][0] if index + 1 < len(headings) else len(lines)
         if fmt == "markdown" and index + 1 == len(headings):
             end = _before_link_definitions(lines, body, end)
-        match = _VERSION_TITLE.match(title)
+        match = _versioned(title)
         entries = _entries(lines, body, end, subheads, roles or {}, own_repo)
         sections.append(
             DocSection(
                 title=title,
-                version=match.group("version") if match else None,
-                date=_date_in(match.group("rest")) if match else None,
+                version=match[0] if match else None,
+                date=_date_in(match[1]) if match else None,
                 start=start + 1,
                 end=end,
                 entries=tuple(entries),
@@ -243,7 +258,7 @@ def _version_style(titles: Iterable[_Title]) -> tuple[str, bool] | None:
         (
             (char, overlined)
             for _, _, title, char, overlined in titles
-            if _VERSION_TITLE.match(title) or _is_unreleased(title)
+            if _versioned(title) or _is_unreleased(title)
         ),
         None,
     )
@@ -266,7 +281,7 @@ def _rst_headings(
     headings: list[tuple[int, int, str]] = []
     subheads: dict[int, str] = {}
     for start, body, title, char, overlined in titles:
-        versioned = bool(_VERSION_TITLE.match(title)) or _is_unreleased(title)
+        versioned = _versioned(title) is not None or _is_unreleased(title)
         # Adorned like the versions but no version, after one: that release's sub-heading
         # (open-afval underlines "New features" as it underlines "0.7.0 (2026-07-01)").
         if style is not None and (char, overlined) == style and (versioned or not headings):
@@ -294,7 +309,7 @@ def _md_headings(
         if match:
             found.append((number, len(match.group(1)), match.group(2)))
     level = next(
-        (lvl for _, lvl, title in found if _VERSION_TITLE.match(title) or _is_unreleased(title)),
+        (lvl for _, lvl, title in found if _versioned(title) or _is_unreleased(title)),
         2,
     )
     headings = [(n, n + 1, t) for n, lvl, t in found if lvl == level]

@@ -213,6 +213,7 @@ DEFAULT_CHECK_CATEGORIES: Mapping[str, tuple[str, ...]] = {
         "requirements/main.txt",
         "pyproject.toml",
         "setup.cfg",
+        "setup.py",  # (its python_requires)
         # The runtime image's Python version and distribution release (the last `FROM`).
         "Dockerfile",
         "**/Dockerfile",

@@ -107,6 +107,12 @@ def _pyproject(text: str | None) -> dict[str, tuple[str, bool]]:
     if not isinstance(project, dict):
         return {}
     out: dict[str, tuple[str, bool]] = {}
+    # (A package's: an application's `[project]` that names no package and builds nothing,
+    # like Open Zaak's, configures its tools.)
+    python = project.get("requires-python")
+    package = "name" in project or "build-system" in data
+    if package and isinstance(python, str) and python.strip():
+        out[PYTHON] = (_spec(python), True)
     deps = project.get("dependencies")
     _requirement_list(deps if isinstance(deps, list) else (), out)
     extras = project.get("optional-dependencies")
@@ -126,6 +132,9 @@ def _setup_cfg(text: str | None) -> dict[str, tuple[str, bool]]:
     except configparser.Error:
         return {}
     out: dict[str, tuple[str, bool]] = {}
+    python = parser.get("options", "python_requires", fallback="").strip()
+    if python:
+        out[PYTHON] = (_spec(python), True)
     lines = parser.get("options", "install_requires", fallback="").splitlines()
     if parser.has_section("options.extras_require"):
         for extra, value in parser.items("options.extras_require"):
@@ -133,6 +142,24 @@ def _setup_cfg(text: str | None) -> dict[str, tuple[str, bool]]:
                 lines += value.splitlines()
     _requirement_list((line for line in lines if not line.strip().startswith("#")), out)
     return out
+
+
+# The Python versions a package installs on (`requires-python`, `python_requires`): watched
+# like a pin of the package "python".
+PYTHON = "python"
+_SETUP_PY_PYTHON = re.compile(
+    r"""\bpython_requires\s*=\s*(?P<q>["'])(?P<spec>[^"'\n]{1,200})(?P=q)"""
+)
+
+
+def _spec(text: str) -> str:
+    return "".join(text.split())
+
+
+def _setup_py(text: str | None) -> dict[str, tuple[str, bool]]:
+    """setup.py's `python_requires="..."` (its other arguments are code, not read)."""
+    found = _SETUP_PY_PYTHON.search(text or "")
+    return {PYTHON: (_spec(found.group("spec")), True)} if found else {}
 
 
 def _upper(pin: str) -> Version | None:
@@ -172,6 +199,8 @@ def _pins(path: str, text: str | None) -> Mapping[str, tuple[str, bool]]:
         return {}  # (its runtime image: checks/image.py)
     if path.endswith(".toml"):
         return _pyproject(text)
+    if path.rpartition("/")[2] == "setup.py":
+        return _setup_py(text)
     return _setup_cfg(text) if path.endswith(".cfg") else _requirements(text)
 
 
@@ -258,7 +287,8 @@ def check_dependencies(
             )
             continue
         subject = f"dependency {name}"
-        if what.endswith(" and later"):  # (a narrowed range: users' versions it excludes)
+        # The Python versions users can install it on: whatever the size of the change.
+        if what.endswith(" and later") or name == PYTHON:
             items.append(item)
             continue
         # An upgrade of other packages ("Upgraded Django from 3.2 to 5.2") documents

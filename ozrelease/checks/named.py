@@ -145,6 +145,11 @@ def sentence(category: str, item: Named, changelog: str) -> str:
     name = f"{tick}{item.name}{tick}"
     what = item.what
     if category == "dependencies":
+        if item.name == "python":
+            if what == "removed":
+                return "Dropped the restriction on Python versions (``requires-python``)"
+            spec = what.removeprefix("added").strip().rpartition(" -> ")[2].split(", now")[0]
+            return f"Requires Python {spec}"
         if what == "removed":
             return f"Removed {name}"
         if what.startswith("added"):
