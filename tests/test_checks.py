@@ -1188,6 +1188,17 @@ def test_a_request_titled_after_its_branch_says_what_it_does(gitrepo: GitRepo) -
     assert rules(report) == {"#42": "matching-text", "#44": "matching-text"}
 
 
+def test_an_issue_named_in_words_is_named(gitrepo: GitRepo) -> None:
+    # zaken-api 1.4.0: "... to the LIST call. (`Issue 2139`_)", with the link defined below.
+    start(gitrepo)
+    gitrepo.pull_request(60, "issue/#2139_archivering", [":sparkles: [#2139] Add isnull filter"])
+    changelog(gitrepo, section("1.1.0", "Added new search parameters (`Issue 2139`_):"))
+    report = run(gitrepo)
+    assert report.exit_code == 0 and report.documented == 1, found(report)
+    changelog(gitrepo, section("1.1.0", "Added new search parameters (`Issue 2140`_):"))
+    assert found(run(gitrepo)) == [("issue-missing", "2139")]
+
+
 def test_words_inside_a_hyphenated_name_count_beside_two_others(gitrepo: GitRepo) -> None:
     # django-digid-eherkenning 0.23.0: "[#96] Remove Digid/eHerkenning OIDC", documented as
     # "... the OIDC rework. The oidc extra (django-digid-eherkenning[oidc]) ..."

@@ -184,6 +184,19 @@ def test_a_formatter_run_is_internal_work(subject: str, internal: bool) -> None:
         # Django's convention names the ticket first (maykin-2fa, django-timeline-logger).
         ("Closes #10 -- add paths of django-webtest backends", "", "Add paths of", ("10",)),
         ("Fixed #12, #13 \u2014 Added x", "", "Added x", ("12", "13")),
+        # zaken-api: "Refs." and an issue URL
+        (
+            ":sparkles: Refs. org/zaken#1727 -- add PUT for zaakobjecten",
+            "",
+            "Add PUT",
+            ("org/zaken#1727",),
+        ),
+        (
+            "Refs: https://github.com/org/zaken/issues/17 -- allow update",
+            "",
+            "Allow update",
+            ("org/zaken#17",),
+        ),
         # Not a branch or a ticket: kept as written.
         ("Fix/path handling", "", "Fix/path handling", ()),
         ("release/1.2.3 notes", "", "Release/1.2.3 notes", ()),

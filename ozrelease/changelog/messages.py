@@ -469,9 +469,10 @@ _BRANCH_TITLE = re.compile(
     r"^(?:feature|feat|fix|bugfix|hotfix|bug|issues?|task|chore)/#?(?P<n>\d+)(?![\d.])[\s_-]*",
     re.I,
 )
+_TICKET = rf"(?:{_ONE_REF}|https?://\S+/issues/\d+)"
 _TICKET_LEAD = re.compile(
-    rf"^(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?|refs?)\s+{_ONE_REF}"
-    rf"(?:\s*[,&]\s*{_ONE_REF})*\s*(?:--|\u2014|\u2013)\s*",
+    rf"^(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?|refs?\.?|see)[\s:]+{_TICKET}"
+    rf"(?:\s*[,&]\s*{_TICKET})*\s*(?:--|\u2014|\u2013)\s*",
     re.I,
 )
 

@@ -24,6 +24,7 @@ _DEPENDENCY_CONTEXT = re.compile(
 )
 
 
+_WORDED_ISSUE = re.compile(r"(?<![\w-])(?:issue|ticket)\s+#?(\d+)\b", re.I)
 _OWN_ROLES = frozenset(
     {"pr", "pull", "pulls", "pull-request", "mr", "issue", "issues", "gh", "ghissue", "ghpull"}
 )
@@ -100,6 +101,9 @@ class SectionText:
                 keys.add((repo.rsplit("/", 1)[-1].lower(), number))
         for ref in find_issue_refs(_ROLE_REF.sub(" ", text)):
             keys.add(issue_key(ref.id(self.own_repo)))
+        # In words, as an RST link's name (zaken-api: "(`Issue 2139`_)"): the number the
+        # commits write bare.
+        keys.update(("", m.group(1)) for m in _WORDED_ISSUE.finditer(text))
         return keys
 
     def calls_breaking(self, issues: Iterable[str], names: Iterable[str]) -> str | None:
