@@ -1199,6 +1199,43 @@ def test_an_issue_named_in_words_is_named(gitrepo: GitRepo) -> None:
     assert found(run(gitrepo)) == [("issue-missing", "2139")]
 
 
+def test_a_long_identifier_says_enough_of_a_short_description(gitrepo: GitRepo) -> None:
+    # zaken-api 1.3.0: "[#2026] removed gerelateerdeExterneZaken", documented as "Removed
+    # ``gerelateerdeExterneZaken`` from the ``Zaak`` resource." (without the number).
+    start(gitrepo)
+    gitrepo.commit("[#2026] removed gerelateerdeExterneZaken", {"src/openzaak/zaak.py": "x"})
+    gitrepo.commit("[#2027] Fix CloudEvent", {"src/openzaak/events.py": "x"})
+    changelog(
+        gitrepo,
+        section(
+            "1.1.0",
+            "Removed ``gerelateerdeExterneZaken`` from the ``Zaak`` resource.",
+            "Added CloudEvent support.",
+        ),
+    )
+    report = run(gitrepo)
+    assert found(report) == [("issue-missing", "2027")]  # (a short identifier is no name)
+    assert rules(report)["#2026"] == "matching-text"
+
+
+def test_a_release_with_only_pre_release_sections_uses_the_newest(gitrepo: GitRepo) -> None:
+    # zaken-api 1.3.0: the changelog at the tag has sections 1.3.0-rc1 to 1.3.0-rc7 only.
+    start(gitrepo)
+    gitrepo.commit(":sparkles: [#61] Add kvk-nummer", {"src/openzaak/kvk.py": "x"})
+    gitrepo.commit(":sparkles: [#62] Add the notifications module", {"src/openzaak/n.py": "x"})
+    gitrepo.tag("1.1.0")
+    changelog(
+        gitrepo,
+        section("1.1.0-rc2", "[:open-zaak:`61`] Added kvk-nummer."),
+        section("1.1.0-rc1", "[:open-zaak:`62`] Added the notifications module."),
+        section("1.0.0", "First."),
+    )
+    report = run(gitrepo, to="1.1.0")
+    assert report.exit_code == 0, found(report)
+    assert report.section.title.startswith("1.1.0-rc2")
+    assert [t.split()[0] for t in report.also_covering] == ["1.1.0-rc1"]
+
+
 def test_words_inside_a_hyphenated_name_count_beside_two_others(gitrepo: GitRepo) -> None:
     # django-digid-eherkenning 0.23.0: "[#96] Remove Digid/eHerkenning OIDC", documented as
     # "... the OIDC rework. The oidc extra (django-digid-eherkenning[oidc]) ..."

@@ -141,7 +141,7 @@ def says_same(
     word. Identifiers match without case and inside longer ones (`result_expires` in
     `CELERY_RESULT_EXPIRES`). None: it does not. `identifiers`: those of `other`, lowered,
     when the caller knows them (a section's entry compared with every commit)."""
-    if len(words) < 2:
+    if not words or (len(words) < 2 and not any(_long_identifier(w) for w in words)):
         return None
     shared = words & other
     missing = [word for word in words - shared if is_identifier(word)]
@@ -162,12 +162,20 @@ def says_same(
     inside = {w for w in words - shared if w.lower() in parts}
     score = (len(shared) + len(inside)) / len(words)
     strong = any(is_identifier(w) for w in shared - spelled)
+    # A long identifier (`indicatieLaatstGezetteStatus`) names one thing: it says enough of a
+    # short description ("added indicatieLaatstGezetteStatus filter") alone.
+    named = any(_long_identifier(w) for w in shared - spelled) and len(words) <= 3
     good = (
         (len(shared) + len(inside) >= 3 and score >= 0.6 and bool(shared))
         or (len(shared) >= 2 and score == 1.0)
         or (strong and len(shared) >= 2)
+        or named
     )
     return score if good else None
+
+
+def _long_identifier(word: str) -> bool:
+    return len(word) >= 16 and is_identifier(word)
 
 
 def _parts(words: set[str]) -> set[str]:

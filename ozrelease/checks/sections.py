@@ -86,6 +86,12 @@ def pick_section(
         )
         if found is not None:
             return found, f"the section of {to_version[0]}, the version of --to"
+        candidate = _newest_prerelease(doc, to_version[1])
+        if candidate is not None:
+            return candidate, (
+                f"the section of {version_in(candidate)}, the newest pre-release of "
+                f"{to_version[0]} (no section of {to_version[0]} itself)"
+            )
     if doc.sections:
         top = doc.sections[0]
         top_version = version_in(top)
@@ -106,6 +112,28 @@ def pick_section(
                     "(a release being prepared)"
                 )
     return None, ""
+
+
+def _newest_prerelease(doc: ChangelogFile, version: Version) -> DocSection | None:
+    """The section of the newest pre-release of a final `version` (zaken-api 1.3.0 has only
+    the sections 1.3.0-rc1 to 1.3.0-rc7); its older ones are then sections of the range."""
+    if version.is_prerelease:
+        return None
+    best: tuple[Version, DocSection] | None = None
+    for section in doc.sections:
+        found = version_in(section)
+        try:
+            parsed = parse_version(found) if found else None
+        except ValueError:
+            continue
+        if (
+            parsed is not None
+            and parsed.is_prerelease
+            and parsed.release == version.release
+            and (best is None or parsed > best[0])
+        ):
+            best = (parsed, section)
+    return best[1] if best else None
 
 
 def _day(text: str | None) -> Date | None:
