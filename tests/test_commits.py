@@ -184,6 +184,7 @@ def test_a_formatter_run_is_internal_work(subject: str, internal: bool) -> None:
         # Django's convention names the ticket first (maykin-2fa, django-timeline-logger).
         ("Closes #10 -- add paths of django-webtest backends", "", "Add paths of", ("10",)),
         ("Fixed #12, #13 \u2014 Added x", "", "Added x", ("12", "13")),
+        ("Fixes #18 \u2013 added db indices", "", "Added db indices", ("18",)),
         # zaken-api: "Refs." and an issue URL
         (
             ":sparkles: Refs. org/zaken#1727 -- add PUT for zaakobjecten",

@@ -425,7 +425,12 @@ def parse_message(subject: str, body: str = "", *, types: Iterable[str] = ()) ->
             rest = _strip_leading_refs(match.group("desc").lstrip())
     description = rest.strip()
     lead: _Ref | None = None
-    if "/" in description[:12] or "--" in description or "\u2014" in description:
+    if (
+        "/" in description[:12]
+        or "--" in description
+        or "\u2014" in description
+        or "\u2013" in description
+    ):
         description, lead = _branch_title(description)
     while description.endswith((")", "]")):  # "Fix it [#3] (#4)": every group of refs
         shorter = _TRAILING_REFS.sub("", description).strip()
