@@ -77,9 +77,15 @@ def kind(title: str) -> str:
     return " ".join(sorted(words(re.sub(r"[^\w\s]", " ", title)) - {"project"}))
 
 
+# Sphinx roles for this repository's own pull requests and issues (`[:pr:`38`]`, open-afval):
+# no repository of that name.
+_OWN_ROLES = {"pr", "pull", "pulls", "pull-request", "mr", "issue", "issues", "gh"}
+
+
 def key(issue: str) -> str:
     repo, sep, number = issue.rpartition("#")
-    return f"{repo.rsplit('/', 1)[-1].lower()}#{number}" if sep else f"#{issue}"
+    name = repo.rsplit("/", 1)[-1].lower()
+    return f"{'' if name in _OWN_ROLES else name}#{number}" if sep else f"#{issue}"
 
 
 def git(repo: Path, *args: str) -> str:

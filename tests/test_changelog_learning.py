@@ -294,3 +294,27 @@ def test_sections_written_as_one_list_are_generated_as_one_list(gitrepo: GitRepo
         "1.1.0 (2024-02-01)\n==================\n\n* [#6] Add the import\n* [#5] Fix the export\n"
     ), text
     assert set(_sections(gitrepo, "--from", "1.0.0")) == {"New features", "Bugfixes"}
+
+
+def test_entries_lead_with_their_pull_request_where_the_project_s_do(gitrepo: GitRepo) -> None:
+    """open-afval cites pull requests, not issues (`[:pr:`38`]: Add ...`): so do entries of no
+    issue in the new section; an issue's entry keeps its issue."""
+    released = (
+        "0.2.0 (2024-01-01)\n==================\n\n* [:pr:`3`]: Added the prune command\n"
+        "* [:pr:`4`]: Fixed long URLs\n\n"
+        "0.1.0 (2023-12-01)\n==================\n\n* [:pr:`1`]: Added the admin\n"
+    )
+    gitrepo.commit(":tada: Start", {"CHANGELOG.rst": released, "src/a.py": "0"})
+    gitrepo.tag("0.2.0")
+    gitrepo.commit("feat: add the container costs (#30)", {"src/costs.py": "1"})
+    gitrepo.pull_request(31, "feat/totals", ["feat: expose the totals"], title="Expose totals")
+    gitrepo.commit("fix: [#7] keep the FTPS session (#32)", {"src/ftps.py": "1"})
+    args = ["changelog", "generate", "--repo", str(gitrepo.path), "--from", "0.2.0"]
+    text = CliRunner().invoke(cli, [*args, "--version", "0.3.0", "--date", "2024-02-01"]).stdout
+    assert "* [:pr:`30`] Add the container costs\n" in text, text
+    assert "* [:pr:`31`] Expose totals\n" in text or "* [:pr:`31`] Expose the totals\n" in text
+    assert "* [#7] Keep the FTPS session\n" in text
+    # Sections that cite no pull requests: none cited.
+    (gitrepo.path / "CHANGELOG.rst").write_text(released.replace("[:pr:`", "[#").replace("`]", "]"))
+    text = CliRunner().invoke(cli, [*args, "--version", "0.3.0", "--date", "2024-02-01"]).stdout
+    assert ":pr:" not in text and "* Add the container costs\n" in text, text

@@ -302,6 +302,7 @@ def _learned_style(
     entries = [e.text for s in released for e in s.entries]
     scoped = sum(1 for text in entries if _BOLD_SCOPE.match(text))
     requested = sum(1 for text in entries if _REQUEST_AT_END.search(text))
+    led = [m.group(1) for text in entries if (m := _REQUEST_ROLE.match(text))]
     # Sections of one list: the newest two or three released sections with entries, none
     # under a sub-heading (django-log-outgoing-requests 0.6 to 0.7).
     listing = [s for s in doc.sections if s.version is not None and s.entries][:3]
@@ -311,6 +312,9 @@ def _learned_style(
         heading_level=doc.heading_level,
         scopes=bool(entries) and scoped >= 0.3 * len(entries),
         requests=bool(entries) and requested >= 0.3 * len(entries),
+        request_role=max(sorted(set(led)), key=led.count)
+        if len(led) >= 0.3 * len(entries) and led
+        else None,
         flat=config.changelog.sections is None
         and len(listing) >= 2
         and not any(e.category for s in listing for e in s.entries),
@@ -346,6 +350,7 @@ def _learned_style(
 
 _BOLD_SCOPE = re.compile(r"^\*\*[\w./-]+\*\*:\s")
 _REQUEST_AT_END = re.compile(r"\(#\d+\)$")
+_REQUEST_ROLE = re.compile(r"^\[:(pr|pull|pull-request|ghpull):`\d+`\]")
 
 
 _UPGRADES_HERE = Entry("", (), (), False)

@@ -92,6 +92,9 @@ class Style:
     """Entries start with their scope in bold (`**config**: ...`), as the project's do."""
     requests: bool = False
     """Entries end with their pull request (`(#1879)`), as the project's do."""
+    request_role: str | None = None
+    """RST: the role the project's entries lead with their pull request in (`[:pr:`30`]`,
+    open-afval), for entries of no issue."""
     heading: str | None = None
     """The project's version heading, with {version} and {date} (`v{version} ({date})`)."""
     heading_level: int = 2
@@ -255,6 +258,8 @@ def _rst_entry(entry: Entry, style: Style) -> str:
         else:
             # inside `[...]`: nothing starts a line, only inline markup needs escaping
             refs.append(_rst_plain(f"#{number}" if repo == style.own_repo else issue))
+    if not refs and style.request_role and not entry.items:
+        refs = [f":{style.request_role}:`{n}`" for n in entry.requests]
     refs += [_rst_plain(advisory) for advisory in entry.advisories]
     text = _rst_escape(entry.text) or "\\-"
     if entry.scope and style.scopes:
