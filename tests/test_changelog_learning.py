@@ -312,7 +312,7 @@ def test_entries_lead_with_their_pull_request_where_the_project_s_do(gitrepo: Gi
     args = ["changelog", "generate", "--repo", str(gitrepo.path), "--from", "0.2.0"]
     text = CliRunner().invoke(cli, [*args, "--version", "0.3.0", "--date", "2024-02-01"]).stdout
     assert "* [:pr:`30`] Add the container costs\n" in text, text
-    assert "* [:pr:`31`] Expose totals\n" in text or "* [:pr:`31`] Expose the totals\n" in text
+    assert "* [:pr:`31`] Expose totals\n" in text, text
     assert "* [#7] Keep the FTPS session\n" in text
     # Sections that cite no pull requests: none cited.
     (gitrepo.path / "CHANGELOG.rst").write_text(released.replace("[:pr:`", "[#").replace("`]", "]"))

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from ozrelease.changelog.schema import CHECK_RULES
 from ozrelease.checks.context import Context
 from ozrelease.checks.files import FileVersions, Watched
-from ozrelease.checks.named import Named, in_order, report_names, touching
+from ozrelease.checks.named import PYTHON, Named, in_order, report_names, touching
 from ozrelease.checks.reading import is_dependency_commit
 from ozrelease.versions import Version, parse_version
 
@@ -145,8 +145,7 @@ def _setup_cfg(text: str | None) -> dict[str, tuple[str, bool]]:
 
 
 # The Python versions a package installs on (`requires-python`, `python_requires`): watched
-# like a pin of the package "python".
-PYTHON = "python"
+# like a pin of the package "python" (named.PYTHON).
 _SETUP_PY_PYTHON = re.compile(
     r"""\bpython_requires\s*=\s*(?P<q>["'])(?P<spec>[^"'\n]{1,200})(?P=q)"""
 )

@@ -139,13 +139,18 @@ def report_names(
         )
 
 
+PYTHON = "python"
+"""The dependency the Python versions a package installs on are watched as
+(`requires-python`, `python_requires`; checks/dependencies.py)."""
+
+
 def sentence(category: str, item: Named, changelog: str) -> str:
     """The entry the section lacks for one package or variable, in the changelog's markup."""
     tick = "`" if changelog.lower().endswith((".md", ".markdown")) else "``"
     name = f"{tick}{item.name}{tick}"
     what = item.what
     if category == "dependencies":
-        if item.name == "python":
+        if item.name == PYTHON:
             if what == "removed":
                 return "Dropped the restriction on Python versions (``requires-python``)"
             spec = what.removeprefix("added").strip().rpartition(" -> ")[2].split(", now")[0]
